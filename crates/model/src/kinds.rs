@@ -1,0 +1,287 @@
+use crate::ParseError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident, $kind:literal, { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "&'static str")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stable machine name, used in the database, the API and URLs.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(value: &str) -> Result<Self, ParseError> {
+                match value.trim() {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(ParseError::UnknownVariant {
+                        kind: $kind,
+                        value: value.to_string(),
+                        expected: concat!($($text, " "),+),
+                    }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ParseError;
+            fn try_from(value: String) -> Result<Self, ParseError> { $name::parse(&value) }
+        }
+
+        impl From<$name> for &'static str {
+            fn from(value: $name) -> &'static str { value.as_str() }
+        }
+    };
+}
+
+string_enum!(
+    /// Who may see an incident.
+    Visibility, "visibility", {
+        AllPartners => "all_partners",
+        PoliceAndCoordinator => "police_and_coordinator",
+        OwnOrganisation => "own_organisation",
+    }
+);
+
+string_enum!(
+    /// A user's role within its tenant.
+    Role, "role", {
+        Admin => "admin",
+        Analyst => "analyst",
+        Reporter => "reporter",
+        Reader => "reader",
+    }
+);
+
+string_enum!(
+    /// Where an incident came from.
+    Source, "source", {
+        Form => "form",
+        Bulk => "bulk",
+        Public => "public",
+        Open311 => "open311",
+        ImportPolisen => "import:polisen",
+        ImportCsv => "import:csv",
+        Api => "api",
+        Demo => "demo",
+    }
+);
+
+string_enum!(
+    /// How exactly the incident's point is known.
+    Precision, "precision", {
+        /// A point chosen on a map or from a phone's position.
+        Exact => "exact",
+        /// The point of a named place.
+        Place => "place",
+        /// The centre of a named area; the incident happened somewhere inside it.
+        Area => "area",
+        /// Only the municipality is known (e.g. the police's public events).
+        Municipality => "municipality",
+    }
+);
+
+string_enum!(
+    /// The life of an incident report.
+    IncidentStatus, "status", {
+        New => "new",
+        Reviewed => "reviewed",
+        Closed => "closed",
+        Rejected => "rejected",
+        Duplicate => "duplicate",
+    }
+);
+
+impl IncidentStatus {
+    /// The statuses an incident may move to from this one.
+    pub fn next(self) -> &'static [IncidentStatus] {
+        use IncidentStatus::*;
+        match self {
+            New => &[Reviewed, Closed, Rejected, Duplicate],
+            Reviewed => &[Closed, Rejected, Duplicate],
+            Closed => &[Reviewed],
+            Rejected => &[Reviewed],
+            Duplicate => &[Reviewed],
+        }
+    }
+
+    pub fn can_become(self, to: IncidentStatus) -> bool {
+        self.next().contains(&to)
+    }
+}
+
+/// A category's stable code within a tenant's taxonomy: lower-case ASCII letters, digits and
+/// `-`, 1 to 40 characters, e.g. `skadegorelse-klotter`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CategoryCode(String);
+
+impl CategoryCode {
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        let v = value.trim();
+        let ok = !v.is_empty()
+            && v.len() <= 40
+            && v.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !v.starts_with('-')
+            && !v.ends_with('-');
+        if ok {
+            Ok(CategoryCode(v.to_string()))
+        } else {
+            Err(ParseError::Invalid {
+                kind: "category code",
+                value: value.to_string(),
+                reason: "use 1-40 characters a-z, 0-9 and '-'",
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CategoryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for CategoryCode {
+    type Error = ParseError;
+    fn try_from(value: String) -> Result<Self, ParseError> {
+        CategoryCode::parse(&value)
+    }
+}
+
+impl From<CategoryCode> for String {
+    fn from(value: CategoryCode) -> String {
+        value.0
+    }
+}
+
+/// An e-mail address used as a login name: trimmed and lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        let v = value.trim().to_lowercase();
+        let invalid = |reason| ParseError::Invalid {
+            kind: "e-mail address",
+            value: value.to_string(),
+            reason,
+        };
+        if v.len() > 254 {
+            return Err(invalid("longer than 254 characters"));
+        }
+        let Some((local, domain)) = v.split_once('@') else {
+            return Err(invalid("no '@'"));
+        };
+        if local.is_empty() || domain.is_empty() || domain.contains('@') {
+            return Err(invalid("expected one '@' between a name and a domain"));
+        }
+        if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+            return Err(invalid("the domain needs a dot, as in kungsor.se"));
+        }
+        if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid("contains white space"));
+        }
+        Ok(Email(v))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = ParseError;
+    fn try_from(value: String) -> Result<Self, ParseError> {
+        Email::parse(&value)
+    }
+}
+
+impl From<Email> for String {
+    fn from(value: Email) -> String {
+        value.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_and_reject_unknown() {
+        for v in Visibility::ALL {
+            assert_eq!(Visibility::parse(v.as_str()).unwrap(), *v);
+        }
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()).unwrap(), *r);
+        }
+        for s in Source::ALL {
+            assert_eq!(Source::parse(s.as_str()).unwrap(), *s);
+        }
+        let err = Visibility::parse("everyone").unwrap_err();
+        assert!(err.to_string().contains("\"everyone\""), "{err}");
+        assert!(err.to_string().contains("all_partners"), "{err}");
+    }
+
+    #[test]
+    fn serde_uses_machine_names() {
+        let v: Visibility = serde_json::from_str("\"own_organisation\"").unwrap();
+        assert_eq!(v, Visibility::OwnOrganisation);
+        assert!(serde_json::from_str::<Visibility>("\"secret\"").is_err());
+        assert_eq!(
+            serde_json::to_string(&Source::ImportPolisen).unwrap(),
+            "\"import:polisen\""
+        );
+    }
+
+    #[test]
+    fn status_transitions() {
+        use IncidentStatus::*;
+        assert!(New.can_become(Reviewed));
+        assert!(Reviewed.can_become(Closed));
+        assert!(!Closed.can_become(New));
+        assert!(!New.can_become(New));
+    }
+
+    #[test]
+    fn category_codes() {
+        assert!(CategoryCode::parse("skadegorelse-klotter").is_ok());
+        assert_eq!(CategoryCode::parse(" trafik ").unwrap().as_str(), "trafik");
+        for bad in ["", "Klotter", "skadegörelse", "a b", "-x", "x-", &"x".repeat(41)] {
+            assert!(CategoryCode::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            Email::parse(" Anna.Berg@Kungsor.SE ").unwrap().as_str(),
+            "anna.berg@kungsor.se"
+        );
+        for bad in ["", "anna", "anna@", "@kungsor.se", "anna@kungsor", "a b@c.se", "a@b@c.se"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}
