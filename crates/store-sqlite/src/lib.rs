@@ -1,1 +1,925 @@
+//! Embedded SQLite backend of the Lägesbild store.
+//!
+//! One file, WAL journal, `synchronous=FULL` (an acknowledged write survives a power cut),
+//! foreign keys on. Writes go through a pool of one connection so that transactions never race
+//! for the write lock; reads use a pool of several connections.
 #![forbid(unsafe_code)]
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use model::{CategoryCode, Email, IncidentStatus, Precision, Role, Source, Visibility};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+use store::*;
+
+pub struct SqliteStore {
+    read: SqlitePool,
+    write: SqlitePool,
+    path: String,
+}
+
+fn backend(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Maps a unique-constraint violation to `Conflict`, anything else to `Backend`.
+fn conflict<'a>(what: &'static str, value: &'a str) -> impl FnOnce(sqlx::Error) -> StoreError + 'a {
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict {
+            what,
+            value: value.to_string(),
+        },
+        _ => backend(e),
+    }
+}
+
+fn ts(t: Timestamp) -> i64 {
+    t.as_second()
+}
+
+fn from_ts(table: &'static str, id: i64, field: &'static str, v: i64) -> Result<Timestamp> {
+    Timestamp::from_second(v).map_err(|_| StoreError::Corrupt {
+        table,
+        id: id.to_string(),
+        field,
+        value: v.to_string(),
+    })
+}
+
+fn parsed<T, E>(table: &'static str, id: i64, field: &'static str, v: &str, r: Result<T, E>) -> Result<T> {
+    r.map_err(|_| StoreError::Corrupt {
+        table,
+        id: id.to_string(),
+        field,
+        value: v.to_string(),
+    })
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `location` — a path, or a `sqlite:` URL — and
+    /// applies pending migrations.
+    pub async fn open(location: &str) -> Result<Self> {
+        let path = location
+            .strip_prefix("sqlite://")
+            .or_else(|| location.strip_prefix("sqlite:"))
+            .unwrap_or(location)
+            .to_string();
+        let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
+            .map_err(backend)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone())
+            .await
+            .map_err(backend)?;
+        sqlx::migrate!("./migrations")
+            .run(&write)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migrating {path}: {e}")))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts.read_only(true))
+            .await
+            .map_err(backend)?;
+        Ok(SqliteStore { read, write, path })
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+async fn next_ids(tx: &mut Transaction<'_, Sqlite>, name: &str, count: i64) -> Result<i64> {
+    let row = sqlx::query("UPDATE sequences SET next = next + ? WHERE name = ? RETURNING next")
+        .bind(count)
+        .bind(name)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)?;
+    let next: i64 = row.get(0);
+    Ok(next - count)
+}
+
+const TENANT_COLS: &str = "id, code, name, outline_geojson, default_visibility, map_style_url";
+
+fn tenant_row(r: &SqliteRow) -> Result<Tenant> {
+    let id: i64 = r.get(0);
+    let vis: String = r.get(4);
+    Ok(Tenant {
+        id,
+        code: r.get(1),
+        name: r.get(2),
+        outline_geojson: r.get(3),
+        default_visibility: parsed("tenants", id, "default_visibility", &vis, Visibility::parse(&vis))?,
+        map_style_url: r.get(5),
+    })
+}
+
+const USER_COLS: &str = "u.tenant_id, u.id, u.org_id, o.name, u.email, u.display_name, u.role, u.disabled";
+const USER_FROM: &str = "users u JOIN organisations o ON o.tenant_id = u.tenant_id AND o.id = u.org_id";
+
+fn user_row(r: &SqliteRow) -> Result<User> {
+    let id: i64 = r.get(1);
+    let email: String = r.get(4);
+    let role: String = r.get(6);
+    Ok(User {
+        tenant_id: r.get(0),
+        id,
+        org_id: r.get(2),
+        org_name: r.get(3),
+        email: parsed("users", id, "email", &email, Email::parse(&email))?,
+        display_name: r.get(5),
+        role: parsed("users", id, "role", &role, Role::parse(&role))?,
+        disabled: r.get::<i64, _>(7) != 0,
+    })
+}
+
+fn place_row(r: &SqliteRow) -> Result<Place> {
+    let id: i64 = r.get(1);
+    let kind: String = r.get(3);
+    Ok(Place {
+        tenant_id: r.get(0),
+        id,
+        name: r.get(2),
+        kind: match kind.as_str() {
+            "area" => PlaceKind::Area,
+            "point" => PlaceKind::Point,
+            _ => return parsed("places", id, "kind", &kind, Err(())),
+        },
+        is_school: r.get::<i64, _>(4) != 0,
+        geometry_geojson: r.get(5),
+        lon: r.get(6),
+        lat: r.get(7),
+        is_demo: r.get::<i64, _>(8) != 0,
+    })
+}
+
+const INCIDENT_COLS: &str = "i.tenant_id, i.id, i.category_code, i.occurred_from, i.occurred_to, i.lon, i.lat, \
+    i.e, i.n, i.precision, i.place_id, p.name, i.place_text, i.municipality_code, i.description, i.school_id, \
+    sc.name, i.persons_involved, i.visibility, i.status, i.source, i.external_id, i.external_url, i.org_id, \
+    o.name, i.user_id, i.created_at, i.updated_at";
+const INCIDENT_FROM: &str = "incidents i \
+    JOIN organisations o ON o.tenant_id = i.tenant_id AND o.id = i.org_id \
+    LEFT JOIN places p ON p.tenant_id = i.tenant_id AND p.id = i.place_id \
+    LEFT JOIN places sc ON sc.tenant_id = i.tenant_id AND sc.id = i.school_id";
+
+fn incident_row(r: &SqliteRow) -> Result<Incident> {
+    const T: &str = "incidents";
+    let id: i64 = r.get(1);
+    let cat: String = r.get(2);
+    let precision: String = r.get(9);
+    let vis: String = r.get(18);
+    let status: String = r.get(19);
+    let source: String = r.get(20);
+    let persons: Option<i64> = r.get(17);
+    Ok(Incident {
+        tenant_id: r.get(0),
+        id,
+        category: parsed(T, id, "category_code", &cat, CategoryCode::parse(&cat))?,
+        occurred_from: from_ts(T, id, "occurred_from", r.get(3))?,
+        occurred_to: from_ts(T, id, "occurred_to", r.get(4))?,
+        lon: r.get(5),
+        lat: r.get(6),
+        e: r.get(7),
+        n: r.get(8),
+        precision: parsed(T, id, "precision", &precision, Precision::parse(&precision))?,
+        place_id: r.get(10),
+        place_name: r.get(11),
+        place_text: r.get(12),
+        municipality_code: r.get(13),
+        description: r.get(14),
+        school_id: r.get(15),
+        school_name: r.get(16),
+        persons_involved: match persons {
+            None => None,
+            Some(p) => Some(parsed(T, id, "persons_involved", &p.to_string(), u32::try_from(p))?),
+        },
+        visibility: parsed(T, id, "visibility", &vis, Visibility::parse(&vis))?,
+        status: parsed(T, id, "status", &status, IncidentStatus::parse(&status))?,
+        source: parsed(T, id, "source", &source, Source::parse(&source))?,
+        external_id: r.get(21),
+        external_url: r.get(22),
+        org_id: r.get(23),
+        org_name: r.get(24),
+        user_id: r.get(25),
+        created_at: from_ts(T, id, "created_at", r.get(26))?,
+        updated_at: from_ts(T, id, "updated_at", r.get(27))?,
+    })
+}
+
+/// A bind value for dynamically built queries.
+enum Arg {
+    I(i64),
+    F(f64),
+    S(String),
+}
+
+/// The tenant scope and visibility rule of [`Actor::may_see`], as SQL over alias `i`.
+fn scope(actor: &Actor, sql: &mut String, args: &mut Vec<Arg>) {
+    sql.push_str(
+        " WHERE i.tenant_id = ? AND (i.user_id = ? OR i.visibility = 'all_partners' \
+         OR (i.visibility = 'police_and_coordinator' AND (? = 1 OR i.org_id = ?)) \
+         OR (i.visibility = 'own_organisation' AND i.org_id = ?))",
+    );
+    let privileged = matches!(actor.role, Role::Admin | Role::Analyst);
+    args.extend([
+        Arg::I(actor.tenant_id),
+        Arg::I(actor.user_id),
+        Arg::I(privileged as i64),
+        Arg::I(actor.org_id),
+        Arg::I(actor.org_id),
+    ]);
+}
+
+fn filter_sql(f: &IncidentFilter, sql: &mut String, args: &mut Vec<Arg>) {
+    if let Some(from) = f.from {
+        sql.push_str(" AND i.occurred_from >= ?");
+        args.push(Arg::I(ts(from)));
+    }
+    if let Some(to) = f.to {
+        sql.push_str(" AND i.occurred_from < ?");
+        args.push(Arg::I(ts(to)));
+    }
+    if let Some(c) = &f.category {
+        sql.push_str(
+            " AND i.category_code IN (SELECT code FROM categories WHERE tenant_id = i.tenant_id \
+             AND (code = ? OR parent_code = ?))",
+        );
+        args.push(Arg::S(c.as_str().into()));
+        args.push(Arg::S(c.as_str().into()));
+    }
+    if let Some(a) = f.area_id {
+        sql.push_str(
+            " AND (i.place_id = ? OR EXISTS (SELECT 1 FROM incident_areas ia WHERE ia.tenant_id = i.tenant_id \
+             AND ia.area_id = ? AND ia.incident_id = i.id))",
+        );
+        args.push(Arg::I(a));
+        args.push(Arg::I(a));
+    }
+    if let Some(o) = f.org_id {
+        sql.push_str(" AND i.org_id = ?");
+        args.push(Arg::I(o));
+    }
+    if let Some(s) = f.status {
+        sql.push_str(" AND i.status = ?");
+        args.push(Arg::S(s.as_str().into()));
+    }
+    if let Some(s) = f.source {
+        sql.push_str(" AND i.source = ?");
+        args.push(Arg::S(s.as_str().into()));
+    }
+    if let Some([w, s, e, n]) = f.bbox {
+        sql.push_str(" AND i.lon >= ? AND i.lon <= ? AND i.lat >= ? AND i.lat <= ?");
+        args.extend([Arg::F(w), Arg::F(e), Arg::F(s), Arg::F(n)]);
+    }
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    args: Vec<Arg>,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    for a in args {
+        q = match a {
+            Arg::I(v) => q.bind(v),
+            Arg::F(v) => q.bind(v),
+            Arg::S(v) => q.bind(v),
+        };
+    }
+    q
+}
+
+async fn insert_incident(
+    tx: &mut Transaction<'_, Sqlite>,
+    tenant: TenantId,
+    id: IncidentId,
+    n: &NewIncident,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO incidents (tenant_id, id, category_code, occurred_from, occurred_to, lon, lat, e, n, \
+         precision, place_id, place_text, municipality_code, description, school_id, persons_involved, \
+         visibility, status, source, external_id, external_url, org_id, user_id, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(n.category.as_str())
+    .bind(ts(n.occurred_from))
+    .bind(ts(n.occurred_to))
+    .bind(n.lon)
+    .bind(n.lat)
+    .bind(n.e)
+    .bind(n.n)
+    .bind(n.precision.as_str())
+    .bind(n.place_id)
+    .bind(n.place_text.as_deref())
+    .bind(n.municipality_code.as_deref())
+    .bind(n.description.as_str())
+    .bind(n.school_id)
+    .bind(n.persons_involved.map(i64::from))
+    .bind(n.visibility.as_str())
+    .bind(n.source.as_str())
+    .bind(n.external_id.as_deref())
+    .bind(n.external_url.as_deref())
+    .bind(n.org_id)
+    .bind(n.user_id)
+    .bind(ts(n.created_at))
+    .bind(ts(n.created_at))
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| StoreError::Backend(format!("inserting incident ({}, {}): {e}", n.category, n.occurred_from)))?;
+    for area in &n.area_ids {
+        sqlx::query("INSERT INTO incident_areas (tenant_id, area_id, incident_id) VALUES (?, ?, ?)")
+            .bind(tenant)
+            .bind(area)
+            .bind(id)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+    }
+    sqlx::query(
+        "INSERT INTO incident_status_log (tenant_id, incident_id, seq, at, user_id, from_status, to_status, comment) \
+         VALUES (?, ?, 1, ?, ?, NULL, 'new', '')",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(ts(n.created_at))
+    .bind(n.user_id)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn describe(&self) -> String {
+        format!("SQLite {}", self.path)
+    }
+
+    async fn create_tenant(&self, t: &NewTenant) -> Result<Tenant> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let id = next_ids(&mut tx, "tenants", 1).await?;
+        sqlx::query("INSERT INTO tenants (id, code, name, outline_geojson) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(&t.code)
+            .bind(&t.name)
+            .bind(&t.outline_geojson)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict("tenant", &t.code))?;
+        tx.commit().await.map_err(backend)?;
+        self.tenant(id).await?.ok_or(StoreError::NotFound {
+            what: "tenant",
+            id: id.to_string(),
+        })
+    }
+
+    async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>> {
+        // Read from the writer so a tenant is visible right after it is created.
+        sqlx::query(&format!("SELECT {TENANT_COLS} FROM tenants WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.write)
+            .await
+            .map_err(backend)?
+            .map(|r| tenant_row(&r))
+            .transpose()
+    }
+
+    async fn tenant_by_code(&self, code: &str) -> Result<Option<Tenant>> {
+        sqlx::query(&format!("SELECT {TENANT_COLS} FROM tenants WHERE code = ?"))
+            .bind(code)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(backend)?
+            .map(|r| tenant_row(&r))
+            .transpose()
+    }
+
+    async fn tenants(&self) -> Result<Vec<Tenant>> {
+        sqlx::query(&format!("SELECT {TENANT_COLS} FROM tenants ORDER BY id"))
+            .fetch_all(&self.read)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(tenant_row)
+            .collect()
+    }
+
+    async fn create_organisation(&self, o: &NewOrganisation) -> Result<Organisation> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let id = next_ids(&mut tx, "organisations", 1).await?;
+        sqlx::query("INSERT INTO organisations (tenant_id, id, name, kind) VALUES (?, ?, ?, ?)")
+            .bind(o.tenant_id)
+            .bind(id)
+            .bind(&o.name)
+            .bind(&o.kind)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict("organisation", &o.name))?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Organisation {
+            tenant_id: o.tenant_id,
+            id,
+            name: o.name.clone(),
+            kind: o.kind.clone(),
+        })
+    }
+
+    async fn organisations(&self, tenant: TenantId) -> Result<Vec<Organisation>> {
+        Ok(
+            sqlx::query("SELECT tenant_id, id, name, kind FROM organisations WHERE tenant_id = ? ORDER BY name")
+                .bind(tenant)
+                .fetch_all(&self.read)
+                .await
+                .map_err(backend)?
+                .iter()
+                .map(|r| Organisation {
+                    tenant_id: r.get(0),
+                    id: r.get(1),
+                    name: r.get(2),
+                    kind: r.get(3),
+                })
+                .collect(),
+        )
+    }
+
+    async fn create_user(&self, u: &NewUser) -> Result<User> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let id = next_ids(&mut tx, "users", 1).await?;
+        sqlx::query(
+            "INSERT INTO users (tenant_id, id, org_id, email, display_name, role, password_hash) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(u.tenant_id)
+        .bind(id)
+        .bind(u.org_id)
+        .bind(u.email.as_str())
+        .bind(&u.display_name)
+        .bind(u.role.as_str())
+        .bind(&u.password_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict("user", u.email.as_str()))?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM {USER_FROM} WHERE u.tenant_id = ? AND u.id = ?"
+        ))
+        .bind(u.tenant_id)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let user = user_row(&row)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(user)
+    }
+
+    async fn user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM {USER_FROM} WHERE u.tenant_id = ? AND u.id = ?"
+        ))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(backend)?
+        .map(|r| user_row(&r))
+        .transpose()
+    }
+
+    async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLS}, u.password_hash FROM {USER_FROM} WHERE u.email = ?"
+        ))
+        .bind(email.as_str())
+        .fetch_optional(&self.read)
+        .await
+        .map_err(backend)?;
+        row.map(|r| Ok((user_row(&r)?, r.get(8)))).transpose()
+    }
+
+    async fn create_session(&self, s: &NewSession) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, tenant_id, user_id, csrf_token, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.token_hash)
+        .bind(s.tenant_id)
+        .bind(s.user_id)
+        .bind(&s.csrf_token)
+        .bind(ts(s.created_at))
+        .bind(ts(s.expires_at))
+        .execute(&self.write)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str, now: Timestamp) -> Result<Option<(Session, User)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLS}, s.csrf_token, s.created_at, s.expires_at FROM sessions s \
+             JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id \
+             JOIN organisations o ON o.tenant_id = u.tenant_id AND o.id = u.org_id \
+             WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0"
+        ))
+        .bind(token_hash)
+        .bind(ts(now))
+        .fetch_optional(&self.read)
+        .await
+        .map_err(backend)?;
+        row.map(|r| {
+            let user = user_row(&r)?;
+            Ok((
+                Session {
+                    csrf_token: r.get(8),
+                    created_at: from_ts("sessions", user.id, "created_at", r.get(9))?,
+                    expires_at: from_ts("sessions", user.id, "expires_at", r.get(10))?,
+                },
+                user,
+            ))
+        })
+        .transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.write)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn create_api_token(&self, t: &NewApiToken) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO api_tokens (token_hash, tenant_id, user_id, label, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&t.token_hash)
+        .bind(t.tenant_id)
+        .bind(t.user_id)
+        .bind(&t.label)
+        .bind(ts(t.created_at))
+        .execute(&self.write)
+        .await
+        .map_err(conflict("api token", &t.label))?;
+        Ok(())
+    }
+
+    async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.tenant_id = t.tenant_id \
+             AND u.id = t.user_id JOIN organisations o ON o.tenant_id = u.tenant_id AND o.id = u.org_id \
+             WHERE t.token_hash = ? AND u.disabled = 0"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(backend)?
+        .map(|r| user_row(&r))
+        .transpose()
+    }
+
+    async fn upsert_category(&self, c: &Category) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO categories (tenant_id, code, parent_code, name_sv, name_en, color, sort_order, retired) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, code) DO UPDATE SET \
+             parent_code = excluded.parent_code, name_sv = excluded.name_sv, name_en = excluded.name_en, \
+             color = excluded.color, sort_order = excluded.sort_order, retired = excluded.retired",
+        )
+        .bind(c.tenant_id)
+        .bind(c.code.as_str())
+        .bind(c.parent.as_ref().map(|p| p.as_str()))
+        .bind(&c.name_sv)
+        .bind(&c.name_en)
+        .bind(&c.color)
+        .bind(c.sort_order)
+        .bind(c.retired as i64)
+        .execute(&self.write)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn categories(&self, tenant: TenantId) -> Result<Vec<Category>> {
+        let rows = sqlx::query(
+            "SELECT tenant_id, code, parent_code, name_sv, name_en, color, sort_order, retired \
+             FROM categories WHERE tenant_id = ? ORDER BY sort_order, code",
+        )
+        .bind(tenant)
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let code: String = r.get(1);
+                let parent: Option<String> = r.get(2);
+                Ok(Category {
+                    tenant_id: r.get(0),
+                    code: parsed("categories", tenant, "code", &code, CategoryCode::parse(&code))?,
+                    parent: match parent {
+                        None => None,
+                        Some(p) => Some(parsed("categories", tenant, "parent_code", &p, CategoryCode::parse(&p))?),
+                    },
+                    name_sv: r.get(3),
+                    name_en: r.get(4),
+                    color: r.get(5),
+                    sort_order: r.get(6),
+                    retired: r.get::<i64, _>(7) != 0,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_place(&self, p: &NewPlace) -> Result<Place> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let id = next_ids(&mut tx, "places", 1).await?;
+        sqlx::query(
+            "INSERT INTO places (tenant_id, id, name, kind, is_school, geometry_geojson, lon, lat, is_demo) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(p.tenant_id)
+        .bind(id)
+        .bind(&p.name)
+        .bind(p.kind.as_str())
+        .bind(p.is_school as i64)
+        .bind(&p.geometry_geojson)
+        .bind(p.lon)
+        .bind(p.lat)
+        .bind(p.is_demo as i64)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Place {
+            tenant_id: p.tenant_id,
+            id,
+            name: p.name.clone(),
+            kind: p.kind,
+            is_school: p.is_school,
+            geometry_geojson: p.geometry_geojson.clone(),
+            lon: p.lon,
+            lat: p.lat,
+            is_demo: p.is_demo,
+        })
+    }
+
+    async fn places(&self, tenant: TenantId) -> Result<Vec<Place>> {
+        sqlx::query(
+            "SELECT tenant_id, id, name, kind, is_school, geometry_geojson, lon, lat, is_demo FROM places \
+             WHERE tenant_id = ? ORDER BY name, id",
+        )
+        .bind(tenant)
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(place_row)
+        .collect()
+    }
+
+    async fn insert_incidents(&self, tenant: TenantId, incidents: &[NewIncident]) -> Result<Vec<IncidentId>> {
+        if incidents.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let first = next_ids(&mut tx, "incidents", incidents.len() as i64).await?;
+        let mut ids = Vec::with_capacity(incidents.len());
+        for (i, n) in incidents.iter().enumerate() {
+            let id = first + i as i64;
+            insert_incident(&mut tx, tenant, id, n).await.map_err(|e| match e {
+                StoreError::Backend(m) => StoreError::Backend(format!("row {}: {m}", i + 1)),
+                other => other,
+            })?;
+            ids.push(id);
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(ids)
+    }
+
+    async fn import_incidents(&self, tenant: TenantId, incidents: &[NewIncident]) -> Result<ImportCounts> {
+        let mut counts = ImportCounts::default();
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        for (i, n) in incidents.iter().enumerate() {
+            let Some(ext) = n.external_id.as_deref() else {
+                return Err(StoreError::Backend(format!("row {}: an imported incident needs an external id", i + 1)));
+            };
+            let existing = sqlx::query(
+                "SELECT id, category_code, occurred_from, occurred_to, lon, lat, description, external_url, \
+                 municipality_code FROM incidents WHERE tenant_id = ? AND source = ? AND external_id = ?",
+            )
+            .bind(tenant)
+            .bind(n.source.as_str())
+            .bind(ext)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            match existing {
+                None => {
+                    let id = next_ids(&mut tx, "incidents", 1).await?;
+                    insert_incident(&mut tx, tenant, id, n).await?;
+                    counts.inserted += 1;
+                }
+                Some(r) => {
+                    let same = r.get::<String, _>(1) == n.category.as_str()
+                        && r.get::<i64, _>(2) == ts(n.occurred_from)
+                        && r.get::<i64, _>(3) == ts(n.occurred_to)
+                        && r.get::<f64, _>(4) == n.lon
+                        && r.get::<f64, _>(5) == n.lat
+                        && r.get::<String, _>(6) == n.description
+                        && r.get::<Option<String>, _>(7) == n.external_url
+                        && r.get::<Option<String>, _>(8) == n.municipality_code;
+                    if same {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    sqlx::query(
+                        "UPDATE incidents SET category_code = ?, occurred_from = ?, occurred_to = ?, lon = ?, \
+                         lat = ?, e = ?, n = ?, description = ?, external_url = ?, municipality_code = ?, \
+                         updated_at = ? WHERE tenant_id = ? AND id = ?",
+                    )
+                    .bind(n.category.as_str())
+                    .bind(ts(n.occurred_from))
+                    .bind(ts(n.occurred_to))
+                    .bind(n.lon)
+                    .bind(n.lat)
+                    .bind(n.e)
+                    .bind(n.n)
+                    .bind(&n.description)
+                    .bind(n.external_url.as_deref())
+                    .bind(n.municipality_code.as_deref())
+                    .bind(ts(n.created_at))
+                    .bind(tenant)
+                    .bind(r.get::<i64, _>(0))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    counts.updated += 1;
+                }
+            }
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(counts)
+    }
+
+    async fn incident(&self, actor: &Actor, id: IncidentId) -> Result<Option<Incident>> {
+        let mut sql = format!("SELECT {INCIDENT_COLS} FROM {INCIDENT_FROM}");
+        let mut args = Vec::new();
+        scope(actor, &mut sql, &mut args);
+        sql.push_str(" AND i.id = ?");
+        args.push(Arg::I(id));
+        bind_all(sqlx::query(&sql), args)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(backend)?
+            .map(|r| incident_row(&r))
+            .transpose()
+    }
+
+    async fn list_incidents(&self, actor: &Actor, q: &IncidentQuery) -> Result<Vec<Incident>> {
+        let mut sql = format!("SELECT {INCIDENT_COLS} FROM {INCIDENT_FROM}");
+        let mut args = Vec::new();
+        scope(actor, &mut sql, &mut args);
+        filter_sql(&q.filter, &mut sql, &mut args);
+        if let Some(c) = q.after {
+            sql.push_str(" AND (i.occurred_from < ? OR (i.occurred_from = ? AND i.id < ?))");
+            args.extend([Arg::I(ts(c.occurred_from)), Arg::I(ts(c.occurred_from)), Arg::I(c.id)]);
+        }
+        sql.push_str(match (q.sort, q.after.is_some()) {
+            (_, true) | (Sort::OccurredDesc, _) => " ORDER BY i.occurred_from DESC, i.id DESC",
+            (Sort::OccurredAsc, _) => " ORDER BY i.occurred_from ASC, i.id ASC",
+            (Sort::CreatedDesc, _) => " ORDER BY i.created_at DESC, i.id DESC",
+            (Sort::Category, _) => " ORDER BY i.category_code ASC, i.occurred_from DESC, i.id DESC",
+            (Sort::Status, _) => " ORDER BY i.status ASC, i.occurred_from DESC, i.id DESC",
+        });
+        sql.push_str(" LIMIT ? OFFSET ?");
+        args.push(Arg::I(i64::from(q.limit)));
+        args.push(Arg::I(if q.after.is_some() { 0 } else { i64::from(q.offset) }));
+        bind_all(sqlx::query(&sql), args)
+            .fetch_all(&self.read)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(incident_row)
+            .collect()
+    }
+
+    async fn count_incidents(&self, actor: &Actor, filter: &IncidentFilter) -> Result<u64> {
+        let mut sql = "SELECT count(*) FROM incidents i".to_string();
+        let mut args = Vec::new();
+        scope(actor, &mut sql, &mut args);
+        filter_sql(filter, &mut sql, &mut args);
+        let row = bind_all(sqlx::query(&sql), args)
+            .fetch_one(&self.read)
+            .await
+            .map_err(backend)?;
+        Ok(row.get::<i64, _>(0) as u64)
+    }
+
+    async fn set_incident_status(
+        &self,
+        actor: &Actor,
+        id: IncidentId,
+        to: IncidentStatus,
+        comment: &str,
+        now: Timestamp,
+    ) -> Result<Incident> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let mut sql = "SELECT i.status FROM incidents i".to_string();
+        let mut args = Vec::new();
+        scope(actor, &mut sql, &mut args);
+        sql.push_str(" AND i.id = ?");
+        args.push(Arg::I(id));
+        let row = bind_all(sqlx::query(&sql), args)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?
+            .ok_or(StoreError::NotFound {
+                what: "incident",
+                id: id.to_string(),
+            })?;
+        let from_s: String = row.get(0);
+        let from = parsed("incidents", id, "status", &from_s, IncidentStatus::parse(&from_s))?;
+        if !from.can_become(to) {
+            return Err(StoreError::InvalidTransition { from, to });
+        }
+        sqlx::query("UPDATE incidents SET status = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
+            .bind(to.as_str())
+            .bind(ts(now))
+            .bind(actor.tenant_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO incident_status_log (tenant_id, incident_id, seq, at, user_id, from_status, to_status, comment) \
+             SELECT ?, ?, coalesce(max(seq), 0) + 1, ?, ?, ?, ?, ? FROM incident_status_log \
+             WHERE tenant_id = ? AND incident_id = ?",
+        )
+        .bind(actor.tenant_id)
+        .bind(id)
+        .bind(ts(now))
+        .bind(actor.user_id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(comment)
+        .bind(actor.tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let row = sqlx::query(&format!(
+            "SELECT {INCIDENT_COLS} FROM {INCIDENT_FROM} WHERE i.tenant_id = ? AND i.id = ?"
+        ))
+        .bind(actor.tenant_id)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let incident = incident_row(&row)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(incident)
+    }
+
+    async fn status_history(&self, actor: &Actor, id: IncidentId) -> Result<Vec<StatusChange>> {
+        if self.incident(actor, id).await?.is_none() {
+            return Ok(vec![]);
+        }
+        let rows = sqlx::query(
+            "SELECT l.at, l.user_id, u.display_name, l.from_status, l.to_status, l.comment \
+             FROM incident_status_log l LEFT JOIN users u ON u.tenant_id = l.tenant_id AND u.id = l.user_id \
+             WHERE l.tenant_id = ? AND l.incident_id = ? ORDER BY l.seq",
+        )
+        .bind(actor.tenant_id)
+        .bind(id)
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let from: Option<String> = r.get(3);
+                let to: String = r.get(4);
+                Ok(StatusChange {
+                    at: from_ts("incident_status_log", id, "at", r.get(0))?,
+                    user_id: r.get(1),
+                    user_name: r.get(2),
+                    from: match from {
+                        None => None,
+                        Some(f) => Some(parsed("incident_status_log", id, "from_status", &f, IncidentStatus::parse(&f))?),
+                    },
+                    to: parsed("incident_status_log", id, "to_status", &to, IncidentStatus::parse(&to))?,
+                    comment: r.get(5),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,1 +1,95 @@
+//! The storage interface of Lägesbild.
+//!
+//! [`Store`] is implemented once per backend (`store-sqlite`, later `store-postgres`); only those
+//! crates speak SQL. Every method that reads incidents takes the [`Actor`] asking, and the
+//! backend enforces tenant scope and incident visibility inside its queries, so no caller can
+//! forget to filter. [`conformance`] is the one test suite every backend must pass.
 #![forbid(unsafe_code)]
+
+pub mod conformance;
+mod types;
+
+pub use types::*;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use model::{Email, IncidentStatus};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{what} {value:?} already exists")]
+    Conflict { what: &'static str, value: String },
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("an incident cannot go from {from} to {to}")]
+    InvalidTransition {
+        from: IncidentStatus,
+        to: IncidentStatus,
+    },
+    #[error("stored data is invalid: table {table}, row {id}, field {field}: {value:?}")]
+    Corrupt {
+        table: &'static str,
+        id: String,
+        field: &'static str,
+        value: String,
+    },
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// A short name of the backend and its location, for logs (never contains a password).
+    fn describe(&self) -> String;
+
+    // Tenants, organisations, users
+    async fn create_tenant(&self, tenant: &NewTenant) -> Result<Tenant>;
+    async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>>;
+    async fn tenant_by_code(&self, code: &str) -> Result<Option<Tenant>>;
+    async fn tenants(&self) -> Result<Vec<Tenant>>;
+
+    async fn create_organisation(&self, org: &NewOrganisation) -> Result<Organisation>;
+    async fn organisations(&self, tenant: TenantId) -> Result<Vec<Organisation>>;
+
+    async fn create_user(&self, user: &NewUser) -> Result<User>;
+    async fn user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>>;
+    /// The user with this login and its password hash (PHC string).
+    async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>>;
+
+    // Sessions and API tokens (only hashes of secrets are stored)
+    async fn create_session(&self, session: &NewSession) -> Result<()>;
+    /// The live session with this token hash and its user; expired sessions are not returned.
+    async fn session(&self, token_hash: &str, now: Timestamp) -> Result<Option<(Session, User)>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    async fn create_api_token(&self, token: &NewApiToken) -> Result<()>;
+    async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>>;
+
+    // Taxonomy and places
+    /// Inserts or updates a category (by tenant and code).
+    async fn upsert_category(&self, category: &Category) -> Result<()>;
+    async fn categories(&self, tenant: TenantId) -> Result<Vec<Category>>;
+    async fn create_place(&self, place: &NewPlace) -> Result<Place>;
+    async fn places(&self, tenant: TenantId) -> Result<Vec<Place>>;
+
+    // Incidents
+    /// Inserts incidents in one transaction (all or none) and returns their ids in order.
+    async fn insert_incidents(&self, tenant: TenantId, incidents: &[NewIncident]) -> Result<Vec<IncidentId>>;
+    /// Inserts or updates incidents from an external source, keyed by (source, external_id):
+    /// importing the same data twice changes nothing.
+    async fn import_incidents(&self, tenant: TenantId, incidents: &[NewIncident]) -> Result<ImportCounts>;
+    async fn incident(&self, actor: &Actor, id: IncidentId) -> Result<Option<Incident>>;
+    async fn list_incidents(&self, actor: &Actor, query: &IncidentQuery) -> Result<Vec<Incident>>;
+    async fn count_incidents(&self, actor: &Actor, filter: &IncidentFilter) -> Result<u64>;
+    /// Moves an incident to a new status and records who, when and why.
+    async fn set_incident_status(
+        &self,
+        actor: &Actor,
+        id: IncidentId,
+        to: IncidentStatus,
+        comment: &str,
+        now: Timestamp,
+    ) -> Result<Incident>;
+    async fn status_history(&self, actor: &Actor, id: IncidentId) -> Result<Vec<StatusChange>>;
+}

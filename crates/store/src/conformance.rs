@@ -1,0 +1,610 @@
+//! The conformance suite every [`Store`] backend must pass.
+//!
+//! A backend's test crate calls [`conformance_tests!`](crate::conformance_tests) with an async
+//! expression that makes a fresh, empty, migrated store, wrapped in something that derefs to it
+//! (and may hold its temporary directory or database); the macro expands to one `#[tokio::test]`
+//! per check below.
+
+use crate::*;
+use jiff::{Timestamp, ToSpan};
+use model::{CategoryCode, Email, IncidentStatus, Precision, Role, Source, Visibility};
+
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make;
+            tenants_organisations_users, sessions_and_tokens, categories_and_places,
+            incident_round_trip, tenant_isolation, visibility_matches_the_rule, filters,
+            sorting_and_paging, import_is_idempotent, status_changes_are_recorded,
+            bulk_insert_is_all_or_nothing);
+    };
+    (@each $make:expr; $($name:ident),+) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let holder = $make;
+                $crate::conformance::$name(::std::ops::Deref::deref(&holder)).await;
+            }
+        )+
+    };
+}
+
+pub fn t(s: &str) -> Timestamp {
+    s.parse().expect("test timestamp")
+}
+
+pub struct Fixture {
+    pub tenant: Tenant,
+    pub kommun: Organisation,
+    pub polis: Organisation,
+    pub skola: Organisation,
+    pub admin: User,
+    pub analyst: User,
+    pub teacher: User,
+    pub teacher2: User,
+    pub reader: User,
+}
+
+const OUTLINE: &str =
+    r#"{"type":"Polygon","coordinates":[[[16.0,59.3],[16.3,59.3],[16.3,59.5],[16.0,59.5],[16.0,59.3]]]}"#;
+
+pub async fn tenant(s: &dyn Store, code: &str) -> Tenant {
+    s.create_tenant(&NewTenant {
+        code: code.into(),
+        name: format!("Kommun {code}"),
+        outline_geojson: OUTLINE.into(),
+    })
+    .await
+    .unwrap()
+}
+
+pub async fn org(s: &dyn Store, tenant: TenantId, name: &str, kind: &str) -> Organisation {
+    s.create_organisation(&NewOrganisation {
+        tenant_id: tenant,
+        name: name.into(),
+        kind: kind.into(),
+    })
+    .await
+    .unwrap()
+}
+
+pub async fn user(s: &dyn Store, org: &Organisation, email: &str, role: Role) -> User {
+    s.create_user(&NewUser {
+        tenant_id: org.tenant_id,
+        org_id: org.id,
+        email: Email::parse(email).unwrap(),
+        display_name: email.split('@').next().unwrap().into(),
+        role,
+        password_hash: format!("$argon2id$fake${email}"),
+    })
+    .await
+    .unwrap()
+}
+
+pub async fn fixture(s: &dyn Store, code: &str) -> Fixture {
+    let tenant = tenant(s, code).await;
+    let kommun = org(s, tenant.id, "Kommunen", "kommun").await;
+    let polis = org(s, tenant.id, "Polisen", "polis").await;
+    let skola = org(s, tenant.id, "Skolan", "skola").await;
+    for (code, parent, sv, en) in [
+        ("skadegorelse", None, "Skadegörelse", "Vandalism"),
+        ("skadegorelse-klotter", Some("skadegorelse"), "Klotter", "Graffiti"),
+        ("trafik", None, "Trafik", "Traffic"),
+    ] {
+        s.upsert_category(&Category {
+            tenant_id: tenant.id,
+            code: CategoryCode::parse(code).unwrap(),
+            parent: parent.map(|p| CategoryCode::parse(p).unwrap()),
+            name_sv: sv.into(),
+            name_en: en.into(),
+            color: "#aa0000".into(),
+            sort_order: 0,
+            retired: false,
+        })
+        .await
+        .unwrap();
+    }
+    Fixture {
+        admin: user(s, &kommun, &format!("admin@{code}.se"), Role::Admin).await,
+        analyst: user(s, &polis, &format!("analys@{code}.se"), Role::Analyst).await,
+        teacher: user(s, &skola, &format!("larare@{code}.se"), Role::Reporter).await,
+        teacher2: user(s, &skola, &format!("larare2@{code}.se"), Role::Reporter).await,
+        reader: user(s, &kommun, &format!("chef@{code}.se"), Role::Reader).await,
+        tenant,
+        kommun,
+        polis,
+        skola,
+    }
+}
+
+pub fn incident(by: &User, category: &str, occurred: &str) -> NewIncident {
+    let occurred = t(occurred);
+    NewIncident {
+        category: CategoryCode::parse(category).unwrap(),
+        occurred_from: occurred,
+        occurred_to: occurred,
+        lon: 16.1,
+        lat: 59.42,
+        e: 562_400.0,
+        n: 6_587_500.0,
+        precision: Precision::Exact,
+        place_id: None,
+        area_ids: vec![],
+        place_text: None,
+        municipality_code: None,
+        description: "Klotter på väggen".into(),
+        school_id: None,
+        persons_involved: None,
+        visibility: Visibility::AllPartners,
+        source: Source::Form,
+        external_id: None,
+        external_url: None,
+        org_id: by.org_id,
+        user_id: Some(by.id),
+        created_at: occurred,
+    }
+}
+
+async fn insert_one(s: &dyn Store, n: NewIncident) -> IncidentId {
+    let tenant_id = tenant_of(s, n.org_id).await;
+    s.insert_incidents(tenant_id, &[n]).await.unwrap()[0]
+}
+
+async fn tenant_of(s: &dyn Store, org_id: OrgId) -> TenantId {
+    for t in s.tenants().await.unwrap() {
+        if s.organisations(t.id).await.unwrap().iter().any(|o| o.id == org_id) {
+            return t.id;
+        }
+    }
+    panic!("organisation {org_id} has no tenant");
+}
+
+fn ids(v: &[Incident]) -> Vec<IncidentId> {
+    v.iter().map(|i| i.id).collect()
+}
+
+async fn list(s: &dyn Store, who: &User, filter: IncidentFilter) -> Vec<IncidentId> {
+    ids(&s
+        .list_incidents(
+            &who.actor(),
+            &IncidentQuery {
+                filter,
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap())
+}
+
+pub async fn tenants_organisations_users(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    assert_eq!(s.tenant_by_code("1960").await.unwrap().unwrap().id, f.tenant.id);
+    assert!(s.tenant_by_code("9999").await.unwrap().is_none());
+    assert_eq!(f.tenant.default_visibility, Visibility::AllPartners);
+    assert!(matches!(
+        s.create_tenant(&NewTenant {
+            code: "1960".into(),
+            name: "again".into(),
+            outline_geojson: OUTLINE.into()
+        })
+        .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    let orgs = s.organisations(f.tenant.id).await.unwrap();
+    assert_eq!(orgs.len(), 3);
+
+    let (u, hash) = s
+        .user_credentials(&Email::parse("ADMIN@1960.se").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(u.id, f.admin.id);
+    assert_eq!(u.org_name, "Kommunen");
+    assert_eq!(u.role, Role::Admin);
+    assert_eq!(hash, "$argon2id$fake$admin@1960.se");
+    assert!(s.user_credentials(&Email::parse("nobody@x.se").unwrap()).await.unwrap().is_none());
+
+    let dup = s
+        .create_user(&NewUser {
+            tenant_id: f.tenant.id,
+            org_id: f.kommun.id,
+            email: Email::parse("admin@1960.se").unwrap(),
+            display_name: "x".into(),
+            role: Role::Reader,
+            password_hash: "x".into(),
+        })
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict { .. })), "{dup:?}");
+
+    // A user cannot be created in an organisation of another tenant.
+    let other = tenant(s, "1980").await;
+    let cross = s
+        .create_user(&NewUser {
+            tenant_id: other.id,
+            org_id: f.kommun.id,
+            email: Email::parse("x@1980.se").unwrap(),
+            display_name: "x".into(),
+            role: Role::Reader,
+            password_hash: "x".into(),
+        })
+        .await;
+    assert!(cross.is_err(), "{cross:?}");
+    assert!(s.user(other.id, f.admin.id).await.unwrap().is_none());
+    assert_eq!(s.user(f.tenant.id, f.admin.id).await.unwrap().unwrap().email.as_str(), "admin@1960.se");
+}
+
+pub async fn sessions_and_tokens(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let now = t("2026-11-27T10:00:00Z");
+    s.create_session(&NewSession {
+        token_hash: "h1".into(),
+        tenant_id: f.tenant.id,
+        user_id: f.teacher.id,
+        csrf_token: "c1".into(),
+        created_at: now,
+        expires_at: now + 8.hours(),
+    })
+    .await
+    .unwrap();
+    let (sess, u) = s.session("h1", now + 1.hours()).await.unwrap().unwrap();
+    assert_eq!(u.id, f.teacher.id);
+    assert_eq!(sess.csrf_token, "c1");
+    assert!(s.session("h1", now + 9.hours()).await.unwrap().is_none(), "expired session returned");
+    assert!(s.session("nope", now).await.unwrap().is_none());
+    s.delete_session("h1").await.unwrap();
+    assert!(s.session("h1", now).await.unwrap().is_none());
+
+    s.create_api_token(&NewApiToken {
+        token_hash: "tok".into(),
+        tenant_id: f.tenant.id,
+        user_id: f.analyst.id,
+        label: "script".into(),
+        created_at: now,
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.api_token_user("tok").await.unwrap().unwrap().id, f.analyst.id);
+    assert!(s.api_token_user("other").await.unwrap().is_none());
+}
+
+pub async fn categories_and_places(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let cats = s.categories(f.tenant.id).await.unwrap();
+    assert_eq!(cats.len(), 3);
+    let klotter = cats.iter().find(|c| c.code.as_str() == "skadegorelse-klotter").unwrap();
+    assert_eq!(klotter.parent.as_ref().unwrap().as_str(), "skadegorelse");
+    assert_eq!(klotter.name_en, "Graffiti");
+    // Upsert renames without duplicating.
+    let mut renamed = klotter.clone();
+    renamed.name_sv = "Klotter och tags".into();
+    s.upsert_category(&renamed).await.unwrap();
+    let cats = s.categories(f.tenant.id).await.unwrap();
+    assert_eq!(cats.len(), 3);
+    assert!(cats.iter().any(|c| c.name_sv == "Klotter och tags"));
+    // Another tenant's taxonomy is separate.
+    let other = tenant(s, "1980").await;
+    assert!(s.categories(other.id).await.unwrap().is_empty());
+
+    let p = s
+        .create_place(&NewPlace {
+            tenant_id: f.tenant.id,
+            name: "Torget".into(),
+            kind: PlaceKind::Area,
+            is_school: false,
+            geometry_geojson: OUTLINE.into(),
+            lon: 16.1,
+            lat: 59.4,
+            is_demo: true,
+        })
+        .await
+        .unwrap();
+    let places = s.places(f.tenant.id).await.unwrap();
+    assert_eq!(places, vec![p.clone()]);
+    assert!(p.is_demo);
+    assert!(s.places(other.id).await.unwrap().is_empty());
+}
+
+pub async fn incident_round_trip(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let school = s
+        .create_place(&NewPlace {
+            tenant_id: f.tenant.id,
+            name: "Skolan".into(),
+            kind: PlaceKind::Area,
+            is_school: true,
+            geometry_geojson: OUTLINE.into(),
+            lon: 16.1,
+            lat: 59.4,
+            is_demo: false,
+        })
+        .await
+        .unwrap();
+    let mut n = incident(&f.teacher, "skadegorelse-klotter", "2026-11-20T21:15:00Z");
+    n.occurred_to = t("2026-11-21T05:00:00Z");
+    n.place_id = Some(school.id);
+    n.school_id = Some(school.id);
+    n.area_ids = vec![school.id];
+    n.place_text = Some("Kungsgatan 1, gaveln".into());
+    n.persons_involved = Some(4);
+    n.description = "Tags på gaveln, \"ÅÄÖ\" och 😀".into();
+    n.visibility = Visibility::PoliceAndCoordinator;
+    let id = insert_one(s, n.clone()).await;
+    let got = s.incident(&f.teacher.actor(), id).await.unwrap().unwrap();
+    assert_eq!(got.id, id);
+    assert_eq!(got.tenant_id, f.tenant.id);
+    assert_eq!(got.category, n.category);
+    assert_eq!(got.occurred_from, n.occurred_from);
+    assert_eq!(got.occurred_to, n.occurred_to);
+    assert_eq!((got.lon, got.lat, got.e, got.n), (n.lon, n.lat, n.e, n.n));
+    assert_eq!(got.precision, Precision::Exact);
+    assert_eq!(got.place_id, Some(school.id));
+    assert_eq!(got.place_name.as_deref(), Some("Skolan"));
+    assert_eq!(got.school_name.as_deref(), Some("Skolan"));
+    assert_eq!(got.place_text, n.place_text);
+    assert_eq!(got.description, n.description);
+    assert_eq!(got.persons_involved, Some(4));
+    assert_eq!(got.visibility, Visibility::PoliceAndCoordinator);
+    assert_eq!(got.status, IncidentStatus::New);
+    assert_eq!(got.source, Source::Form);
+    assert_eq!(got.org_name, "Skolan");
+    assert_eq!(got.user_id, Some(f.teacher.id));
+    assert!(s.incident(&f.teacher.actor(), id + 1000).await.unwrap().is_none());
+    // A new incident has its creation in its history.
+    let h = s.status_history(&f.teacher.actor(), id).await.unwrap();
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].from, None);
+    assert_eq!(h[0].to, IncidentStatus::New);
+}
+
+pub async fn tenant_isolation(s: &dyn Store) {
+    let a = fixture(s, "1960").await;
+    let b = fixture(s, "1980").await;
+    let id_a = insert_one(s, incident(&a.teacher, "trafik", "2026-11-20T10:00:00Z")).await;
+    let id_b = insert_one(s, incident(&b.teacher, "trafik", "2026-11-20T10:00:00Z")).await;
+    for who in [&b.admin, &b.analyst, &b.teacher, &b.reader] {
+        assert!(s.incident(&who.actor(), id_a).await.unwrap().is_none(), "{} sees tenant A", who.email);
+        assert_eq!(list(s, who, IncidentFilter::default()).await, vec![id_b]);
+        assert_eq!(s.count_incidents(&who.actor(), &IncidentFilter::default()).await.unwrap(), 1);
+        assert!(s.status_history(&who.actor(), id_a).await.unwrap().is_empty());
+        let r = s
+            .set_incident_status(&who.actor(), id_a, IncidentStatus::Reviewed, "", t("2026-11-21T00:00:00Z"))
+            .await;
+        assert!(matches!(r, Err(StoreError::NotFound { .. })), "{r:?}");
+    }
+    assert_eq!(list(s, &a.admin, IncidentFilter::default()).await, vec![id_a]);
+    // Sessions and tokens carry their tenant: a user is always its own tenant's.
+    assert_eq!(s.user(b.tenant.id, a.admin.id).await.unwrap(), None);
+}
+
+pub async fn visibility_matches_the_rule(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let mut made = Vec::new();
+    for v in Visibility::ALL {
+        for by in [&f.teacher, &f.admin, &f.analyst] {
+            let mut n = incident(by, "trafik", "2026-11-20T10:00:00Z");
+            n.visibility = *v;
+            made.push((insert_one(s, n).await, *v, by.org_id, by.id));
+        }
+    }
+    // An import without a reporting user.
+    let mut n = incident(&f.analyst, "trafik", "2026-11-20T10:00:00Z");
+    n.visibility = Visibility::OwnOrganisation;
+    n.user_id = None;
+    made.push((insert_one(s, n).await, Visibility::OwnOrganisation, f.polis.id, -1));
+
+    for who in [&f.admin, &f.analyst, &f.teacher, &f.teacher2, &f.reader] {
+        let actor = who.actor();
+        let expected: Vec<IncidentId> = made
+            .iter()
+            .filter(|(_, v, org, user)| actor.may_see(*v, *org, Some(*user).filter(|u| *u > 0)))
+            .map(|(id, ..)| *id)
+            .collect();
+        let mut seen = list(s, who, IncidentFilter::default()).await;
+        seen.sort();
+        assert_eq!(seen, expected, "{} ({:?})", who.email, who.role);
+        assert_eq!(
+            s.count_incidents(&actor, &IncidentFilter::default()).await.unwrap(),
+            expected.len() as u64
+        );
+        for (id, ..) in &made {
+            let got = s.incident(&actor, *id).await.unwrap();
+            assert_eq!(got.is_some(), expected.contains(id), "{} incident {id}", who.email);
+            if got.is_none() {
+                assert!(s.status_history(&actor, *id).await.unwrap().is_empty());
+            }
+        }
+    }
+    // The second teacher sees the first one's own-organisation report (same school), the reader
+    // (municipality, not police or coordinator) does not see the school's restricted ones.
+    assert!(!f.reader.actor().may_see(Visibility::PoliceAndCoordinator, f.skola.id, Some(f.teacher.id)));
+    assert!(f.teacher2.actor().may_see(Visibility::OwnOrganisation, f.skola.id, Some(f.teacher.id)));
+}
+
+pub async fn filters(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let area = s
+        .create_place(&NewPlace {
+            tenant_id: f.tenant.id,
+            name: "Centrum".into(),
+            kind: PlaceKind::Area,
+            is_school: false,
+            geometry_geojson: OUTLINE.into(),
+            lon: 16.1,
+            lat: 59.4,
+            is_demo: false,
+        })
+        .await
+        .unwrap();
+    let klotter = insert_one(s, incident(&f.teacher, "skadegorelse-klotter", "2026-11-01T10:00:00Z")).await;
+    let mut n = incident(&f.admin, "skadegorelse", "2026-11-10T10:00:00Z");
+    n.area_ids = vec![area.id];
+    n.lon = 16.25;
+    let skadeg = insert_one(s, n).await;
+    let mut n = incident(&f.analyst, "trafik", "2026-10-01T10:00:00Z");
+    n.source = Source::ImportPolisen;
+    n.external_id = Some("1".into());
+    let trafik = insert_one(s, n).await;
+
+    let all = |filter| list(s, &f.admin, filter);
+    let mut got = all(IncidentFilter::default()).await;
+    got.sort();
+    assert_eq!(got, vec![klotter, skadeg, trafik]);
+    let cat = |c: &str| Some(CategoryCode::parse(c).unwrap());
+    let mut parent = all(IncidentFilter { category: cat("skadegorelse"), ..Default::default() }).await;
+    parent.sort();
+    assert_eq!(parent, vec![klotter, skadeg], "a parent category includes its children");
+    assert_eq!(all(IncidentFilter { category: cat("skadegorelse-klotter"), ..Default::default() }).await, vec![klotter]);
+    assert_eq!(
+        all(IncidentFilter {
+            from: Some(t("2026-11-01T10:00:00Z")),
+            to: Some(t("2026-11-10T10:00:00Z")),
+            ..Default::default()
+        })
+        .await,
+        vec![klotter],
+        "the period is [from, to)"
+    );
+    assert_eq!(all(IncidentFilter { area_id: Some(area.id), ..Default::default() }).await, vec![skadeg]);
+    assert_eq!(all(IncidentFilter { org_id: Some(f.polis.id), ..Default::default() }).await, vec![trafik]);
+    assert_eq!(all(IncidentFilter { source: Some(Source::ImportPolisen), ..Default::default() }).await, vec![trafik]);
+    assert_eq!(all(IncidentFilter { status: Some(IncidentStatus::Reviewed), ..Default::default() }).await, vec![]);
+    assert_eq!(
+        all(IncidentFilter { bbox: Some([16.2, 59.0, 16.3, 60.0]), ..Default::default() }).await,
+        vec![skadeg]
+    );
+    assert_eq!(
+        s.count_incidents(&f.admin.actor(), &IncidentFilter { category: cat("skadegorelse"), ..Default::default() })
+            .await
+            .unwrap(),
+        2
+    );
+}
+
+pub async fn sorting_and_paging(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let base = t("2026-01-01T00:00:00Z");
+    let mut batch = Vec::new();
+    for i in 0..25i64 {
+        // Pairs share an occurred time so the id breaks ties.
+        let mut n = incident(&f.teacher, if i % 2 == 0 { "trafik" } else { "skadegorelse" }, "2026-01-01T00:00:00Z");
+        n.occurred_from = base + (i / 2).hours();
+        n.occurred_to = n.occurred_from;
+        n.created_at = base + (100 - i).hours();
+        batch.push(n);
+    }
+    let made = s.insert_incidents(f.tenant.id, &batch).await.unwrap();
+    assert_eq!(made.len(), 25);
+    let q = |sort, limit, offset, after| IncidentQuery {
+        filter: IncidentFilter::default(),
+        sort,
+        limit,
+        offset,
+        after,
+    };
+    let actor = f.admin.actor();
+    let desc = ids(&s.list_incidents(&actor, &q(Sort::OccurredDesc, 100, 0, None)).await.unwrap());
+    let mut expected = made.clone();
+    expected.reverse();
+    assert_eq!(desc, expected, "newest first, ties by id descending");
+    let asc = ids(&s.list_incidents(&actor, &q(Sort::OccurredAsc, 100, 0, None)).await.unwrap());
+    assert_eq!(asc, made);
+    let created = ids(&s.list_incidents(&actor, &q(Sort::CreatedDesc, 100, 0, None)).await.unwrap());
+    assert_eq!(created, made, "created_at was set to decrease");
+    let by_cat = s.list_incidents(&actor, &q(Sort::Category, 100, 0, None)).await.unwrap();
+    assert!(by_cat.windows(2).all(|w| w[0].category <= w[1].category));
+
+    // Offset paging covers everything once.
+    let mut paged = Vec::new();
+    for page in 0..3 {
+        paged.extend(ids(&s.list_incidents(&actor, &q(Sort::OccurredDesc, 10, page * 10, None)).await.unwrap()));
+    }
+    assert_eq!(paged, expected);
+    // Keyset paging too, across equal timestamps.
+    let mut keyset = Vec::new();
+    let mut after = None;
+    loop {
+        let page = s.list_incidents(&actor, &q(Sort::OccurredDesc, 7, 0, after)).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        let last = page.last().unwrap();
+        after = Some(Cursor { occurred_from: last.occurred_from, id: last.id });
+        keyset.extend(ids(&page));
+    }
+    assert_eq!(keyset, expected);
+}
+
+pub async fn import_is_idempotent(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let ev = |id: &str, desc: &str| {
+        let mut n = incident(&f.analyst, "trafik", "2026-05-01T10:00:00Z");
+        n.source = Source::ImportPolisen;
+        n.external_id = Some(id.into());
+        n.precision = Precision::Municipality;
+        n.municipality_code = Some("1960".into());
+        n.user_id = None;
+        n.description = desc.into();
+        n
+    };
+    let first = s.import_incidents(f.tenant.id, &[ev("1", "a"), ev("2", "b")]).await.unwrap();
+    assert_eq!(first, ImportCounts { inserted: 2, updated: 0, unchanged: 0 });
+    let again = s.import_incidents(f.tenant.id, &[ev("1", "a"), ev("2", "b")]).await.unwrap();
+    assert_eq!(again, ImportCounts { inserted: 0, updated: 0, unchanged: 2 });
+    let changed = s.import_incidents(f.tenant.id, &[ev("2", "b2"), ev("3", "c")]).await.unwrap();
+    assert_eq!(changed, ImportCounts { inserted: 1, updated: 1, unchanged: 0 });
+    let all = s
+        .list_incidents(&f.admin.actor(), &IncidentQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().any(|i| i.description == "b2"));
+    assert!(all.iter().all(|i| i.precision == Precision::Municipality));
+    // The same external id in another tenant is another incident.
+    let g = fixture(s, "1980").await;
+    let mut other = ev("1", "a");
+    other.org_id = g.polis.id;
+    assert_eq!(s.import_incidents(g.tenant.id, &[other]).await.unwrap().inserted, 1);
+}
+
+pub async fn status_changes_are_recorded(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let id = insert_one(s, incident(&f.teacher, "trafik", "2026-11-20T10:00:00Z")).await;
+    let now = t("2026-11-21T08:00:00Z");
+    let inc = s
+        .set_incident_status(&f.admin.actor(), id, IncidentStatus::Reviewed, "Sett", now)
+        .await
+        .unwrap();
+    assert_eq!(inc.status, IncidentStatus::Reviewed);
+    assert_eq!(inc.updated_at, now);
+    let err = s
+        .set_incident_status(&f.admin.actor(), id, IncidentStatus::New, "", now)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::InvalidTransition { .. }), "{err:?}");
+    s.set_incident_status(&f.admin.actor(), id, IncidentStatus::Closed, "Åtgärdat", now + 1.hours())
+        .await
+        .unwrap();
+    let h = s.status_history(&f.teacher.actor(), id).await.unwrap();
+    let steps: Vec<_> = h.iter().map(|c| (c.from, c.to, c.comment.as_str())).collect();
+    assert_eq!(
+        steps,
+        vec![
+            (None, IncidentStatus::New, ""),
+            (Some(IncidentStatus::New), IncidentStatus::Reviewed, "Sett"),
+            (Some(IncidentStatus::Reviewed), IncidentStatus::Closed, "Åtgärdat"),
+        ]
+    );
+    assert_eq!(h[1].user_name.as_deref(), Some("admin"));
+}
+
+pub async fn bulk_insert_is_all_or_nothing(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let good = incident(&f.teacher, "trafik", "2026-11-20T10:00:00Z");
+    // An organisation of no tenant makes the second row fail.
+    let mut bad = good.clone();
+    bad.org_id = 987_654;
+    assert!(s.insert_incidents(f.tenant.id, &[good.clone(), bad]).await.is_err());
+    assert_eq!(s.count_incidents(&f.admin.actor(), &IncidentFilter::default()).await.unwrap(), 0);
+    assert_eq!(s.insert_incidents(f.tenant.id, &[good]).await.unwrap().len(), 1);
+}

@@ -1,0 +1,346 @@
+use jiff::Timestamp;
+use model::{CategoryCode, Email, IncidentStatus, Precision, Role, Source, Visibility};
+use serde::Serialize;
+
+pub type TenantId = i64;
+pub type OrgId = i64;
+pub type UserId = i64;
+pub type PlaceId = i64;
+pub type IncidentId = i64;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTenant {
+    /// Municipality code, e.g. "1960", or another short unique code for a police area.
+    pub code: String,
+    pub name: String,
+    /// GeoJSON geometry (Polygon/MultiPolygon) of the tenant's territory, WGS84.
+    pub outline_geojson: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub code: String,
+    pub name: String,
+    pub outline_geojson: String,
+    pub default_visibility: Visibility,
+    /// External MapLibre style URL; none means the built-in offline outline map.
+    pub map_style_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOrganisation {
+    pub tenant_id: TenantId,
+    pub name: String,
+    /// Free classification: kommun, polis, skola, socialtjanst, bostadsbolag, …
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Organisation {
+    pub tenant_id: TenantId,
+    pub id: OrgId,
+    pub name: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewUser {
+    pub tenant_id: TenantId,
+    pub org_id: OrgId,
+    pub email: Email,
+    pub display_name: String,
+    pub role: Role,
+    /// PHC string of an argon2id hash; never the password.
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct User {
+    pub tenant_id: TenantId,
+    pub id: UserId,
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub email: Email,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+}
+
+impl User {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            tenant_id: self.tenant_id,
+            user_id: self.id,
+            org_id: self.org_id,
+            role: self.role,
+        }
+    }
+}
+
+/// Who is asking. Every incident read is scoped by this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    pub role: Role,
+}
+
+impl Actor {
+    /// Whether this actor may see an incident with the given visibility, reporting organisation
+    /// and reporting user. Backends implement the same rule in SQL; the conformance suite checks
+    /// that they agree with this function.
+    pub fn may_see(&self, visibility: Visibility, org_id: OrgId, user_id: Option<UserId>) -> bool {
+        if user_id == Some(self.user_id) {
+            return true;
+        }
+        match visibility {
+            Visibility::AllPartners => true,
+            Visibility::PoliceAndCoordinator => {
+                matches!(self.role, Role::Admin | Role::Analyst) || org_id == self.org_id
+            }
+            Visibility::OwnOrganisation => org_id == self.org_id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewApiToken {
+    pub token_hash: String,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub label: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Category {
+    pub tenant_id: TenantId,
+    pub code: CategoryCode,
+    pub parent: Option<CategoryCode>,
+    pub name_sv: String,
+    pub name_en: String,
+    /// CSS colour (#rrggbb) for maps and charts.
+    pub color: String,
+    pub sort_order: i64,
+    pub retired: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlaceKind {
+    /// A polygon: school ground, centre, park, housing area.
+    Area,
+    /// A named point: a station, a square, a building's entrance.
+    Point,
+}
+
+impl PlaceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlaceKind::Area => "area",
+            PlaceKind::Point => "point",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPlace {
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub kind: PlaceKind,
+    /// Whether the place is a school (reports can link to it as their school).
+    pub is_school: bool,
+    /// GeoJSON geometry, WGS84: a Point for points, a (Multi)Polygon for areas.
+    pub geometry_geojson: String,
+    /// A point inside the place, used when an incident is reported "at" it.
+    pub lon: f64,
+    pub lat: f64,
+    /// Demo data is marked so it can never be mistaken for real places.
+    pub is_demo: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Place {
+    pub tenant_id: TenantId,
+    pub id: PlaceId,
+    pub name: String,
+    pub kind: PlaceKind,
+    pub is_school: bool,
+    pub geometry_geojson: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub is_demo: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewIncident {
+    pub category: CategoryCode,
+    pub occurred_from: Timestamp,
+    pub occurred_to: Timestamp,
+    pub lon: f64,
+    pub lat: f64,
+    /// SWEREF 99 TM easting and northing of (lon, lat).
+    pub e: f64,
+    pub n: f64,
+    pub precision: Precision,
+    pub place_id: Option<PlaceId>,
+    /// Areas (places of kind Area) that contain the point; used by the area filter.
+    pub area_ids: Vec<PlaceId>,
+    pub place_text: Option<String>,
+    pub municipality_code: Option<String>,
+    pub description: String,
+    pub school_id: Option<PlaceId>,
+    pub persons_involved: Option<u32>,
+    pub visibility: Visibility,
+    pub source: Source,
+    pub external_id: Option<String>,
+    pub external_url: Option<String>,
+    pub org_id: OrgId,
+    pub user_id: Option<UserId>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Incident {
+    pub tenant_id: TenantId,
+    pub id: IncidentId,
+    pub category: CategoryCode,
+    pub occurred_from: Timestamp,
+    pub occurred_to: Timestamp,
+    pub lon: f64,
+    pub lat: f64,
+    pub e: f64,
+    pub n: f64,
+    pub precision: Precision,
+    pub place_id: Option<PlaceId>,
+    pub place_name: Option<String>,
+    pub place_text: Option<String>,
+    pub municipality_code: Option<String>,
+    pub description: String,
+    pub school_id: Option<PlaceId>,
+    pub school_name: Option<String>,
+    pub persons_involved: Option<u32>,
+    pub visibility: Visibility,
+    pub status: IncidentStatus,
+    pub source: Source,
+    pub external_id: Option<String>,
+    pub external_url: Option<String>,
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub user_id: Option<UserId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IncidentFilter {
+    /// Incidents whose start lies in [from, to).
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    /// A category and its sub-categories.
+    pub category: Option<CategoryCode>,
+    /// Incidents reported at, or lying inside, this place.
+    pub area_id: Option<PlaceId>,
+    pub org_id: Option<OrgId>,
+    pub status: Option<IncidentStatus>,
+    pub source: Option<Source>,
+    /// [min lon, min lat, max lon, max lat]
+    pub bbox: Option<[f64; 4]>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    OccurredDesc,
+    OccurredAsc,
+    CreatedDesc,
+    Category,
+    Status,
+}
+
+impl Sort {
+    pub const ALL: &'static [Sort] = &[
+        Sort::OccurredDesc,
+        Sort::OccurredAsc,
+        Sort::CreatedDesc,
+        Sort::Category,
+        Sort::Status,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::OccurredDesc => "occurred_desc",
+            Sort::OccurredAsc => "occurred_asc",
+            Sort::CreatedDesc => "created_desc",
+            Sort::Category => "category",
+            Sort::Status => "status",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Sort> {
+        Sort::ALL.iter().copied().find(|x| x.as_str() == s)
+    }
+}
+
+/// Position after the last row of a page, for keyset paging in `occurred_desc` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub occurred_from: Timestamp,
+    pub id: IncidentId,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentQuery {
+    pub filter: IncidentFilter,
+    pub sort: Sort,
+    pub limit: u32,
+    pub offset: u32,
+    /// Keyset paging: only with `Sort::OccurredDesc`; rows strictly after the cursor.
+    pub after: Option<Cursor>,
+}
+
+impl Default for IncidentQuery {
+    fn default() -> Self {
+        IncidentQuery {
+            filter: IncidentFilter::default(),
+            sort: Sort::default(),
+            limit: 100,
+            offset: 0,
+            after: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ImportCounts {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusChange {
+    pub at: Timestamp,
+    pub user_id: Option<UserId>,
+    pub user_name: Option<String>,
+    pub from: Option<IncidentStatus>,
+    pub to: IncidentStatus,
+    pub comment: String,
+}
