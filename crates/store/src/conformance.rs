@@ -136,6 +136,7 @@ pub fn incident(by: &User, category: &str, occurred: &str) -> NewIncident {
         school_id: None,
         persons_involved: None,
         visibility: Visibility::AllPartners,
+        status: IncidentStatus::New,
         source: Source::Form,
         external_id: None,
         external_url: None,
@@ -350,6 +351,13 @@ pub async fn incident_round_trip(s: &dyn Store) {
     assert_eq!(got.org_name, "Skolan");
     assert_eq!(got.user_id, Some(f.teacher.id));
     assert!(s.incident(&f.teacher.actor(), id + 1000).await.unwrap().is_none());
+    // An incident may start in a later status; its history says so.
+    let mut handled = incident(&f.teacher, "trafik", "2026-11-20T21:15:00Z");
+    handled.status = IncidentStatus::Closed;
+    let hid = insert_one(s, handled).await;
+    assert_eq!(s.incident(&f.admin.actor(), hid).await.unwrap().unwrap().status, IncidentStatus::Closed);
+    let h = s.status_history(&f.admin.actor(), hid).await.unwrap();
+    assert_eq!((h.len(), h[0].from, h[0].to), (1, None, IncidentStatus::Closed));
     // A new incident has its creation in its history.
     let h = s.status_history(&f.teacher.actor(), id).await.unwrap();
     assert_eq!(h.len(), 1);

@@ -211,6 +211,8 @@ pub struct NewIncident {
     pub school_id: Option<PlaceId>,
     pub persons_involved: Option<u32>,
     pub visibility: Visibility,
+    /// Initial status: `New` for reports; imports of already handled data may start later.
+    pub status: IncidentStatus,
     pub source: Source,
     pub external_id: Option<String>,
     pub external_url: Option<String>,

@@ -1,0 +1,103 @@
+//! Passwords (argon2id), session and API token secrets (random, stored only as SHA-256).
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    #[error("the password has {0} characters; at least 12 are needed")]
+    TooShort(usize),
+    #[error("the password is longer than 1024 characters")]
+    TooLong,
+    #[error("could not hash the password: {0}")]
+    Hash(String),
+}
+
+/// Checks the password policy and returns an argon2id PHC string (OWASP parameters:
+/// m = 19 MiB, t = 2, p = 1).
+pub fn hash_password(password: &str) -> Result<String, PasswordError> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        return Err(PasswordError::TooShort(n));
+    }
+    if n > 1024 {
+        return Err(PasswordError::TooLong);
+    }
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| PasswordError::Hash(e.to_string()))
+}
+
+/// A hash of a random password nobody knows, used to spend the same time on unknown accounts
+/// as on known ones (no account enumeration by timing).
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(&new_secret()).expect("a random secret meets the policy"))
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A new random secret: 32 bytes, URL-safe base64 without padding.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored of a secret: its SHA-256, hex.
+pub fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A readable random password for printed demo logins (16 characters, no look-alikes).
+pub fn new_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_and_verify() {
+        let h = hash_password("korrekt häst batteri").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("korrekt häst batteri", &h));
+        assert!(!verify_password("korrekt hast batteri", &h));
+        assert!(!verify_password("x", "not a hash"));
+        assert!(!verify_password("anything at all", dummy_hash()));
+    }
+
+    #[test]
+    fn policy() {
+        assert_eq!(hash_password("kort"), Err(PasswordError::TooShort(4)));
+        assert!(hash_password(&"x".repeat(1025)).is_err());
+    }
+
+    #[test]
+    fn secrets_are_random_and_hashed() {
+        let a = new_secret();
+        assert_ne!(a, new_secret());
+        assert_eq!(a.len(), 43);
+        assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        let p = new_password();
+        assert_eq!(p.chars().count(), 16);
+        assert!(hash_password(&p).is_ok());
+    }
+}

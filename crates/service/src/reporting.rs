@@ -1,0 +1,171 @@
+//! Reporting an incident: the checks that need the tenant's taxonomy, places and outline, then
+//! the coordinate transform, and storing it.
+
+use geo::{GeoError, MultiPolygon, to_sweref99tm};
+use jiff::Timestamp;
+use model::{FieldError, IncidentDraft, IncidentStatus, Precision, Source, ValidIncident};
+use store::{Category, Incident, NewIncident, Place, PlaceId, PlaceKind, Store, StoreError, Tenant, User};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("the report has {} invalid field(s): {}", .0.len(), .0.iter().map(|e| format!("{} ({}: {:?})", e.field, e.code, e.value)).collect::<Vec<_>>().join(", "))]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("stored geometry of {what} is invalid: {source}")]
+    Geometry {
+        what: String,
+        #[source]
+        source: GeoError,
+    },
+}
+
+/// A tenant's outline and areas, parsed for point-in-polygon tests.
+pub struct TenantGeo {
+    pub outline: MultiPolygon,
+    pub places: Vec<Place>,
+    areas: Vec<(PlaceId, MultiPolygon)>,
+}
+
+impl TenantGeo {
+    pub fn new(tenant: &Tenant, places: Vec<Place>) -> Result<Self, ReportError> {
+        let outline = MultiPolygon::from_geojson_str(&tenant.outline_geojson).map_err(|source| {
+            ReportError::Geometry {
+                what: format!("tenant {}", tenant.code),
+                source,
+            }
+        })?;
+        let mut areas = Vec::new();
+        for p in places.iter().filter(|p| p.kind == PlaceKind::Area) {
+            let shape = MultiPolygon::from_geojson_str(&p.geometry_geojson).map_err(|source| {
+                ReportError::Geometry {
+                    what: format!("place {} ({})", p.id, p.name),
+                    source,
+                }
+            })?;
+            areas.push((p.id, shape));
+        }
+        Ok(TenantGeo { outline, places, areas })
+    }
+
+    pub fn areas_containing(&self, lon: f64, lat: f64) -> Vec<PlaceId> {
+        self.areas
+            .iter()
+            .filter(|(_, shape)| shape.contains(lon, lat))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    pub fn place(&self, id: PlaceId) -> Option<&Place> {
+        self.places.iter().find(|p| p.id == id)
+    }
+}
+
+/// Turns a validated draft into a storable incident, or says which fields are wrong.
+pub fn prepare(
+    tenant: &Tenant,
+    categories: &[Category],
+    geo: &TenantGeo,
+    user: &User,
+    v: ValidIncident,
+    source: Source,
+    now: Timestamp,
+) -> Result<NewIncident, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    if !categories.iter().any(|c| c.code == v.category && !c.retired) {
+        errors.push(FieldError::new("category", "error-invalid-choice", v.category.as_str()));
+    }
+    let place = match v.place_id {
+        None => None,
+        Some(id) => match geo.place(id) {
+            Some(p) => Some(p),
+            None => {
+                errors.push(FieldError::new("place_id", "error-invalid-choice", id.to_string()));
+                None
+            }
+        },
+    };
+    if let Some(id) = v.school_id
+        && !geo.place(id).is_some_and(|p| p.is_school)
+    {
+        errors.push(FieldError::new("school_id", "error-invalid-choice", id.to_string()));
+    }
+    let (lon, lat, precision) = match (v.point, place) {
+        (Some(p), _) => (p.lon, p.lat, Precision::Exact),
+        (None, Some(p)) => (
+            p.lon,
+            p.lat,
+            if p.kind == PlaceKind::Area { Precision::Area } else { Precision::Place },
+        ),
+        // The place id was wrong; its error is already recorded.
+        (None, None) => (0.0, 0.0, Precision::Exact),
+    };
+    let inside = geo.outline.contains(lon, lat);
+    if v.point.is_some() && !inside && !v.confirm_outside {
+        errors.push(FieldError::new("lat", "error-outside-municipality", format!("{lat}, {lon}")));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut area_ids = geo.areas_containing(lon, lat);
+    if let Some(p) = place
+        && p.kind == PlaceKind::Area
+        && !area_ids.contains(&p.id)
+    {
+        area_ids.push(p.id);
+    }
+    let sweref = to_sweref99tm(lon, lat);
+    Ok(NewIncident {
+        category: v.category,
+        occurred_from: v.occurred.from(),
+        occurred_to: v.occurred.to(),
+        lon,
+        lat,
+        e: sweref.e,
+        n: sweref.n,
+        precision,
+        place_id: v.place_id,
+        area_ids,
+        place_text: v.place_text,
+        municipality_code: inside.then(|| tenant.code.clone()),
+        description: v.description.into_string(),
+        school_id: v.school_id,
+        persons_involved: v.persons_involved,
+        visibility: v.visibility.unwrap_or(tenant.default_visibility),
+        status: IncidentStatus::New,
+        source,
+        external_id: None,
+        external_url: None,
+        org_id: user.org_id,
+        user_id: Some(user.id),
+        created_at: now,
+    })
+}
+
+/// Validates, checks against the tenant's data, stores and returns the new incident.
+pub async fn report(
+    store: &dyn Store,
+    user: &User,
+    draft: &IncidentDraft,
+    source: Source,
+    now: Timestamp,
+) -> Result<Incident, ReportError> {
+    let valid = draft
+        .validate(now, &crate::stockholm())
+        .map_err(ReportError::Invalid)?;
+    let tenant = store.tenant(user.tenant_id).await?.ok_or(StoreError::NotFound {
+        what: "tenant",
+        id: user.tenant_id.to_string(),
+    })?;
+    let categories = store.categories(tenant.id).await?;
+    let geo = TenantGeo::new(&tenant, store.places(tenant.id).await?)?;
+    let new = prepare(&tenant, &categories, &geo, user, valid, source, now).map_err(ReportError::Invalid)?;
+    let id = store.insert_incidents(tenant.id, &[new]).await?[0];
+    store
+        .incident(&user.actor(), id)
+        .await?
+        .ok_or(ReportError::Store(StoreError::NotFound {
+            what: "incident",
+            id: id.to_string(),
+        }))
+}
