@@ -1,1 +1,409 @@
-fn main() {}
+//! `lagesbild`: the one binary. It parses the command line and wires the store, the service
+//! layer and the web server together; the logic lives in the library crates.
+#![forbid(unsafe_code)]
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use jiff::Timestamp;
+use model::{Email, Role};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use store::{NewApiToken, NewUser, Store};
+use store_sqlite::SqliteStore;
+
+#[derive(Parser)]
+#[command(
+    name = "lagesbild",
+    version,
+    about = "Gemensam lokal lägesbild för kommun och polis (EST)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Database: a SQLite file path or sqlite: URL (created if missing).
+    #[arg(long, env = "LAGESBILD_DB", default_value = "lagesbild.db")]
+    db: String,
+    /// Address to listen on.
+    #[arg(long, env = "LAGESBILD_ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// External MapLibre style URL for the base map (default: offline municipality outline).
+    #[arg(long, env = "LAGESBILD_MAP_STYLE_URL")]
+    map_style_url: Option<String>,
+    /// Mark cookies Secure (when served over HTTPS).
+    #[arg(long, env = "LAGESBILD_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the Kungsör demo (on an empty database) and serve it.
+    Demo {
+        #[command(flatten)]
+        serve: DemoServeArgs,
+        /// The police events file to import Kungsör's events from
+        /// (default: ../shared/data/polisen/events-2022-09-to-2026-08.jsonl.gz if present).
+        #[arg(long, env = "LAGESBILD_POLISEN_FILE")]
+        polisen: Option<PathBuf>,
+        /// Seed the demo data and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Serve an existing database.
+    Serve(ServeArgs),
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Import data.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Args, Clone)]
+struct DemoServeArgs {
+    #[arg(long, env = "LAGESBILD_DB", default_value = "lagesbild-demo.db")]
+    db: String,
+    #[arg(long, env = "LAGESBILD_ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
+    #[arg(long, env = "LAGESBILD_MAP_STYLE_URL")]
+    map_style_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        db: String,
+        /// Tenant code (municipality code), e.g. 1960.
+        #[arg(long)]
+        tenant: String,
+        /// Organisation name (must exist in the tenant).
+        #[arg(long)]
+        org: String,
+        /// admin, analyst, reporter or reader.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        email: String,
+        /// Display name (default: the e-mail address).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input (required; passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API bearer token for a user and print it (only it) on standard output.
+    Create {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import the police's public events (JSON lines, optionally gzip) for a tenant's
+    /// municipality; incremental and idempotent by event id.
+    Polisen {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        tenant: String,
+        /// Name of the police organisation in the tenant that the events are attributed to.
+        #[arg(long)]
+        org: Option<String>,
+        file: PathBuf,
+    },
+}
+
+async fn open(db: &str) -> Result<Arc<dyn Store>> {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        bail!("PostgreSQL is not supported yet; use a SQLite file path");
+    }
+    let store = SqliteStore::open(db)
+        .await
+        .with_context(|| format!("opening database {db}"))?;
+    Ok(Arc::new(store))
+}
+
+async fn serve(store: Arc<dyn Store>, addr: &str, config: web::WebConfig) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    let local = listener.local_addr()?;
+    println!("Lägesbild körs på http://{local}/  (avsluta med Ctrl-C)");
+    tracing::info!("serving {} on http://{local}/", store.describe());
+    let state = web::AppState::new(store, config);
+    web::serve(state, listener).await?;
+    Ok(())
+}
+
+fn default_polisen_file() -> Option<PathBuf> {
+    let name = "data/polisen/events-2022-09-to-2026-08.jsonl.gz";
+    let mut candidates = vec![
+        PathBuf::from("../shared").join(name),
+        PathBuf::from("shared").join(name),
+    ];
+    if let Ok(exe) = std::env::current_exe() {
+        for dir in exe.ancestors().skip(1) {
+            candidates.push(dir.join("../shared").join(name));
+        }
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+async fn demo(args: DemoServeArgs, polisen: Option<PathBuf>, no_serve: bool) -> Result<()> {
+    let started = std::time::Instant::now();
+    let store = open(&args.db).await?;
+    let polisen = polisen.or_else(default_polisen_file);
+    let report = service::demo::seed(store.as_ref(), polisen.as_deref(), Timestamp::now(), 1960)
+        .await
+        .context("creating the demo data")?;
+    match report {
+        None => println!(
+            "Databasen {} har redan demodata; inloggningarna skrevs ut när den skapades.",
+            args.db
+        ),
+        Some(r) => {
+            println!(
+                "Demodata skapad i {} på {:.1} s:",
+                args.db,
+                started.elapsed().as_secs_f64()
+            );
+            println!("  kommun: {} ({})", r.tenant.name, r.tenant.code);
+            println!("  syntetiska händelser: {}", r.synthetic);
+            match &r.police {
+                Ok(s) => println!(
+                    "  polisens händelser för {}: {} nya, {} uppdaterade, {} oförändrade ({} sammanfattningar hoppades över, {} rader med fel) från {}",
+                    r.tenant.name,
+                    s.stored.inserted,
+                    s.stored.updated,
+                    s.stored.unchanged,
+                    s.read.summaries_skipped,
+                    s.read.errors.len(),
+                    polisen
+                        .as_deref()
+                        .map(Path::display)
+                        .map(|d| d.to_string())
+                        .unwrap_or_default()
+                ),
+                Err(e) => println!("  polisens händelser importerades inte: {e}"),
+            }
+            println!();
+            println!("Inloggningar (lösenorden visas bara nu):");
+            for l in &r.logins {
+                println!(
+                    "  {:<34} lösenord: {}   roll: {:<8}  {}",
+                    l.email,
+                    l.password,
+                    l.role.as_str(),
+                    l.who
+                );
+            }
+            println!();
+        }
+    }
+    if no_serve {
+        return Ok(());
+    }
+    serve(
+        store,
+        &args.addr,
+        web::WebConfig {
+            map_style_url: args.map_style_url,
+            demo: true,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+async fn user_add(
+    db: &str,
+    tenant: &str,
+    org: &str,
+    role: &str,
+    email: &str,
+    name: Option<String>,
+) -> Result<()> {
+    let role = Role::parse(role)?;
+    let email = Email::parse(email)?;
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\n', '\r']);
+    let hash = service::auth::hash_password(password)?;
+    let store = open(db).await?;
+    let tenant = store
+        .tenant_by_code(tenant)
+        .await?
+        .with_context(|| format!("no tenant with code {tenant:?}"))?;
+    let orgs = store.organisations(tenant.id).await?;
+    let Some(org) = orgs.iter().find(|o| o.name == org) else {
+        bail!(
+            "no organisation {org:?} in tenant {}; there are: {}",
+            tenant.code,
+            orgs.iter()
+                .map(|o| format!("{:?}", o.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
+    let user = store
+        .create_user(&NewUser {
+            tenant_id: tenant.id,
+            org_id: org.id,
+            display_name: name.unwrap_or_else(|| email.to_string()),
+            email,
+            role,
+            password_hash: hash,
+        })
+        .await?;
+    eprintln!(
+        "user {} ({}) added to {} in {}",
+        user.email, user.role, org.name, tenant.name
+    );
+    Ok(())
+}
+
+async fn token_create(db: &str, email: &str, label: &str) -> Result<()> {
+    let store = open(db).await?;
+    let email = Email::parse(email)?;
+    let (user, _) = store
+        .user_credentials(&email)
+        .await?
+        .with_context(|| format!("no user with e-mail {email}"))?;
+    let token = service::auth::new_secret();
+    store
+        .create_api_token(&NewApiToken {
+            token_hash: service::auth::hash_secret(&token),
+            tenant_id: user.tenant_id,
+            user_id: user.id,
+            label: label.to_string(),
+            created_at: Timestamp::now(),
+        })
+        .await?;
+    println!("{token}");
+    Ok(())
+}
+
+async fn import_polisen(db: &str, tenant: &str, org: Option<String>, file: &Path) -> Result<()> {
+    let store = open(db).await?;
+    let tenant = store
+        .tenant_by_code(tenant)
+        .await?
+        .with_context(|| format!("no tenant with code {tenant:?}"))?;
+    let orgs = store.organisations(tenant.id).await?;
+    let police = match &org {
+        Some(name) => orgs.iter().find(|o| &o.name == name),
+        None => orgs.iter().find(|o| o.kind == "polis"),
+    }
+    .with_context(|| {
+        format!(
+            "no police organisation in tenant {} (give --org NAME)",
+            tenant.code
+        )
+    })?;
+    let s =
+        service::polisen::import_file(store.as_ref(), &tenant, police.id, file, Timestamp::now())
+            .await?;
+    println!(
+        "{} lines read: {} events for {}, {} summaries skipped, {} for other places; stored {} new, {} updated, {} unchanged",
+        s.read.lines,
+        s.read.events.len(),
+        tenant.name,
+        s.read.summaries_skipped,
+        s.read.other_places,
+        s.stored.inserted,
+        s.stored.updated,
+        s.stored.unchanged
+    );
+    for e in &s.read.errors {
+        eprintln!("{}: {e}", file.display());
+    }
+    if !s.read.errors.is_empty() {
+        bail!(
+            "{} lines could not be read (listed above); the others were imported",
+            s.read.errors.len()
+        );
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo {
+            serve,
+            polisen,
+            no_serve,
+        } => demo(serve, polisen, no_serve).await,
+        Command::Serve(a) => {
+            let store = open(&a.db).await?;
+            serve(
+                store,
+                &a.addr,
+                web::WebConfig {
+                    map_style_url: a.map_style_url,
+                    secure_cookies: a.secure_cookies,
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    db,
+                    tenant,
+                    org,
+                    role,
+                    email,
+                    name,
+                    password_stdin: _,
+                },
+        } => user_add(&db, &tenant, &org, &role, &email, name).await,
+        Command::Token {
+            command: TokenCommand::Create { db, email, label },
+        } => token_create(&db, &email, &label).await,
+        Command::Import {
+            command:
+                ImportCommand::Polisen {
+                    db,
+                    tenant,
+                    org,
+                    file,
+                },
+        } => import_polisen(&db, &tenant, org, &file).await,
+    }
+}

@@ -9,5 +9,5 @@
 mod polygon;
 mod sweref;
 
-pub use polygon::{GeoError, Municipality, MultiPolygon, load_municipalities};
+pub use polygon::{GeoError, MultiPolygon, Municipality, load_municipalities};
 pub use sweref::{Sweref99Tm, from_sweref99tm, to_sweref99tm};

@@ -38,18 +38,32 @@ fn parse_ring(v: &Value, path: String) -> Result<Ring, GeoError> {
         let pos = p.as_array().filter(|a| a.len() >= 2);
         let (lon, lat) = match pos.map(|a| (a[0].as_f64(), a[1].as_f64())) {
             Some((Some(lon), Some(lat))) => (lon, lat),
-            _ => return Err(invalid(format!("{path}[{i}]"), format!("not a [lon, lat] position: {p}"))),
+            _ => {
+                return Err(invalid(
+                    format!("{path}[{i}]"),
+                    format!("not a [lon, lat] position: {p}"),
+                ));
+            }
         };
         if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
-            return Err(invalid(format!("{path}[{i}]"), format!("[{lon}, {lat}] is outside WGS84 ranges")));
+            return Err(invalid(
+                format!("{path}[{i}]"),
+                format!("[{lon}, {lat}] is outside WGS84 ranges"),
+            ));
         }
         ring.push([lon, lat]);
     }
     if ring.len() < 4 {
-        return Err(invalid(path, format!("a ring needs at least 4 positions, found {}", ring.len())));
+        return Err(invalid(
+            path,
+            format!("a ring needs at least 4 positions, found {}", ring.len()),
+        ));
     }
     if ring.first() != ring.last() {
-        return Err(invalid(path, "the ring is not closed (first and last positions differ)"));
+        return Err(invalid(
+            path,
+            "the ring is not closed (first and last positions differ)",
+        ));
     }
     Ok(ring)
 }
@@ -254,7 +268,9 @@ pub fn load_municipalities(geojson: &str) -> Result<Vec<Municipality>, GeoError>
                 code: text("kod")?,
                 name: text("namn")?,
                 outline: MultiPolygon::from_geojson(geometry).map_err(|e| match e {
-                    GeoError::Invalid { path, reason } => invalid(format!("features[{i}].geometry.{path}"), reason),
+                    GeoError::Invalid { path, reason } => {
+                        invalid(format!("features[{i}].geometry.{path}"), reason)
+                    }
                     other => other,
                 })?,
             })
@@ -302,7 +318,12 @@ mod tests {
         assert!(err.to_string().contains("not closed"), "{err}");
 
         let bad = json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, "x"], [1.0, 1.0], [0.0, 0.0]]]});
-        assert!(MultiPolygon::from_geojson(&bad).unwrap_err().to_string().contains("coordinates[0][1]"));
+        assert!(
+            MultiPolygon::from_geojson(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("coordinates[0][1]")
+        );
 
         let point = json!({"type": "Point", "coordinates": [0.0, 0.0]});
         assert_eq!(
@@ -325,7 +346,10 @@ mod tests {
 
     #[test]
     fn kungsor_from_the_shipped_boundaries() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/boundaries/kommuner.geojson");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../data/boundaries/kommuner.geojson"
+        );
         let Ok(text) = std::fs::read_to_string(path) else {
             panic!("missing {path}: the boundaries ship with the project's shared data");
         };

@@ -147,7 +147,10 @@ mod tests {
             let (lon2, lat2) = from_sweref99tm(p);
             let back = to_sweref99tm(lon2, lat2);
             assert!((back.e - p.e).abs() < 1e-4 && (back.n - p.n).abs() < 1e-4);
-            assert!((lon2 - lon).abs() < 1e-9 && (lat2 - lat).abs() < 1e-9, "{lon},{lat}");
+            assert!(
+                (lon2 - lon).abs() < 1e-9 && (lat2 - lat).abs() < 1e-9,
+                "{lon},{lat}"
+            );
         }
     }
 

@@ -81,7 +81,9 @@ impl Description {
                 reason: "longer than 4000 characters",
             });
         }
-        if v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        if v.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
             return Err(ParseError::Invalid {
                 kind: "description",
                 value: v.chars().take(40).collect(),
@@ -167,7 +169,10 @@ pub fn parse_time(value: &str, tz: &TimeZone) -> Option<Timestamp> {
     }
     let v = v.replacen(' ', "T", 1);
     let dt: DateTime = v.parse().ok()?;
-    tz.to_ambiguous_zoned(dt).compatible().ok().map(|z| z.timestamp())
+    tz.to_ambiguous_zoned(dt)
+        .compatible()
+        .ok()
+        .map(|z| z.timestamp())
 }
 
 fn parse_number(value: &str) -> Option<f64> {
@@ -190,7 +195,11 @@ fn parse_id(field: &str, value: &str, errors: &mut Vec<FieldError>) -> Option<i6
 impl IncidentDraft {
     /// Checks every field and reports every problem at once, each with its field and value.
     /// `now` is the server clock; `tz` interprets times given without offset.
-    pub fn validate(&self, now: Timestamp, tz: &TimeZone) -> Result<ValidIncident, Vec<FieldError>> {
+    pub fn validate(
+        &self,
+        now: Timestamp,
+        tz: &TimeZone,
+    ) -> Result<ValidIncident, Vec<FieldError>> {
         let mut errors = Vec::new();
 
         let category = if blank(&self.category) {
@@ -200,7 +209,11 @@ impl IncidentDraft {
             match CategoryCode::parse(&self.category) {
                 Ok(c) => Some(c),
                 Err(_) => {
-                    errors.push(FieldError::new("category", "error-invalid-choice", &self.category));
+                    errors.push(FieldError::new(
+                        "category",
+                        "error-invalid-choice",
+                        &self.category,
+                    ));
                     None
                 }
             }
@@ -219,8 +232,10 @@ impl IncidentDraft {
                 None
             }
             (false, false) => {
-                let lat = parse_number(&self.lat).filter(|v| v.is_finite() && (-90.0..=90.0).contains(v));
-                let lon = parse_number(&self.lon).filter(|v| v.is_finite() && (-180.0..=180.0).contains(v));
+                let lat =
+                    parse_number(&self.lat).filter(|v| v.is_finite() && (-90.0..=90.0).contains(v));
+                let lon = parse_number(&self.lon)
+                    .filter(|v| v.is_finite() && (-180.0..=180.0).contains(v));
                 if lat.is_none() {
                     errors.push(FieldError::new("lat", "error-latitude", &self.lat));
                 }
@@ -235,13 +250,22 @@ impl IncidentDraft {
         };
 
         let place_id = parse_id("place_id", &self.place_id, &mut errors);
-        if point.is_none() && place_id.is_none() && blank(&self.lat) && blank(&self.lon) && errors.iter().all(|e| e.field != "place_id") {
+        if point.is_none()
+            && place_id.is_none()
+            && blank(&self.lat)
+            && blank(&self.lon)
+            && errors.iter().all(|e| e.field != "place_id")
+        {
             errors.push(FieldError::new("place", "error-place-required", ""));
         }
         let place_text = if blank(&self.place_text) {
             None
         } else if self.place_text.trim().chars().count() > 200 {
-            errors.push(FieldError::new("place_text", "error-too-long-200", &self.place_text));
+            errors.push(FieldError::new(
+                "place_text",
+                "error-too-long-200",
+                &self.place_text,
+            ));
             None
         } else {
             Some(self.place_text.trim().to_string())
@@ -267,7 +291,11 @@ impl IncidentDraft {
             match self.persons_involved.trim().parse::<u32>() {
                 Ok(n) if n <= MAX_PERSONS => Some(n),
                 _ => {
-                    errors.push(FieldError::new("persons_involved", "error-persons", &self.persons_involved));
+                    errors.push(FieldError::new(
+                        "persons_involved",
+                        "error-persons",
+                        &self.persons_involved,
+                    ));
                     None
                 }
             }
@@ -279,7 +307,11 @@ impl IncidentDraft {
             match Visibility::parse(&self.visibility) {
                 Ok(v) => Some(v),
                 Err(_) => {
-                    errors.push(FieldError::new("visibility", "error-invalid-choice", &self.visibility));
+                    errors.push(FieldError::new(
+                        "visibility",
+                        "error-invalid-choice",
+                        &self.visibility,
+                    ));
                     None
                 }
             }
@@ -302,8 +334,15 @@ impl IncidentDraft {
         }
     }
 
-    fn validate_time(&self, now: Timestamp, tz: &TimeZone, errors: &mut Vec<FieldError>) -> Option<OccurredTime> {
-        let latest = now.checked_add(FUTURE_SLACK_MINUTES.minutes()).unwrap_or(now);
+    fn validate_time(
+        &self,
+        now: Timestamp,
+        tz: &TimeZone,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<OccurredTime> {
+        let latest = now
+            .checked_add(FUTURE_SLACK_MINUTES.minutes())
+            .unwrap_or(now);
         let earliest = now.checked_sub((24 * 366 * 20).hours()).unwrap_or(now);
         let mut one = |field: &str, value: &str| -> Option<Timestamp> {
             match parse_time(value, tz) {
@@ -339,11 +378,19 @@ impl IncidentDraft {
         let to = one("occurred_to", &self.occurred_to)?;
         let from = from?;
         if to < from {
-            errors.push(FieldError::new("occurred_to", "error-interval-order", &self.occurred_to));
+            errors.push(FieldError::new(
+                "occurred_to",
+                "error-interval-order",
+                &self.occurred_to,
+            ));
             return None;
         }
         if to.duration_since(from).as_secs() > MAX_INTERVAL_DAYS * 86_400 {
-            errors.push(FieldError::new("occurred_to", "error-interval-too-long", &self.occurred_to));
+            errors.push(FieldError::new(
+                "occurred_to",
+                "error-interval-too-long",
+                &self.occurred_to,
+            ));
             return None;
         }
         Some(OccurredTime::from_bounds(from, to))
@@ -379,8 +426,17 @@ mod tests {
         let v = draft().validate(now(), &tz()).unwrap();
         assert_eq!(v.category.as_str(), "skadegorelse-klotter");
         // 22:15 Stockholm winter time is 21:15 UTC.
-        assert_eq!(v.occurred, OccurredTime::Instant("2026-11-26T21:15:00Z".parse().unwrap()));
-        assert_eq!(v.point, Some(Wgs84 { lon: 16.0978, lat: 59.4224 }));
+        assert_eq!(
+            v.occurred,
+            OccurredTime::Instant("2026-11-26T21:15:00Z".parse().unwrap())
+        );
+        assert_eq!(
+            v.point,
+            Some(Wgs84 {
+                lon: 16.0978,
+                lat: 59.4224
+            })
+        );
         assert_eq!(v.visibility, None);
     }
 
@@ -425,7 +481,16 @@ mod tests {
         let errors = d.validate(now(), &tz()).unwrap_err();
         assert_eq!(
             fields(&errors),
-            vec!["category", "occurred_from", "lat", "lon", "description", "school_id", "persons_involved", "visibility"]
+            vec![
+                "category",
+                "occurred_from",
+                "lat",
+                "lon",
+                "description",
+                "school_id",
+                "persons_involved",
+                "visibility"
+            ]
         );
         assert_eq!(errors[0].value, "Klotter!");
         assert_eq!(errors[1].value, "igår");
@@ -455,16 +520,25 @@ mod tests {
     fn future_reversed_and_long_intervals_are_refused() {
         let mut d = draft();
         d.occurred_from = "2026-11-28T12:00".into();
-        assert_eq!(d.validate(now(), &tz()).unwrap_err()[0].code, "error-time-future");
+        assert_eq!(
+            d.validate(now(), &tz()).unwrap_err()[0].code,
+            "error-time-future"
+        );
 
         let mut d = draft();
         d.occurred_to = "2026-11-26T21:00".into();
-        assert_eq!(d.validate(now(), &tz()).unwrap_err()[0].code, "error-interval-order");
+        assert_eq!(
+            d.validate(now(), &tz()).unwrap_err()[0].code,
+            "error-interval-order"
+        );
 
         let mut d = draft();
         d.occurred_from = "2026-09-01T12:00".into();
         d.occurred_to = "2026-11-26T21:00".into();
-        assert_eq!(d.validate(now(), &tz()).unwrap_err()[0].code, "error-interval-too-long");
+        assert_eq!(
+            d.validate(now(), &tz()).unwrap_err()[0].code,
+            "error-interval-too-long"
+        );
     }
 
     #[test]

@@ -11,7 +11,10 @@ use model::{CategoryCode, Email, IncidentStatus, Precision, Role, Source, Visibi
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::path::Path;
-use store::{NewIncident, NewOrganisation, NewPlace, NewTenant, NewUser, Organisation, PlaceKind, Store, Tenant};
+use store::{
+    NewIncident, NewOrganisation, NewPlace, NewTenant, NewUser, Organisation, PlaceKind, Store,
+    Tenant,
+};
 
 pub const TENANT_CODE: &str = "1960";
 /// Kungsör's town centre (the police's municipality point).
@@ -59,12 +62,48 @@ const ORGS: &[(&str, &str)] = &[
 ];
 
 const USERS: &[(&str, usize, Role, &str, &str)] = &[
-    ("samordnare@kungsor.example", 0, Role::Admin, "Säkerhetssamordnare (demo)", "säkerhetssamordnare, administratör"),
-    ("kommunpolis@polisen.example", 1, Role::Analyst, "Kommunpolis (demo)", "kommunpolis, analytiker"),
-    ("rapportor.skola@kungsor.example", 2, Role::Reporter, "Rapportör skolan (demo)", "rapportör på skolan"),
-    ("falt@kungsor.example", 3, Role::Reporter, "Fältassistent (demo)", "fältassistent, socialtjänsten"),
-    ("bostad@bostadsbolaget.example", 4, Role::Reporter, "Rapportör bostadsbolaget (demo)", "rapportör, bostadsbolaget"),
-    ("ledning@kungsor.example", 0, Role::Reader, "Ledning (demo)", "ledningen, läser rapporter"),
+    (
+        "samordnare@kungsor.example",
+        0,
+        Role::Admin,
+        "Säkerhetssamordnare (demo)",
+        "säkerhetssamordnare, administratör",
+    ),
+    (
+        "kommunpolis@polisen.example",
+        1,
+        Role::Analyst,
+        "Kommunpolis (demo)",
+        "kommunpolis, analytiker",
+    ),
+    (
+        "rapportor.skola@kungsor.example",
+        2,
+        Role::Reporter,
+        "Rapportör skolan (demo)",
+        "rapportör på skolan",
+    ),
+    (
+        "falt@kungsor.example",
+        3,
+        Role::Reporter,
+        "Fältassistent (demo)",
+        "fältassistent, socialtjänsten",
+    ),
+    (
+        "bostad@bostadsbolaget.example",
+        4,
+        Role::Reporter,
+        "Rapportör bostadsbolaget (demo)",
+        "rapportör, bostadsbolaget",
+    ),
+    (
+        "ledning@kungsor.example",
+        0,
+        Role::Reader,
+        "Ledning (demo)",
+        "ledningen, läser rapporter",
+    ),
 ];
 
 /// A demo place: name, offset east and north of the centre (m), half width and half height
@@ -84,26 +123,177 @@ struct Spot {
 }
 
 const SPOTS: &[Spot] = &[
-    Spot { name: "Centrum och torget (demo)", dx: 0.0, dy: 0.0, hw: 260.0, hh: 180.0, school: false, weight: 6.0,
-        categories: &[("otrygghetsskapande-samling", 4.0), ("ordningsstorning", 4.0), ("nedskrapning", 2.0), ("skadegorelse-klotter", 2.0), ("hot-vald", 1.0), ("narkotika", 1.0)], org: 0, daytime: false },
-    Spot { name: "Stationsområdet (demo)", dx: -520.0, dy: -260.0, hw: 150.0, hh: 90.0, school: false, weight: 4.0,
-        categories: &[("otrygg-plats-belysning", 2.0), ("otrygghetsskapande-samling", 3.0), ("narkotika", 2.0), ("skadegorelse-glaskross", 2.0), ("hot-vald", 1.0)], org: 0, daytime: false },
-    Spot { name: "Strandparken (demo)", dx: 380.0, dy: -420.0, hw: 200.0, hh: 110.0, school: false, weight: 3.0,
-        categories: &[("nedskrapning", 3.0), ("narkotika", 2.0), ("otrygg-plats-belysning", 2.0), ("ordningsstorning", 2.0)], org: 0, daytime: false },
-    Spot { name: "Bostadsområdet Norr (demo)", dx: 250.0, dy: 760.0, hw: 280.0, hh: 220.0, school: false, weight: 4.0,
-        categories: &[("inbrott-stold", 3.0), ("skadegorelse-brand", 1.5), ("skadegorelse-klotter", 2.0), ("ordningsstorning", 1.0), ("otrygg-plats-insyn", 1.0)], org: 4, daytime: false },
-    Spot { name: "Bostadsområdet Väst (demo)", dx: -950.0, dy: 320.0, hw: 240.0, hh: 200.0, school: false, weight: 2.5,
-        categories: &[("inbrott-stold", 3.0), ("skadegorelse-glaskross", 1.0), ("nedskrapning", 1.0), ("otrygg-plats-folktomt", 1.0)], org: 4, daytime: false },
-    Spot { name: "Skolgården Öst (demo)", dx: 640.0, dy: 260.0, hw: 110.0, hh: 80.0, school: true, weight: 3.5,
-        categories: &[("skadegorelse-klotter", 3.0), ("skadegorelse-glaskross", 2.0), ("otrygghetsskapande-samling", 2.0), ("ordningsstorning", 2.0), ("hot-vald", 0.5)], org: 2, daytime: true },
-    Spot { name: "Skolgården Väst (demo)", dx: -330.0, dy: 480.0, hw: 120.0, hh: 90.0, school: true, weight: 2.5,
-        categories: &[("skadegorelse-klotter", 2.0), ("nedskrapning", 1.0), ("otrygghetsskapande-samling", 2.0), ("ordningsstorning", 1.0)], org: 2, daytime: true },
-    Spot { name: "Idrottsplatsen (demo)", dx: 980.0, dy: -120.0, hw: 150.0, hh: 120.0, school: false, weight: 1.5,
-        categories: &[("skadegorelse", 1.0), ("nedskrapning", 1.0), ("otrygghetsskapande-samling", 1.0)], org: 3, daytime: false },
-    Spot { name: "Busshållplatsen vid torget (demo)", dx: 90.0, dy: -60.0, hw: 0.0, hh: 0.0, school: false, weight: 1.5,
-        categories: &[("otrygghetsskapande-samling", 2.0), ("skadegorelse-glaskross", 1.0)], org: 3, daytime: false },
-    Spot { name: "Macken vid infarten (demo)", dx: -1500.0, dy: -900.0, hw: 0.0, hh: 0.0, school: false, weight: 1.0,
-        categories: &[("inbrott-stold", 2.0), ("trafik", 2.0), ("ordningsstorning", 1.0)], org: 1, daytime: false },
+    Spot {
+        name: "Centrum och torget (demo)",
+        dx: 0.0,
+        dy: 0.0,
+        hw: 260.0,
+        hh: 180.0,
+        school: false,
+        weight: 6.0,
+        categories: &[
+            ("otrygghetsskapande-samling", 4.0),
+            ("ordningsstorning", 4.0),
+            ("nedskrapning", 2.0),
+            ("skadegorelse-klotter", 2.0),
+            ("hot-vald", 1.0),
+            ("narkotika", 1.0),
+        ],
+        org: 0,
+        daytime: false,
+    },
+    Spot {
+        name: "Stationsområdet (demo)",
+        dx: -520.0,
+        dy: -260.0,
+        hw: 150.0,
+        hh: 90.0,
+        school: false,
+        weight: 4.0,
+        categories: &[
+            ("otrygg-plats-belysning", 2.0),
+            ("otrygghetsskapande-samling", 3.0),
+            ("narkotika", 2.0),
+            ("skadegorelse-glaskross", 2.0),
+            ("hot-vald", 1.0),
+        ],
+        org: 0,
+        daytime: false,
+    },
+    Spot {
+        name: "Strandparken (demo)",
+        dx: 380.0,
+        dy: -420.0,
+        hw: 200.0,
+        hh: 110.0,
+        school: false,
+        weight: 3.0,
+        categories: &[
+            ("nedskrapning", 3.0),
+            ("narkotika", 2.0),
+            ("otrygg-plats-belysning", 2.0),
+            ("ordningsstorning", 2.0),
+        ],
+        org: 0,
+        daytime: false,
+    },
+    Spot {
+        name: "Bostadsområdet Norr (demo)",
+        dx: 250.0,
+        dy: 760.0,
+        hw: 280.0,
+        hh: 220.0,
+        school: false,
+        weight: 4.0,
+        categories: &[
+            ("inbrott-stold", 3.0),
+            ("skadegorelse-brand", 1.5),
+            ("skadegorelse-klotter", 2.0),
+            ("ordningsstorning", 1.0),
+            ("otrygg-plats-insyn", 1.0),
+        ],
+        org: 4,
+        daytime: false,
+    },
+    Spot {
+        name: "Bostadsområdet Väst (demo)",
+        dx: -950.0,
+        dy: 320.0,
+        hw: 240.0,
+        hh: 200.0,
+        school: false,
+        weight: 2.5,
+        categories: &[
+            ("inbrott-stold", 3.0),
+            ("skadegorelse-glaskross", 1.0),
+            ("nedskrapning", 1.0),
+            ("otrygg-plats-folktomt", 1.0),
+        ],
+        org: 4,
+        daytime: false,
+    },
+    Spot {
+        name: "Skolgården Öst (demo)",
+        dx: 640.0,
+        dy: 260.0,
+        hw: 110.0,
+        hh: 80.0,
+        school: true,
+        weight: 3.5,
+        categories: &[
+            ("skadegorelse-klotter", 3.0),
+            ("skadegorelse-glaskross", 2.0),
+            ("otrygghetsskapande-samling", 2.0),
+            ("ordningsstorning", 2.0),
+            ("hot-vald", 0.5),
+        ],
+        org: 2,
+        daytime: true,
+    },
+    Spot {
+        name: "Skolgården Väst (demo)",
+        dx: -330.0,
+        dy: 480.0,
+        hw: 120.0,
+        hh: 90.0,
+        school: true,
+        weight: 2.5,
+        categories: &[
+            ("skadegorelse-klotter", 2.0),
+            ("nedskrapning", 1.0),
+            ("otrygghetsskapande-samling", 2.0),
+            ("ordningsstorning", 1.0),
+        ],
+        org: 2,
+        daytime: true,
+    },
+    Spot {
+        name: "Idrottsplatsen (demo)",
+        dx: 980.0,
+        dy: -120.0,
+        hw: 150.0,
+        hh: 120.0,
+        school: false,
+        weight: 1.5,
+        categories: &[
+            ("skadegorelse", 1.0),
+            ("nedskrapning", 1.0),
+            ("otrygghetsskapande-samling", 1.0),
+        ],
+        org: 3,
+        daytime: false,
+    },
+    Spot {
+        name: "Busshållplatsen vid torget (demo)",
+        dx: 90.0,
+        dy: -60.0,
+        hw: 0.0,
+        hh: 0.0,
+        school: false,
+        weight: 1.5,
+        categories: &[
+            ("otrygghetsskapande-samling", 2.0),
+            ("skadegorelse-glaskross", 1.0),
+        ],
+        org: 3,
+        daytime: false,
+    },
+    Spot {
+        name: "Macken vid infarten (demo)",
+        dx: -1500.0,
+        dy: -900.0,
+        hw: 0.0,
+        hh: 0.0,
+        school: false,
+        weight: 1.0,
+        categories: &[
+            ("inbrott-stold", 2.0),
+            ("trafik", 2.0),
+            ("ordningsstorning", 1.0),
+        ],
+        org: 1,
+        daytime: false,
+    },
 ];
 
 const BACKGROUND: &[(&str, f64)] = &[
@@ -117,20 +307,58 @@ const BACKGROUND: &[(&str, f64)] = &[
 
 fn describe(category: &str, rng: &mut StdRng) -> &'static str {
     let options: &[&str] = match category {
-        "skadegorelse-klotter" => &["Klotter på fasaden mot parkeringen.", "Nya taggar på elskåpet.", "Klotter i gångtunneln."],
-        "skadegorelse-glaskross" => &["Krossad ruta i entrédörren.", "Glaskross vid busskuren.", "Sönderslagen belysningsarmatur."],
-        "skadegorelse-brand" => &["Brand i soptunna, släckt av räddningstjänsten.", "Anlagd brand i papperskorg."],
+        "skadegorelse-klotter" => &[
+            "Klotter på fasaden mot parkeringen.",
+            "Nya taggar på elskåpet.",
+            "Klotter i gångtunneln.",
+        ],
+        "skadegorelse-glaskross" => &[
+            "Krossad ruta i entrédörren.",
+            "Glaskross vid busskuren.",
+            "Sönderslagen belysningsarmatur.",
+        ],
+        "skadegorelse-brand" => &[
+            "Brand i soptunna, släckt av räddningstjänsten.",
+            "Anlagd brand i papperskorg.",
+        ],
         "skadegorelse" => &["Sönderslagna bänkar.", "Skadat staket runt planen."],
-        "ordningsstorning" => &["Högljudd grupp sent på kvällen, störde boende.", "Fyrverkerier avfyrades mot fasad.", "Mopedåkning på gångbanan."],
-        "otrygghetsskapande-samling" => &["Större grupp samlades vid entrén, upplevdes hotfullt av förbipasserande.", "Ungdomar samlades med mopeder, högljutt.", "Grupp samlades vid kiosken efter stängning."],
-        "hot-vald" => &["Bråk mellan flera personer, polis tillkallad.", "Hot mot personal vid entrén."],
-        "narkotika" => &["Misstänkt langning bakom byggnaden.", "Sprutor och folie hittade i buskaget."],
-        "inbrott-stold" => &["Inbrott i förråd, dörren uppbruten.", "Cykelstölder från cykelstället.", "Försök till inbrott i källare."],
-        "nedskrapning" => &["Mycket skräp och glasflaskor efter helgen.", "Nedskräpning vid grillplatsen."],
-        "otrygg-plats-belysning" => &["Trasig belysning längs gångvägen, mörkt.", "Flera lampor släckta vid parkeringen."],
+        "ordningsstorning" => &[
+            "Högljudd grupp sent på kvällen, störde boende.",
+            "Fyrverkerier avfyrades mot fasad.",
+            "Mopedåkning på gångbanan.",
+        ],
+        "otrygghetsskapande-samling" => &[
+            "Större grupp samlades vid entrén, upplevdes hotfullt av förbipasserande.",
+            "Ungdomar samlades med mopeder, högljutt.",
+            "Grupp samlades vid kiosken efter stängning.",
+        ],
+        "hot-vald" => &[
+            "Bråk mellan flera personer, polis tillkallad.",
+            "Hot mot personal vid entrén.",
+        ],
+        "narkotika" => &[
+            "Misstänkt langning bakom byggnaden.",
+            "Sprutor och folie hittade i buskaget.",
+        ],
+        "inbrott-stold" => &[
+            "Inbrott i förråd, dörren uppbruten.",
+            "Cykelstölder från cykelstället.",
+            "Försök till inbrott i källare.",
+        ],
+        "nedskrapning" => &[
+            "Mycket skräp och glasflaskor efter helgen.",
+            "Nedskräpning vid grillplatsen.",
+        ],
+        "otrygg-plats-belysning" => &[
+            "Trasig belysning längs gångvägen, mörkt.",
+            "Flera lampor släckta vid parkeringen.",
+        ],
         "otrygg-plats-insyn" => &["Buskage skymmer gångvägen, dålig insyn."],
         "otrygg-plats-folktomt" => &["Folktomt och mörkt på kvällarna, upplevs otryggt."],
-        "trafik" => &["Vårdslös körning genom området.", "Hög hastighet förbi skolan."],
+        "trafik" => &[
+            "Vårdslös körning genom området.",
+            "Hög hastighet förbi skolan.",
+        ],
         _ => &["Övrig händelse, se kommentar."],
     };
     options[rng.gen_range(0..options.len())]
@@ -176,7 +404,9 @@ fn rectangle(centre: Sweref99Tm, dx: f64, dy: f64, hw: f64, hh: f64) -> String {
 
 /// Relative weight of a day (seasonal peak in summer, weekend peak).
 fn day_weight(day: jiff::civil::Date) -> f64 {
-    let season = 1.0 + 0.35 * ((f64::from(day.day_of_year()) - 100.0) / 365.0 * 2.0 * std::f64::consts::PI).sin();
+    let season = 1.0
+        + 0.35
+            * ((f64::from(day.day_of_year()) - 100.0) / 365.0 * 2.0 * std::f64::consts::PI).sin();
     let weekday = match day.weekday() {
         jiff::civil::Weekday::Friday => 1.5,
         jiff::civil::Weekday::Saturday => 1.7,
@@ -188,12 +418,12 @@ fn day_weight(day: jiff::civil::Date) -> f64 {
 
 /// Hour weights: evenings and nights, or school days.
 const EVENING: [f64; 24] = [
-    3.0, 2.5, 2.0, 1.2, 0.6, 0.3, 0.3, 0.4, 0.5, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5, 2.0, 2.6, 3.2, 3.8, 4.2, 4.2,
-    3.6,
+    3.0, 2.5, 2.0, 1.2, 0.6, 0.3, 0.3, 0.4, 0.5, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5, 2.0, 2.6,
+    3.2, 3.8, 4.2, 4.2, 3.6,
 ];
 const DAYTIME: [f64; 24] = [
-    0.3, 0.2, 0.2, 0.1, 0.1, 0.1, 0.3, 1.5, 2.5, 2.5, 2.5, 3.0, 3.0, 2.5, 2.5, 2.0, 1.6, 1.4, 1.6, 1.8, 2.0, 1.8, 1.2,
-    0.6,
+    0.3, 0.2, 0.2, 0.1, 0.1, 0.1, 0.3, 1.5, 2.5, 2.5, 2.5, 3.0, 3.0, 2.5, 2.5, 2.0, 1.6, 1.4, 1.6,
+    1.8, 2.0, 1.8, 1.2, 0.6,
 ];
 
 fn pick_hour(weights: &[f64; 24], rng: &mut StdRng) -> i8 {
@@ -272,10 +502,24 @@ pub async fn seed(
     for s in SPOTS {
         let (kind, geometry, (lon, lat)) = if s.hw > 0.0 {
             let g = rectangle(centre, s.dx, s.dy, s.hw, s.hh);
-            (PlaceKind::Area, g, from_sweref99tm(Sweref99Tm { e: centre.e + s.dx, n: centre.n + s.dy }))
+            (
+                PlaceKind::Area,
+                g,
+                from_sweref99tm(Sweref99Tm {
+                    e: centre.e + s.dx,
+                    n: centre.n + s.dy,
+                }),
+            )
         } else {
-            let (lon, lat) = from_sweref99tm(Sweref99Tm { e: centre.e + s.dx, n: centre.n + s.dy });
-            (PlaceKind::Point, format!(r#"{{"type":"Point","coordinates":[{lon:.6},{lat:.6}]}}"#), (lon, lat))
+            let (lon, lat) = from_sweref99tm(Sweref99Tm {
+                e: centre.e + s.dx,
+                n: centre.n + s.dy,
+            });
+            (
+                PlaceKind::Point,
+                format!(r#"{{"type":"Point","coordinates":[{lon:.6},{lat:.6}]}}"#),
+                (lon, lat),
+            )
         };
         let p = store
             .create_place(&NewPlace {
@@ -296,7 +540,11 @@ pub async fn seed(
     let mut rng = StdRng::seed_from_u64(rng_seed);
     let tz = crate::stockholm();
     let today = now.to_zoned(tz.clone()).date();
-    let spot_weights: Vec<(usize, f64)> = SPOTS.iter().enumerate().map(|(i, s)| (i, s.weight)).collect();
+    let spot_weights: Vec<(usize, f64)> = SPOTS
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (i, s.weight))
+        .collect();
     let total_weight: f64 = spot_weights.iter().map(|(_, w)| w).sum::<f64>() + 5.0;
     let mut incidents = Vec::with_capacity(SYNTHETIC_INCIDENTS);
     while incidents.len() < SYNTHETIC_INCIDENTS {
@@ -312,17 +560,38 @@ pub async fn seed(
         }
         let (category, daytime, org, place_index, e, n) = match spot {
             Some(s) => {
-                let sigma = if s.hw > 0.0 { s.hw.min(s.hh) * 0.6 } else { 25.0 };
+                let sigma = if s.hw > 0.0 {
+                    s.hw.min(s.hh) * 0.6
+                } else {
+                    25.0
+                };
                 let e = centre.e + s.dx + gaussian(&mut rng) * sigma;
                 let n = centre.n + s.dy + gaussian(&mut rng) * sigma;
-                let idx = SPOTS.iter().position(|x| std::ptr::eq(x, s)).expect("spot from SPOTS");
-                (pick(s.categories, &mut rng), s.daytime, s.org, Some(idx), e, n)
+                let idx = SPOTS
+                    .iter()
+                    .position(|x| std::ptr::eq(x, s))
+                    .expect("spot from SPOTS");
+                (
+                    pick(s.categories, &mut rng),
+                    s.daytime,
+                    s.org,
+                    Some(idx),
+                    e,
+                    n,
+                )
             }
             None => {
                 let r = 2500.0 * rng.gen_range(0.0f64..1.0).sqrt();
                 let a = rng.gen_range(0.0..std::f64::consts::TAU);
                 let org = [0usize, 3, 4][rng.gen_range(0..3)];
-                (pick(BACKGROUND, &mut rng), false, org, None, centre.e + r * a.cos(), centre.n + r * a.sin())
+                (
+                    pick(BACKGROUND, &mut rng),
+                    false,
+                    org,
+                    None,
+                    centre.e + r * a.cos(),
+                    centre.n + r * a.sin(),
+                )
             }
         };
         let (lon, lat) = from_sweref99tm(Sweref99Tm { e, n });
@@ -331,20 +600,35 @@ pub async fn seed(
         }
         // When.
         let day = loop {
-            let d = today.checked_sub((rng.gen_range(0..DAYS)).days()).expect("within range");
+            let d = today
+                .checked_sub((rng.gen_range(0..DAYS)).days())
+                .expect("within range");
             if rng.gen_range(0.0..2.2) < day_weight(d) {
                 break d;
             }
         };
-        let school_day = !matches!(day.weekday(), jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday);
-        let hours = if daytime && school_day && rng.gen_bool(0.6) { &DAYTIME } else { &EVENING };
+        let school_day = !matches!(
+            day.weekday(),
+            jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+        );
+        let hours = if daytime && school_day && rng.gen_bool(0.6) {
+            &DAYTIME
+        } else {
+            &EVENING
+        };
         let hour = pick_hour(hours, &mut rng);
         let time = jiff::civil::Time::new(hour, rng.gen_range(0..60), 0, 0).expect("valid time");
-        let Ok(start) = tz.to_ambiguous_zoned(day.to_datetime(time)).compatible() else { continue };
+        let Ok(start) = tz.to_ambiguous_zoned(day.to_datetime(time)).compatible() else {
+            continue;
+        };
         let mut from = start.timestamp();
         let mut to = from;
         // Damage found in the morning is reported as "between 22 and 06".
-        if matches!(category, "skadegorelse-glaskross" | "skadegorelse-klotter" | "inbrott-stold") && rng.gen_bool(0.35) {
+        if matches!(
+            category,
+            "skadegorelse-glaskross" | "skadegorelse-klotter" | "inbrott-stold"
+        ) && rng.gen_bool(0.35)
+        {
             let evening = tz
                 .to_ambiguous_zoned(day.to_datetime(jiff::civil::time(22, 0, 0, 0)))
                 .compatible()
@@ -377,10 +661,18 @@ pub async fn seed(
         } else {
             Visibility::AllPartners
         };
-        let user = users.iter().find(|u| u.org_id == orgs[org].id && u.role != Role::Reader).unwrap_or(&users[0]);
-        let place_id = place_index.map(|i| place_ids[i]).filter(|_| rng.gen_bool(0.5));
-        let school_id = place_index.filter(|i| SPOTS[*i].school).map(|i| place_ids[i]);
-        let persons = matches!(category, "otrygghetsskapande-samling" | "ordningsstorning").then(|| rng.gen_range(2..15));
+        let user = users
+            .iter()
+            .find(|u| u.org_id == orgs[org].id && u.role != Role::Reader)
+            .unwrap_or(&users[0]);
+        let place_id = place_index
+            .map(|i| place_ids[i])
+            .filter(|_| rng.gen_bool(0.5));
+        let school_id = place_index
+            .filter(|i| SPOTS[*i].school)
+            .map(|i| place_ids[i]);
+        let persons = matches!(category, "otrygghetsskapande-samling" | "ordningsstorning")
+            .then(|| rng.gen_range(2..15));
         let created = (to + SignedDuration::from_mins(rng.gen_range(10..2880))).min(now);
         let point = to_sweref99tm(lon, lat);
         incidents.push(NewIncident {
@@ -434,7 +726,9 @@ mod tests {
     #[tokio::test]
     async fn seeds_once_with_clustered_evening_heavy_data() {
         let dir = tempfile::tempdir().unwrap();
-        let store = store_sqlite::SqliteStore::open(dir.path().join("d.db").to_str().unwrap()).await.unwrap();
+        let store = store_sqlite::SqliteStore::open(dir.path().join("d.db").to_str().unwrap())
+            .await
+            .unwrap();
         let now: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
         let police = Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -445,23 +739,42 @@ mod tests {
         assert_eq!(report.tenant.code, "1960");
         let summary = report.police.as_ref().unwrap();
         assert!(summary.stored.inserted > 30, "{summary:?}");
-        assert!(seed(&store, Some(police), now, 7).await.unwrap().is_none(), "second run must not seed again");
+        assert!(
+            seed(&store, Some(police), now, 7).await.unwrap().is_none(),
+            "second run must not seed again"
+        );
 
         let admin = store
             .user_credentials(&Email::parse(&report.logins[0].email).unwrap())
             .await
             .unwrap()
             .unwrap();
-        assert!(crate::auth::verify_password(&report.logins[0].password, &admin.1));
+        assert!(crate::auth::verify_password(
+            &report.logins[0].password,
+            &admin.1
+        ));
         let actor: Actor = admin.0.actor();
         let all = store
-            .list_incidents(&actor, &IncidentQuery { limit: 10_000, ..Default::default() })
+            .list_incidents(
+                &actor,
+                &IncidentQuery {
+                    limit: 10_000,
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         // The coordinator sees everything but other organisations' own-organisation reports (5 %).
         let total = SYNTHETIC_INCIDENTS + summary.stored.inserted as usize;
-        assert!(all.len() < total && all.len() as f64 > 0.9 * total as f64, "{} of {total}", all.len());
-        assert!(all.iter().all(|i| actor.may_see(i.visibility, i.org_id, i.user_id)));
+        assert!(
+            all.len() < total && all.len() as f64 > 0.9 * total as f64,
+            "{} of {total}",
+            all.len()
+        );
+        assert!(
+            all.iter()
+                .all(|i| actor.may_see(i.visibility, i.org_id, i.user_id))
+        );
         let demo: Vec<_> = all.iter().filter(|i| i.source == Source::Demo).collect();
         // Evening and night (18–02) hold far more than their share (9 of 24 hours).
         let tz = crate::stockholm();
@@ -472,21 +785,39 @@ mod tests {
                 !(3..18).contains(&h)
             })
             .count();
-        assert!(evening as f64 / demo.len() as f64 > 0.5, "{evening} of {}", demo.len());
+        assert!(
+            evening as f64 / demo.len() as f64 > 0.5,
+            "{evening} of {}",
+            demo.len()
+        );
         // Clustering: the busiest area holds more than its share of the territory by far.
         let places = store.places(report.tenant.id).await.unwrap();
-        let centrum = places.iter().find(|p| p.name.starts_with("Centrum")).unwrap();
+        let centrum = places
+            .iter()
+            .find(|p| p.name.starts_with("Centrum"))
+            .unwrap();
         let in_centrum = store
-            .count_incidents(&actor, &IncidentFilter { area_id: Some(centrum.id), ..Default::default() })
+            .count_incidents(
+                &actor,
+                &IncidentFilter {
+                    area_id: Some(centrum.id),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         assert!(in_centrum > 300, "{in_centrum}");
-        assert!(places.iter().all(|p| p.is_demo && p.name.ends_with("(demo)")));
+        assert!(
+            places
+                .iter()
+                .all(|p| p.is_demo && p.name.ends_with("(demo)"))
+        );
         // Police events are coarse.
-        assert!(all
-            .iter()
-            .filter(|i| i.source == Source::ImportPolisen)
-            .all(|i| i.precision == Precision::Municipality));
+        assert!(
+            all.iter()
+                .filter(|i| i.source == Source::ImportPolisen)
+                .all(|i| i.precision == Precision::Municipality)
+        );
         // Two years.
         let oldest = demo.iter().map(|i| i.occurred_from).min().unwrap();
         assert!(now.duration_since(oldest).as_hours() > 24 * 700);

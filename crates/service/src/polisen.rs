@@ -85,7 +85,17 @@ impl PoliceEvent {
 }
 
 const MONTHS: [&str; 12] = [
-    "januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november",
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
     "december",
 ];
 
@@ -127,8 +137,14 @@ fn parse_happened(head: &str, published: Timestamp) -> Option<Timestamp> {
     let tz = crate::stockholm();
     let pub_year = published.to_zoned(tz.clone()).year();
     for year in [pub_year, pub_year - 1] {
-        let Ok(date) = Date::new(year, month, day) else { continue };
-        let t = tz.to_ambiguous_zoned(DateTime::from_parts(date, time)).compatible().ok()?.timestamp();
+        let Ok(date) = Date::new(year, month, day) else {
+            continue;
+        };
+        let t = tz
+            .to_ambiguous_zoned(DateTime::from_parts(date, time))
+            .compatible()
+            .ok()?
+            .timestamp();
         // An event is published after it happens (a day of slack for odd clocks).
         if t <= published + jiff::SignedDuration::from_hours(24) {
             return Some(t);
@@ -138,22 +154,41 @@ fn parse_happened(head: &str, published: Timestamp) -> Option<Timestamp> {
 }
 
 pub fn parse_line(text: &str, line: usize) -> Result<PoliceEvent, LineError> {
-    let raw: RawEvent = serde_json::from_str(text).map_err(|_| err(line, "(line)", text, "not a police event JSON object"))?;
-    let published =
-        parse_published(&raw.datetime).ok_or_else(|| err(line, "datetime", &raw.datetime, "not a date and time"))?;
-    let (head, rest) = raw
-        .name
-        .split_once(',')
-        .ok_or_else(|| err(line, "name", &raw.name, "expected \"day month time, type, place\""))?;
-    let happened = parse_happened(head, published)
-        .ok_or_else(|| err(line, "name", &raw.name, "no valid \"day month hh.mm\" at the start"))?;
+    let raw: RawEvent = serde_json::from_str(text)
+        .map_err(|_| err(line, "(line)", text, "not a police event JSON object"))?;
+    let published = parse_published(&raw.datetime)
+        .ok_or_else(|| err(line, "datetime", &raw.datetime, "not a date and time"))?;
+    let (head, rest) = raw.name.split_once(',').ok_or_else(|| {
+        err(
+            line,
+            "name",
+            &raw.name,
+            "expected \"day month time, type, place\"",
+        )
+    })?;
+    let happened = parse_happened(head, published).ok_or_else(|| {
+        err(
+            line,
+            "name",
+            &raw.name,
+            "no valid \"day month hh.mm\" at the start",
+        )
+    })?;
     let mut place = rest.rsplit(',').next().unwrap_or("").trim().to_string();
     if place.is_empty() {
         // A few names end in ", " with no place; then `location.name` is all there is.
-        place = raw.location.map(|l| l.name.trim().to_string()).unwrap_or_default();
+        place = raw
+            .location
+            .map(|l| l.name.trim().to_string())
+            .unwrap_or_default();
     }
     if place.is_empty() {
-        return Err(err(line, "name", &raw.name, "no place after the last comma"));
+        return Err(err(
+            line,
+            "name",
+            &raw.name,
+            "no place after the last comma",
+        ));
     }
     Ok(PoliceEvent {
         id: raw.id,
@@ -178,13 +213,26 @@ pub fn category_for(kind: &str) -> &'static str {
         "narkotika"
     } else if has("inbrott") || has("stöld") || has("snatteri") || has("häleri") {
         "inbrott-stold"
-    } else if has("misshandel") || has("hot") || has("våld") || has("rån") || has("mord") || has("dråp")
-        || has("skottlossning") || has("sprängning") || has("knivlagen") || has("vapenlagen")
+    } else if has("misshandel")
+        || has("hot")
+        || has("våld")
+        || has("rån")
+        || has("mord")
+        || has("dråp")
+        || has("skottlossning")
+        || has("sprängning")
+        || has("knivlagen")
+        || has("vapenlagen")
         || has("olaga")
     {
         "hot-vald"
-    } else if has("ordningslagen") || has("fylleri") || has("bråk") || has("ofredande") || has("störning")
-        || has("alkohollagen") || has("ordning")
+    } else if has("ordningslagen")
+        || has("fylleri")
+        || has("bråk")
+        || has("ofredande")
+        || has("störning")
+        || has("alkohollagen")
+        || has("ordning")
     {
         "ordningsstorning"
     } else if has("trafik") || has("rattfylleri") || has("olovlig körning") || has("fordon") {
@@ -255,7 +303,8 @@ pub async fn import_file(
     path: &Path,
     now: Timestamp,
 ) -> Result<ImportSummary, ImportError> {
-    let m = crate::municipality(&tenant.code).ok_or_else(|| ImportError::UnknownMunicipality(tenant.code.clone()))?;
+    let m = crate::municipality(&tenant.code)
+        .ok_or_else(|| ImportError::UnknownMunicipality(tenant.code.clone()))?;
     let reader = open(path)?;
     let read = read_events(reader, &m.name).map_err(|source| ImportError::Io {
         path: path.display().to_string(),
@@ -320,7 +369,11 @@ mod tests {
     fn dot_separator_county_location_and_new_year() {
         let line = r#"{"id": 1, "datetime": "2026-01-01 2:10:00 +01:00", "name": "31 december 23.50, Misshandel, Kungsör", "summary": "x", "url": "", "type": "Misshandel", "location": {"name": "Västmanlands län", "gps": "59.6,16.5"}}"#;
         let ev = parse_line(line, 7).unwrap();
-        assert_eq!(ev.happened, t("2025-12-31T22:50:00Z"), "the year before publication");
+        assert_eq!(
+            ev.happened,
+            t("2025-12-31T22:50:00Z"),
+            "the year before publication"
+        );
         assert_eq!(ev.place, "Kungsör", "taken from the name, not location");
         assert_eq!(category_for(&ev.kind), "hot-vald");
     }
@@ -353,12 +406,30 @@ mod tests {
         ));
         let report = read_events(open(path).unwrap(), "Kungsör").unwrap();
         assert_eq!(report.lines, 85_011);
-        assert!(report.errors.is_empty(), "{:?}", &report.errors[..report.errors.len().min(5)]);
-        assert_eq!(report.lines, report.events.len() + report.summaries_skipped + report.other_places);
+        assert!(
+            report.errors.is_empty(),
+            "{:?}",
+            &report.errors[..report.errors.len().min(5)]
+        );
+        assert_eq!(
+            report.lines,
+            report.events.len() + report.summaries_skipped + report.other_places
+        );
         let summaries = report.events.iter().filter(|e| e.is_summary()).count();
         assert_eq!(summaries, 0);
         assert_eq!(report.events.len() + report.summaries_skipped, 46);
-        assert!(report.events.iter().all(|e| e.happened <= e.published + jiff::SignedDuration::from_hours(24)));
-        assert!(report.events.iter().any(|e| e.happened > t("2026-01-01T00:00:00Z")), "2026 events (county location) found");
+        assert!(
+            report
+                .events
+                .iter()
+                .all(|e| e.happened <= e.published + jiff::SignedDuration::from_hours(24))
+        );
+        assert!(
+            report
+                .events
+                .iter()
+                .any(|e| e.happened > t("2026-01-01T00:00:00Z")),
+            "2026 events (county location) found"
+        );
     }
 }

@@ -4,7 +4,9 @@
 use geo::{GeoError, MultiPolygon, to_sweref99tm};
 use jiff::Timestamp;
 use model::{FieldError, IncidentDraft, IncidentStatus, Precision, Source, ValidIncident};
-use store::{Category, Incident, NewIncident, Place, PlaceId, PlaceKind, Store, StoreError, Tenant, User};
+use store::{
+    Category, Incident, NewIncident, Place, PlaceId, PlaceKind, Store, StoreError, Tenant, User,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -29,12 +31,13 @@ pub struct TenantGeo {
 
 impl TenantGeo {
     pub fn new(tenant: &Tenant, places: Vec<Place>) -> Result<Self, ReportError> {
-        let outline = MultiPolygon::from_geojson_str(&tenant.outline_geojson).map_err(|source| {
-            ReportError::Geometry {
-                what: format!("tenant {}", tenant.code),
-                source,
-            }
-        })?;
+        let outline =
+            MultiPolygon::from_geojson_str(&tenant.outline_geojson).map_err(|source| {
+                ReportError::Geometry {
+                    what: format!("tenant {}", tenant.code),
+                    source,
+                }
+            })?;
         let mut areas = Vec::new();
         for p in places.iter().filter(|p| p.kind == PlaceKind::Area) {
             let shape = MultiPolygon::from_geojson_str(&p.geometry_geojson).map_err(|source| {
@@ -45,7 +48,11 @@ impl TenantGeo {
             })?;
             areas.push((p.id, shape));
         }
-        Ok(TenantGeo { outline, places, areas })
+        Ok(TenantGeo {
+            outline,
+            places,
+            areas,
+        })
     }
 
     pub fn areas_containing(&self, lon: f64, lat: f64) -> Vec<PlaceId> {
@@ -72,15 +79,26 @@ pub fn prepare(
     now: Timestamp,
 ) -> Result<NewIncident, Vec<FieldError>> {
     let mut errors = Vec::new();
-    if !categories.iter().any(|c| c.code == v.category && !c.retired) {
-        errors.push(FieldError::new("category", "error-invalid-choice", v.category.as_str()));
+    if !categories
+        .iter()
+        .any(|c| c.code == v.category && !c.retired)
+    {
+        errors.push(FieldError::new(
+            "category",
+            "error-invalid-choice",
+            v.category.as_str(),
+        ));
     }
     let place = match v.place_id {
         None => None,
         Some(id) => match geo.place(id) {
             Some(p) => Some(p),
             None => {
-                errors.push(FieldError::new("place_id", "error-invalid-choice", id.to_string()));
+                errors.push(FieldError::new(
+                    "place_id",
+                    "error-invalid-choice",
+                    id.to_string(),
+                ));
                 None
             }
         },
@@ -88,21 +106,33 @@ pub fn prepare(
     if let Some(id) = v.school_id
         && !geo.place(id).is_some_and(|p| p.is_school)
     {
-        errors.push(FieldError::new("school_id", "error-invalid-choice", id.to_string()));
+        errors.push(FieldError::new(
+            "school_id",
+            "error-invalid-choice",
+            id.to_string(),
+        ));
     }
     let (lon, lat, precision) = match (v.point, place) {
         (Some(p), _) => (p.lon, p.lat, Precision::Exact),
         (None, Some(p)) => (
             p.lon,
             p.lat,
-            if p.kind == PlaceKind::Area { Precision::Area } else { Precision::Place },
+            if p.kind == PlaceKind::Area {
+                Precision::Area
+            } else {
+                Precision::Place
+            },
         ),
         // The place id was wrong; its error is already recorded.
         (None, None) => (0.0, 0.0, Precision::Exact),
     };
     let inside = geo.outline.contains(lon, lat);
     if v.point.is_some() && !inside && !v.confirm_outside {
-        errors.push(FieldError::new("lat", "error-outside-municipality", format!("{lat}, {lon}")));
+        errors.push(FieldError::new(
+            "lat",
+            "error-outside-municipality",
+            format!("{lat}, {lon}"),
+        ));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -153,13 +183,17 @@ pub async fn report(
     let valid = draft
         .validate(now, &crate::stockholm())
         .map_err(ReportError::Invalid)?;
-    let tenant = store.tenant(user.tenant_id).await?.ok_or(StoreError::NotFound {
-        what: "tenant",
-        id: user.tenant_id.to_string(),
-    })?;
+    let tenant = store
+        .tenant(user.tenant_id)
+        .await?
+        .ok_or(StoreError::NotFound {
+            what: "tenant",
+            id: user.tenant_id.to_string(),
+        })?;
     let categories = store.categories(tenant.id).await?;
     let geo = TenantGeo::new(&tenant, store.places(tenant.id).await?)?;
-    let new = prepare(&tenant, &categories, &geo, user, valid, source, now).map_err(ReportError::Invalid)?;
+    let new = prepare(&tenant, &categories, &geo, user, valid, source, now)
+        .map_err(ReportError::Invalid)?;
     let id = store.insert_incidents(tenant.id, &[new]).await?[0];
     store
         .incident(&user.actor(), id)

@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use model::{CategoryCode, Email, IncidentStatus, Precision, Role, Source, Visibility};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite, Transaction};
 use std::str::FromStr;
@@ -50,7 +51,13 @@ fn from_ts(table: &'static str, id: i64, field: &'static str, v: i64) -> Result<
     })
 }
 
-fn parsed<T, E>(table: &'static str, id: i64, field: &'static str, v: &str, r: Result<T, E>) -> Result<T> {
+fn parsed<T, E>(
+    table: &'static str,
+    id: i64,
+    field: &'static str,
+    v: &str,
+    r: Result<T, E>,
+) -> Result<T> {
     r.map_err(|_| StoreError::Corrupt {
         table,
         id: id.to_string(),
@@ -121,13 +128,21 @@ fn tenant_row(r: &SqliteRow) -> Result<Tenant> {
         code: r.get(1),
         name: r.get(2),
         outline_geojson: r.get(3),
-        default_visibility: parsed("tenants", id, "default_visibility", &vis, Visibility::parse(&vis))?,
+        default_visibility: parsed(
+            "tenants",
+            id,
+            "default_visibility",
+            &vis,
+            Visibility::parse(&vis),
+        )?,
         map_style_url: r.get(5),
     })
 }
 
-const USER_COLS: &str = "u.tenant_id, u.id, u.org_id, o.name, u.email, u.display_name, u.role, u.disabled";
-const USER_FROM: &str = "users u JOIN organisations o ON o.tenant_id = u.tenant_id AND o.id = u.org_id";
+const USER_COLS: &str =
+    "u.tenant_id, u.id, u.org_id, o.name, u.email, u.display_name, u.role, u.disabled";
+const USER_FROM: &str =
+    "users u JOIN organisations o ON o.tenant_id = u.tenant_id AND o.id = u.org_id";
 
 fn user_row(r: &SqliteRow) -> Result<User> {
     let id: i64 = r.get(1);
@@ -203,7 +218,13 @@ fn incident_row(r: &SqliteRow) -> Result<Incident> {
         school_name: r.get(16),
         persons_involved: match persons {
             None => None,
-            Some(p) => Some(parsed(T, id, "persons_involved", &p.to_string(), u32::try_from(p))?),
+            Some(p) => Some(parsed(
+                T,
+                id,
+                "persons_involved",
+                &p.to_string(),
+                u32::try_from(p),
+            )?),
         },
         visibility: parsed(T, id, "visibility", &vis, Visibility::parse(&vis))?,
         status: parsed(T, id, "status", &status, IncidentStatus::parse(&status))?,
@@ -340,13 +361,15 @@ async fn insert_incident(
     .await
     .map_err(|e| StoreError::Backend(format!("inserting incident ({}, {}): {e}", n.category, n.occurred_from)))?;
     for area in &n.area_ids {
-        sqlx::query("INSERT INTO incident_areas (tenant_id, area_id, incident_id) VALUES (?, ?, ?)")
-            .bind(tenant)
-            .bind(area)
-            .bind(id)
-            .execute(&mut **tx)
-            .await
-            .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO incident_areas (tenant_id, area_id, incident_id) VALUES (?, ?, ?)",
+        )
+        .bind(tenant)
+        .bind(area)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
     }
     sqlx::query(
         "INSERT INTO incident_status_log (tenant_id, incident_id, seq, at, user_id, from_status, to_status, comment) \
@@ -439,21 +462,21 @@ impl Store for SqliteStore {
     }
 
     async fn organisations(&self, tenant: TenantId) -> Result<Vec<Organisation>> {
-        Ok(
-            sqlx::query("SELECT tenant_id, id, name, kind FROM organisations WHERE tenant_id = ? ORDER BY name")
-                .bind(tenant)
-                .fetch_all(&self.read)
-                .await
-                .map_err(backend)?
-                .iter()
-                .map(|r| Organisation {
-                    tenant_id: r.get(0),
-                    id: r.get(1),
-                    name: r.get(2),
-                    kind: r.get(3),
-                })
-                .collect(),
+        Ok(sqlx::query(
+            "SELECT tenant_id, id, name, kind FROM organisations WHERE tenant_id = ? ORDER BY name",
         )
+        .bind(tenant)
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|r| Organisation {
+            tenant_id: r.get(0),
+            id: r.get(1),
+            name: r.get(2),
+            kind: r.get(3),
+        })
+        .collect())
     }
 
     async fn create_user(&self, u: &NewUser) -> Result<User> {
@@ -627,10 +650,22 @@ impl Store for SqliteStore {
                 let parent: Option<String> = r.get(2);
                 Ok(Category {
                     tenant_id: r.get(0),
-                    code: parsed("categories", tenant, "code", &code, CategoryCode::parse(&code))?,
+                    code: parsed(
+                        "categories",
+                        tenant,
+                        "code",
+                        &code,
+                        CategoryCode::parse(&code),
+                    )?,
                     parent: match parent {
                         None => None,
-                        Some(p) => Some(parsed("categories", tenant, "parent_code", &p, CategoryCode::parse(&p))?),
+                        Some(p) => Some(parsed(
+                            "categories",
+                            tenant,
+                            "parent_code",
+                            &p,
+                            CategoryCode::parse(&p),
+                        )?),
                     },
                     name_sv: r.get(3),
                     name_en: r.get(4),
@@ -689,7 +724,11 @@ impl Store for SqliteStore {
         .collect()
     }
 
-    async fn insert_incidents(&self, tenant: TenantId, incidents: &[NewIncident]) -> Result<Vec<IncidentId>> {
+    async fn insert_incidents(
+        &self,
+        tenant: TenantId,
+        incidents: &[NewIncident],
+    ) -> Result<Vec<IncidentId>> {
         if incidents.is_empty() {
             return Ok(vec![]);
         }
@@ -698,22 +737,31 @@ impl Store for SqliteStore {
         let mut ids = Vec::with_capacity(incidents.len());
         for (i, n) in incidents.iter().enumerate() {
             let id = first + i as i64;
-            insert_incident(&mut tx, tenant, id, n).await.map_err(|e| match e {
-                StoreError::Backend(m) => StoreError::Backend(format!("row {}: {m}", i + 1)),
-                other => other,
-            })?;
+            insert_incident(&mut tx, tenant, id, n)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Backend(m) => StoreError::Backend(format!("row {}: {m}", i + 1)),
+                    other => other,
+                })?;
             ids.push(id);
         }
         tx.commit().await.map_err(backend)?;
         Ok(ids)
     }
 
-    async fn import_incidents(&self, tenant: TenantId, incidents: &[NewIncident]) -> Result<ImportCounts> {
+    async fn import_incidents(
+        &self,
+        tenant: TenantId,
+        incidents: &[NewIncident],
+    ) -> Result<ImportCounts> {
         let mut counts = ImportCounts::default();
         let mut tx = self.write.begin().await.map_err(backend)?;
         for (i, n) in incidents.iter().enumerate() {
             let Some(ext) = n.external_id.as_deref() else {
-                return Err(StoreError::Backend(format!("row {}: an imported incident needs an external id", i + 1)));
+                return Err(StoreError::Backend(format!(
+                    "row {}: an imported incident needs an external id",
+                    i + 1
+                )));
             };
             let existing = sqlx::query(
                 "SELECT id, category_code, occurred_from, occurred_to, lon, lat, description, external_url, \
@@ -794,7 +842,11 @@ impl Store for SqliteStore {
         filter_sql(&q.filter, &mut sql, &mut args);
         if let Some(c) = q.after {
             sql.push_str(" AND (i.occurred_from < ? OR (i.occurred_from = ? AND i.id < ?))");
-            args.extend([Arg::I(ts(c.occurred_from)), Arg::I(ts(c.occurred_from)), Arg::I(c.id)]);
+            args.extend([
+                Arg::I(ts(c.occurred_from)),
+                Arg::I(ts(c.occurred_from)),
+                Arg::I(c.id),
+            ]);
         }
         sql.push_str(match (q.sort, q.after.is_some()) {
             (_, true) | (Sort::OccurredDesc, _) => " ORDER BY i.occurred_from DESC, i.id DESC",
@@ -805,7 +857,11 @@ impl Store for SqliteStore {
         });
         sql.push_str(" LIMIT ? OFFSET ?");
         args.push(Arg::I(i64::from(q.limit)));
-        args.push(Arg::I(if q.after.is_some() { 0 } else { i64::from(q.offset) }));
+        args.push(Arg::I(if q.after.is_some() {
+            0
+        } else {
+            i64::from(q.offset)
+        }));
         bind_all(sqlx::query(&sql), args)
             .fetch_all(&self.read)
             .await
@@ -850,18 +906,26 @@ impl Store for SqliteStore {
                 id: id.to_string(),
             })?;
         let from_s: String = row.get(0);
-        let from = parsed("incidents", id, "status", &from_s, IncidentStatus::parse(&from_s))?;
+        let from = parsed(
+            "incidents",
+            id,
+            "status",
+            &from_s,
+            IncidentStatus::parse(&from_s),
+        )?;
         if !from.can_become(to) {
             return Err(StoreError::InvalidTransition { from, to });
         }
-        sqlx::query("UPDATE incidents SET status = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
-            .bind(to.as_str())
-            .bind(ts(now))
-            .bind(actor.tenant_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        sqlx::query(
+            "UPDATE incidents SET status = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(to.as_str())
+        .bind(ts(now))
+        .bind(actor.tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
         sqlx::query(
             "INSERT INTO incident_status_log (tenant_id, incident_id, seq, at, user_id, from_status, to_status, comment) \
              SELECT ?, ?, coalesce(max(seq), 0) + 1, ?, ?, ?, ?, ? FROM incident_status_log \
@@ -916,9 +980,21 @@ impl Store for SqliteStore {
                     user_name: r.get(2),
                     from: match from {
                         None => None,
-                        Some(f) => Some(parsed("incident_status_log", id, "from_status", &f, IncidentStatus::parse(&f))?),
+                        Some(f) => Some(parsed(
+                            "incident_status_log",
+                            id,
+                            "from_status",
+                            &f,
+                            IncidentStatus::parse(&f),
+                        )?),
                     },
-                    to: parsed("incident_status_log", id, "to_status", &to, IncidentStatus::parse(&to))?,
+                    to: parsed(
+                        "incident_status_log",
+                        id,
+                        "to_status",
+                        &to,
+                        IncidentStatus::parse(&to),
+                    )?,
                     comment: r.get(5),
                 })
             })

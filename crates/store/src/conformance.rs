@@ -45,8 +45,7 @@ pub struct Fixture {
     pub reader: User,
 }
 
-const OUTLINE: &str =
-    r#"{"type":"Polygon","coordinates":[[[16.0,59.3],[16.3,59.3],[16.3,59.5],[16.0,59.5],[16.0,59.3]]]}"#;
+const OUTLINE: &str = r#"{"type":"Polygon","coordinates":[[[16.0,59.3],[16.3,59.3],[16.3,59.5],[16.0,59.5],[16.0,59.3]]]}"#;
 
 pub async fn tenant(s: &dyn Store, code: &str) -> Tenant {
     s.create_tenant(&NewTenant {
@@ -88,7 +87,12 @@ pub async fn fixture(s: &dyn Store, code: &str) -> Fixture {
     let skola = org(s, tenant.id, "Skolan", "skola").await;
     for (code, parent, sv, en) in [
         ("skadegorelse", None, "Skadegörelse", "Vandalism"),
-        ("skadegorelse-klotter", Some("skadegorelse"), "Klotter", "Graffiti"),
+        (
+            "skadegorelse-klotter",
+            Some("skadegorelse"),
+            "Klotter",
+            "Graffiti",
+        ),
         ("trafik", None, "Trafik", "Traffic"),
     ] {
         s.upsert_category(&Category {
@@ -153,7 +157,12 @@ async fn insert_one(s: &dyn Store, n: NewIncident) -> IncidentId {
 
 async fn tenant_of(s: &dyn Store, org_id: OrgId) -> TenantId {
     for t in s.tenants().await.unwrap() {
-        if s.organisations(t.id).await.unwrap().iter().any(|o| o.id == org_id) {
+        if s.organisations(t.id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|o| o.id == org_id)
+        {
             return t.id;
         }
     }
@@ -180,7 +189,10 @@ async fn list(s: &dyn Store, who: &User, filter: IncidentFilter) -> Vec<Incident
 
 pub async fn tenants_organisations_users(s: &dyn Store) {
     let f = fixture(s, "1960").await;
-    assert_eq!(s.tenant_by_code("1960").await.unwrap().unwrap().id, f.tenant.id);
+    assert_eq!(
+        s.tenant_by_code("1960").await.unwrap().unwrap().id,
+        f.tenant.id
+    );
     assert!(s.tenant_by_code("9999").await.unwrap().is_none());
     assert_eq!(f.tenant.default_visibility, Visibility::AllPartners);
     assert!(matches!(
@@ -204,7 +216,12 @@ pub async fn tenants_organisations_users(s: &dyn Store) {
     assert_eq!(u.org_name, "Kommunen");
     assert_eq!(u.role, Role::Admin);
     assert_eq!(hash, "$argon2id$fake$admin@1960.se");
-    assert!(s.user_credentials(&Email::parse("nobody@x.se").unwrap()).await.unwrap().is_none());
+    assert!(
+        s.user_credentials(&Email::parse("nobody@x.se").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let dup = s
         .create_user(&NewUser {
@@ -232,7 +249,15 @@ pub async fn tenants_organisations_users(s: &dyn Store) {
         .await;
     assert!(cross.is_err(), "{cross:?}");
     assert!(s.user(other.id, f.admin.id).await.unwrap().is_none());
-    assert_eq!(s.user(f.tenant.id, f.admin.id).await.unwrap().unwrap().email.as_str(), "admin@1960.se");
+    assert_eq!(
+        s.user(f.tenant.id, f.admin.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email
+            .as_str(),
+        "admin@1960.se"
+    );
 }
 
 pub async fn sessions_and_tokens(s: &dyn Store) {
@@ -251,7 +276,10 @@ pub async fn sessions_and_tokens(s: &dyn Store) {
     let (sess, u) = s.session("h1", now + 1.hours()).await.unwrap().unwrap();
     assert_eq!(u.id, f.teacher.id);
     assert_eq!(sess.csrf_token, "c1");
-    assert!(s.session("h1", now + 9.hours()).await.unwrap().is_none(), "expired session returned");
+    assert!(
+        s.session("h1", now + 9.hours()).await.unwrap().is_none(),
+        "expired session returned"
+    );
     assert!(s.session("nope", now).await.unwrap().is_none());
     s.delete_session("h1").await.unwrap();
     assert!(s.session("h1", now).await.unwrap().is_none());
@@ -265,7 +293,10 @@ pub async fn sessions_and_tokens(s: &dyn Store) {
     })
     .await
     .unwrap();
-    assert_eq!(s.api_token_user("tok").await.unwrap().unwrap().id, f.analyst.id);
+    assert_eq!(
+        s.api_token_user("tok").await.unwrap().unwrap().id,
+        f.analyst.id
+    );
     assert!(s.api_token_user("other").await.unwrap().is_none());
 }
 
@@ -273,7 +304,10 @@ pub async fn categories_and_places(s: &dyn Store) {
     let f = fixture(s, "1960").await;
     let cats = s.categories(f.tenant.id).await.unwrap();
     assert_eq!(cats.len(), 3);
-    let klotter = cats.iter().find(|c| c.code.as_str() == "skadegorelse-klotter").unwrap();
+    let klotter = cats
+        .iter()
+        .find(|c| c.code.as_str() == "skadegorelse-klotter")
+        .unwrap();
     assert_eq!(klotter.parent.as_ref().unwrap().as_str(), "skadegorelse");
     assert_eq!(klotter.name_en, "Graffiti");
     // Upsert renames without duplicating.
@@ -350,14 +384,29 @@ pub async fn incident_round_trip(s: &dyn Store) {
     assert_eq!(got.source, Source::Form);
     assert_eq!(got.org_name, "Skolan");
     assert_eq!(got.user_id, Some(f.teacher.id));
-    assert!(s.incident(&f.teacher.actor(), id + 1000).await.unwrap().is_none());
+    assert!(
+        s.incident(&f.teacher.actor(), id + 1000)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // An incident may start in a later status; its history says so.
     let mut handled = incident(&f.teacher, "trafik", "2026-11-20T21:15:00Z");
     handled.status = IncidentStatus::Closed;
     let hid = insert_one(s, handled).await;
-    assert_eq!(s.incident(&f.admin.actor(), hid).await.unwrap().unwrap().status, IncidentStatus::Closed);
+    assert_eq!(
+        s.incident(&f.admin.actor(), hid)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        IncidentStatus::Closed
+    );
     let h = s.status_history(&f.admin.actor(), hid).await.unwrap();
-    assert_eq!((h.len(), h[0].from, h[0].to), (1, None, IncidentStatus::Closed));
+    assert_eq!(
+        (h.len(), h[0].from, h[0].to),
+        (1, None, IncidentStatus::Closed)
+    );
     // A new incident has its creation in its history.
     let h = s.status_history(&f.teacher.actor(), id).await.unwrap();
     assert_eq!(h.len(), 1);
@@ -371,16 +420,39 @@ pub async fn tenant_isolation(s: &dyn Store) {
     let id_a = insert_one(s, incident(&a.teacher, "trafik", "2026-11-20T10:00:00Z")).await;
     let id_b = insert_one(s, incident(&b.teacher, "trafik", "2026-11-20T10:00:00Z")).await;
     for who in [&b.admin, &b.analyst, &b.teacher, &b.reader] {
-        assert!(s.incident(&who.actor(), id_a).await.unwrap().is_none(), "{} sees tenant A", who.email);
+        assert!(
+            s.incident(&who.actor(), id_a).await.unwrap().is_none(),
+            "{} sees tenant A",
+            who.email
+        );
         assert_eq!(list(s, who, IncidentFilter::default()).await, vec![id_b]);
-        assert_eq!(s.count_incidents(&who.actor(), &IncidentFilter::default()).await.unwrap(), 1);
-        assert!(s.status_history(&who.actor(), id_a).await.unwrap().is_empty());
+        assert_eq!(
+            s.count_incidents(&who.actor(), &IncidentFilter::default())
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(
+            s.status_history(&who.actor(), id_a)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let r = s
-            .set_incident_status(&who.actor(), id_a, IncidentStatus::Reviewed, "", t("2026-11-21T00:00:00Z"))
+            .set_incident_status(
+                &who.actor(),
+                id_a,
+                IncidentStatus::Reviewed,
+                "",
+                t("2026-11-21T00:00:00Z"),
+            )
             .await;
         assert!(matches!(r, Err(StoreError::NotFound { .. })), "{r:?}");
     }
-    assert_eq!(list(s, &a.admin, IncidentFilter::default()).await, vec![id_a]);
+    assert_eq!(
+        list(s, &a.admin, IncidentFilter::default()).await,
+        vec![id_a]
+    );
     // Sessions and tokens carry their tenant: a user is always its own tenant's.
     assert_eq!(s.user(b.tenant.id, a.admin.id).await.unwrap(), None);
 }
@@ -399,7 +471,12 @@ pub async fn visibility_matches_the_rule(s: &dyn Store) {
     let mut n = incident(&f.analyst, "trafik", "2026-11-20T10:00:00Z");
     n.visibility = Visibility::OwnOrganisation;
     n.user_id = None;
-    made.push((insert_one(s, n).await, Visibility::OwnOrganisation, f.polis.id, -1));
+    made.push((
+        insert_one(s, n).await,
+        Visibility::OwnOrganisation,
+        f.polis.id,
+        -1,
+    ));
 
     for who in [&f.admin, &f.analyst, &f.teacher, &f.teacher2, &f.reader] {
         let actor = who.actor();
@@ -412,12 +489,19 @@ pub async fn visibility_matches_the_rule(s: &dyn Store) {
         seen.sort();
         assert_eq!(seen, expected, "{} ({:?})", who.email, who.role);
         assert_eq!(
-            s.count_incidents(&actor, &IncidentFilter::default()).await.unwrap(),
+            s.count_incidents(&actor, &IncidentFilter::default())
+                .await
+                .unwrap(),
             expected.len() as u64
         );
         for (id, ..) in &made {
             let got = s.incident(&actor, *id).await.unwrap();
-            assert_eq!(got.is_some(), expected.contains(id), "{} incident {id}", who.email);
+            assert_eq!(
+                got.is_some(),
+                expected.contains(id),
+                "{} incident {id}",
+                who.email
+            );
             if got.is_none() {
                 assert!(s.status_history(&actor, *id).await.unwrap().is_empty());
             }
@@ -425,8 +509,16 @@ pub async fn visibility_matches_the_rule(s: &dyn Store) {
     }
     // The second teacher sees the first one's own-organisation report (same school), the reader
     // (municipality, not police or coordinator) does not see the school's restricted ones.
-    assert!(!f.reader.actor().may_see(Visibility::PoliceAndCoordinator, f.skola.id, Some(f.teacher.id)));
-    assert!(f.teacher2.actor().may_see(Visibility::OwnOrganisation, f.skola.id, Some(f.teacher.id)));
+    assert!(!f.reader.actor().may_see(
+        Visibility::PoliceAndCoordinator,
+        f.skola.id,
+        Some(f.teacher.id)
+    ));
+    assert!(f.teacher2.actor().may_see(
+        Visibility::OwnOrganisation,
+        f.skola.id,
+        Some(f.teacher.id)
+    ));
 }
 
 pub async fn filters(s: &dyn Store) {
@@ -444,7 +536,11 @@ pub async fn filters(s: &dyn Store) {
         })
         .await
         .unwrap();
-    let klotter = insert_one(s, incident(&f.teacher, "skadegorelse-klotter", "2026-11-01T10:00:00Z")).await;
+    let klotter = insert_one(
+        s,
+        incident(&f.teacher, "skadegorelse-klotter", "2026-11-01T10:00:00Z"),
+    )
+    .await;
     let mut n = incident(&f.admin, "skadegorelse", "2026-11-10T10:00:00Z");
     n.area_ids = vec![area.id];
     n.lon = 16.25;
@@ -459,10 +555,25 @@ pub async fn filters(s: &dyn Store) {
     got.sort();
     assert_eq!(got, vec![klotter, skadeg, trafik]);
     let cat = |c: &str| Some(CategoryCode::parse(c).unwrap());
-    let mut parent = all(IncidentFilter { category: cat("skadegorelse"), ..Default::default() }).await;
+    let mut parent = all(IncidentFilter {
+        category: cat("skadegorelse"),
+        ..Default::default()
+    })
+    .await;
     parent.sort();
-    assert_eq!(parent, vec![klotter, skadeg], "a parent category includes its children");
-    assert_eq!(all(IncidentFilter { category: cat("skadegorelse-klotter"), ..Default::default() }).await, vec![klotter]);
+    assert_eq!(
+        parent,
+        vec![klotter, skadeg],
+        "a parent category includes its children"
+    );
+    assert_eq!(
+        all(IncidentFilter {
+            category: cat("skadegorelse-klotter"),
+            ..Default::default()
+        })
+        .await,
+        vec![klotter]
+    );
     assert_eq!(
         all(IncidentFilter {
             from: Some(t("2026-11-01T10:00:00Z")),
@@ -473,18 +584,56 @@ pub async fn filters(s: &dyn Store) {
         vec![klotter],
         "the period is [from, to)"
     );
-    assert_eq!(all(IncidentFilter { area_id: Some(area.id), ..Default::default() }).await, vec![skadeg]);
-    assert_eq!(all(IncidentFilter { org_id: Some(f.polis.id), ..Default::default() }).await, vec![trafik]);
-    assert_eq!(all(IncidentFilter { source: Some(Source::ImportPolisen), ..Default::default() }).await, vec![trafik]);
-    assert_eq!(all(IncidentFilter { status: Some(IncidentStatus::Reviewed), ..Default::default() }).await, vec![]);
     assert_eq!(
-        all(IncidentFilter { bbox: Some([16.2, 59.0, 16.3, 60.0]), ..Default::default() }).await,
+        all(IncidentFilter {
+            area_id: Some(area.id),
+            ..Default::default()
+        })
+        .await,
         vec![skadeg]
     );
     assert_eq!(
-        s.count_incidents(&f.admin.actor(), &IncidentFilter { category: cat("skadegorelse"), ..Default::default() })
-            .await
-            .unwrap(),
+        all(IncidentFilter {
+            org_id: Some(f.polis.id),
+            ..Default::default()
+        })
+        .await,
+        vec![trafik]
+    );
+    assert_eq!(
+        all(IncidentFilter {
+            source: Some(Source::ImportPolisen),
+            ..Default::default()
+        })
+        .await,
+        vec![trafik]
+    );
+    assert_eq!(
+        all(IncidentFilter {
+            status: Some(IncidentStatus::Reviewed),
+            ..Default::default()
+        })
+        .await,
+        vec![]
+    );
+    assert_eq!(
+        all(IncidentFilter {
+            bbox: Some([16.2, 59.0, 16.3, 60.0]),
+            ..Default::default()
+        })
+        .await,
+        vec![skadeg]
+    );
+    assert_eq!(
+        s.count_incidents(
+            &f.admin.actor(),
+            &IncidentFilter {
+                category: cat("skadegorelse"),
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap(),
         2
     );
 }
@@ -495,7 +644,11 @@ pub async fn sorting_and_paging(s: &dyn Store) {
     let mut batch = Vec::new();
     for i in 0..25i64 {
         // Pairs share an occurred time so the id breaks ties.
-        let mut n = incident(&f.teacher, if i % 2 == 0 { "trafik" } else { "skadegorelse" }, "2026-01-01T00:00:00Z");
+        let mut n = incident(
+            &f.teacher,
+            if i % 2 == 0 { "trafik" } else { "skadegorelse" },
+            "2026-01-01T00:00:00Z",
+        );
         n.occurred_from = base + (i / 2).hours();
         n.occurred_to = n.occurred_from;
         n.created_at = base + (100 - i).hours();
@@ -511,33 +664,54 @@ pub async fn sorting_and_paging(s: &dyn Store) {
         after,
     };
     let actor = f.admin.actor();
-    let desc = ids(&s.list_incidents(&actor, &q(Sort::OccurredDesc, 100, 0, None)).await.unwrap());
+    let desc = ids(&s
+        .list_incidents(&actor, &q(Sort::OccurredDesc, 100, 0, None))
+        .await
+        .unwrap());
     let mut expected = made.clone();
     expected.reverse();
     assert_eq!(desc, expected, "newest first, ties by id descending");
-    let asc = ids(&s.list_incidents(&actor, &q(Sort::OccurredAsc, 100, 0, None)).await.unwrap());
+    let asc = ids(&s
+        .list_incidents(&actor, &q(Sort::OccurredAsc, 100, 0, None))
+        .await
+        .unwrap());
     assert_eq!(asc, made);
-    let created = ids(&s.list_incidents(&actor, &q(Sort::CreatedDesc, 100, 0, None)).await.unwrap());
+    let created = ids(&s
+        .list_incidents(&actor, &q(Sort::CreatedDesc, 100, 0, None))
+        .await
+        .unwrap());
     assert_eq!(created, made, "created_at was set to decrease");
-    let by_cat = s.list_incidents(&actor, &q(Sort::Category, 100, 0, None)).await.unwrap();
+    let by_cat = s
+        .list_incidents(&actor, &q(Sort::Category, 100, 0, None))
+        .await
+        .unwrap();
     assert!(by_cat.windows(2).all(|w| w[0].category <= w[1].category));
 
     // Offset paging covers everything once.
     let mut paged = Vec::new();
     for page in 0..3 {
-        paged.extend(ids(&s.list_incidents(&actor, &q(Sort::OccurredDesc, 10, page * 10, None)).await.unwrap()));
+        paged.extend(ids(&s
+            .list_incidents(&actor, &q(Sort::OccurredDesc, 10, page * 10, None))
+            .await
+            .unwrap()));
     }
     assert_eq!(paged, expected);
     // Keyset paging too, across equal timestamps.
     let mut keyset = Vec::new();
     let mut after = None;
     loop {
-        let page = s.list_incidents(&actor, &q(Sort::OccurredDesc, 7, 0, after)).await.unwrap();
+        let page = s
+            .list_incidents(&actor, &q(Sort::OccurredDesc, 7, 0, after))
+            .await
+            .unwrap();
         if page.is_empty() {
             break;
         }
         let last = page.last().unwrap();
-        after = Some(Cursor { occurred_from: last.occurred_from, id: last.id });
+        after = Some(Cursor {
+            occurred_from: last.occurred_from,
+            id: last.id,
+        });
         keyset.extend(ids(&page));
     }
     assert_eq!(keyset, expected);
@@ -555,12 +729,42 @@ pub async fn import_is_idempotent(s: &dyn Store) {
         n.description = desc.into();
         n
     };
-    let first = s.import_incidents(f.tenant.id, &[ev("1", "a"), ev("2", "b")]).await.unwrap();
-    assert_eq!(first, ImportCounts { inserted: 2, updated: 0, unchanged: 0 });
-    let again = s.import_incidents(f.tenant.id, &[ev("1", "a"), ev("2", "b")]).await.unwrap();
-    assert_eq!(again, ImportCounts { inserted: 0, updated: 0, unchanged: 2 });
-    let changed = s.import_incidents(f.tenant.id, &[ev("2", "b2"), ev("3", "c")]).await.unwrap();
-    assert_eq!(changed, ImportCounts { inserted: 1, updated: 1, unchanged: 0 });
+    let first = s
+        .import_incidents(f.tenant.id, &[ev("1", "a"), ev("2", "b")])
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        ImportCounts {
+            inserted: 2,
+            updated: 0,
+            unchanged: 0
+        }
+    );
+    let again = s
+        .import_incidents(f.tenant.id, &[ev("1", "a"), ev("2", "b")])
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        ImportCounts {
+            inserted: 0,
+            updated: 0,
+            unchanged: 2
+        }
+    );
+    let changed = s
+        .import_incidents(f.tenant.id, &[ev("2", "b2"), ev("3", "c")])
+        .await
+        .unwrap();
+    assert_eq!(
+        changed,
+        ImportCounts {
+            inserted: 1,
+            updated: 1,
+            unchanged: 0
+        }
+    );
     let all = s
         .list_incidents(&f.admin.actor(), &IncidentQuery::default())
         .await
@@ -572,7 +776,13 @@ pub async fn import_is_idempotent(s: &dyn Store) {
     let g = fixture(s, "1980").await;
     let mut other = ev("1", "a");
     other.org_id = g.polis.id;
-    assert_eq!(s.import_incidents(g.tenant.id, &[other]).await.unwrap().inserted, 1);
+    assert_eq!(
+        s.import_incidents(g.tenant.id, &[other])
+            .await
+            .unwrap()
+            .inserted,
+        1
+    );
 }
 
 pub async fn status_changes_are_recorded(s: &dyn Store) {
@@ -589,18 +799,34 @@ pub async fn status_changes_are_recorded(s: &dyn Store) {
         .set_incident_status(&f.admin.actor(), id, IncidentStatus::New, "", now)
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::InvalidTransition { .. }), "{err:?}");
-    s.set_incident_status(&f.admin.actor(), id, IncidentStatus::Closed, "Åtgärdat", now + 1.hours())
-        .await
-        .unwrap();
+    assert!(
+        matches!(err, StoreError::InvalidTransition { .. }),
+        "{err:?}"
+    );
+    s.set_incident_status(
+        &f.admin.actor(),
+        id,
+        IncidentStatus::Closed,
+        "Åtgärdat",
+        now + 1.hours(),
+    )
+    .await
+    .unwrap();
     let h = s.status_history(&f.teacher.actor(), id).await.unwrap();
-    let steps: Vec<_> = h.iter().map(|c| (c.from, c.to, c.comment.as_str())).collect();
+    let steps: Vec<_> = h
+        .iter()
+        .map(|c| (c.from, c.to, c.comment.as_str()))
+        .collect();
     assert_eq!(
         steps,
         vec![
             (None, IncidentStatus::New, ""),
             (Some(IncidentStatus::New), IncidentStatus::Reviewed, "Sett"),
-            (Some(IncidentStatus::Reviewed), IncidentStatus::Closed, "Åtgärdat"),
+            (
+                Some(IncidentStatus::Reviewed),
+                IncidentStatus::Closed,
+                "Åtgärdat"
+            ),
         ]
     );
     assert_eq!(h[1].user_name.as_deref(), Some("admin"));
@@ -612,7 +838,22 @@ pub async fn bulk_insert_is_all_or_nothing(s: &dyn Store) {
     // An organisation of no tenant makes the second row fail.
     let mut bad = good.clone();
     bad.org_id = 987_654;
-    assert!(s.insert_incidents(f.tenant.id, &[good.clone(), bad]).await.is_err());
-    assert_eq!(s.count_incidents(&f.admin.actor(), &IncidentFilter::default()).await.unwrap(), 0);
-    assert_eq!(s.insert_incidents(f.tenant.id, &[good]).await.unwrap().len(), 1);
+    assert!(
+        s.insert_incidents(f.tenant.id, &[good.clone(), bad])
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        s.count_incidents(&f.admin.actor(), &IncidentFilter::default())
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.insert_incidents(f.tenant.id, &[good])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -75,10 +75,18 @@ pub trait Store: Send + Sync {
 
     // Incidents
     /// Inserts incidents in one transaction (all or none) and returns their ids in order.
-    async fn insert_incidents(&self, tenant: TenantId, incidents: &[NewIncident]) -> Result<Vec<IncidentId>>;
+    async fn insert_incidents(
+        &self,
+        tenant: TenantId,
+        incidents: &[NewIncident],
+    ) -> Result<Vec<IncidentId>>;
     /// Inserts or updates incidents from an external source, keyed by (source, external_id):
     /// importing the same data twice changes nothing.
-    async fn import_incidents(&self, tenant: TenantId, incidents: &[NewIncident]) -> Result<ImportCounts>;
+    async fn import_incidents(
+        &self,
+        tenant: TenantId,
+        incidents: &[NewIncident],
+    ) -> Result<ImportCounts>;
     async fn incident(&self, actor: &Actor, id: IncidentId) -> Result<Option<Incident>>;
     async fn list_incidents(&self, actor: &Actor, query: &IncidentQuery) -> Result<Vec<Incident>>;
     async fn count_incidents(&self, actor: &Actor, filter: &IncidentFilter) -> Result<u64>;

@@ -1,0 +1,472 @@
+//! The JSON API under `/api/v1`. Authentication: `Authorization: Bearer <token>` (see
+//! `lagesbild token create`) or, for reading, the browser session. Validation errors are 422
+//! with a JSON list of `{field, message}`; other errors are `{"error": message}`.
+
+use crate::AppState;
+use crate::ctx::Ctx;
+use crate::filters::{ListParams, format_cursor, parse_cursor, parse_filter, parse_limit};
+use crate::i18n::Lang;
+use crate::views;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use model::{FieldError, IncidentDraft, Precision, Role, Source};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use store::{Cursor, IncidentQuery, PlaceKind, Sort, User};
+
+pub const MAX_LIMIT: u32 = 1000;
+pub const GEOJSON_DEFAULT_LIMIT: u32 = 100_000;
+pub const GEOJSON_MAX_LIMIT: u32 = 500_000;
+
+fn api_lang(headers: &HeaderMap, ctx_lang: Lang) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::parse)
+        .unwrap_or(ctx_lang)
+}
+
+/// An authenticated API caller.
+pub struct ApiUser {
+    pub user: User,
+    pub lang: Lang,
+}
+
+fn error(status: StatusCode, state: &AppState, lang: Lang, key: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({ "error": state.i18n.t(lang, key, &[]) })),
+    )
+        .into_response()
+}
+
+impl FromRequestParts<Arc<AppState>> for ApiUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string());
+        let ctx = Ctx::from_request_parts(parts, state).await?;
+        let lang = api_lang(&parts.headers, ctx.lang);
+        if let Some(token) = bearer {
+            return match state
+                .store
+                .api_token_user(&service::auth::hash_secret(&token))
+                .await
+            {
+                Ok(Some(user)) => Ok(ApiUser { user, lang }),
+                Ok(None) => Err(error(
+                    StatusCode::UNAUTHORIZED,
+                    state,
+                    lang,
+                    "error-unauthorized",
+                )),
+                Err(e) => {
+                    tracing::error!("api token lookup: {e}");
+                    Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
+                }
+            };
+        }
+        match &ctx.user {
+            // A browser session may read; writing through the API with a session needs the
+            // session's CSRF token in `X-CSRF-Token`.
+            Some(user) => {
+                let safe = matches!(parts.method, Method::GET | Method::HEAD);
+                let token = parts
+                    .headers
+                    .get("x-csrf-token")
+                    .and_then(|v| v.to_str().ok());
+                if safe || ctx.csrf_ok(token) {
+                    Ok(ApiUser {
+                        user: user.clone(),
+                        lang,
+                    })
+                } else {
+                    Err(error(StatusCode::FORBIDDEN, state, lang, "error-forbidden"))
+                }
+            }
+            None => Err(error(
+                StatusCode::UNAUTHORIZED,
+                state,
+                lang,
+                "error-unauthorized",
+            )),
+        }
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!("api: {e}");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(json!({"error": "internal error"})),
+    )
+        .into_response()
+}
+
+fn unprocessable(state: &AppState, lang: Lang, errors: &[FieldError]) -> Response {
+    let (_, list) = views::field_messages(&state.i18n, lang, errors);
+    let list: Vec<Value> = list
+        .into_iter()
+        .map(|v| json!({"field": v["field"], "message": v["message"]}))
+        .collect();
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        axum::Json(Value::Array(list)),
+    )
+        .into_response()
+}
+
+pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    match state.store.tenants().await {
+        Ok(_) => axum::Json(json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::error!("health check: {e}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({"status": "unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    api: ApiUser,
+    Query(q): Query<ListParams>,
+) -> Response {
+    let tz = service::stockholm();
+    let mut errors = Vec::new();
+    let (filter, _) = parse_filter(&q, &tz).unwrap_or_else(|e| {
+        errors.extend(e);
+        Default::default()
+    });
+    let limit = parse_limit(&q, 100, MAX_LIMIT).unwrap_or_else(|e| {
+        errors.push(e);
+        100
+    });
+    let after = parse_cursor(&q).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    if !q.sort.is_empty() && q.sort != Sort::OccurredDesc.as_str() {
+        // Keyset paging is defined for newest-first only.
+        errors.push(FieldError::new("sort", "error-invalid-choice", &q.sort));
+    }
+    if !errors.is_empty() {
+        return unprocessable(&state, api.lang, &errors);
+    }
+    let rows = match state
+        .store
+        .list_incidents(
+            &api.user.actor(),
+            &IncidentQuery {
+                filter,
+                sort: Sort::OccurredDesc,
+                limit: limit + 1,
+                offset: 0,
+                after,
+            },
+        )
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return internal(e),
+    };
+    let more = rows.len() > limit as usize;
+    let items: Vec<Value> = rows
+        .iter()
+        .take(limit as usize)
+        .map(views::incident_json)
+        .collect();
+    let next_cursor = if more {
+        rows.get(limit as usize - 1).map(|last| {
+            format_cursor(&Cursor {
+                occurred_from: last.occurred_from,
+                id: last.id,
+            })
+        })
+    } else {
+        None
+    };
+    axum::Json(json!({"items": items, "next_cursor": next_cursor})).into_response()
+}
+
+/// Reads a JSON object into a draft; numbers and strings are both accepted for numeric fields.
+fn draft_from_json(body: &[u8]) -> Result<IncidentDraft, Vec<FieldError>> {
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| vec![FieldError::new("body", "error-json", e.to_string())])?;
+    let Value::Object(map) = v else {
+        return Err(vec![FieldError::new("body", "error-type", "not an object")]);
+    };
+    let mut d = IncidentDraft::default();
+    let mut errors = Vec::new();
+    for (k, v) in map {
+        if k == "confirm_outside" {
+            match v {
+                Value::Bool(b) => d.confirm_outside = b,
+                Value::Null => {}
+                other => errors.push(FieldError::new(
+                    "confirm_outside",
+                    "error-type",
+                    other.to_string(),
+                )),
+            }
+            continue;
+        }
+        let text = match &v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Null => String::new(),
+            other => {
+                errors.push(FieldError::new(&k, "error-type", other.to_string()));
+                continue;
+            }
+        };
+        let slot = match k.as_str() {
+            "category" => &mut d.category,
+            "occurred_at" => &mut d.occurred_at,
+            "occurred_from" => &mut d.occurred_from,
+            "occurred_to" => &mut d.occurred_to,
+            "lat" => &mut d.lat,
+            "lon" => &mut d.lon,
+            "place_id" => &mut d.place_id,
+            "place_text" => &mut d.place_text,
+            "description" => &mut d.description,
+            "school_id" => &mut d.school_id,
+            "persons_involved" => &mut d.persons_involved,
+            "visibility" => &mut d.visibility,
+            _ => {
+                errors.push(FieldError::new(&k, "error-unknown-field", &k));
+                continue;
+            }
+        };
+        *slot = text;
+    }
+    if !d.occurred_at.is_empty() && !d.occurred_to.is_empty() {
+        errors.push(FieldError::new(
+            "occurred_to",
+            "error-invalid-choice",
+            "occurred_at + occurred_to",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(d)
+    } else {
+        Err(errors)
+    }
+}
+
+pub async fn create(State(state): State<Arc<AppState>>, api: ApiUser, body: Bytes) -> Response {
+    if api.user.role == Role::Reader {
+        return error(StatusCode::FORBIDDEN, &state, api.lang, "error-forbidden");
+    }
+    let draft = match draft_from_json(&body) {
+        Ok(d) => d,
+        Err(errors) => return unprocessable(&state, api.lang, &errors),
+    };
+    match service::reporting::report(
+        state.store.as_ref(),
+        &api.user,
+        &draft,
+        Source::Api,
+        state.now(),
+    )
+    .await
+    {
+        Ok(incident) => {
+            let location = format!("/api/v1/incidents/{}", incident.id);
+            (
+                StatusCode::CREATED,
+                [(header::LOCATION, location)],
+                axum::Json(views::incident_json(&incident)),
+            )
+                .into_response()
+        }
+        Err(service::reporting::ReportError::Invalid(errors)) => {
+            unprocessable(&state, api.lang, &errors)
+        }
+        Err(e) => internal(e),
+    }
+}
+
+pub async fn get_one(
+    State(state): State<Arc<AppState>>,
+    api: ApiUser,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found");
+    };
+    match state.store.incident(&api.user.actor(), id).await {
+        Ok(Some(i)) => axum::Json(views::incident_json(&i)).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found"),
+        Err(e) => internal(e),
+    }
+}
+
+/// RFC 7946 FeatureCollection. Municipality-level incidents have `geometry: null` and a
+/// `municipality_code`: they are never drawn as points.
+pub async fn geojson(
+    State(state): State<Arc<AppState>>,
+    api: ApiUser,
+    Query(q): Query<ListParams>,
+) -> Response {
+    let tz = service::stockholm();
+    let mut errors = Vec::new();
+    let (filter, _) = parse_filter(&q, &tz).unwrap_or_else(|e| {
+        errors.extend(e);
+        Default::default()
+    });
+    let limit = parse_limit(&q, GEOJSON_DEFAULT_LIMIT, GEOJSON_MAX_LIMIT).unwrap_or_else(|e| {
+        errors.push(e);
+        0
+    });
+    if !errors.is_empty() {
+        return unprocessable(&state, api.lang, &errors);
+    }
+    let rows = match state
+        .store
+        .list_incidents(
+            &api.user.actor(),
+            &IncidentQuery {
+                filter,
+                sort: Sort::OccurredDesc,
+                limit: limit + 1,
+                offset: 0,
+                after: None,
+            },
+        )
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return internal(e),
+    };
+    let truncated = rows.len() > limit as usize;
+    let mut out = Vec::with_capacity(rows.len() * 260 + 100);
+    out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
+    for (n, i) in rows.iter().take(limit as usize).enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        let geometry = if i.precision == Precision::Municipality {
+            Value::Null
+        } else {
+            json!({"type": "Point", "coordinates": [(i.lon * 1e6).round() / 1e6, (i.lat * 1e6).round() / 1e6]})
+        };
+        let feature = json!({
+            "type": "Feature",
+            "id": i.id,
+            "geometry": geometry,
+            "properties": {
+                "id": i.id,
+                "category": i.category.as_str(),
+                "occurred_from": i.occurred_from.to_string(),
+                "occurred_to": i.occurred_to.to_string(),
+                "status": i.status.as_str(),
+                "precision": i.precision.as_str(),
+                "municipality_code": i.municipality_code,
+                "place_name": i.place_name,
+            }
+        });
+        if let Err(e) = serde_json::to_writer(&mut out, &feature) {
+            return internal(e);
+        }
+    }
+    out.extend_from_slice(format!(r#"],"truncated":{truncated}}}"#).as_bytes());
+    ([(header::CONTENT_TYPE, "application/geo+json")], out).into_response()
+}
+
+pub async fn categories(State(state): State<Arc<AppState>>, api: ApiUser) -> Response {
+    match state.store.categories(api.user.tenant_id).await {
+        Ok(cats) => {
+            let list: Vec<Value> = cats
+                .iter()
+                .map(|c| {
+                    json!({
+                        "code": c.code.as_str(),
+                        "parent": c.parent.as_ref().map(|p| p.as_str()),
+                        "name": views::category_name(&cats, c.code.as_str(), api.lang),
+                        "name_sv": c.name_sv,
+                        "name_en": c.name_en,
+                        "color": c.color,
+                        "retired": c.retired,
+                    })
+                })
+                .collect();
+            axum::Json(list).into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
+
+pub async fn places(State(state): State<Arc<AppState>>, api: ApiUser) -> Response {
+    match state.store.places(api.user.tenant_id).await {
+        Ok(places) => {
+            let list: Vec<Value> = places
+                .iter()
+                .map(|p| {
+                    json!({
+                        "id": p.id,
+                        "name": p.name,
+                        "kind": match p.kind { PlaceKind::Area => "area", PlaceKind::Point => "point" },
+                        "is_school": p.is_school,
+                        "is_demo": p.is_demo,
+                        "lat": p.lat,
+                        "lon": p.lon,
+                        "geometry": serde_json::from_str::<Value>(&p.geometry_geojson).unwrap_or(Value::Null),
+                    })
+                })
+                .collect();
+            axum::Json(list).into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
+
+pub async fn tenant(State(state): State<Arc<AppState>>, api: ApiUser) -> Response {
+    match state.store.tenant(api.user.tenant_id).await {
+        Ok(Some(t)) => axum::Json(json!({
+            "code": t.code,
+            "name": t.name,
+            "outline": serde_json::from_str::<Value>(&t.outline_geojson).unwrap_or(Value::Null),
+            "map_style_url": t.map_style_url.or_else(|| state.config.map_style_url.clone()),
+            "default_visibility": t.default_visibility.as_str(),
+        }))
+        .into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found"),
+        Err(e) => internal(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_drafts() {
+        let d = draft_from_json(br#"{"category":"trafik","occurred_at":"2026-11-27T10:00:00+01:00","lat":59.42,"lon":"16.1","persons_involved":3,"confirm_outside":true}"#).unwrap();
+        assert_eq!(d.lat, "59.42");
+        assert_eq!(d.lon, "16.1");
+        assert_eq!(d.persons_involved, "3");
+        assert!(d.confirm_outside);
+        let errors =
+            draft_from_json(br#"{"category":["x"],"name":"Kalle","lat":true}"#).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert!(fields.contains(&("category", "error-type")));
+        assert!(fields.contains(&("name", "error-unknown-field")));
+        assert!(fields.contains(&("lat", "error-type")));
+        assert_eq!(draft_from_json(b"[1]").unwrap_err()[0].field, "body");
+        assert_eq!(draft_from_json(b"{").unwrap_err()[0].code, "error-json");
+    }
+}

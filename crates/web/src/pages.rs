@@ -1,0 +1,660 @@
+//! Server-rendered HTML pages. They work without JavaScript; scripts only add the maps.
+
+use crate::AppState;
+use crate::ctx::{Ctx, LANG_COOKIE, SESSION_COOKIE, set_cookie};
+use crate::filters::{ListParams, parse_filter};
+use crate::i18n::Lang;
+use crate::views;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::{Value, context};
+use model::{Email, IncidentDraft, IncidentStatus, Role, Source, Visibility};
+use serde::Deserialize;
+use std::sync::Arc;
+use store::{IncidentQuery, NewSession, Sort, User};
+
+pub const PAGE_SIZE: u32 = 50;
+
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Only local paths are followed after login or a language change (no open redirects).
+fn local_path(p: &str) -> Option<&str> {
+    (p.starts_with('/') && !p.starts_with("//") && !p.contains('\\')).then_some(p)
+}
+
+pub fn render(
+    state: &AppState,
+    ctx: &Ctx,
+    template: &str,
+    section: &str,
+    page: Value,
+    status: StatusCode,
+) -> Response {
+    let base = context! {
+        lang => ctx.lang.code(),
+        user => ctx.user.as_ref(),
+        csrf => ctx.csrf.as_deref().unwrap_or(""),
+        path => local_path(&ctx.path).unwrap_or("/"),
+        tenant_name => ctx.tenant.as_ref().map(|t| t.name.clone()),
+        demo => state.config.demo,
+        section => section,
+    };
+    let result = state
+        .env
+        .get_template(template)
+        .and_then(|t| t.render(context! { ..base, ..page }));
+    match result {
+        Ok(html) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!("rendering {template}: {e:#}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+pub fn error_page(state: &AppState, ctx: &Ctx, status: StatusCode) -> Response {
+    let (title, text) = match status {
+        StatusCode::NOT_FOUND => ("page-not-found", "page-not-found-text"),
+        StatusCode::FORBIDDEN => ("page-forbidden", "page-forbidden-text"),
+        _ => ("page-error", "page-error-text"),
+    };
+    render(
+        state,
+        ctx,
+        "error.html",
+        "",
+        context! { title_key => title, text_key => text },
+        status,
+    )
+}
+
+fn internal(state: &AppState, ctx: &Ctx, what: &str, e: impl std::fmt::Display) -> Response {
+    tracing::error!("{what}: {e}");
+    error_page(state, ctx, StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// The signed-in user, or a redirect to the login page that comes back here.
+fn require_user(ctx: &Ctx) -> Result<&User, Response> {
+    ctx.user.as_ref().ok_or_else(|| {
+        Redirect::to(&format!("/login?next={}", urlencode(&ctx.path))).into_response()
+    })
+}
+
+pub async fn home(ctx: Ctx) -> Response {
+    if ctx.user.is_some() {
+        Redirect::to("/incidents").into_response()
+    } else {
+        Redirect::to("/login").into_response()
+    }
+}
+
+pub async fn not_found(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+    error_page(&state, &ctx, StatusCode::NOT_FOUND)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NextParam {
+    next: String,
+    back: String,
+}
+
+pub async fn login_form(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Query(q): Query<NextParam>,
+) -> Response {
+    if ctx.user.is_some() {
+        return Redirect::to(local_path(&q.next).unwrap_or("/incidents")).into_response();
+    }
+    let next = local_path(&q.next).unwrap_or("/incidents").to_string();
+    render(
+        &state,
+        &ctx,
+        "login.html",
+        "login",
+        context! { next, email => "", failed => false },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    next: String,
+}
+
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    if !ctx.same_origin() {
+        return error_page(&state, &ctx, StatusCode::FORBIDDEN);
+    }
+    let next = local_path(&f.next).unwrap_or("/incidents").to_string();
+    let found = match Email::parse(&f.email) {
+        Ok(email) => match state.store.user_credentials(&email).await {
+            Ok(found) => found,
+            Err(e) => return internal(&state, &ctx, "login lookup", e),
+        },
+        Err(_) => None,
+    };
+    let (user, hash) = match found {
+        Some((u, h)) if !u.disabled => (Some(u), h),
+        _ => (None, service::auth::dummy_hash().to_string()),
+    };
+    let password = f.password.clone();
+    // Unknown accounts cost the same argon2 time as known ones.
+    let ok = tokio::task::spawn_blocking(move || service::auth::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let Some(user) = user.filter(|_| ok) else {
+        return render(
+            &state,
+            &ctx,
+            "login.html",
+            "login",
+            context! { next, email => f.email, failed => true },
+            StatusCode::UNAUTHORIZED,
+        );
+    };
+    let token = service::auth::new_secret();
+    let now = state.now();
+    let session = NewSession {
+        token_hash: service::auth::hash_secret(&token),
+        tenant_id: user.tenant_id,
+        user_id: user.id,
+        csrf_token: service::auth::new_secret(),
+        created_at: now,
+        expires_at: now + jiff::SignedDuration::from_hours(state.config.session_hours),
+    };
+    if let Err(e) = state.store.create_session(&session).await {
+        return internal(&state, &ctx, "creating session", e);
+    }
+    // A previous session of this browser ends (the session id changes at login).
+    if let Some(old) = &ctx.session_hash {
+        let _ = state.store.delete_session(old).await;
+    }
+    let mut res = Redirect::to(&next).into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            SESSION_COOKIE,
+            &token,
+            state.config.session_hours * 3600,
+            state.config.secure_cookies,
+        ),
+    );
+    res
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if ctx.user.is_some() && !ctx.csrf_ok(Some(&f.csrf)) {
+        return error_page(&state, &ctx, StatusCode::FORBIDDEN);
+    }
+    if let Some(h) = &ctx.session_hash
+        && let Err(e) = state.store.delete_session(h).await
+    {
+        return internal(&state, &ctx, "deleting session", e);
+    }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies),
+    );
+    res
+}
+
+pub async fn set_lang(
+    State(state): State<Arc<AppState>>,
+    Path(code): Path<String>,
+    Query(q): Query<NextParam>,
+) -> Response {
+    let lang = Lang::parse(&code).unwrap_or_default();
+    let mut res = Redirect::to(local_path(&q.back).unwrap_or("/")).into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            LANG_COOKIE,
+            lang.code(),
+            365 * 86400,
+            state.config.secure_cookies,
+        ),
+    );
+    res
+}
+
+fn query_string(q: &ListParams, page: u32) -> String {
+    let pairs = [
+        ("from", &q.from),
+        ("to", &q.to),
+        ("category", &q.category),
+        ("area", &q.area),
+        ("org", &q.org),
+        ("status", &q.status),
+        ("source", &q.source),
+        ("sort", &q.sort),
+    ];
+    let mut s: Vec<String> = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect();
+    s.push(format!("page={page}"));
+    format!("/incidents?{}", s.join("&"))
+}
+
+pub async fn incident_list(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Query(q): Query<ListParams>,
+) -> Response {
+    let user = match require_user(&ctx) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let tz = service::stockholm();
+    let (filter, sort, filter_errors) = match parse_filter(&q, &tz) {
+        Ok((f, s)) => (f, s, vec![]),
+        Err(errors) => (Default::default(), Sort::default(), errors),
+    };
+    let page: u32 = q.page.trim().parse().unwrap_or(1).max(1);
+    let actor = user.actor();
+    let store = &state.store;
+    let (total, cats, places, orgs) = match tokio::try_join!(
+        store.count_incidents(&actor, &filter),
+        store.categories(user.tenant_id),
+        store.places(user.tenant_id),
+        store.organisations(user.tenant_id),
+    ) {
+        Ok(x) => x,
+        Err(e) => return internal(&state, &ctx, "incident list", e),
+    };
+    let pages = total.div_ceil(u64::from(PAGE_SIZE)).max(1) as u32;
+    let page = page.min(pages);
+    let rows = match store
+        .list_incidents(
+            &actor,
+            &IncidentQuery {
+                filter,
+                sort,
+                limit: PAGE_SIZE,
+                offset: (page - 1) * PAGE_SIZE,
+                after: None,
+            },
+        )
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return internal(&state, &ctx, "incident list", e),
+    };
+    let incidents: Vec<_> = rows
+        .iter()
+        .map(|i| views::incident(i, &cats, ctx.lang, &tz))
+        .collect();
+    let (_, filter_errors) = views::field_messages(&state.i18n, ctx.lang, &filter_errors);
+    let mut shown = q.clone();
+    if shown.sort.is_empty() {
+        shown.sort = Sort::default().as_str().into();
+    }
+    render(
+        &state,
+        &ctx,
+        "incidents.html",
+        "incidents",
+        context! {
+            q => shown,
+            total,
+            page,
+            pages,
+            prev_url => query_string(&q, page.saturating_sub(1).max(1)),
+            next_url => query_string(&q, page + 1),
+            incidents,
+            filter_errors,
+            categories => views::categories(&cats, ctx.lang),
+            places => places.iter().map(|p| context! { id => p.id, name => p.name.clone() }).collect::<Vec<_>>(),
+            orgs => orgs.iter().map(|o| context! { id => o.id, name => o.name.clone() }).collect::<Vec<_>>(),
+            statuses => IncidentStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            sources => Source::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            sorts => Sort::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        },
+        StatusCode::OK,
+    )
+}
+
+fn may_report(user: &User) -> bool {
+    user.role != Role::Reader
+}
+
+async fn form_page(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &User,
+    draft: &IncidentDraft,
+    errors: &[model::FieldError],
+) -> Response {
+    let (cats, places) = match tokio::try_join!(
+        state.store.categories(user.tenant_id),
+        state.store.places(user.tenant_id)
+    ) {
+        Ok(x) => x,
+        Err(e) => return internal(state, ctx, "report form", e),
+    };
+    let (by_field, list) = views::field_messages(&state.i18n, ctx.lang, errors);
+    let outside = errors
+        .iter()
+        .any(|e| e.code == "error-outside-municipality");
+    let mut v = draft.clone();
+    if v.visibility.is_empty() {
+        v.visibility = ctx
+            .tenant
+            .as_ref()
+            .map(|t| t.default_visibility)
+            .unwrap_or(Visibility::AllPartners)
+            .as_str()
+            .to_string();
+    }
+    if v.occurred_from.is_empty() && !v.occurred_at.is_empty() {
+        v.occurred_from = v.occurred_at.clone();
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render(
+        state,
+        ctx,
+        "incident_new.html",
+        "report",
+        context! {
+            v,
+            errors => by_field,
+            error_list => list,
+            outside,
+            categories => views::categories(&cats, ctx.lang),
+            places => places.iter().map(|p| context! { id => p.id, name => p.name.clone() }).collect::<Vec<_>>(),
+            schools => places.iter().filter(|p| p.is_school).map(|p| context! { id => p.id, name => p.name.clone() }).collect::<Vec<_>>(),
+            visibilities => Visibility::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+        },
+        status,
+    )
+}
+
+pub async fn incident_form(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+    let user = match require_user(&ctx) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if !may_report(user) {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    }
+    // Default the time to now, in local time, to the minute.
+    let now = state
+        .now()
+        .to_zoned(service::stockholm())
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string();
+    let draft = IncidentDraft {
+        occurred_from: now,
+        ..Default::default()
+    };
+    form_page(&state, &ctx, user, &draft, &[]).await
+}
+
+fn draft_from_form(fields: &[(String, String)]) -> (IncidentDraft, Option<String>) {
+    let mut d = IncidentDraft::default();
+    let mut csrf = None;
+    for (k, v) in fields {
+        let v = v.clone();
+        match k.as_str() {
+            "category" => d.category = v,
+            "occurred_from" => d.occurred_from = v,
+            "occurred_to" => d.occurred_to = v,
+            "lat" => d.lat = v,
+            "lon" => d.lon = v,
+            "place_id" => d.place_id = v,
+            "place_text" => d.place_text = v,
+            "description" => d.description = v,
+            "school_id" => d.school_id = v,
+            "persons_involved" => d.persons_involved = v,
+            "visibility" => d.visibility = v,
+            "confirm_outside" => d.confirm_outside = matches!(v.as_str(), "true" | "on" | "1"),
+            "csrf" => csrf = Some(v),
+            _ => {}
+        }
+    }
+    (d, csrf)
+}
+
+pub async fn incident_create(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let user = match require_user(&ctx) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let (draft, csrf) = draft_from_form(&fields);
+    if !ctx.csrf_ok(csrf.as_deref()) {
+        return error_page(&state, &ctx, StatusCode::FORBIDDEN);
+    }
+    if !may_report(user) {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    }
+    match service::reporting::report(
+        state.store.as_ref(),
+        user,
+        &draft,
+        Source::Form,
+        state.now(),
+    )
+    .await
+    {
+        Ok(incident) => {
+            Redirect::to(&format!("/incidents/{}?saved=1", incident.id)).into_response()
+        }
+        Err(service::reporting::ReportError::Invalid(errors)) => {
+            form_page(&state, &ctx, user, &draft, &errors).await
+        }
+        Err(e) => internal(&state, &ctx, "storing a report", e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DetailParams {
+    saved: String,
+    status: String,
+}
+
+fn may_change_status(user: &User) -> bool {
+    matches!(user.role, Role::Admin | Role::Analyst)
+}
+
+pub async fn incident_detail(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(p): Query<DetailParams>,
+) -> Response {
+    let user = match require_user(&ctx) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    };
+    let actor = user.actor();
+    let (incident, history, cats) = match tokio::try_join!(
+        state.store.incident(&actor, id),
+        state.store.status_history(&actor, id),
+        state.store.categories(user.tenant_id),
+    ) {
+        Ok(x) => x,
+        Err(e) => return internal(&state, &ctx, "incident detail", e),
+    };
+    // Another tenant's incident, a hidden one and a missing one look the same.
+    let Some(incident) = incident else {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    };
+    let tz = service::stockholm();
+    let next: Vec<&str> = if may_change_status(user) {
+        incident.status.next().iter().map(|s| s.as_str()).collect()
+    } else {
+        vec![]
+    };
+    let history: Vec<Value> = history
+        .iter()
+        .map(|h| {
+            context! {
+                at => views::local(h.at, &tz),
+                from => h.from.map(|s| s.as_str()),
+                to => h.to.as_str(),
+                user_name => h.user_name.clone(),
+                comment => h.comment.clone(),
+            }
+        })
+        .collect();
+    render(
+        &state,
+        &ctx,
+        "incident.html",
+        "incidents",
+        context! {
+            i => views::incident(&incident, &cats, ctx.lang, &tz),
+            history,
+            next_statuses => next,
+            saved => p.saved == "1",
+            status_changed => p.status == "1",
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct StatusForm {
+    csrf: String,
+    to: String,
+    comment: String,
+}
+
+pub async fn incident_status(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<StatusForm>,
+) -> Response {
+    let user = match require_user(&ctx) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if !ctx.csrf_ok(Some(&f.csrf)) {
+        return error_page(&state, &ctx, StatusCode::FORBIDDEN);
+    }
+    let (Ok(id), Ok(to)) = (id.parse::<i64>(), IncidentStatus::parse(&f.to)) else {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    };
+    if !may_change_status(user) {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    }
+    let comment: String = f.comment.trim().chars().take(500).collect();
+    match state
+        .store
+        .set_incident_status(&user.actor(), id, to, &comment, state.now())
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/incidents/{id}?status=1")).into_response(),
+        Err(store::StoreError::NotFound { .. }) => error_page(&state, &ctx, StatusCode::NOT_FOUND),
+        Err(store::StoreError::InvalidTransition { .. }) => {
+            Redirect::to(&format!("/incidents/{id}")).into_response()
+        }
+        Err(e) => internal(&state, &ctx, "status change", e),
+    }
+}
+
+pub async fn map_page(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+    let user = match require_user(&ctx) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let cats = match state.store.categories(user.tenant_id).await {
+        Ok(c) => c,
+        Err(e) => return internal(&state, &ctx, "map", e),
+    };
+    let style_url = ctx
+        .tenant
+        .as_ref()
+        .and_then(|t| t.map_style_url.clone())
+        .or_else(|| state.config.map_style_url.clone())
+        .unwrap_or_default();
+    render(
+        &state,
+        &ctx,
+        "map.html",
+        "map",
+        context! { categories => views::categories(&cats, ctx.lang), style_url },
+        StatusCode::OK,
+    )
+}
+
+/// Category colours as CSS classes (inline styles are forbidden by the CSP).
+pub async fn categories_css(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+    let Some(user) = &ctx.user else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let cats = match state.store.categories(user.tenant_id).await {
+        Ok(c) => c,
+        Err(e) => return internal(&state, &ctx, "categories.css", e),
+    };
+    let mut css = String::new();
+    for c in cats {
+        let color = if c.color.len() == 7
+            && c.color.starts_with('#')
+            && c.color[1..].chars().all(|ch| ch.is_ascii_hexdigit())
+        {
+            c.color
+        } else {
+            "#555555".into()
+        };
+        css.push_str(&format!(".cat-{} {{ --c: {color}; }}\n", c.code));
+    }
+    let mut res = ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], css).into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=300"),
+    );
+    res
+}

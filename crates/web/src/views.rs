@@ -1,0 +1,212 @@
+//! What templates and the API see of domain values: formatted, translated, privacy-checked.
+
+use crate::i18n::{I18n, Lang};
+use jiff::{Timestamp, tz::TimeZone};
+use model::{FieldError, Precision};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use store::{Category, Incident};
+
+pub fn local(t: Timestamp, tz: &TimeZone) -> String {
+    t.to_zoned(tz.clone())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// "2026-11-26 22:15", or "2026-11-26 22:00 – 06:00" within a day, or both full times.
+pub fn occurred(from: Timestamp, to: Timestamp, tz: &TimeZone) -> String {
+    if from == to {
+        return local(from, tz);
+    }
+    let (f, t) = (from.to_zoned(tz.clone()), to.to_zoned(tz.clone()));
+    if to.duration_since(from).as_hours() < 24 {
+        format!("{} – {}", f.strftime("%Y-%m-%d %H:%M"), t.strftime("%H:%M"))
+    } else {
+        format!(
+            "{} – {}",
+            f.strftime("%Y-%m-%d %H:%M"),
+            t.strftime("%Y-%m-%d %H:%M")
+        )
+    }
+}
+
+pub fn category_name(categories: &[Category], code: &str, lang: Lang) -> String {
+    categories
+        .iter()
+        .find(|c| c.code.as_str() == code)
+        .map(|c| match lang {
+            Lang::Sv => c.name_sv.clone(),
+            Lang::En => c.name_en.clone(),
+        })
+        .unwrap_or_else(|| code.to_string())
+}
+
+#[derive(Serialize)]
+pub struct CategoryView {
+    pub code: String,
+    pub name: String,
+    pub parent: Option<String>,
+    pub color: String,
+}
+
+pub fn categories(categories: &[Category], lang: Lang) -> Vec<CategoryView> {
+    categories
+        .iter()
+        .filter(|c| !c.retired)
+        .map(|c| CategoryView {
+            code: c.code.to_string(),
+            name: category_name(categories, c.code.as_str(), lang),
+            parent: c.parent.as_ref().map(|p| p.to_string()),
+            color: c.color.clone(),
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+pub struct IncidentView {
+    pub id: i64,
+    pub category: String,
+    pub category_name: String,
+    pub occurred: String,
+    pub place: String,
+    pub precision: &'static str,
+    pub lat: String,
+    pub lon: String,
+    pub e: String,
+    pub n: String,
+    pub description: String,
+    pub school_name: Option<String>,
+    pub persons_involved: Option<u32>,
+    pub visibility: &'static str,
+    pub status: &'static str,
+    pub source: &'static str,
+    pub org_name: String,
+    pub created: String,
+    pub external_url: Option<String>,
+}
+
+pub fn place_text(i: &Incident) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(p) = &i.place_name {
+        parts.push(p.clone());
+    }
+    if let Some(t) = &i.place_text
+        && parts.iter().all(|p| p != t)
+    {
+        parts.push(t.clone());
+    }
+    if parts.is_empty() {
+        if i.precision == Precision::Municipality {
+            parts.push(i.municipality_code.clone().unwrap_or_default());
+        } else {
+            parts.push(format!("{:.5}, {:.5}", i.lat, i.lon));
+        }
+    }
+    parts.join(" – ")
+}
+
+pub fn incident(i: &Incident, cats: &[Category], lang: Lang, tz: &TimeZone) -> IncidentView {
+    IncidentView {
+        id: i.id,
+        category: i.category.to_string(),
+        category_name: category_name(cats, i.category.as_str(), lang),
+        occurred: occurred(i.occurred_from, i.occurred_to, tz),
+        place: place_text(i),
+        precision: i.precision.as_str(),
+        lat: format!("{:.6}", i.lat),
+        lon: format!("{:.6}", i.lon),
+        e: format!("{:.3}", i.e),
+        n: format!("{:.3}", i.n),
+        description: i.description.clone(),
+        school_name: i.school_name.clone(),
+        persons_involved: i.persons_involved,
+        visibility: i.visibility.as_str(),
+        status: i.status.as_str(),
+        source: i.source.as_str(),
+        org_name: i.org_name.clone(),
+        created: local(i.created_at, tz),
+        external_url: i.external_url.clone(),
+    }
+}
+
+/// The API's JSON form of an incident. Coarse (municipality-level) incidents have no lat/lon:
+/// they are not points.
+pub fn incident_json(i: &Incident) -> Value {
+    let coarse = i.precision == Precision::Municipality;
+    let mut v = json!({
+        "id": i.id,
+        "category": i.category.as_str(),
+        "lat": if coarse { Value::Null } else { json!(i.lat) },
+        "lon": if coarse { Value::Null } else { json!(i.lon) },
+        "sweref99tm": if coarse { Value::Null } else { json!({"e": i.e, "n": i.n}) },
+        "precision": i.precision.as_str(),
+        "place_id": i.place_id,
+        "place_name": i.place_name,
+        "place_text": i.place_text,
+        "municipality_code": i.municipality_code,
+        "description": i.description,
+        "school_id": i.school_id,
+        "school_name": i.school_name,
+        "persons_involved": i.persons_involved,
+        "visibility": i.visibility.as_str(),
+        "status": i.status.as_str(),
+        "source": i.source.as_str(),
+        "external_url": i.external_url,
+        "organisation": {"id": i.org_id, "name": i.org_name},
+        "created_at": i.created_at.to_string(),
+        "updated_at": i.updated_at.to_string(),
+    });
+    if i.occurred_from == i.occurred_to {
+        v["occurred_at"] = json!(i.occurred_from.to_string());
+    } else {
+        v["occurred_from"] = json!(i.occurred_from.to_string());
+        v["occurred_to"] = json!(i.occurred_to.to_string());
+    }
+    v
+}
+
+/// Translated messages of field errors, by field (first error per field) and as a list.
+pub fn field_messages(
+    i18n: &I18n,
+    lang: Lang,
+    errors: &[FieldError],
+) -> (HashMap<String, String>, Vec<Value>) {
+    let mut by_field = HashMap::new();
+    let mut list = Vec::new();
+    for e in errors {
+        let max = if e.code == "error-limit" { 100_000 } else { 0 };
+        let msg = i18n.t(
+            lang,
+            e.code,
+            &[("value", e.value.clone().into()), ("max", max.into())],
+        );
+        by_field
+            .entry(e.field.clone())
+            .or_insert_with(|| msg.clone());
+        // The place error belongs to the first field of the place block.
+        let anchor = if e.field == "place" {
+            "place_id".to_string()
+        } else {
+            e.field.clone()
+        };
+        list.push(json!({"field": e.field, "message": msg, "anchor": anchor}));
+    }
+    (by_field, list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn occurred_formats() {
+        let tz = TimeZone::get("Europe/Stockholm").unwrap();
+        let a: Timestamp = "2026-11-26T21:00:00Z".parse().unwrap();
+        let b: Timestamp = "2026-11-27T05:00:00Z".parse().unwrap();
+        assert_eq!(occurred(a, a, &tz), "2026-11-26 22:00");
+        assert_eq!(occurred(a, b, &tz), "2026-11-26 22:00 – 06:00");
+        let c: Timestamp = "2026-11-29T05:00:00Z".parse().unwrap();
+        assert_eq!(occurred(a, c, &tz), "2026-11-26 22:00 – 2026-11-29 06:00");
+    }
+}

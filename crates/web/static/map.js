@@ -1,0 +1,155 @@
+// The incident map: MapLibre GL JS served by this server (no CDN), points by category with
+// clustering, a heat map toggle and a period slider. Police events known only to municipality
+// level are drawn as the municipality's area, never as points.
+import * as maplibregl from '/static/maplibre/maplibre-gl.mjs';
+
+const el = document.getElementById('map');
+const status = document.getElementById('map-status');
+const periodInput = document.getElementById('period');
+const periodText = document.getElementById('period-value');
+const heatToggle = document.getElementById('heatmap');
+const coarseNote = document.getElementById('coarse-note');
+const summaryBody = document.getElementById('summary-body');
+const categories = JSON.parse(document.getElementById('categories-data').textContent);
+const byCode = Object.fromEntries(categories.map((c) => [c.code, c]));
+
+function baseStyle(outline) {
+  return {
+    version: 8,
+    sources: { outline: { type: 'geojson', data: outline } },
+    layers: [
+      { id: 'background', type: 'background', paint: { 'background-color': '#f4f1ea' } },
+      { id: 'outline-fill', type: 'fill', source: 'outline', paint: { 'fill-color': '#ffffff', 'fill-opacity': 0.9 } },
+      { id: 'outline-line', type: 'line', source: 'outline', paint: { 'line-color': '#004b87', 'line-width': 2 } },
+    ],
+  };
+}
+
+function bbox(geometry) {
+  let b = [180, 90, -180, -90];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      b = [Math.min(b[0], c[0]), Math.min(b[1], c[1]), Math.max(b[2], c[0]), Math.max(b[3], c[1])];
+    } else c.forEach(walk);
+  };
+  walk(geometry.coordinates);
+  return [[b[0], b[1]], [b[2], b[3]]];
+}
+
+async function main() {
+  const [tenant, data] = await Promise.all([
+    fetch(el.dataset.tenant, { credentials: 'same-origin' }).then((r) => r.json()),
+    fetch(el.dataset.geojson, { credentials: 'same-origin' }).then((r) => r.json()),
+  ]);
+  const outline = { type: 'Feature', properties: {}, geometry: tenant.outline };
+  const styleUrl = el.dataset.styleUrl;
+  const map = new maplibregl.Map({
+    container: el,
+    style: styleUrl || baseStyle(outline),
+    bounds: bbox(tenant.outline),
+    fitBoundsOptions: { padding: 20 },
+    attributionControl: false,
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+
+  const now = Date.now();
+  const exact = data.features.filter((f) => f.geometry);
+  const coarse = data.features.filter((f) => !f.geometry);
+  exact.forEach((f) => {
+    f.properties.t = Date.parse(f.properties.occurred_from);
+    f.properties.color = (byCode[f.properties.category] || {}).color || '#555555';
+  });
+  coarse.forEach((f) => { f.properties.t = Date.parse(f.properties.occurred_from); });
+
+  function selected() {
+    const days = Number(periodInput.value);
+    const cutoff = now - days * 86400000;
+    return {
+      days,
+      points: { type: 'FeatureCollection', features: exact.filter((f) => f.properties.t >= cutoff) },
+      coarse: coarse.filter((f) => f.properties.t >= cutoff),
+    };
+  }
+
+  function updateText(sel) {
+    periodText.textContent = periodText.dataset.template.replace('{days}', sel.days);
+    const n = sel.coarse.length;
+    coarseNote.hidden = n === 0;
+    coarseNote.textContent = n === 1 ? coarseNote.dataset.one : coarseNote.dataset.many.replace('999999', n).replace('999 999', n);
+    const counts = {};
+    for (const f of sel.points.features.concat(sel.coarse)) {
+      counts[f.properties.category] = (counts[f.properties.category] || 0) + 1;
+    }
+    summaryBody.replaceChildren(...Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([code, count]) => {
+      const tr = document.createElement('tr');
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = (byCode[code] || { name: code }).name;
+      const td = document.createElement('td');
+      td.textContent = count;
+      tr.append(th, td);
+      return tr;
+    }));
+  }
+
+  map.on('load', () => {
+    const sel = selected();
+    if (styleUrl) {
+      map.addSource('outline', { type: 'geojson', data: outline });
+      map.addLayer({ id: 'outline-line', type: 'line', source: 'outline', paint: { 'line-color': '#004b87', 'line-width': 2 } });
+    }
+    map.addLayer({ id: 'coarse-fill', type: 'fill', source: 'outline', paint: { 'fill-color': '#004b87', 'fill-opacity': 0.08 } });
+    map.addSource('incidents', { type: 'geojson', data: sel.points, cluster: true, clusterRadius: 40, clusterMaxZoom: 15 });
+    map.addSource('incidents-heat', { type: 'geojson', data: sel.points });
+    map.addLayer({
+      id: 'clusters', type: 'circle', source: 'incidents', filter: ['has', 'point_count'],
+      paint: {
+        'circle-color': '#004b87', 'circle-opacity': 0.75, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2,
+        'circle-radius': ['step', ['get', 'point_count'], 12, 10, 16, 50, 22, 200, 30],
+      },
+    });
+    map.addLayer({
+      id: 'points', type: 'circle', source: 'incidents', filter: ['!', ['has', 'point_count']],
+      paint: { 'circle-color': ['get', 'color'], 'circle-radius': 6, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1.5 },
+    });
+    map.addLayer({
+      id: 'heat', type: 'heatmap', source: 'incidents-heat', layout: { visibility: 'none' },
+      paint: { 'heatmap-radius': 25, 'heatmap-opacity': 0.8 },
+    });
+    map.on('click', 'clusters', async (e) => {
+      const f = e.features[0];
+      const zoom = await map.getSource('incidents').getClusterExpansionZoom(f.properties.cluster_id);
+      map.easeTo({ center: f.geometry.coordinates, zoom });
+    });
+    map.on('click', 'points', (e) => {
+      window.location.href = '/incidents/' + e.features[0].properties.id;
+    });
+    for (const layer of ['clusters', 'points']) {
+      map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
+      map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; });
+    }
+    updateText(sel);
+    el.dataset.loaded = String(sel.points.features.length);
+    status.textContent = '';
+  });
+
+  periodInput.addEventListener('input', () => {
+    const sel = selected();
+    map.getSource('incidents')?.setData(sel.points);
+    map.getSource('incidents-heat')?.setData(sel.points);
+    updateText(sel);
+    el.dataset.loaded = String(sel.points.features.length);
+  });
+  heatToggle.addEventListener('change', () => {
+    const heat = heatToggle.checked;
+    map.setLayoutProperty('heat', 'visibility', heat ? 'visible' : 'none');
+    map.setLayoutProperty('clusters', 'visibility', heat ? 'none' : 'visible');
+    map.setLayoutProperty('points', 'visibility', heat ? 'none' : 'visible');
+  });
+  window.lagesbildMap = map;
+}
+
+main().catch((err) => {
+  console.error(err);
+  status.textContent = el.dataset.failed;
+});
