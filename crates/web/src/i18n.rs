@@ -119,6 +119,43 @@ mod tests {
         assert_eq!(sv, en);
     }
 
+    /// Keys that templates build from enum values (`"status-" ~ s`) exist for every value.
+    #[test]
+    fn every_enum_value_is_translated() {
+        let i = I18n::new();
+        let mut keys: Vec<String> = Vec::new();
+        keys.extend(
+            model::IncidentStatus::ALL
+                .iter()
+                .map(|s| format!("status-{}", s.as_str())),
+        );
+        keys.extend(
+            model::Source::ALL
+                .iter()
+                .map(|s| format!("source-{}", s.as_str().replace(':', "-"))),
+        );
+        keys.extend(
+            model::Visibility::ALL
+                .iter()
+                .map(|s| format!("visibility-{}", s.as_str())),
+        );
+        keys.extend(
+            model::Precision::ALL
+                .iter()
+                .map(|s| format!("precision-{}", s.as_str())),
+        );
+        keys.extend(
+            store::Sort::ALL
+                .iter()
+                .map(|s| format!("sort-{}", s.as_str())),
+        );
+        for k in keys {
+            for lang in Lang::ALL {
+                assert!(i.has(lang, &k), "{k} missing in {lang:?}");
+            }
+        }
+    }
+
     #[test]
     fn translates_with_arguments_and_plurals() {
         let i = I18n::new();
@@ -170,7 +207,7 @@ mod tests {
         for src in [model_src, service_src] {
             for piece in src
                 .split('"')
-                .filter(|p| p.starts_with("error-") && !p.contains(' '))
+                .filter(|p| p.starts_with("error-") && !p.ends_with('-') && !p.contains(' '))
             {
                 assert!(
                     i.has(Lang::Sv, piece) && i.has(Lang::En, piece),

@@ -78,6 +78,10 @@ mod tests {
                 let pat = format!("t({quote}");
                 for piece in source.split(&pat).skip(1) {
                     let key = piece.split(quote).next().unwrap();
+                    if key.ends_with('-') {
+                        // Built from an enum value; see i18n::tests::every_enum_value_is_translated.
+                        continue;
+                    }
                     for lang in Lang::ALL {
                         assert!(i18n.has(lang, key), "{name}: {key} missing in {lang:?}");
                     }
@@ -92,6 +96,12 @@ mod tests {
             // Remove template tags and expressions, then HTML tags; what remains is text.
             let mut text = String::new();
             let mut depth = 0;
+            // Macros that emit attributes are markup, not text.
+            let source: String = source
+                .lines()
+                .filter(|l| !l.starts_with("{% macro"))
+                .collect::<Vec<_>>()
+                .join("\n");
             let chars: Vec<char> = source.chars().collect();
             let mut i = 0;
             while i < chars.len() {

@@ -115,6 +115,7 @@ incident-occurred = Occurred
 incident-place = Place
 incident-coordinates = Coordinates
 incident-sweref = SWEREF 99 TM
+incident-sweref-value = N { $n }, E { $e }
 incident-precision = Precision
 incident-description = Description
 incident-school = School

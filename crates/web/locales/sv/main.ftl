@@ -115,6 +115,7 @@ incident-occurred = Inträffade
 incident-place = Plats
 incident-coordinates = Koordinater
 incident-sweref = SWEREF 99 TM
+incident-sweref-value = N { $n }, E { $e }
 incident-precision = Precision
 incident-description = Beskrivning
 incident-school = Skola

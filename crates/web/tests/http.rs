@@ -1,0 +1,747 @@
+//! HTTP tests: the whole router over a real SQLite store in a temporary directory.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use jiff::Timestamp;
+use model::{Email, Role};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use store::{NewApiToken, NewOrganisation, NewTenant, NewUser, Store, Tenant, User};
+use store_sqlite::SqliteStore;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "ett långt lösenord 123";
+const NOW: &str = "2026-11-27T12:00:00Z";
+
+struct App {
+    router: axum::Router,
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+    }
+}
+
+async fn tenant_with_users(store: &dyn Store, code: &str) -> (Tenant, Vec<User>) {
+    let m = service::municipality(code).unwrap();
+    let tenant = store
+        .create_tenant(&NewTenant {
+            code: code.into(),
+            name: m.name.clone(),
+            outline_geojson: m.outline.to_geojson().to_string(),
+        })
+        .await
+        .unwrap();
+    for c in service::taxonomy::est_defaults(tenant.id) {
+        store.upsert_category(&c).await.unwrap();
+    }
+    let kommun = store
+        .create_organisation(&NewOrganisation {
+            tenant_id: tenant.id,
+            name: "Kommunen".into(),
+            kind: "kommun".into(),
+        })
+        .await
+        .unwrap();
+    let skola = store
+        .create_organisation(&NewOrganisation {
+            tenant_id: tenant.id,
+            name: "Skolan".into(),
+            kind: "skola".into(),
+        })
+        .await
+        .unwrap();
+    let hash = service::auth::hash_password(PASSWORD).unwrap();
+    let mut users = Vec::new();
+    for (who, org, role) in [
+        ("admin", &kommun, Role::Admin),
+        ("rapportor", &skola, Role::Reporter),
+        ("chef", &kommun, Role::Reader),
+    ] {
+        users.push(
+            store
+                .create_user(&NewUser {
+                    tenant_id: tenant.id,
+                    org_id: org.id,
+                    email: Email::parse(&format!("{who}@k{code}.example")).unwrap(),
+                    display_name: format!("{who} {code}"),
+                    role,
+                    password_hash: hash.clone(),
+                })
+                .await
+                .unwrap(),
+        );
+    }
+    (tenant, users)
+}
+
+async fn app() -> (App, Tenant, Vec<User>, Tenant, Vec<User>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(dir.path().join("t.db").to_str().unwrap())
+            .await
+            .unwrap(),
+    );
+    let (kungsor, ku) = tenant_with_users(store.as_ref(), "1960").await;
+    let (arboga, au) = tenant_with_users(store.as_ref(), "1984").await;
+    let now: Timestamp = NOW.parse().unwrap();
+    let state = web::AppState::with_clock(
+        store.clone(),
+        web::WebConfig::default(),
+        Arc::new(move || now),
+    );
+    (
+        App {
+            router: web::router(state),
+            store,
+            _dir: dir,
+        },
+        kungsor,
+        ku,
+        arboga,
+        au,
+    )
+}
+
+impl App {
+    async fn send(&self, req: Request<Body>) -> Resp {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
+        let mut b = Request::get(path);
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post_form(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Resp {
+        let body: String = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", web_urlencode(k), web_urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut b =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::from(body)).unwrap()).await
+    }
+
+    async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(v) => {
+                b = b.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(b.body(body).unwrap()).await
+    }
+
+    /// Logs in and returns the session cookie and the CSRF token of the report form.
+    async fn login(&self, email: &str) -> (String, String) {
+        let r = self
+            .post_form(
+                "/login",
+                None,
+                &[
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("next", "/incidents"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let set = r
+            .headers
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{set}"
+        );
+        let cookie = set.split(';').next().unwrap().to_string();
+        let form = self.get("/incidents/new", Some(&cookie)).await;
+        (cookie, csrf_of(&form.body))
+    }
+
+    async fn token(&self, user: &User) -> String {
+        let token = service::auth::new_secret();
+        self.store
+            .create_api_token(&NewApiToken {
+                token_hash: service::auth::hash_secret(&token),
+                tenant_id: user.tenant_id,
+                user_id: user.id,
+                label: "test".into(),
+                created_at: NOW.parse().unwrap(),
+            })
+            .await
+            .unwrap();
+        token
+    }
+}
+
+fn web_urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn csrf_of(html: &str) -> String {
+    let start =
+        html.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+fn good_form<'a>(csrf: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("category", "skadegorelse-klotter"),
+        ("occurred_from", "2026-11-26T22:15"),
+        ("lat", "59.4224"),
+        ("lon", "16.0978"),
+        ("description", "Klotter på gaveln mot parkeringen"),
+        ("persons_involved", "3"),
+        ("visibility", "all_partners"),
+    ]
+}
+
+#[tokio::test]
+async fn login_logout_and_protected_pages() {
+    let (app, ..) = app().await;
+    let r = app.get("/incidents", None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/login?next=%2Fincidents");
+
+    let r = app
+        .post_form(
+            "/login",
+            None,
+            &[
+                ("email", "admin@k1960.example"),
+                ("password", "fel lösenord!!"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains("Fel e-postadress eller lösenord."));
+    assert!(r.headers.get(header::SET_COOKIE).is_none());
+    let r = app
+        .post_form(
+            "/login",
+            None,
+            &[("email", "ingen@k1960.example"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    let (cookie, csrf) = app.login("ADMIN@k1960.example").await;
+    let r = app.get("/incidents", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("admin 1960"));
+    // Logging out without the CSRF token is refused; with it the session ends.
+    assert_eq!(
+        app.post_form("/logout", Some(&cookie), &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = app
+        .post_form("/logout", Some(&cookie), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/incidents", Some(&cookie)).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn report_through_the_form_then_list_and_detail() {
+    let (app, ..) = app().await;
+    let (cookie, csrf) = app.login("rapportor@k1960.example").await;
+    let r = app
+        .post_form("/incidents", Some(&cookie), &good_form(&csrf))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let detail_url = r.location().to_string();
+    assert!(detail_url.ends_with("?saved=1"), "{detail_url}");
+    let d = app.get(&detail_url, Some(&cookie)).await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert!(d.body.contains("Klotter på gaveln mot parkeringen"));
+    assert!(d.body.contains("2026-11-26 22:15"));
+    assert!(d.body.contains("Klotter"));
+    assert!(d.body.contains("Skapad som Ny"));
+    // SWEREF 99 TM shown (N 6587601.867 for this point).
+    assert!(d.body.contains("N 6587601.8"), "{}", d.body);
+
+    let list = app
+        .get("/incidents?category=skadegorelse", Some(&cookie))
+        .await;
+    assert!(
+        list.body.contains("Klotter"),
+        "parent category includes the child"
+    );
+    assert!(list.body.contains("En händelse"));
+    let none = app.get("/incidents?category=trafik", Some(&cookie)).await;
+    assert!(none.body.contains("Inga händelser matchar filtret."));
+    let bad = app.get("/incidents?from=igår", Some(&cookie)).await;
+    assert!(bad.body.contains("Förstod inte datumet igår"));
+}
+
+#[tokio::test]
+async fn invalid_form_keeps_values_and_shows_errors_by_the_fields() {
+    let (app, ..) = app().await;
+    let (cookie, csrf) = app.login("rapportor@k1960.example").await;
+    let r = app
+        .post_form(
+            "/incidents",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("category", ""),
+                ("occurred_from", "2026-11-26T22:15"),
+                ("lat", "91,5"),
+                ("lon", "16.09"),
+                ("description", "Kvar efter felet"),
+                ("persons_involved", "många"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let b = &r.body;
+    assert!(
+        b.contains(r#"<p class="error" id="category-error">Fältet måste fyllas i.</p>"#),
+        "{b}"
+    );
+    assert!(b.contains(
+        r#"id="lat-error">Latituden måste vara ett tal mellan -90 och 90 (du skrev 91,5)."#
+    ));
+    assert!(b.contains(r#"id="persons_involved-error">"#));
+    assert!(b.contains(r#"value="91,5""#), "value kept");
+    assert!(b.contains(r#"value="16.09""#));
+    assert!(b.contains(">Kvar efter felet</textarea>"));
+    assert!(b.contains(r#"value="2026-11-26T22:15""#));
+    assert!(b.contains(r#"aria-invalid="true""#));
+    assert!(
+        b.contains(r##"<a href="#category">"##),
+        "error summary links to the field"
+    );
+    // Nothing was stored.
+    let list = app.get("/incidents", Some(&cookie)).await;
+    assert!(list.body.contains("Inga händelser"));
+}
+
+#[tokio::test]
+async fn a_place_outside_the_municipality_needs_confirmation() {
+    let (app, ..) = app().await;
+    let (cookie, csrf) = app.login("rapportor@k1960.example").await;
+    let mut form = good_form(&csrf);
+    form.retain(|(k, _)| *k != "lat" && *k != "lon");
+    form.push(("lat", "59.3293"));
+    form.push(("lon", "18.0686")); // Stockholm
+    let r = app.post_form("/incidents", Some(&cookie), &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("ligger utanför kommunen"));
+    assert!(r.body.contains(r#"name="confirm_outside""#));
+    form.push(("confirm_outside", "true"));
+    let r = app.post_form("/incidents", Some(&cookie), &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
+#[tokio::test]
+async fn forms_need_the_csrf_token_and_same_origin() {
+    let (app, ..) = app().await;
+    let (cookie, csrf) = app.login("rapportor@k1960.example").await;
+    let mut form = good_form("wrong");
+    assert_eq!(
+        app.post_form("/incidents", Some(&cookie), &form)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    form[0] = ("csrf", &csrf);
+    let req = Request::post("/incidents")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, &cookie)
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::from(format!("csrf={csrf}&category=trafik")))
+        .unwrap();
+    assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn status_changes_by_coordinator_with_history() {
+    let (app, ..) = app().await;
+    let (rc, rcsrf) = app.login("rapportor@k1960.example").await;
+    let r = app
+        .post_form("/incidents", Some(&rc), &good_form(&rcsrf))
+        .await;
+    let id = r
+        .location()
+        .trim_start_matches("/incidents/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    // A reporter cannot change status.
+    let r = app
+        .post_form(
+            &format!("/incidents/{id}/status"),
+            Some(&rc),
+            &[("csrf", &rcsrf), ("to", "closed")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let (ac, acsrf) = app.login("admin@k1960.example").await;
+    let r = app
+        .post_form(
+            &format!("/incidents/{id}/status"),
+            Some(&ac),
+            &[("csrf", &acsrf), ("to", "reviewed"), ("comment", "Kollat")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let d = app.get(&format!("/incidents/{id}"), Some(&rc)).await;
+    assert!(d.body.contains("Ny → Granskad"), "{}", d.body);
+    assert!(d.body.contains("Kollat"));
+    assert!(d.body.contains("admin 1960"));
+}
+
+#[tokio::test]
+async fn api_create_list_get_geojson() {
+    let (app, _k, ku, ..) = app().await;
+    let token = app.token(&ku[1]).await;
+    let body = json!({
+        "category": "skadegorelse-glaskross",
+        "occurred_from": "2026-11-26T22:00:00+01:00",
+        "occurred_to": "2026-11-27T06:00:00+01:00",
+        "lat": 59.4224, "lon": 16.0978,
+        "description": "Krossad ruta",
+        "persons_involved": 0,
+        "visibility": "police_and_coordinator"
+    });
+    let r = app
+        .api("POST", "/api/v1/incidents", Some(&token), Some(body))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let created = r.json();
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(r.location(), format!("/api/v1/incidents/{id}"));
+    assert_eq!(created["occurred_from"], "2026-11-26T21:00:00Z");
+    assert_eq!(created["occurred_to"], "2026-11-27T05:00:00Z");
+    assert_eq!(created["visibility"], "police_and_coordinator");
+    assert_eq!(created["source"], "api");
+    assert!((created["sweref99tm"]["e"].as_f64().unwrap() - 562_295.107).abs() < 0.001);
+
+    let one = app
+        .api(
+            "GET",
+            &format!("/api/v1/incidents/{id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(one.json()["description"], "Krossad ruta");
+
+    let list = app
+        .api(
+            "GET",
+            "/api/v1/incidents?from=2026-11-01&to=2026-11-30&category=skadegorelse-glaskross",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    let items = list.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1);
+    let outside = app
+        .api(
+            "GET",
+            "/api/v1/incidents?bbox=10,50,11,51",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert!(outside.json()["items"].as_array().unwrap().is_empty());
+
+    let gj = app
+        .api("GET", "/api/v1/incidents.geojson", Some(&token), None)
+        .await;
+    assert_eq!(gj.status, StatusCode::OK);
+    assert_eq!(
+        gj.headers.get(header::CONTENT_TYPE).unwrap(),
+        "application/geo+json"
+    );
+    let v = gj.json();
+    assert_eq!(v["type"], "FeatureCollection");
+    assert_eq!(
+        v["features"][0]["geometry"]["coordinates"],
+        json!([16.0978, 59.4224])
+    );
+    assert!(v.get("crs").is_none());
+
+    let cats = app
+        .api("GET", "/api/v1/categories", Some(&token), None)
+        .await;
+    assert!(
+        cats.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["code"] == "narkotika")
+    );
+    assert_eq!(app.get("/healthz", None).await.json()["status"], "ok");
+}
+
+#[tokio::test]
+async fn api_keyset_paging_covers_everything_once() {
+    let (app, _k, ku, ..) = app().await;
+    let token = app.token(&ku[0]).await;
+    for h in 0..7 {
+        let body = json!({"category": "trafik", "occurred_at": format!("2026-11-20T{:02}:00:00Z", 10 + h / 2), "lat": 59.42, "lon": 16.1});
+        assert_eq!(
+            app.api("POST", "/api/v1/incidents", Some(&token), Some(body))
+                .await
+                .status,
+            StatusCode::CREATED
+        );
+    }
+    let mut seen = Vec::new();
+    let mut url = "/api/v1/incidents?limit=3".to_string();
+    loop {
+        let page = app.api("GET", &url, Some(&token), None).await.json();
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_i64().unwrap()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/api/v1/incidents?limit=3&cursor={c}"),
+            None => break,
+        }
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(seen.len(), 7);
+    assert_eq!(sorted.len(), 7);
+}
+
+#[tokio::test]
+async fn api_validation_errors_are_422_lists_of_field_and_message() {
+    let (app, _k, ku, ..) = app().await;
+    let token = app.token(&ku[1]).await;
+    let r = app
+        .api("POST", "/api/v1/incidents", Some(&token), Some(json!({"category": "ufo", "lat": 59.4, "occurred_at": "sen kväll", "name": "Kalle"})))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = r.json();
+    let fields: Vec<&str> = errors
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["name"], "unknown fields are refused first");
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/incidents",
+            Some(&token),
+            Some(json!({"category": "ufo", "lat": 59.4, "occurred_at": "sen kväll"})),
+        )
+        .await;
+    let errors = r.json();
+    let fields: Vec<&str> = errors
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["occurred_at", "lon"]);
+    assert!(errors[0]["message"].as_str().unwrap().contains("sen kväll"));
+    // A well-formed but unknown category is checked against the taxonomy.
+    let r = app
+        .api("POST", "/api/v1/incidents", Some(&token), Some(json!({"category": "ufo", "lat": 59.4224, "lon": 16.0978, "occurred_at": "2026-11-27T08:00:00Z"})))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()[0]["field"], "category");
+    // English on request.
+    let req = Request::post("/api/v1/incidents")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::ACCEPT_LANGUAGE, "en-GB")
+        .body(Body::from(r#"{"category":"trafik"}"#))
+        .unwrap();
+    let r = app.send(req).await;
+    assert!(r.body.contains("This field is required."), "{}", r.body);
+
+    assert_eq!(
+        app.api("GET", "/api/v1/incidents", None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.api("GET", "/api/v1/incidents", Some("nonsense"), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.api("GET", "/api/v1/incidents?limit=0", Some(&token), None)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // Readers do not report.
+    let reader = app.token(&ku[2]).await;
+    let r = app
+        .api("POST", "/api/v1/incidents", Some(&reader), Some(json!({"category": "trafik", "lat": 59.4224, "lon": 16.0978, "occurred_at": "2026-11-27T08:00:00Z"})))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn tenant_isolation_over_http() {
+    let (app, _k, ku, _a, au) = app().await;
+    let kt = app.token(&ku[0]).await;
+    let at = app.token(&au[0]).await;
+    let r = app
+        .api("POST", "/api/v1/incidents", Some(&kt), Some(json!({"category": "trafik", "lat": 59.4224, "lon": 16.0978, "occurred_at": "2026-11-27T08:00:00Z", "description": "Kungsörs"})))
+        .await;
+    let id = r.json()["id"].as_i64().unwrap();
+    // Arboga's admin sees nothing of it, anywhere, and gets 404 (not 403) for the id.
+    let r = app
+        .api("GET", &format!("/api/v1/incidents/{id}"), Some(&at), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(!r.body.contains("Kungsörs"));
+    assert!(
+        app.api("GET", "/api/v1/incidents", Some(&at), None)
+            .await
+            .json()["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        app.api("GET", "/api/v1/incidents.geojson", Some(&at), None)
+            .await
+            .json()["features"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let (cookie, _) = app.login("admin@k1984.example").await;
+    let page = app.get(&format!("/incidents/{id}"), Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(!page.body.contains("Kungsörs"));
+    assert!(
+        !app.get("/incidents", Some(&cookie))
+            .await
+            .body
+            .contains("Kungsörs")
+    );
+    // Arboga's categories and tenant outline are its own.
+    assert_eq!(
+        app.api("GET", "/api/v1/tenant", Some(&at), None)
+            .await
+            .json()["code"],
+        "1984"
+    );
+}
+
+#[tokio::test]
+async fn english_pages_and_security_headers() {
+    let (app, ..) = app().await;
+    let r = app.get("/lang/en?back=/login", None).await;
+    assert_eq!(r.location(), "/login");
+    let set = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    assert!(set.starts_with("lagesbild_lang=en"));
+    let r = app.get("/login", Some("lagesbild_lang=en")).await;
+    assert!(r.body.contains(r#"<html lang="en">"#));
+    assert!(r.body.contains("Sign in"));
+    let r = app.get("/login", None).await;
+    assert!(r.body.contains(r#"<html lang="sv">"#));
+    assert!(r.body.contains("Logga in"));
+    let csp = r
+        .headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("script-src 'self'")
+            && !csp.contains("unsafe-inline")
+            && csp.contains("frame-ancestors 'none'")
+    );
+    assert_eq!(
+        r.headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+        "nosniff"
+    );
+    // No open redirect.
+    assert_eq!(
+        app.get("/lang/en?back=//evil.example", None)
+            .await
+            .location(),
+        "/"
+    );
+    // MapLibre is served by the binary itself.
+    let js = app.get("/static/maplibre/maplibre-gl.mjs", None).await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(
+        js.body.len() > 100_000,
+        "MapLibre missing: run npm ci --prefix frontend"
+    );
+    assert_eq!(
+        app.get("/static/nope.js", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
