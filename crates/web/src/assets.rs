@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 const FILES: &[(&str, &str, &[u8])] = &[
+    ("favicon.svg", "image/svg+xml", include_bytes!("../static/favicon.svg")),
     (
         "app.css",
         "text/css; charset=utf-8",

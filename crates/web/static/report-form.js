@@ -49,6 +49,7 @@ async function main() {
     marker.setLngLat([Number(lon.value), Number(lat.value)]).addTo(map);
   }
   map.on('click', (e) => setPoint(e.lngLat, marker, map));
+  window.lagesbildPickMap = map;
   button.addEventListener('click', () => {
     if (!navigator.geolocation) { posStatus.textContent = button.dataset.failed; return; }
     navigator.geolocation.getCurrentPosition(

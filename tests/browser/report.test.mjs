@@ -1,0 +1,206 @@
+// Real-browser test: Debian's Chromium driven by playwright-core against `lagesbild demo`.
+// A reporter logs in on a phone-sized screen, reports an incident through the form (placing it
+// by tapping the map), and finds it in the list and on the map; axe-core checks the form, the
+// list and the map page for WCAG 2.1 A/AA violations. Every request must stay on the server.
+//
+// Run: LAGESBILD_BIN=path/to/lagesbild node --test tests/browser/
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), '../../frontend/package.json'));
+const { chromium } = require('playwright-core');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const BIN = process.env.LAGESBILD_BIN;
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const PORT = 18000 + Math.floor(Math.random() * 2000);
+const BASE = `http://127.0.0.1:${PORT}`;
+
+let server;
+let browser;
+let dir;
+let logins = {};
+let serverOutput = '';
+
+function startServer() {
+  dir = mkdtempSync(join(tmpdir(), 'lagesbild-browser-'));
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    server = spawn(BIN, ['demo', '--db', join(dir, 'demo.db'), '--addr', `127.0.0.1:${PORT}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, RUST_LOG: 'warn' },
+    });
+    const timer = setTimeout(() => reject(new Error(`demo did not start in 30 s:\n${serverOutput}`)), 30000);
+    server.stdout.on('data', (d) => {
+      serverOutput += d;
+      for (const m of serverOutput.matchAll(/^\s+(\S+@\S+)\s+lösenord: (\S+)\s+roll: (\w+)/gm)) {
+        logins[m[3] + ':' + m[1]] = { email: m[1], password: m[2], role: m[3] };
+      }
+      if (serverOutput.includes('körs på http://')) {
+        clearTimeout(timer);
+        console.log(`demo served after ${Date.now() - started} ms`);
+        resolve();
+      }
+    });
+    server.stderr.on('data', (d) => { serverOutput += d; });
+    server.on('exit', (code) => reject(new Error(`demo exited with ${code}:\n${serverOutput}`)));
+  });
+}
+
+function login(role, email) {
+  const l = Object.values(logins).find((x) => x.role === role && (!email || x.email === email));
+  assert.ok(l, `no ${role} login printed by demo:\n${serverOutput}`);
+  return l;
+}
+
+async function axe(page, what) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  }));
+  const problems = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('\n    ')}`);
+  assert.deepEqual(problems, [], `axe found WCAG 2.1 A/AA violations on ${what}:\n${problems.join('\n')}`);
+  assert.ok(result.passes.length > 10, `axe ran on ${what}`);
+}
+
+before(async () => {
+  assert.ok(BIN, 'set LAGESBILD_BIN to the lagesbild binary');
+  await startServer();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('a reporter reports from a phone and finds the incident in the list and on the map', async () => {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: 'sv-SE',
+  });
+  const page = await context.newPage();
+  const offsite = [];
+  const errors = [];
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(BASE) && !u.startsWith('data:') && !u.startsWith('blob:')) offsite.push(u);
+  });
+  const failed = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+  page.on('response', (r) => {
+    // The one expected failure is the invalid form submission (422).
+    if (r.status() >= 400 && !(r.status() === 422 && r.request().method() === 'POST')) {
+      failed.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+    }
+  });
+
+  const reporter = login('reporter', 'rapportor.skola@kungsor.example');
+  await page.goto(`${BASE}/incidents/new`);
+  assert.match(page.url(), /\/login\?next=/);
+  await page.getByLabel('E-postadress').fill(reporter.email);
+  await page.getByLabel('Lösenord').fill(reporter.password);
+  await page.getByRole('button', { name: 'Logga in' }).click();
+  await page.waitForURL(/\/incidents\/new$/);
+
+  // The form, with its map enhancement loaded.
+  await page.locator('#pick-map canvas').waitFor({ state: 'visible', timeout: 20000 });
+  await axe(page, 'the report form');
+
+  // An invalid submission comes back with the errors next to the fields, values kept.
+  await page.getByLabel('Beskrivning', { exact: true }).fill('Ett försök utan kategori');
+  await page.getByRole('button', { name: 'Skicka rapport' }).click();
+  await page.locator('#category-error').waitFor();
+  assert.equal(await page.getByLabel('Beskrivning', { exact: true }).inputValue(), 'Ett försök utan kategori');
+  await axe(page, 'the report form with errors');
+
+  // Now a real report: category, time (prefilled with now), tap the map, description.
+  await page.getByLabel('Vad hände?').selectOption('skadegorelse-klotter');
+  await page.locator('#pick-map canvas').waitFor({ state: 'visible' });
+  await page.waitForFunction(() => window.lagesbildPickMap?.loaded());
+  await page.locator('#pick-map').scrollIntoViewIfNeeded();
+  const mapBox = await page.locator('#pick-map').boundingBox();
+  await page.touchscreen.tap(mapBox.x + mapBox.width / 2, mapBox.y + mapBox.height / 2);
+  await page.waitForFunction(() => document.getElementById('lat').value !== '');
+  const lat = Number(await page.getByLabel('Latitud').inputValue());
+  const lon = Number(await page.getByLabel('Longitud').inputValue());
+  assert.ok(lat > 59 && lat < 60 && lon > 15.5 && lon < 16.6, `tapped point ${lat},${lon} is around Kungsör`);
+  const text = `Webbtest klotter ${Date.now()}`;
+  await page.getByLabel('Beskrivning', { exact: true }).fill(text);
+  await page.getByLabel('Antal inblandade personer (valfritt)').fill('2');
+  await page.getByRole('button', { name: 'Skicka rapport' }).click();
+  await page.waitForURL(/\/incidents\/\d+\?saved=1$/);
+  const id = Number(page.url().match(/\/incidents\/(\d+)/)[1]);
+  await page.getByText(`Händelse nr ${id} är sparad`).waitFor();
+  assert.ok(await page.getByText(text).isVisible());
+
+  // The list, newest reported first.
+  await page.goto(`${BASE}/incidents?sort=created_desc`);
+  const link = page.locator(`a[href="/incidents/${id}"]`);
+  await link.waitFor();
+  await axe(page, 'the incident list');
+  await link.click();
+  await page.getByText(text).waitFor();
+
+  // The map: our incident is among the points.
+  await page.goto(`${BASE}/map`);
+  await page.waitForFunction(() => document.getElementById('map').dataset.loaded !== undefined, null, { timeout: 30000 });
+  const ids = await page.evaluate(async () => {
+    const data = await window.lagesbildMap.getSource('incidents').getData();
+    return data.features.map((f) => f.properties.id);
+  });
+  assert.ok(ids.includes(id), `incident ${id} is on the map (${ids.length} points)`);
+  // Coarse police events are not points; they are counted in the note.
+  const coarse = await page.locator('#coarse-note').textContent();
+  assert.ok(ids.length > 100, 'demo incidents are on the map');
+  assert.ok(coarse === '' || /kommunen/.test(coarse));
+  // The heat map toggle and the period slider work.
+  await page.getByLabel('Visa som värmekarta').check();
+  assert.equal(await page.evaluate(() => window.lagesbildMap.getLayoutProperty('heat', 'visibility')), 'visible');
+  await page.locator('#period').fill('7');
+  const fewer = await page.evaluate(async () => (await window.lagesbildMap.getSource('incidents').getData()).features.length);
+  assert.ok(fewer < ids.length, `7 days show fewer points (${fewer}) than 90 days (${ids.length})`);
+  assert.ok(fewer >= 1, 'the new incident is within 7 days');
+  await axe(page, 'the map page');
+  await page.screenshot({ path: join(process.env.SCREENSHOT_DIR || dir, 'map.png') });
+
+  assert.deepEqual(offsite, [], 'no request leaves the server');
+  assert.deepEqual(errors, [], 'no script or CSP errors');
+  assert.deepEqual(failed, [], 'no failed requests');
+  await context.close();
+});
+
+test('the English interface is selectable', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const admin = login('admin');
+  await page.goto(`${BASE}/login`);
+  await page.getByRole('link', { name: 'English' }).click();
+  await page.getByLabel('E-mail address').fill(admin.email);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/incidents$/);
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  await page.getByRole('heading', { name: 'Incidents' }).waitFor();
+  await axe(page, 'the English incident list (desktop)');
+  await context.close();
+});
