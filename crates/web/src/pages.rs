@@ -90,11 +90,9 @@ fn internal(state: &AppState, ctx: &Ctx, what: &str, e: impl std::fmt::Display) 
     error_page(state, ctx, StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// The signed-in user, or a redirect to the login page that comes back here.
-fn require_user(ctx: &Ctx) -> Result<&User, Response> {
-    ctx.user.as_ref().ok_or_else(|| {
-        Redirect::to(&format!("/login?next={}", urlencode(&ctx.path))).into_response()
-    })
+/// A redirect to the login page that comes back here.
+fn login_redirect(ctx: &Ctx) -> Response {
+    Redirect::to(&format!("/login?next={}", urlencode(&ctx.path))).into_response()
 }
 
 pub async fn home(ctx: Ctx) -> Response {
@@ -279,9 +277,8 @@ pub async fn incident_list(
     ctx: Ctx,
     Query(q): Query<ListParams>,
 ) -> Response {
-    let user = match require_user(&ctx) {
-        Ok(u) => u,
-        Err(r) => return r,
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
     };
     let tz = service::stockholm();
     let (filter, sort, filter_errors) = match parse_filter(&q, &tz) {
@@ -412,9 +409,8 @@ async fn form_page(
 }
 
 pub async fn incident_form(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
-    let user = match require_user(&ctx) {
-        Ok(u) => u,
-        Err(r) => return r,
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
     };
     if !may_report(user) {
         return error_page(&state, &ctx, StatusCode::NOT_FOUND);
@@ -462,9 +458,8 @@ pub async fn incident_create(
     ctx: Ctx,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let user = match require_user(&ctx) {
-        Ok(u) => u,
-        Err(r) => return r,
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
     };
     let (draft, csrf) = draft_from_form(&fields);
     if !ctx.csrf_ok(csrf.as_deref()) {
@@ -509,9 +504,8 @@ pub async fn incident_detail(
     Path(id): Path<String>,
     Query(p): Query<DetailParams>,
 ) -> Response {
-    let user = match require_user(&ctx) {
-        Ok(u) => u,
-        Err(r) => return r,
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
     };
     let Ok(id) = id.parse::<i64>() else {
         return error_page(&state, &ctx, StatusCode::NOT_FOUND);
@@ -577,9 +571,8 @@ pub async fn incident_status(
     Path(id): Path<String>,
     Form(f): Form<StatusForm>,
 ) -> Response {
-    let user = match require_user(&ctx) {
-        Ok(u) => u,
-        Err(r) => return r,
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
     };
     if !ctx.csrf_ok(Some(&f.csrf)) {
         return error_page(&state, &ctx, StatusCode::FORBIDDEN);
@@ -606,9 +599,8 @@ pub async fn incident_status(
 }
 
 pub async fn map_page(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
-    let user = match require_user(&ctx) {
-        Ok(u) => u,
-        Err(r) => return r,
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
     };
     let cats = match state.store.categories(user.tenant_id).await {
         Ok(c) => c,

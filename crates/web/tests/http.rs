@@ -240,7 +240,7 @@ fn csrf_of(html: &str) -> String {
     html[start..].split('"').next().unwrap().to_string()
 }
 
-fn good_form<'a>(csrf: &'a str) -> Vec<(&'a str, &'a str)> {
+fn good_form(csrf: &str) -> Vec<(&str, &str)> {
     vec![
         ("csrf", csrf),
         ("category", "skadegorelse-klotter"),
