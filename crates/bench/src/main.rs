@@ -165,7 +165,12 @@ async fn seed(path: &str, n: usize) -> Result<(String, Vec<String>)> {
                     }
                 };
                 let p = geo::to_sweref99tm(lon, lat);
-                let t = now - SignedDuration::from_secs(rng.gen_range(0..730 * 86_400));
+                // Reports arrive roughly in time order, as they do in real use: batch by batch
+                // from two years ago to now, shuffled within a batch.
+                let slice = 730 * 86_400 / ((n as u64).div_ceil(50_000).max(1) as i64);
+                let batch_no = (done / 50_000) as i64;
+                let age = 730 * 86_400 - batch_no * slice - rng.gen_range(0..slice.max(1));
+                let t = now - SignedDuration::from_secs(age.max(0));
                 let c = &cats[rng.gen_range(0..cats.len())];
                 NewIncident {
                     category: c.code.clone(),
@@ -246,6 +251,26 @@ async fn main() -> Result<()> {
     };
     let _ = CategoryCode::parse(&codes[0])?;
 
+    {
+        // In-process, for the record: the store's share of the GeoJSON answer.
+        let store = store_sqlite::SqliteStore::open(db.to_str().unwrap_or_default()).await?;
+        let (user, _) = store
+            .user_credentials(&Email::parse("bench@kungsor.example")?)
+            .await?
+            .context("bench user")?;
+        for _ in 0..2 {
+            let t = Instant::now();
+            let pts = store
+                .incident_points(&user.actor(), &store::IncidentFilter::default(), 100_000)
+                .await?;
+            println!(
+                "store.incident_points: {} points in {:.0} ms (in-process)",
+                pts.len(),
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        store.close().await;
+    }
     let port = free_port()?;
     let mut serve = Command::new(&bin)
         .args([
