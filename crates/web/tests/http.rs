@@ -527,6 +527,41 @@ async fn api_create_list_get_geojson() {
     );
     assert!(v.get("crs").is_none());
 
+    // A police event known only to municipality level is never a point.
+    let mut ev = store::conformance::incident(&ku[0], "trafik", "2026-11-25T10:00:00Z");
+    ev.precision = model::Precision::Municipality;
+    ev.municipality_code = Some("1960".into());
+    ev.source = model::Source::ImportPolisen;
+    ev.external_id = Some("650297".into());
+    ev.user_id = None;
+    app.store
+        .import_incidents(ku[0].tenant_id, &[ev])
+        .await
+        .unwrap();
+    let gj = app
+        .api(
+            "GET",
+            "/api/v1/incidents.geojson?source=import:polisen",
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(gj["features"].as_array().unwrap().len(), 1);
+    assert!(gj["features"][0]["geometry"].is_null());
+    assert_eq!(gj["features"][0]["properties"]["municipality_code"], "1960");
+    let list = app
+        .api(
+            "GET",
+            "/api/v1/incidents?source=import:polisen",
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert!(list["items"][0]["lat"].is_null() && list["items"][0]["lon"].is_null());
+    assert_eq!(list["items"][0]["precision"], "municipality");
+
     let cats = app
         .api("GET", "/api/v1/categories", Some(&token), None)
         .await;
