@@ -283,6 +283,18 @@ impl IncidentDraft {
             }
         };
 
+        // Privacy: no identity numbers, phone numbers or e-mail addresses in free text.
+        for (field, text) in [
+            ("place_text", &self.place_text),
+            ("description", &self.description),
+        ] {
+            let found = crate::screening::screen(text);
+            if !found.is_empty() {
+                let list: Vec<&str> = found.iter().map(|f| f.text.as_str()).collect();
+                errors.push(FieldError::new(field, "error-sensitive", list.join(", ")));
+            }
+        }
+
         let school_id = parse_id("school_id", &self.school_id, &mut errors);
 
         let persons_involved = if blank(&self.persons_involved) {
@@ -539,6 +551,18 @@ mod tests {
             d.validate(now(), &tz()).unwrap_err()[0].code,
             "error-interval-too-long"
         );
+    }
+
+    #[test]
+    fn personal_data_in_free_text_is_refused_with_what_was_found() {
+        let mut d = draft();
+        d.description = "Ring mig på 070-123 45 67, pnr 19121212-1212".into();
+        d.place_text = "hos anna.berg@kungsor.se".into();
+        let errors = d.validate(now(), &tz()).unwrap_err();
+        assert_eq!(fields(&errors), vec!["place_text", "description"]);
+        assert_eq!(errors[1].code, "error-sensitive");
+        assert_eq!(errors[1].value, "070-123 45 67, 19121212-1212");
+        assert_eq!(errors[0].value, "anna.berg@kungsor.se");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod incident;
 mod kinds;
+pub mod screening;
 
 pub use incident::{
     Description, FieldError, IncidentDraft, MAX_DESCRIPTION_CHARS, MAX_PERSONS, OccurredTime,

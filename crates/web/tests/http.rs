@@ -378,6 +378,32 @@ async fn invalid_form_keeps_values_and_shows_errors_by_the_fields() {
 }
 
 #[tokio::test]
+async fn personal_data_is_refused_and_shown_to_the_reporter() {
+    let (app, ..) = app().await;
+    let (cookie, csrf) = app.login("rapportor@k1960.example").await;
+    let mut form = good_form(&csrf);
+    form.retain(|(k, _)| *k != "description");
+    form.push((
+        "description",
+        "Eleven 081103-3968 sprayade, mamman nås på 070-123 45 67",
+    ));
+    let r = app.post_form("/incidents", Some(&cookie), &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body
+            .contains("Ta bort detta innan du skickar: 081103-3968, 070-123 45 67."),
+        "{}",
+        r.body
+    );
+    assert!(
+        app.get("/incidents", Some(&cookie))
+            .await
+            .body
+            .contains("Inga händelser")
+    );
+}
+
+#[tokio::test]
 async fn a_place_outside_the_municipality_needs_confirmation() {
     let (app, ..) = app().await;
     let (cookie, csrf) = app.login("rapportor@k1960.example").await;

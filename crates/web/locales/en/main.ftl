@@ -176,6 +176,7 @@ error-limit = Give a number between 1 and { $max }.
 error-cursor = Invalid cursor for the next page.
 error-date = Could not read the date { $value }. Use YYYY-MM-DD.
 error-type = Wrong type of value: { $value }.
+error-sensitive = Remove this before sending: { $value }. Reports describe places and situations – not people (no identity numbers, phone numbers or e-mail addresses).
 error-unknown-field = Unknown field: { $value }.
 error-unauthorized = Authentication required: send an API token (Authorization: Bearer …) or sign in.
 error-not-found = Not found.

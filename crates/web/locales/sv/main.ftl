@@ -176,6 +176,7 @@ error-limit = Ange ett tal mellan 1 och { $max }.
 error-cursor = Ogiltig markör för nästa sida.
 error-date = Förstod inte datumet { $value }. Använd ÅÅÅÅ-MM-DD.
 error-type = Fel typ av värde: { $value }.
+error-sensitive = Ta bort detta innan du skickar: { $value }. Rapporter beskriver platser och situationer – inte personer (inga personnummer, telefonnummer eller e-postadresser).
 error-unknown-field = Okänt fält: { $value }.
 error-unauthorized = Inloggning krävs: skicka en API-nyckel (Authorization: Bearer …) eller logga in.
 error-not-found = Finns inte.
