@@ -65,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Import data.
     Import {
         #[command(subcommand)]
@@ -118,6 +123,18 @@ enum TokenCommand {
         email: String,
         #[arg(long, default_value = "cli")]
         label: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain of a tenant's audit log (all tenants if none is given); reports
+    /// the first broken row and exits with status 1 if there is one.
+    Verify {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        tenant: Option<String>,
     },
 }
 
@@ -309,6 +326,47 @@ async fn token_create(db: &str, email: &str, label: &str) -> Result<()> {
     Ok(())
 }
 
+async fn audit_verify(db: &str, tenant: Option<String>) -> Result<bool> {
+    let store = open(db).await?;
+    let tenants = match tenant {
+        Some(code) => vec![
+            store
+                .tenant_by_code(&code)
+                .await?
+                .with_context(|| format!("no tenant with code {code:?}"))?,
+        ],
+        None => store.tenants().await?,
+    };
+    let mut all_ok = true;
+    for t in tenants {
+        match store.verify_audit(t.id).await? {
+            Ok(rows) => {
+                let head = store
+                    .audit_log(
+                        t.id,
+                        &store::AuditFilter {
+                            limit: 1,
+                            ..Default::default()
+                        },
+                    )
+                    .await?
+                    .first()
+                    .map(|e| e.hash.clone())
+                    .unwrap_or_else(|| store::audit::GENESIS.to_string());
+                println!("{} ({}): ok, {rows} rows, head {head}", t.name, t.code);
+            }
+            Err(broken) => {
+                all_ok = false;
+                println!(
+                    "{} ({}): BROKEN at row {}: {}",
+                    t.name, t.code, broken.seq, broken.reason
+                );
+            }
+        }
+    }
+    Ok(all_ok)
+}
+
 async fn import_polisen(db: &str, tenant: &str, org: Option<String>, file: &Path) -> Result<()> {
     let store = open(db).await?;
     let tenant = store
@@ -396,6 +454,15 @@ async fn main() -> Result<()> {
         Command::Token {
             command: TokenCommand::Create { db, email, label },
         } => token_create(&db, &email, &label).await,
+        Command::Audit {
+            command: AuditCommand::Verify { db, tenant },
+        } => {
+            if audit_verify(&db, tenant).await? {
+                Ok(())
+            } else {
+                std::process::exit(1)
+            }
+        }
         Command::Import {
             command:
                 ImportCommand::Polisen {

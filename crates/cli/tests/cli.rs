@@ -144,6 +144,10 @@ fn demo_user_token_and_import() {
     assert_eq!(lines.len(), 1, "only the token on stdout: {out:?}");
     assert_eq!(lines[0].len(), 43);
 
+    let (ok, out, err) = run(&["audit", "verify", "--db", db, "--tenant", "1960"], None);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("Kungsör (1960): ok,"), "{out}");
+
     // Importing the same file again changes nothing.
     let (ok, out, err) = run(
         &[

@@ -102,6 +102,21 @@ impl SqliteStore {
         Ok(SqliteStore { read, write, path })
     }
 
+    /// An incident the actor may see, without logging the read.
+    async fn fetch_incident(&self, actor: &Actor, id: IncidentId) -> Result<Option<Incident>> {
+        let mut sql = format!("SELECT {INCIDENT_COLS} FROM {INCIDENT_FROM}");
+        let mut args = Vec::new();
+        scope(actor, &mut sql, &mut args);
+        sql.push_str(" AND i.id = ?");
+        args.push(Arg::I(id));
+        bind_all(sqlx::query(&sql), args)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(backend)?
+            .map(|r| incident_row(&r))
+            .transpose()
+    }
+
     pub async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
@@ -117,6 +132,127 @@ async fn next_ids(tx: &mut Transaction<'_, Sqlite>, name: &str, count: i64) -> R
         .map_err(backend)?;
     let next: i64 = row.get(0);
     Ok(next - count)
+}
+
+/// The end of a tenant's audit chain inside a write transaction.
+struct Chain {
+    tenant: TenantId,
+    seq: i64,
+    hash: String,
+}
+
+impl Chain {
+    async fn load(tx: &mut Transaction<'_, Sqlite>, tenant: TenantId) -> Result<Chain> {
+        let row = sqlx::query(
+            "SELECT seq, hash FROM audit_log WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(tenant)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)?;
+        Ok(match row {
+            Some(r) => Chain {
+                tenant,
+                seq: r.get(0),
+                hash: r.get(1),
+            },
+            None => Chain {
+                tenant,
+                seq: 0,
+                hash: store::audit::GENESIS.to_string(),
+            },
+        })
+    }
+
+    async fn push(&mut self, tx: &mut Transaction<'_, Sqlite>, e: &NewAudit) -> Result<AuditEntry> {
+        let seq = self.seq + 1;
+        let hash = store::audit::chain_hash(
+            &self.hash,
+            self.tenant,
+            seq,
+            e.at,
+            e.user_id,
+            &e.action,
+            &e.entity,
+            &e.entity_id,
+            e.before.as_deref(),
+            e.after.as_deref(),
+        );
+        sqlx::query(
+            "INSERT INTO audit_log (tenant_id, seq, at, user_id, action, entity, entity_id, before_json, \
+             after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(self.tenant)
+        .bind(seq)
+        .bind(ts(e.at))
+        .bind(e.user_id)
+        .bind(&e.action)
+        .bind(&e.entity)
+        .bind(&e.entity_id)
+        .bind(e.before.as_deref())
+        .bind(e.after.as_deref())
+        .bind(&self.hash)
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+        let entry = AuditEntry {
+            tenant_id: self.tenant,
+            seq,
+            at: e.at,
+            user_id: e.user_id,
+            user_name: None,
+            action: e.action.clone(),
+            entity: e.entity.clone(),
+            entity_id: e.entity_id.clone(),
+            before: e.before.clone(),
+            after: e.after.clone(),
+            prev_hash: std::mem::replace(&mut self.hash, hash.clone()),
+            hash,
+        };
+        self.seq = seq;
+        Ok(entry)
+    }
+}
+
+fn audit(
+    at: Timestamp,
+    user_id: Option<UserId>,
+    action: &str,
+    entity: &str,
+    entity_id: impl ToString,
+) -> NewAudit {
+    NewAudit {
+        at,
+        user_id,
+        action: action.into(),
+        entity: entity.into(),
+        entity_id: entity_id.to_string(),
+        before: None,
+        after: None,
+    }
+}
+
+fn incident_json(n: &NewIncident) -> String {
+    serde_json::json!({
+        "category": n.category.as_str(),
+        "occurred_from": n.occurred_from.to_string(),
+        "occurred_to": n.occurred_to.to_string(),
+        "lon": n.lon,
+        "lat": n.lat,
+        "precision": n.precision.as_str(),
+        "place_id": n.place_id,
+        "place_text": n.place_text,
+        "description": n.description,
+        "school_id": n.school_id,
+        "persons_involved": n.persons_involved,
+        "visibility": n.visibility.as_str(),
+        "status": n.status.as_str(),
+        "source": n.source.as_str(),
+        "external_id": n.external_id,
+        "org_id": n.org_id,
+    })
+    .to_string()
 }
 
 const TENANT_COLS: &str = "id, code, name, outline_geojson, default_visibility, map_style_url";
@@ -323,6 +459,7 @@ fn bind_all<'q>(
 
 async fn insert_incident(
     tx: &mut Transaction<'_, Sqlite>,
+    chain: &mut Chain,
     tenant: TenantId,
     id: IncidentId,
     n: &NewIncident,
@@ -384,6 +521,14 @@ async fn insert_incident(
     .execute(&mut **tx)
     .await
     .map_err(backend)?;
+    let action = if n.external_id.is_some() {
+        "incident.import"
+    } else {
+        "incident.create"
+    };
+    let mut entry = audit(n.created_at, n.user_id, action, "incident", id);
+    entry.after = Some(incident_json(n));
+    chain.push(tx, &entry).await?;
     Ok(())
 }
 
@@ -497,6 +642,20 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(conflict("user", u.email.as_str()))?;
+        let mut entry = audit(Timestamp::now(), None, "user.create", "user", id);
+        entry.after = Some(
+            serde_json::json!({
+                "email": u.email.as_str(),
+                "display_name": u.display_name,
+                "role": u.role.as_str(),
+                "org_id": u.org_id,
+            })
+            .to_string(),
+        );
+        Chain::load(&mut tx, u.tenant_id)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
         let row = sqlx::query(&format!(
             "SELECT {USER_COLS} FROM {USER_FROM} WHERE u.tenant_id = ? AND u.id = ?"
         ))
@@ -587,6 +746,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_api_token(&self, t: &NewApiToken) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
         sqlx::query(
             "INSERT INTO api_tokens (token_hash, tenant_id, user_id, label, created_at) VALUES (?, ?, ?, ?, ?)",
         )
@@ -595,9 +755,16 @@ impl Store for SqliteStore {
         .bind(t.user_id)
         .bind(&t.label)
         .bind(ts(t.created_at))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(conflict("api token", &t.label))?;
+        let mut entry = audit(t.created_at, None, "token.create", "user", t.user_id);
+        entry.after = Some(serde_json::json!({ "label": t.label }).to_string());
+        Chain::load(&mut tx, t.tenant_id)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
         Ok(())
     }
 
@@ -735,10 +902,11 @@ impl Store for SqliteStore {
         }
         let mut tx = self.write.begin().await.map_err(backend)?;
         let first = next_ids(&mut tx, "incidents", incidents.len() as i64).await?;
+        let mut chain = Chain::load(&mut tx, tenant).await?;
         let mut ids = Vec::with_capacity(incidents.len());
         for (i, n) in incidents.iter().enumerate() {
             let id = first + i as i64;
-            insert_incident(&mut tx, tenant, id, n)
+            insert_incident(&mut tx, &mut chain, tenant, id, n)
                 .await
                 .map_err(|e| match e {
                     StoreError::Backend(m) => StoreError::Backend(format!("row {}: {m}", i + 1)),
@@ -757,6 +925,7 @@ impl Store for SqliteStore {
     ) -> Result<ImportCounts> {
         let mut counts = ImportCounts::default();
         let mut tx = self.write.begin().await.map_err(backend)?;
+        let mut chain = Chain::load(&mut tx, tenant).await?;
         for (i, n) in incidents.iter().enumerate() {
             let Some(ext) = n.external_id.as_deref() else {
                 return Err(StoreError::Backend(format!(
@@ -777,7 +946,7 @@ impl Store for SqliteStore {
             match existing {
                 None => {
                     let id = next_ids(&mut tx, "incidents", 1).await?;
-                    insert_incident(&mut tx, tenant, id, n).await?;
+                    insert_incident(&mut tx, &mut chain, tenant, id, n).await?;
                     counts.inserted += 1;
                 }
                 Some(r) => {
@@ -814,6 +983,24 @@ impl Store for SqliteStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
+                    let mut entry = audit(
+                        n.created_at,
+                        None,
+                        "incident.update",
+                        "incident",
+                        r.get::<i64, _>(0),
+                    );
+                    entry.before = Some(
+                        serde_json::json!({
+                            "category": r.get::<String, _>(1),
+                            "occurred_from": r.get::<i64, _>(2),
+                            "occurred_to": r.get::<i64, _>(3),
+                            "description": r.get::<String, _>(6),
+                        })
+                        .to_string(),
+                    );
+                    entry.after = Some(incident_json(n));
+                    chain.push(&mut tx, &entry).await?;
                     counts.updated += 1;
                 }
             }
@@ -823,17 +1010,96 @@ impl Store for SqliteStore {
     }
 
     async fn incident(&self, actor: &Actor, id: IncidentId) -> Result<Option<Incident>> {
-        let mut sql = format!("SELECT {INCIDENT_COLS} FROM {INCIDENT_FROM}");
-        let mut args = Vec::new();
-        scope(actor, &mut sql, &mut args);
-        sql.push_str(" AND i.id = ?");
-        args.push(Arg::I(id));
-        bind_all(sqlx::query(&sql), args)
-            .fetch_optional(&self.read)
+        let found = self.fetch_incident(actor, id).await?;
+        if let Some(i) = &found
+            && i.visibility != Visibility::AllPartners
+        {
+            let mut tx = self.write.begin().await.map_err(backend)?;
+            let entry = audit(
+                Timestamp::now(),
+                Some(actor.user_id),
+                "incident.read",
+                "incident",
+                id,
+            );
+            Chain::load(&mut tx, actor.tenant_id)
+                .await?
+                .push(&mut tx, &entry)
+                .await?;
+            tx.commit().await.map_err(backend)?;
+        }
+        Ok(found)
+    }
+
+    async fn append_audit(&self, tenant: TenantId, entry: &NewAudit) -> Result<AuditEntry> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let e = Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(e)
+    }
+
+    async fn audit_log(&self, tenant: TenantId, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        let mut sql = "SELECT a.tenant_id, a.seq, a.at, a.user_id, u.display_name, a.action, a.entity, a.entity_id, \
+                       a.before_json, a.after_json, a.prev_hash, a.hash FROM audit_log a \
+                       LEFT JOIN users u ON u.tenant_id = a.tenant_id AND u.id = a.user_id WHERE a.tenant_id = ?"
+            .to_string();
+        let mut args = vec![Arg::I(tenant)];
+        if let Some(a) = &f.action {
+            sql.push_str(" AND a.action = ?");
+            args.push(Arg::S(a.clone()));
+        }
+        if let Some(u) = f.user_id {
+            sql.push_str(" AND a.user_id = ?");
+            args.push(Arg::I(u));
+        }
+        if let Some(e) = &f.entity_id {
+            sql.push_str(" AND a.entity_id = ?");
+            args.push(Arg::S(e.clone()));
+        }
+        if let Some(t) = f.from {
+            sql.push_str(" AND a.at >= ?");
+            args.push(Arg::I(ts(t)));
+        }
+        if let Some(t) = f.to {
+            sql.push_str(" AND a.at < ?");
+            args.push(Arg::I(ts(t)));
+        }
+        if let Some(s) = f.after_seq {
+            sql.push_str(" AND a.seq > ?");
+            args.push(Arg::I(s));
+        }
+        sql.push_str(if f.ascending {
+            " ORDER BY a.seq ASC LIMIT ?"
+        } else {
+            " ORDER BY a.seq DESC LIMIT ?"
+        });
+        args.push(Arg::I(i64::from(f.limit.max(1))));
+        let rows = bind_all(sqlx::query(&sql), args)
+            .fetch_all(&self.read)
             .await
-            .map_err(backend)?
-            .map(|r| incident_row(&r))
-            .transpose()
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let seq: i64 = r.get(1);
+                Ok(AuditEntry {
+                    tenant_id: r.get(0),
+                    seq,
+                    at: from_ts("audit_log", seq, "at", r.get(2))?,
+                    user_id: r.get(3),
+                    user_name: r.get(4),
+                    action: r.get(5),
+                    entity: r.get(6),
+                    entity_id: r.get(7),
+                    before: r.get(8),
+                    after: r.get(9),
+                    prev_hash: r.get(10),
+                    hash: r.get(11),
+                })
+            })
+            .collect()
     }
 
     async fn list_incidents(&self, actor: &Actor, q: &IncidentQuery) -> Result<Vec<Incident>> {
@@ -1031,6 +1297,14 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
+        let mut entry = audit(now, Some(actor.user_id), "incident.status", "incident", id);
+        entry.before = Some(serde_json::json!({ "status": from.as_str() }).to_string());
+        entry.after =
+            Some(serde_json::json!({ "status": to.as_str(), "comment": comment }).to_string());
+        Chain::load(&mut tx, actor.tenant_id)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
         let row = sqlx::query(&format!(
             "SELECT {INCIDENT_COLS} FROM {INCIDENT_FROM} WHERE i.tenant_id = ? AND i.id = ?"
         ))
@@ -1045,7 +1319,7 @@ impl Store for SqliteStore {
     }
 
     async fn status_history(&self, actor: &Actor, id: IncidentId) -> Result<Vec<StatusChange>> {
-        if self.incident(actor, id).await?.is_none() {
+        if self.fetch_incident(actor, id).await?.is_none() {
             return Ok(vec![]);
         }
         let rows = sqlx::query(

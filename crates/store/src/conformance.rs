@@ -16,7 +16,7 @@ macro_rules! conformance_tests {
             tenants_organisations_users, sessions_and_tokens, categories_and_places,
             incident_round_trip, tenant_isolation, visibility_matches_the_rule, filters,
             sorting_and_paging, import_is_idempotent, status_changes_are_recorded,
-            bulk_insert_is_all_or_nothing, points_match_the_list);
+            bulk_insert_is_all_or_nothing, points_match_the_list, audit_trail_is_chained);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -936,4 +936,132 @@ pub async fn points_match_the_list(s: &dyn Store) {
             assert_eq!(two.len(), list.len().min(2));
         }
     }
+}
+
+pub async fn audit_trail_is_chained(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let other = fixture(s, "1980").await;
+    let mut n = incident(&f.teacher, "trafik", "2026-11-20T10:00:00Z");
+    n.visibility = Visibility::PoliceAndCoordinator;
+    let id = insert_one(s, n).await;
+    let open = insert_one(s, incident(&f.teacher, "trafik", "2026-11-20T11:00:00Z")).await;
+    // Reading a restricted incident is logged; reading an open one is not.
+    assert!(s.incident(&f.analyst.actor(), id).await.unwrap().is_some());
+    assert!(
+        s.incident(&f.analyst.actor(), open)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    s.set_incident_status(
+        &f.admin.actor(),
+        id,
+        IncidentStatus::Reviewed,
+        "ok",
+        t("2026-11-21T08:00:00Z"),
+    )
+    .await
+    .unwrap();
+    s.append_audit(
+        f.tenant.id,
+        &NewAudit {
+            at: t("2026-11-21T09:00:00Z"),
+            user_id: Some(f.admin.id),
+            action: "session.login".into(),
+            entity: "user".into(),
+            entity_id: f.admin.id.to_string(),
+            before: None,
+            after: None,
+        },
+    )
+    .await
+    .unwrap();
+    let log = s
+        .audit_log(
+            f.tenant.id,
+            &AuditFilter {
+                limit: 100,
+                ascending: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    // Five users were created by the fixture, then the changes above.
+    assert_eq!(
+        actions,
+        vec![
+            "user.create",
+            "user.create",
+            "user.create",
+            "user.create",
+            "user.create",
+            "incident.create",
+            "incident.create",
+            "incident.read",
+            "incident.status",
+            "session.login"
+        ]
+    );
+    assert_eq!(log[0].prev_hash, audit::GENESIS);
+    assert!(
+        log.windows(2)
+            .all(|w| w[1].prev_hash == w[0].hash && w[1].seq == w[0].seq + 1)
+    );
+    let status = &log[8];
+    assert_eq!(status.user_id, Some(f.admin.id));
+    assert_eq!(status.user_name.as_deref(), Some("admin"));
+    assert_eq!(status.entity_id, id.to_string());
+    assert!(status.before.as_deref().unwrap().contains("\"new\""));
+    assert!(status.after.as_deref().unwrap().contains("\"reviewed\""));
+    assert!(log[5].after.as_deref().unwrap().contains("trafik"));
+    assert!(
+        !log[0].after.as_deref().unwrap().contains("argon2"),
+        "no password hashes in the log"
+    );
+    assert_eq!(s.verify_audit(f.tenant.id).await.unwrap(), Ok(10));
+    // Filters, newest first by default.
+    let reads = s
+        .audit_log(
+            f.tenant.id,
+            &AuditFilter {
+                action: Some("incident.read".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(reads.len(), 1);
+    assert_eq!(reads[0].user_id, Some(f.analyst.id));
+    let newest = s
+        .audit_log(
+            f.tenant.id,
+            &AuditFilter {
+                limit: 2,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        newest.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![10, 9]
+    );
+    // Each tenant has its own chain.
+    assert_eq!(s.verify_audit(other.tenant.id).await.unwrap(), Ok(5));
+    assert_eq!(
+        s.audit_log(
+            other.tenant.id,
+            &AuditFilter {
+                limit: 100,
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap()
+        .len(),
+        5
+    );
 }

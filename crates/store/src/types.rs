@@ -362,3 +362,50 @@ pub struct StatusChange {
     pub to: IncidentStatus,
     pub comment: String,
 }
+
+/// A row of the audit trail (see `store::audit`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub tenant_id: TenantId,
+    pub seq: i64,
+    pub at: Timestamp,
+    /// Who did it; none for the system (imports, the command line).
+    pub user_id: Option<UserId>,
+    pub user_name: Option<String>,
+    /// `incident.create`, `incident.import`, `incident.status`, `incident.read`,
+    /// `user.create`, `token.create`, `session.login`, `session.login_failed`, `session.logout`.
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    /// JSON of the state before and after the change.
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// An audit row to append (for events the store does not see itself, such as logins).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAudit {
+    pub at: Timestamp,
+    pub user_id: Option<UserId>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub user_id: Option<UserId>,
+    pub entity_id: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    /// Rows with seq greater than this (for reading the whole log in order).
+    pub after_seq: Option<i64>,
+    pub limit: u32,
+    /// Oldest first when true (verification); newest first otherwise (the admin page).
+    pub ascending: bool,
+}
