@@ -202,5 +202,10 @@ test('the English interface is selectable', async () => {
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   await page.getByRole('heading', { name: 'Incidents' }).waitFor();
   await axe(page, 'the English incident list (desktop)');
+  // The coordinator's audit log (reads of restricted incidents, sign-ins) with its export.
+  await page.getByRole('link', { name: 'Log', exact: true }).click();
+  await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+  await page.getByText('The chain is unbroken').waitFor();
+  await axe(page, 'the audit log (desktop)');
   await context.close();
 });

@@ -682,6 +682,19 @@ impl Store for SqliteStore {
         .transpose()
     }
 
+    async fn users(&self, tenant: TenantId) -> Result<Vec<User>> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM {USER_FROM} WHERE u.tenant_id = ? ORDER BY u.display_name, u.id"
+        ))
+        .bind(tenant)
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(user_row)
+        .collect()
+    }
+
     async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLS}, u.password_hash FROM {USER_FROM} WHERE u.email = ?"

@@ -206,6 +206,9 @@ pub async fn tenants_organisations_users(s: &dyn Store) {
     ));
     let orgs = s.organisations(f.tenant.id).await.unwrap();
     assert_eq!(orgs.len(), 3);
+    let users = s.users(f.tenant.id).await.unwrap();
+    assert_eq!(users.len(), 5);
+    assert!(users.iter().all(|u| u.tenant_id == f.tenant.id));
 
     let (u, hash) = s
         .user_credentials(&Email::parse("ADMIN@1960.se").unwrap())

@@ -56,6 +56,7 @@ pub trait Store: Send + Sync {
 
     async fn create_user(&self, user: &NewUser) -> Result<User>;
     async fn user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>>;
+    async fn users(&self, tenant: TenantId) -> Result<Vec<User>>;
     /// The user with this login and its password hash (PHC string).
     async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>>;
 

@@ -285,15 +285,19 @@ pub async fn create(State(state): State<Arc<AppState>>, api: ApiUser, body: Byte
     )
     .await
     {
-        Ok(incident) => {
-            let location = format!("/api/v1/incidents/{}", incident.id);
-            (
-                StatusCode::CREATED,
-                [(header::LOCATION, location)],
-                axum::Json(views::incident_json(&incident)),
-            )
-                .into_response()
-        }
+        Ok(id) => match state.store.incident(&api.user.actor(), id).await {
+            Ok(Some(incident)) => {
+                let location = format!("/api/v1/incidents/{id}");
+                (
+                    StatusCode::CREATED,
+                    [(header::LOCATION, location)],
+                    axum::Json(views::incident_json(&incident)),
+                )
+                    .into_response()
+            }
+            Ok(None) => internal(format!("incident {id} not readable right after insert")),
+            Err(e) => internal(e),
+        },
         Err(service::reporting::ReportError::Invalid(errors)) => {
             unprocessable(&state, api.lang, &errors)
         }

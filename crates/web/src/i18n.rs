@@ -149,6 +149,11 @@ mod tests {
                 .iter()
                 .map(|s| format!("sort-{}", s.as_str())),
         );
+        keys.extend(
+            crate::admin::AUDIT_ACTIONS
+                .iter()
+                .map(|a| format!("audit-action-{}", a.replace('.', "-"))),
+        );
         for k in keys {
             for lang in Lang::ALL {
                 assert!(i.has(lang, &k), "{k} missing in {lang:?}");

@@ -5,6 +5,7 @@
 //! enforces tenant scope and visibility) and the service layer, and render the results.
 #![forbid(unsafe_code)]
 
+mod admin;
 mod api;
 mod assets;
 mod ctx;
@@ -95,6 +96,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/incidents/{id}/status", post(pages::incident_status))
         .route("/map", get(pages::map_page))
         .route("/categories.css", get(pages::categories_css))
+        .route("/admin/audit", get(admin::audit_page))
+        .route("/admin/audit.csv", get(admin::audit_csv))
         .route("/static/{*file}", get(assets::serve))
         .route("/api/v1/incidents", get(api::list).post(api::create))
         .route("/api/v1/incidents.geojson", get(api::geojson))

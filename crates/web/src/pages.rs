@@ -166,6 +166,9 @@ pub async fn login(
     let ok = tokio::task::spawn_blocking(move || service::auth::verify_password(&password, &hash))
         .await
         .unwrap_or(false);
+    if let (Some(u), false) = (&user, ok) {
+        audit_session(&state, u, "session.login_failed").await;
+    }
     let Some(user) = user.filter(|_| ok) else {
         return render(
             &state,
@@ -189,6 +192,7 @@ pub async fn login(
     if let Err(e) = state.store.create_session(&session).await {
         return internal(&state, &ctx, "creating session", e);
     }
+    audit_session(&state, &user, "session.login").await;
     // A previous session of this browser ends (the session id changes at login).
     if let Some(old) = &ctx.session_hash {
         let _ = state.store.delete_session(old).await;
@@ -204,6 +208,23 @@ pub async fn login(
         ),
     );
     res
+}
+
+/// Sign-ins and sign-outs go into the tenant's audit trail. A failure to log is reported but
+/// does not lock people out.
+async fn audit_session(state: &AppState, user: &User, action: &str) {
+    let entry = store::NewAudit {
+        at: state.now(),
+        user_id: Some(user.id),
+        action: action.into(),
+        entity: "user".into(),
+        entity_id: user.id.to_string(),
+        before: None,
+        after: None,
+    };
+    if let Err(e) = state.store.append_audit(user.tenant_id, &entry).await {
+        tracing::error!("audit of {action} for user {}: {e}", user.id);
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -224,6 +245,9 @@ pub async fn logout(
         && let Err(e) = state.store.delete_session(h).await
     {
         return internal(&state, &ctx, "deleting session", e);
+    }
+    if let Some(user) = &ctx.user {
+        audit_session(&state, user, "session.logout").await;
     }
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().append(
@@ -477,9 +501,7 @@ pub async fn incident_create(
     )
     .await
     {
-        Ok(incident) => {
-            Redirect::to(&format!("/incidents/{}?saved=1", incident.id)).into_response()
-        }
+        Ok(id) => Redirect::to(&format!("/incidents/{id}?saved=1")).into_response(),
         Err(service::reporting::ReportError::Invalid(errors)) => {
             form_page(&state, &ctx, user, &draft, &errors).await
         }

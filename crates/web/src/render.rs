@@ -20,6 +20,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("incident.html", include_str!("../templates/incident.html")),
     ("map.html", include_str!("../templates/map.html")),
+    ("audit.html", include_str!("../templates/audit.html")),
 ];
 
 pub fn environment(i18n: Arc<I18n>) -> Environment<'static> {

@@ -806,3 +806,78 @@ async fn english_pages_and_security_headers() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn audit_log_page_and_export_for_admins_only() {
+    let (app, ..) = app().await;
+    let (rc, rcsrf) = app.login("rapportor@k1960.example").await;
+    let mut form = good_form(&rcsrf);
+    form.retain(|(k, _)| *k != "visibility");
+    form.push(("visibility", "police_and_coordinator"));
+    let r = app.post_form("/incidents", Some(&rc), &form).await;
+    let detail = r.location().split('?').next().unwrap().to_string();
+    let id = detail.trim_start_matches("/incidents/").to_string();
+    // The reporter may not see the log.
+    assert_eq!(
+        app.get("/admin/audit", Some(&rc)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/admin/audit.csv", Some(&rc)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/admin/audit", None).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let wrong = app
+        .post_form(
+            "/login",
+            None,
+            &[
+                ("email", "admin@k1960.example"),
+                ("password", "fel fel fel fel"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+
+    let (ac, _) = app.login("admin@k1960.example").await;
+    // The coordinator reads the restricted incident: logged.
+    assert_eq!(app.get(&detail, Some(&ac)).await.status, StatusCode::OK);
+    let page = app.get("/admin/audit", Some(&ac)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let b = &page.body;
+    assert!(b.contains("Kedjan är obruten"), "{b}");
+    for row in [
+        "Begränsad händelse läst",
+        "Händelse rapporterad",
+        "Misslyckad inloggning",
+        "Inloggning",
+    ] {
+        assert!(b.contains(&format!("<td>{row}</td>")), "{row}");
+    }
+    let only_reads = app
+        .get("/admin/audit?action=incident.read", Some(&ac))
+        .await;
+    assert!(only_reads.body.contains("<td>Begränsad händelse läst</td>"));
+    assert!(!only_reads.body.contains("<td>Händelse rapporterad</td>"));
+
+    let csv = app.get("/admin/audit.csv", Some(&ac)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.body
+            .starts_with("\u{feff}seq,at,user_id,user_name,action,")
+    );
+    let reads: Vec<&str> = csv
+        .body
+        .lines()
+        .filter(|l| l.contains(",incident.read,"))
+        .collect();
+    assert_eq!(reads.len(), 1);
+    assert!(
+        reads[0].contains(&format!(",incident,{id},")),
+        "{}",
+        reads[0]
+    );
+}
