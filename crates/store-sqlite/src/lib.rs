@@ -708,8 +708,8 @@ impl Store for SqliteStore {
 
     async fn create_session(&self, s: &NewSession) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, tenant_id, user_id, csrf_token, created_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (token_hash, tenant_id, user_id, csrf_token, created_at, expires_at, \
+             last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&s.token_hash)
         .bind(s.tenant_id)
@@ -717,6 +717,7 @@ impl Store for SqliteStore {
         .bind(&s.csrf_token)
         .bind(ts(s.created_at))
         .bind(ts(s.expires_at))
+        .bind(ts(s.created_at))
         .execute(&self.write)
         .await
         .map_err(backend)?;
@@ -725,7 +726,7 @@ impl Store for SqliteStore {
 
     async fn session(&self, token_hash: &str, now: Timestamp) -> Result<Option<(Session, User)>> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLS}, s.csrf_token, s.created_at, s.expires_at FROM sessions s \
+            "SELECT {USER_COLS}, s.csrf_token, s.created_at, s.expires_at, s.last_seen_at FROM sessions s \
              JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id \
              JOIN organisations o ON o.tenant_id = u.tenant_id AND o.id = u.org_id \
              WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0"
@@ -742,6 +743,7 @@ impl Store for SqliteStore {
                     csrf_token: r.get(8),
                     created_at: from_ts("sessions", user.id, "created_at", r.get(9))?,
                     expires_at: from_ts("sessions", user.id, "expires_at", r.get(10))?,
+                    last_seen_at: from_ts("sessions", user.id, "last_seen_at", r.get(11))?,
                 },
                 user,
             ))
@@ -756,6 +758,26 @@ impl Store for SqliteStore {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+
+    async fn touch_session(&self, token_hash: &str, now: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+            .bind(ts(now))
+            .bind(token_hash)
+            .execute(&self.write)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn delete_user_sessions(&self, tenant: TenantId, user: UserId) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?")
+            .bind(tenant)
+            .bind(user)
+            .execute(&self.write)
+            .await
+            .map_err(backend)?;
+        Ok(r.rows_affected())
     }
 
     async fn create_api_token(&self, t: &NewApiToken) -> Result<()> {

@@ -279,6 +279,10 @@ pub async fn sessions_and_tokens(s: &dyn Store) {
     let (sess, u) = s.session("h1", now + 1.hours()).await.unwrap().unwrap();
     assert_eq!(u.id, f.teacher.id);
     assert_eq!(sess.csrf_token, "c1");
+    assert_eq!(sess.last_seen_at, now);
+    s.touch_session("h1", now + 2.hours()).await.unwrap();
+    let (touched, _) = s.session("h1", now + 3.hours()).await.unwrap().unwrap();
+    assert_eq!(touched.last_seen_at, now + 2.hours());
     assert!(
         s.session("h1", now + 9.hours()).await.unwrap().is_none(),
         "expired session returned"
@@ -286,6 +290,28 @@ pub async fn sessions_and_tokens(s: &dyn Store) {
     assert!(s.session("nope", now).await.unwrap().is_none());
     s.delete_session("h1").await.unwrap();
     assert!(s.session("h1", now).await.unwrap().is_none());
+    // Signing out everywhere ends every session of that user, and only those.
+    for (hash, user) in [("a", &f.teacher), ("b", &f.teacher), ("c", &f.admin)] {
+        s.create_session(&NewSession {
+            token_hash: hash.into(),
+            tenant_id: f.tenant.id,
+            user_id: user.id,
+            csrf_token: "c".into(),
+            created_at: now,
+            expires_at: now + 8.hours(),
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        s.delete_user_sessions(f.tenant.id, f.teacher.id)
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(s.session("a", now).await.unwrap().is_none());
+    assert!(s.session("b", now).await.unwrap().is_none());
+    assert!(s.session("c", now).await.unwrap().is_some());
 
     s.create_api_token(&NewApiToken {
         token_hash: "tok".into(),

@@ -65,6 +65,10 @@ pub trait Store: Send + Sync {
     /// The live session with this token hash and its user; expired sessions are not returned.
     async fn session(&self, token_hash: &str, now: Timestamp) -> Result<Option<(Session, User)>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    /// Records activity on a session (for the idle timeout).
+    async fn touch_session(&self, token_hash: &str, now: Timestamp) -> Result<()>;
+    /// Ends every session of a user ("sign out everywhere"); returns how many there were.
+    async fn delete_user_sessions(&self, tenant: TenantId, user: UserId) -> Result<u64>;
     async fn create_api_token(&self, token: &NewApiToken) -> Result<()>;
     async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>>;
 

@@ -120,6 +120,8 @@ pub struct Session {
     pub csrf_token: String,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+    /// Last request seen (updated at most about once a minute), for the idle timeout.
+    pub last_seen_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -26,6 +26,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "session.login",
     "session.login_failed",
     "session.logout",
+    "session.logout_all",
 ];
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -41,6 +41,8 @@ pub struct Ctx {
     pub path: String,
     pub session_hash: Option<String>,
     pub headers: HeaderMap,
+    /// The client's address (the TCP peer; proxies' headers are not trusted).
+    pub peer: Option<String>,
 }
 
 impl FromRequestParts<Arc<AppState>> for Ctx {
@@ -67,11 +69,27 @@ impl FromRequestParts<Arc<AppState>> for Ctx {
             path,
             session_hash: None,
             headers,
+            peer: parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
         };
         if let Some(token) = cookie(&ctx.headers, SESSION_COOKIE) {
             let hash = service::auth::hash_secret(token);
             match state.store.session(&hash, state.now()).await {
+                Ok(Some((session, _)))
+                    if state.now().duration_since(session.last_seen_at).as_secs()
+                        > state.config.session_idle_minutes * 60 =>
+                {
+                    // Idle too long: the session ends.
+                    let _ = state.store.delete_session(&hash).await;
+                }
                 Ok(Some((session, user))) => {
+                    if state.now().duration_since(session.last_seen_at).as_secs() > 60
+                        && let Err(e) = state.store.touch_session(&hash, state.now()).await
+                    {
+                        tracing::error!("touching session: {e}");
+                    }
                     ctx.tenant = state.store.tenant(user.tenant_id).await.ok().flatten();
                     ctx.csrf = Some(session.csrf_token);
                     ctx.user = Some(user);

@@ -154,6 +154,11 @@ mod tests {
                 .iter()
                 .map(|a| format!("audit-action-{}", a.replace('.', "-"))),
         );
+        keys.extend(
+            model::Role::ALL
+                .iter()
+                .map(|r| format!("role-{}", r.as_str())),
+        );
         for k in keys {
             for lang in Lang::ALL {
                 assert!(i.has(lang, &k), "{k} missing in {lang:?}");

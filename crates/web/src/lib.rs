@@ -11,6 +11,7 @@ mod assets;
 mod ctx;
 mod filters;
 pub mod i18n;
+mod limits;
 mod pages;
 mod render;
 mod views;
@@ -30,6 +31,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Absolute lifetime of a session.
     pub session_hours: i64,
+    /// A session unused this long ends.
+    pub session_idle_minutes: i64,
     /// Default external MapLibre style URL (a tenant's own setting wins); none = offline outline.
     pub map_style_url: Option<String>,
     /// Show the demo-data notice.
@@ -41,6 +44,7 @@ impl Default for WebConfig {
         WebConfig {
             secure_cookies: false,
             session_hours: 12,
+            session_idle_minutes: 30,
             map_style_url: None,
             demo: false,
         }
@@ -55,6 +59,7 @@ pub struct AppState {
     pub clock: Clock,
     i18n: Arc<i18n::I18n>,
     env: minijinja::Environment<'static>,
+    login_limiter: limits::LoginLimiter,
 }
 
 impl AppState {
@@ -71,6 +76,7 @@ impl AppState {
             clock,
             i18n,
             env,
+            login_limiter: limits::LoginLimiter::default(),
         })
     }
 
@@ -86,6 +92,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
+        .route("/logout-all", post(pages::logout_all))
+        .route("/account", get(pages::account))
         .route("/lang/{code}", get(pages::set_lang))
         .route(
             "/incidents",
@@ -115,20 +123,23 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// Serves until ctrl-c or SIGTERM.
 pub async fn serve(state: Arc<AppState>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            {
-                let mut term =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                        .expect("SIGTERM handler");
-                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-            }
-            #[cfg(not(unix))]
-            {
-                let _ = ctrl_c.await;
-            }
-        })
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
+    })
+    .await
 }

@@ -150,6 +150,24 @@ pub async fn login(
         return error_page(&state, &ctx, StatusCode::FORBIDDEN);
     }
     let next = local_path(&f.next).unwrap_or("/incidents").to_string();
+    let account = f.email.trim().to_lowercase();
+    let now = state.now();
+    if let Err(until) = state
+        .login_limiter
+        .check(&account, ctx.peer.as_deref(), now)
+    {
+        let minutes = (until.duration_since(now).as_secs() + 59)
+            .div_euclid(60)
+            .max(1);
+        return render(
+            &state,
+            &ctx,
+            "login.html",
+            "login",
+            context! { next, email => f.email, limited => minutes },
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
     let found = match Email::parse(&f.email) {
         Ok(email) => match state.store.user_credentials(&email).await {
             Ok(found) => found,
@@ -166,8 +184,15 @@ pub async fn login(
     let ok = tokio::task::spawn_blocking(move || service::auth::verify_password(&password, &hash))
         .await
         .unwrap_or(false);
-    if let (Some(u), false) = (&user, ok) {
-        audit_session(&state, u, "session.login_failed").await;
+    if !ok {
+        state
+            .login_limiter
+            .failed(&account, ctx.peer.as_deref(), now);
+        if let Some(u) = &user {
+            audit_session(&state, u, "session.login_failed").await;
+        }
+    } else {
+        state.login_limiter.succeeded(&account);
     }
     let Some(user) = user.filter(|_| ok) else {
         return render(
@@ -180,7 +205,6 @@ pub async fn login(
         );
     };
     let token = service::auth::new_secret();
-    let now = state.now();
     let session = NewSession {
         token_hash: service::auth::hash_secret(&token),
         tenant_id: user.tenant_id,
@@ -225,6 +249,49 @@ async fn audit_session(state: &AppState, user: &User, action: &str) {
     if let Err(e) = state.store.append_audit(user.tenant_id, &entry).await {
         tracing::error!("audit of {action} for user {}: {e}", user.id);
     }
+}
+
+pub async fn account(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
+    };
+    let role = user.role.as_str();
+    render(
+        &state,
+        &ctx,
+        "account.html",
+        "account",
+        context! { role },
+        StatusCode::OK,
+    )
+}
+
+/// Ends every session of the signed-in user, on every device.
+pub async fn logout_all(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
+    };
+    if !ctx.csrf_ok(Some(&f.csrf)) {
+        return error_page(&state, &ctx, StatusCode::FORBIDDEN);
+    }
+    if let Err(e) = state
+        .store
+        .delete_user_sessions(user.tenant_id, user.id)
+        .await
+    {
+        return internal(&state, &ctx, "signing out everywhere", e);
+    }
+    audit_session(&state, user, "session.logout_all").await;
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies),
+    );
+    res
 }
 
 #[derive(Deserialize, Default)]

@@ -21,6 +21,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("incident.html", include_str!("../templates/incident.html")),
     ("map.html", include_str!("../templates/map.html")),
     ("audit.html", include_str!("../templates/audit.html")),
+    ("account.html", include_str!("../templates/account.html")),
 ];
 
 pub fn environment(i18n: Arc<I18n>) -> Environment<'static> {

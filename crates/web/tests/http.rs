@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use model::{Email, Role};
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use store::{NewApiToken, NewOrganisation, NewTenant, NewUser, Store, Tenant, User};
 use store_sqlite::SqliteStore;
 use tower::ServiceExt;
@@ -17,6 +18,8 @@ const NOW: &str = "2026-11-27T12:00:00Z";
 struct App {
     router: axum::Router,
     store: Arc<dyn Store>,
+    /// The server's clock, in seconds; tests move it.
+    clock: Arc<AtomicI64>,
     _dir: tempfile::TempDir,
 }
 
@@ -102,15 +105,18 @@ async fn app() -> (App, Tenant, Vec<User>, Tenant, Vec<User>) {
     let (kungsor, ku) = tenant_with_users(store.as_ref(), "1960").await;
     let (arboga, au) = tenant_with_users(store.as_ref(), "1984").await;
     let now: Timestamp = NOW.parse().unwrap();
+    let clock = Arc::new(AtomicI64::new(now.as_second()));
+    let c = clock.clone();
     let state = web::AppState::with_clock(
         store.clone(),
         web::WebConfig::default(),
-        Arc::new(move || now),
+        Arc::new(move || Timestamp::from_second(c.load(Ordering::SeqCst)).unwrap()),
     );
     (
         App {
             router: web::router(state),
             store,
+            clock,
             _dir: dir,
         },
         kungsor,
@@ -121,6 +127,10 @@ async fn app() -> (App, Tenant, Vec<User>, Tenant, Vec<User>) {
 }
 
 impl App {
+    fn advance_minutes(&self, minutes: i64) {
+        self.clock.fetch_add(minutes * 60, Ordering::SeqCst);
+    }
+
     async fn send(&self, req: Request<Body>) -> Resp {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
@@ -879,5 +889,100 @@ async fn audit_log_page_and_export_for_admins_only() {
         reads[0].contains(&format!(",incident,{id},")),
         "{}",
         reads[0]
+    );
+}
+
+#[tokio::test]
+async fn idle_sessions_end_and_activity_keeps_them() {
+    let (app, ..) = app().await;
+    let (cookie, _) = app.login("rapportor@k1960.example").await;
+    app.advance_minutes(20);
+    assert_eq!(
+        app.get("/incidents", Some(&cookie)).await.status,
+        StatusCode::OK
+    );
+    app.advance_minutes(20);
+    assert_eq!(
+        app.get("/incidents", Some(&cookie)).await.status,
+        StatusCode::OK,
+        "activity 20 min ago"
+    );
+    app.advance_minutes(31);
+    let r = app.get("/incidents", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "idle for 31 minutes");
+    assert!(r.location().starts_with("/login"));
+    // The absolute lifetime (12 h) ends a session even when it is used.
+    let (cookie, _) = app.login("rapportor@k1960.example").await;
+    for _ in 0..25 {
+        app.advance_minutes(29);
+        let _ = app.get("/incidents", Some(&cookie)).await;
+    }
+    assert_eq!(
+        app.get("/incidents", Some(&cookie)).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn sign_in_is_rate_limited_per_account() {
+    let (app, ..) = app().await;
+    for _ in 0..5 {
+        let r = app
+            .post_form(
+                "/login",
+                None,
+                &[
+                    ("email", "admin@k1960.example"),
+                    ("password", "fel lösenord igen"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password is refused now, with a clear message.
+    let r = app
+        .post_form(
+            "/login",
+            None,
+            &[("email", "admin@k1960.example"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        r.body
+            .contains("För många misslyckade inloggningsförsök. Vänta 15 minuter"),
+        "{}",
+        r.body
+    );
+    // Another account is not affected; after the window the account may try again.
+    app.login("rapportor@k1960.example").await;
+    app.advance_minutes(16);
+    app.login("admin@k1960.example").await;
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_ends_every_session() {
+    let (app, ..) = app().await;
+    let (phone, phone_csrf) = app.login("rapportor@k1960.example").await;
+    let (desk, _) = app.login("rapportor@k1960.example").await;
+    let (other, _) = app.login("admin@k1960.example").await;
+    let page = app.get("/account", Some(&phone)).await;
+    assert!(page.body.contains("Logga ut på alla enheter"));
+    assert!(page.body.contains("Rapportör"));
+    let r = app
+        .post_form("/logout-all", Some(&phone), &[("csrf", &phone_csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/incidents", Some(&phone)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.get("/incidents", Some(&desk)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.get("/incidents", Some(&other)).await.status,
+        StatusCode::OK
     );
 }
