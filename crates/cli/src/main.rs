@@ -65,6 +65,19 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Retention (gallring): anonymise or delete incidents past their category's period.
+    Gallra {
+        #[arg(long)]
+        db: String,
+        /// Only this tenant (municipality code).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Retention settings.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -127,6 +140,26 @@ enum TokenCommand {
 }
 
 #[derive(Subcommand)]
+enum RetentionCommand {
+    /// Set how long a category's incidents are kept in full (or --none for no limit), and/or
+    /// what happens after (--action anonymise|delete).
+    Set {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long, conflicts_with = "none")]
+        months: Option<u32>,
+        #[arg(long)]
+        none: bool,
+        #[arg(long)]
+        action: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Verify the hash chain of a tenant's audit log (all tenants if none is given); reports
     /// the first broken row and exits with status 1 if there is one.
@@ -164,7 +197,27 @@ async fn open(db: &str) -> Result<Arc<dyn Store>> {
     Ok(Arc::new(store))
 }
 
+/// Retention once a day (first a minute after start), for every tenant.
+fn spawn_daily_retention(store: Arc<dyn Store>) {
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        let mut every_day = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+        loop {
+            every_day.tick().await;
+            match service::retention::run(store.as_ref(), None, Timestamp::now()).await {
+                Ok(reports) => {
+                    for (t, r) in &reports {
+                        tracing::info!("retention: {}", service::retention::describe(t, r));
+                    }
+                }
+                Err(e) => tracing::error!("retention failed: {e}"),
+            }
+        }
+    });
+}
+
 async fn serve(store: Arc<dyn Store>, addr: &str, config: web::WebConfig) -> Result<()> {
+    spawn_daily_retention(store.clone());
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;
@@ -367,6 +420,66 @@ async fn audit_verify(db: &str, tenant: Option<String>) -> Result<bool> {
     Ok(all_ok)
 }
 
+async fn gallra(db: &str, tenant: Option<String>) -> Result<()> {
+    let store = open(db).await?;
+    let reports =
+        service::retention::run(store.as_ref(), tenant.as_deref(), Timestamp::now()).await?;
+    if reports.is_empty() {
+        bail!("no tenant {}", tenant.unwrap_or_default());
+    }
+    for (t, r) in &reports {
+        println!("{}", service::retention::describe(t, r));
+    }
+    Ok(())
+}
+
+async fn retention_set(
+    db: &str,
+    tenant: &str,
+    category: Option<String>,
+    months: Option<u32>,
+    none: bool,
+    action: Option<String>,
+) -> Result<()> {
+    let store = open(db).await?;
+    let t = store
+        .tenant_by_code(tenant)
+        .await?
+        .with_context(|| format!("no tenant with code {tenant:?}"))?;
+    if let Some(a) = action {
+        store
+            .set_retention_action(t.id, model::RetentionAction::parse(&a)?)
+            .await?;
+    }
+    if let Some(code) = category {
+        let mut cats = store.categories(t.id).await?;
+        let Some(c) = cats.iter_mut().find(|c| c.code.as_str() == code) else {
+            bail!("no category {code:?} in tenant {}", t.code);
+        };
+        if months.is_none() && !none {
+            bail!("give --months N or --none for category {code}");
+        }
+        c.retention_months = if none { None } else { months };
+        store.upsert_category(c).await?;
+    }
+    let t = store.tenant(t.id).await?.context("tenant vanished")?;
+    println!(
+        "{} ({}): after the period incidents are {}",
+        t.name,
+        t.code,
+        match t.retention_action {
+            model::RetentionAction::Anonymise => "anonymised",
+            model::RetentionAction::Delete => "deleted",
+        }
+    );
+    for c in store.categories(t.id).await? {
+        if let Some(m) = c.retention_months {
+            println!("  {}: {m} months", c.code);
+        }
+    }
+    Ok(())
+}
+
 async fn import_polisen(db: &str, tenant: &str, org: Option<String>, file: &Path) -> Result<()> {
     let store = open(db).await?;
     let tenant = store
@@ -454,6 +567,18 @@ async fn main() -> Result<()> {
         Command::Token {
             command: TokenCommand::Create { db, email, label },
         } => token_create(&db, &email, &label).await,
+        Command::Gallra { db, tenant } => gallra(&db, tenant).await,
+        Command::Retention {
+            command:
+                RetentionCommand::Set {
+                    db,
+                    tenant,
+                    category,
+                    months,
+                    none,
+                    action,
+                },
+        } => retention_set(&db, &tenant, category, months, none, action).await,
         Command::Audit {
             command: AuditCommand::Verify { db, tenant },
         } => {

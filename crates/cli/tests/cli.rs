@@ -148,6 +148,61 @@ fn demo_user_token_and_import() {
     assert!(ok, "{out}{err}");
     assert!(out.contains("Kungsör (1960): ok,"), "{out}");
 
+    // Retention: nothing has a period yet; then klotter 1 month, which anonymises old reports.
+    let (ok, out, err) = run(&["gallra", "--db", db], None);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("0 anonymised, 0 deleted (no category has a retention period)"),
+        "{out}"
+    );
+    let (ok, out, err) = run(
+        &[
+            "retention",
+            "set",
+            "--db",
+            db,
+            "--tenant",
+            "1960",
+            "--category",
+            "skadegorelse-klotter",
+            "--months",
+            "1",
+        ],
+        None,
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("skadegorelse-klotter: 1 months"), "{out}");
+    let (ok, out, err) = run(&["gallra", "--db", db, "--tenant", "1960"], None);
+    assert!(ok, "{out}{err}");
+    let anonymised: u64 = out
+        .split(": ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(anonymised > 50, "{out}");
+    let (ok, out, _) = run(&["gallra", "--db", db], None);
+    assert!(
+        ok && out.contains("0 anonymised"),
+        "a second run changes nothing: {out}"
+    );
+    let (ok, _, err) = run(
+        &[
+            "retention",
+            "set",
+            "--db",
+            db,
+            "--tenant",
+            "1960",
+            "--category",
+            "ufo",
+            "--months",
+            "1",
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("\"ufo\""), "{err}");
+
     // Importing the same file again changes nothing.
     let (ok, out, err) = run(
         &[

@@ -88,6 +88,17 @@ string_enum!(
         Area => "area",
         /// Only the municipality is known (e.g. the police's public events).
         Municipality => "municipality",
+        /// Anonymised by retention: the centre of a 500 m cell.
+        Cell => "cell",
+    }
+);
+
+string_enum!(
+    /// What retention (gallring) does with incidents past their category's period.
+    RetentionAction, "retention action", {
+        /// Keep the category, the month and a 500 m cell; remove everything else.
+        Anonymise => "anonymise",
+        Delete => "delete",
     }
 );
 

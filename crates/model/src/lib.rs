@@ -12,7 +12,9 @@ pub use incident::{
     Description, FieldError, IncidentDraft, MAX_DESCRIPTION_CHARS, MAX_PERSONS, OccurredTime,
     ValidIncident, Wgs84,
 };
-pub use kinds::{CategoryCode, Email, IncidentStatus, Precision, Role, Source, Visibility};
+pub use kinds::{
+    CategoryCode, Email, IncidentStatus, Precision, RetentionAction, Role, Source, Visibility,
+};
 
 /// A value that failed to parse. Carries the offending value in its message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod demo;
 pub mod polisen;
 pub mod reporting;
+pub mod retention;
 pub mod taxonomy;
 
 use jiff::tz::TimeZone;

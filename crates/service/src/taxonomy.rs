@@ -103,6 +103,7 @@ pub fn est_defaults(tenant: TenantId) -> Vec<Category> {
             color: (*color).to_string(),
             sort_order: i as i64 * 10,
             retired: false,
+            retention_months: None,
         })
         .collect()
 }

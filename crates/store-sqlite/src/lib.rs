@@ -7,7 +7,9 @@
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use model::{CategoryCode, Email, IncidentStatus, Precision, Role, Source, Visibility};
+use model::{
+    CategoryCode, Email, IncidentStatus, Precision, RetentionAction, Role, Source, Visibility,
+};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -255,7 +257,8 @@ fn incident_json(n: &NewIncident) -> String {
     .to_string()
 }
 
-const TENANT_COLS: &str = "id, code, name, outline_geojson, default_visibility, map_style_url";
+const TENANT_COLS: &str =
+    "id, code, name, outline_geojson, default_visibility, map_style_url, retention_action";
 
 fn tenant_row(r: &SqliteRow) -> Result<Tenant> {
     let id: i64 = r.get(0);
@@ -273,6 +276,16 @@ fn tenant_row(r: &SqliteRow) -> Result<Tenant> {
             Visibility::parse(&vis),
         )?,
         map_style_url: r.get(5),
+        retention_action: {
+            let a: String = r.get(6);
+            parsed(
+                "tenants",
+                id,
+                "retention_action",
+                &a,
+                RetentionAction::parse(&a),
+            )?
+        },
     })
 }
 
@@ -819,10 +832,11 @@ impl Store for SqliteStore {
 
     async fn upsert_category(&self, c: &Category) -> Result<()> {
         sqlx::query(
-            "INSERT INTO categories (tenant_id, code, parent_code, name_sv, name_en, color, sort_order, retired) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, code) DO UPDATE SET \
+            "INSERT INTO categories (tenant_id, code, parent_code, name_sv, name_en, color, sort_order, retired, \
+             retention_months) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, code) DO UPDATE SET \
              parent_code = excluded.parent_code, name_sv = excluded.name_sv, name_en = excluded.name_en, \
-             color = excluded.color, sort_order = excluded.sort_order, retired = excluded.retired",
+             color = excluded.color, sort_order = excluded.sort_order, retired = excluded.retired, \
+             retention_months = excluded.retention_months",
         )
         .bind(c.tenant_id)
         .bind(c.code.as_str())
@@ -832,6 +846,7 @@ impl Store for SqliteStore {
         .bind(&c.color)
         .bind(c.sort_order)
         .bind(c.retired as i64)
+        .bind(c.retention_months.map(i64::from))
         .execute(&self.write)
         .await
         .map_err(backend)?;
@@ -840,8 +855,8 @@ impl Store for SqliteStore {
 
     async fn categories(&self, tenant: TenantId) -> Result<Vec<Category>> {
         let rows = sqlx::query(
-            "SELECT tenant_id, code, parent_code, name_sv, name_en, color, sort_order, retired \
-             FROM categories WHERE tenant_id = ? ORDER BY sort_order, code",
+            "SELECT tenant_id, code, parent_code, name_sv, name_en, color, sort_order, retired, \
+             retention_months FROM categories WHERE tenant_id = ? ORDER BY sort_order, code",
         )
         .bind(tenant)
         .fetch_all(&self.read)
@@ -875,6 +890,7 @@ impl Store for SqliteStore {
                     color: r.get(5),
                     sort_order: r.get(6),
                     retired: r.get::<i64, _>(7) != 0,
+                    retention_months: r.get::<Option<i64>, _>(8).map(|m| m.clamp(0, 1200) as u32),
                 })
             })
             .collect()
@@ -970,7 +986,8 @@ impl Store for SqliteStore {
             };
             let existing = sqlx::query(
                 "SELECT id, category_code, occurred_from, occurred_to, lon, lat, description, external_url, \
-                 municipality_code FROM incidents WHERE tenant_id = ? AND source = ? AND external_id = ?",
+                 municipality_code, anonymised_at FROM incidents WHERE tenant_id = ? AND source = ? \
+                 AND external_id = ?",
             )
             .bind(tenant)
             .bind(n.source.as_str())
@@ -984,6 +1001,8 @@ impl Store for SqliteStore {
                     insert_incident(&mut tx, &mut chain, tenant, id, n).await?;
                     counts.inserted += 1;
                 }
+                // Retention removed its details: importing it again must not bring them back.
+                Some(r) if r.get::<Option<i64>, _>(9).is_some() => counts.unchanged += 1,
                 Some(r) => {
                     let same = r.get::<String, _>(1) == n.category.as_str()
                         && r.get::<i64, _>(2) == ts(n.occurred_from)
@@ -1270,6 +1289,179 @@ impl Store for SqliteStore {
                 },
             )
             .collect()
+    }
+
+    async fn set_retention_action(&self, tenant: TenantId, action: RetentionAction) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let before: Option<String> =
+            sqlx::query("SELECT retention_action FROM tenants WHERE id = ?")
+                .bind(tenant)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?
+                .map(|r| r.get(0));
+        let Some(before) = before else {
+            return Err(StoreError::NotFound {
+                what: "tenant",
+                id: tenant.to_string(),
+            });
+        };
+        sqlx::query("UPDATE tenants SET retention_action = ? WHERE id = ?")
+            .bind(action.as_str())
+            .bind(tenant)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let mut entry = audit(Timestamp::now(), None, "tenant.retention", "tenant", tenant);
+        entry.before = Some(serde_json::json!({ "retention_action": before }).to_string());
+        entry.after = Some(serde_json::json!({ "retention_action": action.as_str() }).to_string());
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn apply_retention(&self, tenant: TenantId, now: Timestamp) -> Result<RetentionReport> {
+        let t = self.tenant(tenant).await?.ok_or(StoreError::NotFound {
+            what: "tenant",
+            id: tenant.to_string(),
+        })?;
+        let tz = jiff::tz::TimeZone::get("Europe/Stockholm")
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut report = RetentionReport {
+            action: Some(t.retention_action),
+            ..Default::default()
+        };
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let cats: Vec<(String, i64)> =
+            sqlx::query("SELECT code, retention_months FROM categories WHERE tenant_id = ? AND retention_months IS NOT NULL ORDER BY code")
+                .bind(tenant)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+        for (code, months) in cats {
+            let months = months.clamp(0, 1200);
+            let cutoff = now
+                .to_zoned(tz.clone())
+                .checked_sub(jiff::Span::new().months(months))
+                .map_err(|e| StoreError::Backend(format!("retention cutoff for {code}: {e}")))?
+                .timestamp();
+            let rows = sqlx::query(
+                "SELECT id, occurred_from, e, n, precision FROM incidents WHERE tenant_id = ? \
+                 AND category_code = ? AND occurred_to < ? AND anonymised_at IS NULL",
+            )
+            .bind(tenant)
+            .bind(&code)
+            .bind(ts(cutoff))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+            for r in &rows {
+                let id: i64 = r.get(0);
+                for table in ["incident_areas", "incident_status_log"] {
+                    let sql = if table == "incident_status_log"
+                        && t.retention_action == RetentionAction::Anonymise
+                    {
+                        "UPDATE incident_status_log SET comment = '', user_id = NULL WHERE tenant_id = ? AND incident_id = ?"
+                    } else if table == "incident_areas" {
+                        "DELETE FROM incident_areas WHERE tenant_id = ? AND incident_id = ?"
+                    } else {
+                        "DELETE FROM incident_status_log WHERE tenant_id = ? AND incident_id = ?"
+                    };
+                    sqlx::query(sql)
+                        .bind(tenant)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                }
+                match t.retention_action {
+                    RetentionAction::Delete => {
+                        sqlx::query("DELETE FROM incidents WHERE tenant_id = ? AND id = ?")
+                            .bind(tenant)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                        report.deleted += 1;
+                    }
+                    RetentionAction::Anonymise => {
+                        let from = from_ts("incidents", id, "occurred_from", r.get(1))?;
+                        let month = from
+                            .to_zoned(tz.clone())
+                            .first_of_month()
+                            .and_then(|d| d.start_of_day())
+                            .map_err(|e| StoreError::Backend(e.to_string()))?
+                            .timestamp();
+                        let precision: String = r.get(4);
+                        let coarse = precision == Precision::Municipality.as_str();
+                        let (e, n): (f64, f64) = (r.get(2), r.get(3));
+                        let (ce, cn) = if coarse {
+                            (e, n)
+                        } else {
+                            (
+                                (e / 500.0).floor() * 500.0 + 250.0,
+                                (n / 500.0).floor() * 500.0 + 250.0,
+                            )
+                        };
+                        let (lon, lat) = geo::from_sweref99tm(geo::Sweref99Tm { e: ce, n: cn });
+                        sqlx::query(
+                            "UPDATE incidents SET occurred_from = ?, occurred_to = ?, e = ?, n = ?, lon = ?, lat = ?, \
+                             precision = ?, description = '', place_text = NULL, place_id = NULL, school_id = NULL, \
+                             persons_involved = NULL, user_id = NULL, external_url = NULL, anonymised_at = ?, \
+                             updated_at = ? WHERE tenant_id = ? AND id = ?",
+                        )
+                        .bind(ts(month))
+                        .bind(ts(month))
+                        .bind(ce)
+                        .bind(cn)
+                        .bind(lon)
+                        .bind(lat)
+                        .bind(if coarse { Precision::Municipality.as_str() } else { Precision::Cell.as_str() })
+                        .bind(ts(now))
+                        .bind(ts(now))
+                        .bind(tenant)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                        report.anonymised += 1;
+                    }
+                }
+            }
+            let category = parsed(
+                "categories",
+                tenant,
+                "code",
+                &code,
+                CategoryCode::parse(&code),
+            )?;
+            report
+                .categories
+                .push((category, months as u32, cutoff, rows.len() as u64));
+        }
+        let mut entry = audit(now, None, "retention.run", "tenant", tenant);
+        entry.after = Some(
+            serde_json::json!({
+                "action": t.retention_action.as_str(),
+                "anonymised": report.anonymised,
+                "deleted": report.deleted,
+                "categories": report.categories.iter().map(|(c, m, cutoff, n)| serde_json::json!({
+                    "category": c.as_str(), "months": m, "cutoff": cutoff.to_string(), "incidents": n
+                })).collect::<Vec<_>>(),
+            })
+            .to_string(),
+        );
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(report)
     }
 
     async fn set_incident_status(

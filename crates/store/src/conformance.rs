@@ -16,7 +16,8 @@ macro_rules! conformance_tests {
             tenants_organisations_users, sessions_and_tokens, categories_and_places,
             incident_round_trip, tenant_isolation, visibility_matches_the_rule, filters,
             sorting_and_paging, import_is_idempotent, status_changes_are_recorded,
-            bulk_insert_is_all_or_nothing, points_match_the_list, audit_trail_is_chained);
+            bulk_insert_is_all_or_nothing, points_match_the_list, audit_trail_is_chained,
+            retention_anonymises_past_the_period, retention_can_delete);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -104,6 +105,7 @@ pub async fn fixture(s: &dyn Store, code: &str) -> Fixture {
             color: "#aa0000".into(),
             sort_order: 0,
             retired: false,
+            retention_months: None,
         })
         .await
         .unwrap();
@@ -1092,5 +1094,149 @@ pub async fn audit_trail_is_chained(s: &dyn Store) {
         .unwrap()
         .len(),
         5
+    );
+}
+
+async fn retention_setup(s: &dyn Store) -> (Fixture, Vec<IncidentId>) {
+    let f = fixture(s, "1960").await;
+    // Klotter is kept 24 months, traffic has no limit.
+    let mut cats = s.categories(f.tenant.id).await.unwrap();
+    let klotter = cats
+        .iter_mut()
+        .find(|c| c.code.as_str() == "skadegorelse-klotter")
+        .unwrap();
+    klotter.retention_months = Some(24);
+    s.upsert_category(klotter).await.unwrap();
+    let mut ids = Vec::new();
+    for (cat, when) in [
+        ("skadegorelse-klotter", "2024-11-15T21:40:00Z"), // 24 months + 12 days before "now": past
+        ("skadegorelse-klotter", "2024-12-01T10:00:00Z"), // inside the period
+        ("trafik", "2020-01-01T10:00:00Z"),               // old, but no limit
+    ] {
+        let mut n = incident(&f.teacher, cat, when);
+        n.description = "Klotter på skolans gavel mot parkeringen".into();
+        n.place_text = Some("Kungsgatan 1".into());
+        n.persons_involved = Some(3);
+        n.lon = 16.0978;
+        n.lat = 59.4224;
+        n.e = 562_295.107;
+        n.n = 6_587_601.867;
+        ids.push(insert_one(s, n).await);
+    }
+    s.set_incident_status(
+        &f.admin.actor(),
+        ids[0],
+        IncidentStatus::Reviewed,
+        "Anna B ringde",
+        t("2024-11-16T08:00:00Z"),
+    )
+    .await
+    .unwrap();
+    (f, ids)
+}
+
+pub async fn retention_anonymises_past_the_period(s: &dyn Store) {
+    let (f, ids) = retention_setup(s).await;
+    let now = t("2026-11-27T12:00:00Z");
+    let report = s.apply_retention(f.tenant.id, now).await.unwrap();
+    assert_eq!((report.anonymised, report.deleted), (1, 0));
+    assert_eq!(report.categories.len(), 1);
+    assert_eq!(report.categories[0].0.as_str(), "skadegorelse-klotter");
+    assert_eq!(report.categories[0].3, 1);
+    let a = s.incident(&f.admin.actor(), ids[0]).await.unwrap().unwrap();
+    assert_eq!(
+        a.category.as_str(),
+        "skadegorelse-klotter",
+        "the category is kept"
+    );
+    // 2024-11-15 22:40 Swedish time: rounded to the start of November, Swedish time.
+    assert_eq!(a.occurred_from, t("2024-10-31T23:00:00Z"));
+    assert_eq!(a.occurred_to, a.occurred_from);
+    assert_eq!(
+        (a.e, a.n),
+        (562_250.0, 6_587_750.0),
+        "centre of the 500 m cell"
+    );
+    assert_eq!(a.precision, Precision::Cell);
+    assert_eq!(a.description, "");
+    assert_eq!(
+        (a.place_text, a.persons_involved, a.user_id),
+        (None, None, None)
+    );
+    let h = s.status_history(&f.admin.actor(), ids[0]).await.unwrap();
+    assert!(
+        h.iter()
+            .all(|c| c.comment.is_empty() && c.user_id.is_none()),
+        "{h:?}"
+    );
+    // Untouched: inside the period, and a category without a limit.
+    for id in &ids[1..] {
+        let i = s.incident(&f.admin.actor(), *id).await.unwrap().unwrap();
+        assert_eq!(i.description, "Klotter på skolans gavel mot parkeringen");
+        assert_eq!(i.precision, Precision::Exact);
+    }
+    // Logged, and a second run changes nothing.
+    let runs = s
+        .audit_log(
+            f.tenant.id,
+            &AuditFilter {
+                action: Some("retention.run".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+    assert!(
+        runs[0]
+            .after
+            .as_deref()
+            .unwrap()
+            .contains("\"anonymised\":1")
+    );
+    let again = s.apply_retention(f.tenant.id, now).await.unwrap();
+    assert_eq!((again.anonymised, again.deleted), (0, 0));
+    assert_eq!(
+        s.verify_audit(f.tenant.id).await.unwrap().map(|_| ()),
+        Ok(())
+    );
+}
+
+pub async fn retention_can_delete(s: &dyn Store) {
+    let (f, ids) = retention_setup(s).await;
+    s.set_retention_action(f.tenant.id, model::RetentionAction::Delete)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.tenant(f.tenant.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .retention_action,
+        model::RetentionAction::Delete
+    );
+    let report = s
+        .apply_retention(f.tenant.id, t("2026-11-27T12:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!((report.anonymised, report.deleted), (0, 1));
+    assert!(
+        s.incident(&f.admin.actor(), ids[0])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.status_history(&f.admin.actor(), ids[0])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.count_incidents(&f.admin.actor(), &IncidentFilter::default())
+            .await
+            .unwrap(),
+        2
     );
 }

@@ -76,6 +76,18 @@ pub trait Store: Send + Sync {
     /// Inserts or updates a category (by tenant and code).
     async fn upsert_category(&self, category: &Category) -> Result<()>;
     async fn categories(&self, tenant: TenantId) -> Result<Vec<Category>>;
+    async fn set_retention_action(
+        &self,
+        tenant: TenantId,
+        action: model::RetentionAction,
+    ) -> Result<()>;
+    /// Retention (gallring): anonymises or deletes, per the tenant's choice, every incident whose
+    /// end lies more than its category's retention period before `now`, and appends a
+    /// `retention.run` row saying what was removed to the audit trail. Anonymised incidents keep
+    /// their category, the month (Swedish time) and a 500 m cell (municipality-level ones keep
+    /// the municipality); text, place, school, persons, reporter and status comments go.
+    /// Running it again changes nothing.
+    async fn apply_retention(&self, tenant: TenantId, now: Timestamp) -> Result<RetentionReport>;
     async fn create_place(&self, place: &NewPlace) -> Result<Place>;
     async fn places(&self, tenant: TenantId) -> Result<Vec<Place>>;
 

@@ -1,5 +1,7 @@
 use jiff::Timestamp;
-use model::{CategoryCode, Email, IncidentStatus, Precision, Role, Source, Visibility};
+use model::{
+    CategoryCode, Email, IncidentStatus, Precision, RetentionAction, Role, Source, Visibility,
+};
 use serde::Serialize;
 
 pub type TenantId = i64;
@@ -26,6 +28,7 @@ pub struct Tenant {
     pub default_visibility: Visibility,
     /// External MapLibre style URL; none means the built-in offline outline map.
     pub map_style_url: Option<String>,
+    pub retention_action: RetentionAction,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -144,6 +147,8 @@ pub struct Category {
     pub color: String,
     pub sort_order: i64,
     pub retired: bool,
+    /// Months an incident of this category is kept in full; none = no limit.
+    pub retention_months: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -410,4 +415,14 @@ pub struct AuditFilter {
     pub limit: u32,
     /// Oldest first when true (verification); newest first otherwise (the admin page).
     pub ascending: bool,
+}
+
+/// What a retention run removed, per category.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RetentionReport {
+    pub action: Option<RetentionAction>,
+    pub anonymised: u64,
+    pub deleted: u64,
+    /// (category, retention months, cutoff, incidents affected)
+    pub categories: Vec<(CategoryCode, u32, Timestamp, u64)>,
 }

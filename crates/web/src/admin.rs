@@ -27,6 +27,8 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "session.login_failed",
     "session.logout",
     "session.logout_all",
+    "tenant.retention",
+    "retention.run",
 ];
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

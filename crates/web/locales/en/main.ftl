@@ -228,3 +228,6 @@ role-analyst = Analyst (police, coordinator)
 role-reporter = Reporter
 role-reader = Reader (management)
 audit-action-session-logout_all = Signed out on all devices
+audit-action-tenant-retention = Retention setting changed
+audit-action-retention-run = Retention run
+precision-cell = 500 m cell (anonymised)

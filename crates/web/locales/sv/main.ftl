@@ -228,3 +228,6 @@ role-analyst = Analytiker (polis, samordnare)
 role-reporter = Rapportör
 role-reader = Läsare (ledning)
 audit-action-session-logout_all = Utloggning på alla enheter
+audit-action-tenant-retention = Gallringsinställning ändrad
+audit-action-retention-run = Gallring utförd
+precision-cell = Ruta om 500 m (avidentifierad)
