@@ -94,6 +94,18 @@ string_enum!(
 );
 
 string_enum!(
+    /// What reporters see of other organisations' reports shared with all partners.
+    ReporterView, "reporter view", {
+        /// Only their own reports.
+        Own => "own",
+        /// Their own in lists; others' as points on the map.
+        Map => "map",
+        /// Others' shared reports in lists and on the map too.
+        Shared => "shared",
+    }
+);
+
+string_enum!(
     /// What retention (gallring) does with incidents past their category's period.
     RetentionAction, "retention action", {
         /// Keep the category, the month and a 500 m cell; remove everything else.

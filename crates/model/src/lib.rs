@@ -13,7 +13,8 @@ pub use incident::{
     ValidIncident, Wgs84,
 };
 pub use kinds::{
-    CategoryCode, Email, IncidentStatus, Precision, RetentionAction, Role, Source, Visibility,
+    CategoryCode, Email, IncidentStatus, Precision, ReporterView, RetentionAction, Role, Source,
+    Visibility,
 };
 
 /// A value that failed to parse. Carries the offending value in its message.

@@ -771,10 +771,13 @@ mod tests {
             "{} of {total}",
             all.len()
         );
-        assert!(
-            all.iter()
-                .all(|i| actor.may_see(i.visibility, i.org_id, i.user_id))
-        );
+        assert!(all.iter().all(|i| actor.may_see(
+            i.visibility,
+            i.org_id,
+            i.user_id,
+            model::ReporterView::Map,
+            store::Purpose::Read
+        )));
         let demo: Vec<_> = all.iter().filter(|i| i.source == Source::Demo).collect();
         // Evening and night (18–02) hold far more than their share (9 of 24 hours).
         let tz = crate::stockholm();

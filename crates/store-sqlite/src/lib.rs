@@ -8,7 +8,8 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 use model::{
-    CategoryCode, Email, IncidentStatus, Precision, RetentionAction, Role, Source, Visibility,
+    CategoryCode, Email, IncidentStatus, Precision, ReporterView, RetentionAction, Role, Source,
+    Visibility,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -108,7 +109,7 @@ impl SqliteStore {
     async fn fetch_incident(&self, actor: &Actor, id: IncidentId) -> Result<Option<Incident>> {
         let mut sql = format!("SELECT {INCIDENT_COLS} FROM {INCIDENT_FROM}");
         let mut args = Vec::new();
-        scope(actor, &mut sql, &mut args);
+        scope(actor, Purpose::Read, &mut sql, &mut args);
         sql.push_str(" AND i.id = ?");
         args.push(Arg::I(id));
         bind_all(sqlx::query(&sql), args)
@@ -257,8 +258,8 @@ fn incident_json(n: &NewIncident) -> String {
     .to_string()
 }
 
-const TENANT_COLS: &str =
-    "id, code, name, outline_geojson, default_visibility, map_style_url, retention_action";
+const TENANT_COLS: &str = "id, code, name, outline_geojson, default_visibility, map_style_url, \
+    retention_action, reporter_view";
 
 fn tenant_row(r: &SqliteRow) -> Result<Tenant> {
     let id: i64 = r.get(0);
@@ -285,6 +286,10 @@ fn tenant_row(r: &SqliteRow) -> Result<Tenant> {
                 &a,
                 RetentionAction::parse(&a),
             )?
+        },
+        reporter_view: {
+            let v: String = r.get(7);
+            parsed("tenants", id, "reporter_view", &v, ReporterView::parse(&v))?
         },
     })
 }
@@ -397,20 +402,29 @@ enum Arg {
 }
 
 /// The tenant scope and visibility rule of [`Actor::may_see`], as SQL over alias `i`.
-fn scope(actor: &Actor, sql: &mut String, args: &mut Vec<Arg>) {
-    sql.push_str(
-        " WHERE i.tenant_id = ? AND (i.user_id = ? OR i.visibility = 'all_partners' \
-         OR (i.visibility = 'police_and_coordinator' AND (? = 1 OR i.org_id = ?)) \
-         OR (i.visibility = 'own_organisation' AND i.org_id = ?))",
-    );
-    let privileged = matches!(actor.role, Role::Admin | Role::Analyst);
-    args.extend([
-        Arg::I(actor.tenant_id),
-        Arg::I(actor.user_id),
-        Arg::I(privileged as i64),
-        Arg::I(actor.org_id),
-        Arg::I(actor.org_id),
-    ]);
+fn scope(actor: &Actor, purpose: Purpose, sql: &mut String, args: &mut Vec<Arg>) {
+    sql.push_str(" WHERE i.tenant_id = ?");
+    args.push(Arg::I(actor.tenant_id));
+    match actor.role {
+        Role::Admin | Role::Analyst => {
+            sql.push_str(
+                " AND (i.visibility IN ('all_partners', 'police_and_coordinator') OR i.org_id = ? OR i.user_id = ?)",
+            );
+            args.extend([Arg::I(actor.org_id), Arg::I(actor.user_id)]);
+        }
+        Role::Reporter => {
+            let views = match purpose {
+                Purpose::Read => "('shared')",
+                Purpose::Map => "('shared', 'map')",
+            };
+            sql.push_str(&format!(
+                " AND (i.user_id = ? OR (i.visibility = 'all_partners' AND \
+                 (SELECT reporter_view FROM tenants WHERE id = ?) IN {views}))"
+            ));
+            args.extend([Arg::I(actor.user_id), Arg::I(actor.tenant_id)]);
+        }
+        Role::Reader => sql.push_str(" AND 0"),
+    }
 }
 
 fn filter_sql(f: &IncidentFilter, sql: &mut String, args: &mut Vec<Arg>) {
@@ -1159,7 +1173,7 @@ impl Store for SqliteStore {
     async fn list_incidents(&self, actor: &Actor, q: &IncidentQuery) -> Result<Vec<Incident>> {
         let mut sql = format!("SELECT {INCIDENT_COLS} FROM {INCIDENT_FROM}");
         let mut args = Vec::new();
-        scope(actor, &mut sql, &mut args);
+        scope(actor, Purpose::Read, &mut sql, &mut args);
         filter_sql(&q.filter, &mut sql, &mut args);
         if let Some(c) = q.after {
             sql.push_str(" AND (i.occurred_from < ? OR (i.occurred_from = ? AND i.id < ?))");
@@ -1195,7 +1209,7 @@ impl Store for SqliteStore {
     async fn count_incidents(&self, actor: &Actor, filter: &IncidentFilter) -> Result<u64> {
         let mut sql = "SELECT count(*) FROM incidents i".to_string();
         let mut args = Vec::new();
-        scope(actor, &mut sql, &mut args);
+        scope(actor, Purpose::Read, &mut sql, &mut args);
         filter_sql(filter, &mut sql, &mut args);
         let row = bind_all(sqlx::query(&sql), args)
             .fetch_one(&self.read)
@@ -1217,7 +1231,7 @@ impl Store for SqliteStore {
                        i.precision, i.status, i.municipality_code FROM incidents i"
             .to_string();
         let mut args = Vec::new();
-        scope(actor, &mut inner, &mut args);
+        scope(actor, Purpose::Map, &mut inner, &mut args);
         filter_sql(filter, &mut inner, &mut args);
         inner.push_str(" ORDER BY i.occurred_from DESC, i.id DESC LIMIT ?");
         args.push(Arg::I(i64::from(limit)));
@@ -1315,6 +1329,35 @@ impl Store for SqliteStore {
         let mut entry = audit(Timestamp::now(), None, "tenant.retention", "tenant", tenant);
         entry.before = Some(serde_json::json!({ "retention_action": before }).to_string());
         entry.after = Some(serde_json::json!({ "retention_action": action.as_str() }).to_string());
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn set_reporter_view(&self, tenant: TenantId, view: ReporterView) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let r = sqlx::query("UPDATE tenants SET reporter_view = ? WHERE id = ?")
+            .bind(view.as_str())
+            .bind(tenant)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "tenant",
+                id: tenant.to_string(),
+            });
+        }
+        let mut entry = audit(
+            Timestamp::now(),
+            None,
+            "tenant.reporter_view",
+            "tenant",
+            tenant,
+        );
+        entry.after = Some(serde_json::json!({ "reporter_view": view.as_str() }).to_string());
         Chain::load(&mut tx, tenant)
             .await?
             .push(&mut tx, &entry)
@@ -1475,7 +1518,7 @@ impl Store for SqliteStore {
         let mut tx = self.write.begin().await.map_err(backend)?;
         let mut sql = "SELECT i.status FROM incidents i".to_string();
         let mut args = Vec::new();
-        scope(actor, &mut sql, &mut args);
+        scope(actor, Purpose::Read, &mut sql, &mut args);
         sql.push_str(" AND i.id = ?");
         args.push(Arg::I(id));
         let row = bind_all(sqlx::query(&sql), args)

@@ -7,7 +7,9 @@
 
 use crate::*;
 use jiff::{Timestamp, ToSpan};
-use model::{CategoryCode, Email, IncidentStatus, Precision, Role, Source, Visibility};
+use model::{
+    CategoryCode, Email, IncidentStatus, Precision, ReporterView, Role, Source, Visibility,
+};
 
 #[macro_export]
 macro_rules! conformance_tests {
@@ -456,12 +458,18 @@ pub async fn tenant_isolation(s: &dyn Store) {
             "{} sees tenant A",
             who.email
         );
-        assert_eq!(list(s, who, IncidentFilter::default()).await, vec![id_b]);
+        // Readers see no incidents at all, only aggregated figures.
+        let own: Vec<IncidentId> = if who.role == Role::Reader {
+            vec![]
+        } else {
+            vec![id_b]
+        };
+        assert_eq!(list(s, who, IncidentFilter::default()).await, own);
         assert_eq!(
             s.count_incidents(&who.actor(), &IncidentFilter::default())
                 .await
                 .unwrap(),
-            1
+            own.len() as u64
         );
         assert!(
             s.status_history(&who.actor(), id_a)
@@ -509,46 +517,101 @@ pub async fn visibility_matches_the_rule(s: &dyn Store) {
         -1,
     ));
 
-    for who in [&f.admin, &f.analyst, &f.teacher, &f.teacher2, &f.reader] {
-        let actor = who.actor();
-        let expected: Vec<IncidentId> = made
-            .iter()
-            .filter(|(_, v, org, user)| actor.may_see(*v, *org, Some(*user).filter(|u| *u > 0)))
-            .map(|(id, ..)| *id)
-            .collect();
-        let mut seen = list(s, who, IncidentFilter::default()).await;
-        seen.sort();
-        assert_eq!(seen, expected, "{} ({:?})", who.email, who.role);
+    for view in [ReporterView::Map, ReporterView::Own, ReporterView::Shared] {
+        s.set_reporter_view(f.tenant.id, view).await.unwrap();
         assert_eq!(
-            s.count_incidents(&actor, &IncidentFilter::default())
-                .await
-                .unwrap(),
-            expected.len() as u64
+            s.tenant(f.tenant.id).await.unwrap().unwrap().reporter_view,
+            view
         );
-        for (id, ..) in &made {
-            let got = s.incident(&actor, *id).await.unwrap();
-            assert_eq!(
-                got.is_some(),
-                expected.contains(id),
-                "{} incident {id}",
-                who.email
-            );
-            if got.is_none() {
-                assert!(s.status_history(&actor, *id).await.unwrap().is_empty());
+        for who in [&f.admin, &f.analyst, &f.teacher, &f.teacher2, &f.reader] {
+            let actor = who.actor();
+            let rule = |purpose| -> Vec<IncidentId> {
+                made.iter()
+                    .filter(|(_, v, org, user)| {
+                        actor.may_see(*v, *org, Some(*user).filter(|u| *u > 0), view, purpose)
+                    })
+                    .map(|(id, ..)| *id)
+                    .collect()
+            };
+            let expected = rule(Purpose::Read);
+            let ctx = format!("{} ({:?}), reporter view {view}", who.email, who.role);
+            let mut seen = list(s, who, IncidentFilter::default()).await;
+            seen.sort();
+            assert_eq!(seen, expected, "list: {ctx}");
+            let count = s
+                .count_incidents(&actor, &IncidentFilter::default())
+                .await
+                .unwrap();
+            assert_eq!(count, expected.len() as u64, "count: {ctx}");
+            let mut on_map: Vec<IncidentId> = s
+                .incident_points(&actor, &IncidentFilter::default(), 1000)
+                .await
+                .unwrap()
+                .iter()
+                .map(|p| p.id)
+                .collect();
+            on_map.sort();
+            assert_eq!(on_map, rule(Purpose::Map), "map: {ctx}");
+            for (id, ..) in &made {
+                let got = s.incident(&actor, *id).await.unwrap();
+                assert_eq!(got.is_some(), expected.contains(id), "incident {id}: {ctx}");
+                if got.is_none() {
+                    assert!(s.status_history(&actor, *id).await.unwrap().is_empty());
+                }
             }
         }
     }
-    // The second teacher sees the first one's own-organisation report (same school), the reader
-    // (municipality, not police or coordinator) does not see the school's restricted ones.
-    assert!(!f.reader.actor().may_see(
-        Visibility::PoliceAndCoordinator,
-        f.skola.id,
-        Some(f.teacher.id)
-    ));
-    assert!(f.teacher2.actor().may_see(
+    // Spot checks of the rule itself.
+    let map = ReporterView::Map;
+    let teacher = f.teacher.actor();
+    assert!(teacher.may_see(
         Visibility::OwnOrganisation,
         f.skola.id,
-        Some(f.teacher.id)
+        Some(f.teacher.id),
+        map,
+        Purpose::Read
+    ));
+    assert!(!teacher.may_see(
+        Visibility::AllPartners,
+        f.kommun.id,
+        Some(f.admin.id),
+        map,
+        Purpose::Read
+    ));
+    assert!(teacher.may_see(
+        Visibility::AllPartners,
+        f.kommun.id,
+        Some(f.admin.id),
+        map,
+        Purpose::Map
+    ));
+    assert!(!teacher.may_see(
+        Visibility::PoliceAndCoordinator,
+        f.kommun.id,
+        None,
+        ReporterView::Shared,
+        Purpose::Map
+    ));
+    assert!(!f.reader.actor().may_see(
+        Visibility::AllPartners,
+        f.kommun.id,
+        None,
+        ReporterView::Shared,
+        Purpose::Map
+    ));
+    assert!(f.analyst.actor().may_see(
+        Visibility::PoliceAndCoordinator,
+        f.skola.id,
+        None,
+        map,
+        Purpose::Read
+    ));
+    assert!(!f.analyst.actor().may_see(
+        Visibility::OwnOrganisation,
+        f.skola.id,
+        None,
+        map,
+        Purpose::Read
     ));
 }
 
@@ -891,6 +954,10 @@ pub async fn bulk_insert_is_all_or_nothing(s: &dyn Store) {
 
 pub async fn points_match_the_list(s: &dyn Store) {
     let f = fixture(s, "1960").await;
+    // With the shared view reporters see the same in lists and on the map.
+    s.set_reporter_view(f.tenant.id, ReporterView::Shared)
+        .await
+        .unwrap();
     for (i, v) in Visibility::ALL.iter().enumerate() {
         let mut n = incident(
             &f.teacher,

@@ -81,6 +81,7 @@ pub trait Store: Send + Sync {
         tenant: TenantId,
         action: model::RetentionAction,
     ) -> Result<()>;
+    async fn set_reporter_view(&self, tenant: TenantId, view: model::ReporterView) -> Result<()>;
     /// Retention (gallring): anonymises or deletes, per the tenant's choice, every incident whose
     /// end lies more than its category's retention period before `now`, and appends a
     /// `retention.run` row saying what was removed to the audit trail. Anonymised incidents keep

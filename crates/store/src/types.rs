@@ -1,6 +1,7 @@
 use jiff::Timestamp;
 use model::{
-    CategoryCode, Email, IncidentStatus, Precision, RetentionAction, Role, Source, Visibility,
+    CategoryCode, Email, IncidentStatus, Precision, ReporterView, RetentionAction, Role, Source,
+    Visibility,
 };
 use serde::Serialize;
 
@@ -29,6 +30,7 @@ pub struct Tenant {
     /// External MapLibre style URL; none means the built-in offline outline map.
     pub map_style_url: Option<String>,
     pub retention_action: RetentionAction,
+    pub reporter_view: ReporterView,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,20 +92,49 @@ pub struct Actor {
     pub role: Role,
 }
 
+/// Why incidents are read: as records (lists, details, exports) or as points on the map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Read,
+    Map,
+}
+
 impl Actor {
-    /// Whether this actor may see an incident with the given visibility, reporting organisation
-    /// and reporting user. Backends implement the same rule in SQL; the conformance suite checks
-    /// that they agree with this function.
-    pub fn may_see(&self, visibility: Visibility, org_id: OrgId, user_id: Option<UserId>) -> bool {
-        if user_id == Some(self.user_id) {
-            return true;
-        }
-        match visibility {
-            Visibility::AllPartners => true,
-            Visibility::PoliceAndCoordinator => {
-                matches!(self.role, Role::Admin | Role::Analyst) || org_id == self.org_id
+    /// The access rule. Backends implement it in SQL; the conformance suite checks that they
+    /// agree with this function for every role, visibility, reporter view and purpose.
+    ///
+    /// * admin and analyst (security coordinator, police): everything shared with all
+    ///   partners or with police and coordinator, their own organisation's, their own;
+    /// * reporter: their own reports; others' reports shared with all partners as the tenant
+    ///   chooses ([`ReporterView`]); never restricted ones of others;
+    /// * reader (managers): no incidents, only aggregated figures and reports.
+    pub fn may_see(
+        &self,
+        visibility: Visibility,
+        org_id: OrgId,
+        user_id: Option<UserId>,
+        reporter_view: ReporterView,
+        purpose: Purpose,
+    ) -> bool {
+        match self.role {
+            Role::Admin | Role::Analyst => {
+                user_id == Some(self.user_id)
+                    || org_id == self.org_id
+                    || matches!(
+                        visibility,
+                        Visibility::AllPartners | Visibility::PoliceAndCoordinator
+                    )
             }
-            Visibility::OwnOrganisation => org_id == self.org_id,
+            Role::Reporter => {
+                user_id == Some(self.user_id)
+                    || (visibility == Visibility::AllPartners
+                        && match reporter_view {
+                            ReporterView::Shared => true,
+                            ReporterView::Map => purpose == Purpose::Map,
+                            ReporterView::Own => false,
+                        })
+            }
+            Role::Reader => false,
         }
     }
 }

@@ -586,11 +586,24 @@ async fn api_create_list_get_geojson() {
     assert_eq!(gj["features"].as_array().unwrap().len(), 1);
     assert!(gj["features"][0]["geometry"].is_null());
     assert_eq!(gj["features"][0]["properties"]["municipality_code"], "1960");
-    let list = app
+    // The reporter sees others' shared reports on the map only (the tenant's default view);
+    // the coordinator sees them as records too.
+    let mine = app
         .api(
             "GET",
             "/api/v1/incidents?source=import:polisen",
             Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert!(mine["items"].as_array().unwrap().is_empty());
+    let admin_token = app.token(&ku[0]).await;
+    let list = app
+        .api(
+            "GET",
+            "/api/v1/incidents?source=import:polisen",
+            Some(&admin_token),
             None,
         )
         .await
@@ -984,5 +997,143 @@ async fn signing_out_everywhere_ends_every_session() {
     assert_eq!(
         app.get("/incidents", Some(&other)).await.status,
         StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn reporters_see_their_own_reports_and_readers_no_incidents() {
+    let (app, kungsor, ku, ..) = app().await;
+    let admin = app.token(&ku[0]).await;
+    let reporter = app.token(&ku[1]).await;
+    let reader = app.token(&ku[2]).await;
+    let body = |d: &str| json!({"category": "trafik", "lat": 59.4224, "lon": 16.0978, "occurred_at": "2026-11-27T08:00:00Z", "description": d});
+    let theirs = app
+        .api(
+            "POST",
+            "/api/v1/incidents",
+            Some(&admin),
+            Some(body("kommunens")),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let mine = app
+        .api(
+            "POST",
+            "/api/v1/incidents",
+            Some(&reporter),
+            Some(body("min egen")),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let ids = |v: Value, key: &str| -> Vec<i64> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_i64().unwrap())
+            .collect()
+    };
+    // Default view: the reporter's list holds their own; the map also the shared ones.
+    assert_eq!(
+        ids(
+            app.api("GET", "/api/v1/incidents", Some(&reporter), None)
+                .await
+                .json(),
+            "items"
+        ),
+        vec![mine]
+    );
+    let mut on_map = ids(
+        app.api("GET", "/api/v1/incidents.geojson", Some(&reporter), None)
+            .await
+            .json(),
+        "features",
+    );
+    on_map.sort();
+    assert_eq!(on_map, vec![theirs, mine]);
+    assert_eq!(
+        app.api(
+            "GET",
+            &format!("/api/v1/incidents/{theirs}"),
+            Some(&reporter),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    // The tenant may share more, or less.
+    app.store
+        .set_reporter_view(kungsor.id, model::ReporterView::Shared)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(
+            app.api("GET", "/api/v1/incidents", Some(&reporter), None)
+                .await
+                .json(),
+            "items"
+        )
+        .len(),
+        2
+    );
+    app.store
+        .set_reporter_view(kungsor.id, model::ReporterView::Own)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(
+            app.api("GET", "/api/v1/incidents.geojson", Some(&reporter), None)
+                .await
+                .json(),
+            "features"
+        ),
+        vec![mine]
+    );
+    // Managers read reports and aggregated figures, not incidents.
+    assert!(
+        ids(
+            app.api("GET", "/api/v1/incidents", Some(&reader), None)
+                .await
+                .json(),
+            "items"
+        )
+        .is_empty()
+    );
+    assert!(
+        ids(
+            app.api("GET", "/api/v1/incidents.geojson", Some(&reader), None)
+                .await
+                .json(),
+            "features"
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        app.api(
+            "GET",
+            &format!("/api/v1/incidents/{mine}"),
+            Some(&reader),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let (cookie, _) = app.login("chef@k1960.example").await;
+    assert_eq!(
+        app.get("/incidents/new", Some(&cookie)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        !app.get("/incidents", Some(&cookie))
+            .await
+            .body
+            .contains("Rapportera</a>"),
+        "no report link for readers"
     );
 }
