@@ -17,7 +17,6 @@ mod render;
 mod views;
 
 use axum::Router;
-use axum::routing::{get, post};
 use jiff::Timestamp;
 use std::sync::Arc;
 use store::Store;
@@ -85,34 +84,51 @@ impl AppState {
     }
 }
 
+/// Declares every route once: the router is built from this list and [`ROUTES`] exposes it,
+/// so tests can walk every route (a route added here without an access rule in the tests'
+/// table fails them).
+macro_rules! app_routes {
+    ($($method:ident $path:literal => $handler:path;)*) => {
+        /// Every (method, path) the application serves.
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        fn add_routes(r: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
+            r $(.route($path, axum::routing::$method($handler)))*
+        }
+    };
+}
+
+app_routes! {
+    get "/" => pages::home;
+    get "/healthz" => api::healthz;
+    get "/login" => pages::login_form;
+    post "/login" => pages::login;
+    post "/logout" => pages::logout;
+    post "/logout-all" => pages::logout_all;
+    get "/account" => pages::account;
+    get "/lang/{code}" => pages::set_lang;
+    get "/incidents" => pages::incident_list;
+    post "/incidents" => pages::incident_create;
+    get "/incidents/new" => pages::incident_form;
+    get "/incidents/{id}" => pages::incident_detail;
+    post "/incidents/{id}/status" => pages::incident_status;
+    get "/map" => pages::map_page;
+    get "/categories.css" => pages::categories_css;
+    get "/admin/audit" => admin::audit_page;
+    get "/admin/audit.csv" => admin::audit_csv;
+    get "/static/{*file}" => assets::serve;
+    get "/api/v1/incidents" => api::list;
+    post "/api/v1/incidents" => api::create;
+    get "/api/v1/incidents.geojson" => api::geojson;
+    get "/api/v1/incidents/{id}" => api::get_one;
+    get "/api/v1/categories" => api::categories;
+    get "/api/v1/places" => api::places;
+    get "/api/v1/tenant" => api::tenant;
+}
+
 /// Every route of the application.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/", get(pages::home))
-        .route("/healthz", get(api::healthz))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/logout-all", post(pages::logout_all))
-        .route("/account", get(pages::account))
-        .route("/lang/{code}", get(pages::set_lang))
-        .route(
-            "/incidents",
-            get(pages::incident_list).post(pages::incident_create),
-        )
-        .route("/incidents/new", get(pages::incident_form))
-        .route("/incidents/{id}", get(pages::incident_detail))
-        .route("/incidents/{id}/status", post(pages::incident_status))
-        .route("/map", get(pages::map_page))
-        .route("/categories.css", get(pages::categories_css))
-        .route("/admin/audit", get(admin::audit_page))
-        .route("/admin/audit.csv", get(admin::audit_csv))
-        .route("/static/{*file}", get(assets::serve))
-        .route("/api/v1/incidents", get(api::list).post(api::create))
-        .route("/api/v1/incidents.geojson", get(api::geojson))
-        .route("/api/v1/incidents/{id}", get(api::get_one))
-        .route("/api/v1/categories", get(api::categories))
-        .route("/api/v1/places", get(api::places))
-        .route("/api/v1/tenant", get(api::tenant))
+    add_routes(Router::new())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -1,0 +1,376 @@
+//! The authorisation matrix: every route the router serves (`web::ROUTES`) × every principal
+//! (anonymous and each role) × every visibility of the incident a route is about (and an
+//! incident of another tenant). A route without a rule here fails the test, so a new route
+//! cannot ship without deciding who may use it. Hidden and foreign incidents answer 404, never
+//! 403 with details.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use jiff::Timestamp;
+use model::{Email, ReporterView, Role, Visibility};
+use std::sync::Arc;
+use store::{
+    IncidentId, NewApiToken, NewOrganisation, NewSession, NewTenant, NewUser, Purpose, Store, User,
+};
+use store_sqlite::SqliteStore;
+use tower::ServiceExt;
+
+const NOW: &str = "2026-11-27T12:00:00Z";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// Served: 2xx, a redirect that is not to the login page, or 422 for the empty bodies the
+    /// test sends.
+    Ok,
+    /// 303 to /login?next=…
+    Login,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+}
+
+struct Principal {
+    name: &'static str,
+    user: Option<User>,
+    cookie: Option<String>,
+    csrf: String,
+    token: Option<String>,
+}
+
+struct Target {
+    id: IncidentId,
+    visibility: Visibility,
+    org_id: i64,
+    user_id: Option<i64>,
+    foreign: bool,
+}
+
+fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Expect {
+    use Expect::*;
+    let role = p.user.as_ref().map(|u| u.role);
+    let signed = role.is_some();
+    let visible = |t: &Target| {
+        !t.foreign
+            && p.user.as_ref().is_some_and(|u| {
+                u.actor().may_see(
+                    t.visibility,
+                    t.org_id,
+                    t.user_id,
+                    ReporterView::Map,
+                    Purpose::Read,
+                )
+            })
+    };
+    let page = |allowed: bool| match (signed, allowed) {
+        (false, _) => Login,
+        (true, true) => Ok,
+        (true, false) => NotFound,
+    };
+    let api = |allowed: Expect| if signed { allowed } else { Unauthorized };
+    match (method, path) {
+        ("get", "/healthz" | "/login" | "/lang/{code}" | "/static/{*file}") => Ok,
+        // The test signs in with a wrong password.
+        ("post", "/login") => Unauthorized,
+        ("post", "/logout") => Ok,
+        // Home sends everyone on: to the list, or to the login page.
+        ("get", "/") => Ok,
+        ("post", "/logout-all") | ("get", "/account" | "/incidents" | "/map") => page(true),
+        ("get", "/categories.css") => {
+            if signed {
+                Ok
+            } else {
+                Unauthorized
+            }
+        }
+        ("post", "/incidents") | ("get", "/incidents/new") => page(role != Some(Role::Reader)),
+        ("get", "/incidents/{id}") => page(visible(target.expect("an incident"))),
+        ("post", "/incidents/{id}/status") => page(
+            matches!(role, Some(Role::Admin | Role::Analyst))
+                && visible(target.expect("an incident")),
+        ),
+        ("get", "/admin/audit" | "/admin/audit.csv") => page(role == Some(Role::Admin)),
+        ("get", "/api/v1/incidents" | "/api/v1/incidents.geojson" | "/api/v1/categories")
+        | ("get", "/api/v1/places" | "/api/v1/tenant") => api(Ok),
+        ("post", "/api/v1/incidents") => api(if role == Some(Role::Reader) {
+            Forbidden
+        } else {
+            Ok
+        }),
+        ("get", "/api/v1/incidents/{id}") => api(if visible(target.expect("an incident")) {
+            Ok
+        } else {
+            NotFound
+        }),
+        _ => panic!(
+            "no access rule for {} {path}: add one to this test",
+            method.to_uppercase()
+        ),
+    }
+}
+
+async fn send(router: &axum::Router, req: Request<Body>) -> (StatusCode, Option<String>, String) {
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_string());
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        location,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+fn classify(status: StatusCode, location: Option<&str>) -> Expect {
+    match status.as_u16() {
+        401 => Expect::Unauthorized,
+        403 => Expect::Forbidden,
+        404 => Expect::NotFound,
+        303 if location.is_some_and(|l| l.starts_with("/login?next=")) => Expect::Login,
+        200..=399 | 422 => Expect::Ok,
+        other => panic!("unexpected status {other}"),
+    }
+}
+
+#[tokio::test]
+async fn every_route_for_every_role_and_visibility() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(dir.path().join("m.db").to_str().unwrap())
+            .await
+            .unwrap(),
+    );
+    let now: Timestamp = NOW.parse().unwrap();
+    let mut tenants = Vec::new();
+    for code in ["1960", "1984"] {
+        let m = service::municipality(code).unwrap();
+        let t = store
+            .create_tenant(&NewTenant {
+                code: code.into(),
+                name: m.name.clone(),
+                outline_geojson: m.outline.to_geojson().to_string(),
+            })
+            .await
+            .unwrap();
+        for c in service::taxonomy::est_defaults(t.id) {
+            store.upsert_category(&c).await.unwrap();
+        }
+        tenants.push(t);
+    }
+    let mut orgs = Vec::new();
+    for (name, kind) in [
+        ("Kommunen", "kommun"),
+        ("Polisen", "polis"),
+        ("Skolan", "skola"),
+    ] {
+        orgs.push(
+            store
+                .create_organisation(&NewOrganisation {
+                    tenant_id: tenants[0].id,
+                    name: name.into(),
+                    kind: kind.into(),
+                })
+                .await
+                .unwrap(),
+        );
+    }
+    let mut users = Vec::new();
+    for (email, org, role) in [
+        ("admin@k.example", 0, Role::Admin),
+        ("analys@k.example", 1, Role::Analyst),
+        ("rapportor@k.example", 2, Role::Reporter),
+        ("chef@k.example", 0, Role::Reader),
+    ] {
+        users.push(
+            store
+                .create_user(&NewUser {
+                    tenant_id: tenants[0].id,
+                    org_id: orgs[org].id,
+                    email: Email::parse(email).unwrap(),
+                    display_name: email.into(),
+                    role,
+                    password_hash: service::auth::hash_password("ett långt lösenord").unwrap(),
+                })
+                .await
+                .unwrap(),
+        );
+    }
+    // Incidents of every visibility, reported by three organisations, and one of another tenant.
+    let mut targets = Vec::new();
+    for by in &users[..3] {
+        for v in Visibility::ALL {
+            let mut n = store::conformance::incident(by, "trafik", "2026-11-20T10:00:00Z");
+            n.visibility = *v;
+            let id = store.insert_incidents(tenants[0].id, &[n]).await.unwrap()[0];
+            targets.push(Target {
+                id,
+                visibility: *v,
+                org_id: by.org_id,
+                user_id: Some(by.id),
+                foreign: false,
+            });
+        }
+    }
+    let other_org = store
+        .create_organisation(&NewOrganisation {
+            tenant_id: tenants[1].id,
+            name: "Arboga".into(),
+            kind: "kommun".into(),
+        })
+        .await
+        .unwrap();
+    let mut foreign = store::conformance::incident(&users[0], "trafik", "2026-11-20T10:00:00Z");
+    foreign.org_id = other_org.id;
+    foreign.user_id = None;
+    let fid = store
+        .insert_incidents(tenants[1].id, &[foreign])
+        .await
+        .unwrap()[0];
+    targets.push(Target {
+        id: fid,
+        visibility: Visibility::AllPartners,
+        org_id: other_org.id,
+        user_id: None,
+        foreign: true,
+    });
+
+    let state = web::AppState::with_clock(
+        store.clone(),
+        web::WebConfig::default(),
+        Arc::new(move || now),
+    );
+    let router = web::router(state);
+
+    let mut principals = vec![Principal {
+        name: "anonymous",
+        user: None,
+        cookie: None,
+        csrf: String::new(),
+        token: None,
+    }];
+    for u in &users {
+        principals.push(Principal {
+            name: match u.role {
+                Role::Admin => "admin",
+                Role::Analyst => "analyst",
+                Role::Reporter => "reporter",
+                Role::Reader => "reader",
+            },
+            user: Some(u.clone()),
+            cookie: None,
+            csrf: format!("csrf-{}", u.id),
+            token: None,
+        });
+    }
+
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (method, path) in web::ROUTES {
+        let ids: Vec<Option<&Target>> = if path.contains("{id}") {
+            targets.iter().map(Some).collect()
+        } else {
+            vec![None]
+        };
+        for p in &mut principals {
+            for target in &ids {
+                // A fresh session and token for every request: signing out must not affect the next.
+                if let Some(u) = &p.user {
+                    let secret = service::auth::new_secret();
+                    store
+                        .create_session(&NewSession {
+                            token_hash: service::auth::hash_secret(&secret),
+                            tenant_id: u.tenant_id,
+                            user_id: u.id,
+                            csrf_token: p.csrf.clone(),
+                            created_at: now,
+                            expires_at: now + jiff::SignedDuration::from_hours(8),
+                        })
+                        .await
+                        .unwrap();
+                    p.cookie = Some(format!("{}={secret}", web::SESSION_COOKIE));
+                    let token = service::auth::new_secret();
+                    store
+                        .create_api_token(&NewApiToken {
+                            token_hash: service::auth::hash_secret(&token),
+                            tenant_id: u.tenant_id,
+                            user_id: u.id,
+                            label: format!("matrix {checked}"),
+                            created_at: now,
+                        })
+                        .await
+                        .unwrap();
+                    p.token = Some(token);
+                }
+                let concrete = path
+                    .replace(
+                        "{id}",
+                        &target.map(|t| t.id.to_string()).unwrap_or_default(),
+                    )
+                    .replace("{code}", "en")
+                    .replace("{*file}", "app.css");
+                let api = concrete.starts_with("/api/");
+                let mut b = Request::builder()
+                    .method(method.to_uppercase().as_str())
+                    .uri(&concrete);
+                if api {
+                    if let Some(t) = &p.token {
+                        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+                    }
+                } else if let Some(c) = &p.cookie {
+                    b = b.header(header::COOKIE, c);
+                }
+                let body = match (*method, api) {
+                    ("post", true) => {
+                        b = b.header(header::CONTENT_TYPE, "application/json");
+                        Body::from("{}")
+                    }
+                    ("post", false) => {
+                        b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                        let form = match *path {
+                            "/login" => "email=admin%40k.example&password=fel".to_string(),
+                            "/incidents/{id}/status" => format!("csrf={}&to=reviewed", p.csrf),
+                            _ => format!("csrf={}", p.csrf),
+                        };
+                        Body::from(form)
+                    }
+                    _ => Body::empty(),
+                };
+                let (status, location, text) = send(&router, b.body(body).unwrap()).await;
+                let got = classify(status, location.as_deref());
+                let want = rule(method, path, p, *target);
+                if got != want {
+                    failures.push(format!(
+                        "{} {concrete} as {}{}: got {status} ({got:?}), want {want:?}",
+                        method.to_uppercase(),
+                        p.name,
+                        target
+                            .map(|t| format!(
+                                " (incident {:?}{})",
+                                t.visibility,
+                                if t.foreign { ", other tenant" } else { "" }
+                            ))
+                            .unwrap_or_default(),
+                    ));
+                }
+                if got == Expect::NotFound && target.is_some() {
+                    // Nothing of a hidden incident leaks into the answer.
+                    assert!(
+                        !text.contains("Klotter på väggen"),
+                        "{concrete} leaks the description"
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} checks failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(checked > 250, "{checked}");
+}
