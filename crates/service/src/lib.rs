@@ -11,6 +11,7 @@ pub mod polisen;
 pub mod reporting;
 pub mod retention;
 pub mod taxonomy;
+pub mod totp;
 
 use jiff::tz::TimeZone;
 
