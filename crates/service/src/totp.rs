@@ -37,8 +37,14 @@ pub fn step_of(t: Timestamp) -> i64 {
 
 /// The code for a time step, zero-padded.
 pub fn code_at_step(secret: &str, step: i64) -> Option<String> {
-    let key = BASE32_NOPAD.decode(secret.trim().to_uppercase().as_bytes()).ok()?;
-    Some(format!("{:0width$}", hotp(&key, step as u64), width = DIGITS as usize))
+    let key = BASE32_NOPAD
+        .decode(secret.trim().to_uppercase().as_bytes())
+        .ok()?;
+    Some(format!(
+        "{:0width$}",
+        hotp(&key, step as u64),
+        width = DIGITS as usize
+    ))
 }
 
 pub fn code(secret: &str, now: Timestamp) -> Option<String> {
@@ -53,10 +59,13 @@ pub fn verify(secret: &str, input: &str, now: Timestamp, last_step: Option<i64>)
         return None;
     }
     let now_step = step_of(now);
-    [now_step, now_step - 1, now_step + 1].into_iter().find(|step| {
-        last_step.is_none_or(|last| *step > last)
-            && code_at_step(secret, *step).is_some_and(|c| constant_eq(c.as_bytes(), input.as_bytes()))
-    })
+    [now_step, now_step - 1, now_step + 1]
+        .into_iter()
+        .find(|step| {
+            last_step.is_none_or(|last| *step > last)
+                && code_at_step(secret, *step)
+                    .is_some_and(|c| constant_eq(c.as_bytes(), input.as_bytes()))
+        })
 }
 
 fn constant_eq(a: &[u8], b: &[u8]) -> bool {
@@ -105,7 +114,10 @@ pub fn new_recovery_codes() -> (Vec<String>, Vec<String>) {
         .map(|_| {
             let mut bytes = [0u8; 10];
             rand::rngs::OsRng.fill_bytes(&mut bytes);
-            let s: String = bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect();
+            let s: String = bytes
+                .iter()
+                .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+                .collect();
             format!("{}-{}", &s[..5], &s[5..])
         })
         .collect();
@@ -151,11 +163,18 @@ mod tests {
         let c = code(&secret, now).unwrap();
         let step = verify(&secret, &c, now, None).unwrap();
         assert_eq!(step, step_of(now));
-        assert_eq!(verify(&secret, &c, now, Some(step)), None, "a code is used once");
+        assert_eq!(
+            verify(&secret, &c, now, Some(step)),
+            None,
+            "a code is used once"
+        );
         let prev = code_at_step(&secret, step_of(now) - 1).unwrap();
         assert!(verify(&secret, &prev, now, None).is_some(), "30 s of drift");
         let old = code_at_step(&secret, step_of(now) - 3).unwrap();
-        assert_eq!(verify(&secret, &old, now, None).filter(|_| old != c && old != prev), None);
+        assert_eq!(
+            verify(&secret, &old, now, None).filter(|_| old != c && old != prev),
+            None
+        );
         assert_eq!(verify(&secret, "12345", now, None), None);
         assert_eq!(verify(&secret, "abcdef", now, None), None);
         assert!(verify(&secret, &format!("{} {}", &c[..3], &c[3..]), now, None).is_some());
@@ -165,9 +184,18 @@ mod tests {
     fn recovery_codes_and_qr() {
         let (codes, hashes) = new_recovery_codes();
         assert_eq!(codes.len(), RECOVERY_CODES);
-        assert_eq!(recovery_hash(&codes[0].to_uppercase().replace('-', " ")), hashes[0]);
+        assert_eq!(
+            recovery_hash(&codes[0].to_uppercase().replace('-', " ")),
+            hashes[0]
+        );
         let uri = uri("JBSWY3DPEHPK3PXP", "anna@kungsor.se", "Lägesbild Kungsör");
-        assert!(uri.starts_with("otpauth://totp/L%C3%A4gesbild%20Kungs%C3%B6r:anna@kungsor.se?secret=JBSWY3DPEHPK3PXP"));
-        assert!(qr_data_uri(&uri).unwrap().starts_with("data:image/svg+xml;base64,"));
+        assert!(uri.starts_with(
+            "otpauth://totp/L%C3%A4gesbild%20Kungs%C3%B6r:anna@kungsor.se?secret=JBSWY3DPEHPK3PXP"
+        ));
+        assert!(
+            qr_data_uri(&uri)
+                .unwrap()
+                .starts_with("data:image/svg+xml;base64,")
+        );
     }
 }

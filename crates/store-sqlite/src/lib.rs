@@ -294,8 +294,8 @@ fn tenant_row(r: &SqliteRow) -> Result<Tenant> {
     })
 }
 
-const USER_COLS: &str =
-    "u.tenant_id, u.id, u.org_id, o.name, u.email, u.display_name, u.role, u.disabled";
+const USER_COLS: &str = "u.tenant_id, u.id, u.org_id, o.name, u.email, u.display_name, u.role, u.disabled, \
+    u.totp_secret IS NOT NULL";
 const USER_FROM: &str =
     "users u JOIN organisations o ON o.tenant_id = u.tenant_id AND o.id = u.org_id";
 
@@ -312,6 +312,7 @@ fn user_row(r: &SqliteRow) -> Result<User> {
         display_name: r.get(5),
         role: parsed("users", id, "role", &role, Role::parse(&role))?,
         disabled: r.get::<i64, _>(7) != 0,
+        mfa_enabled: r.get::<i64, _>(8) != 0,
     })
 }
 
@@ -730,13 +731,13 @@ impl Store for SqliteStore {
         .fetch_optional(&self.read)
         .await
         .map_err(backend)?;
-        row.map(|r| Ok((user_row(&r)?, r.get(8)))).transpose()
+        row.map(|r| Ok((user_row(&r)?, r.get(9)))).transpose()
     }
 
     async fn create_session(&self, s: &NewSession) -> Result<()> {
         sqlx::query(
             "INSERT INTO sessions (token_hash, tenant_id, user_id, csrf_token, created_at, expires_at, \
-             last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+             last_seen_at, stage) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&s.token_hash)
         .bind(s.tenant_id)
@@ -745,6 +746,7 @@ impl Store for SqliteStore {
         .bind(ts(s.created_at))
         .bind(ts(s.expires_at))
         .bind(ts(s.created_at))
+        .bind(s.stage.as_str())
         .execute(&self.write)
         .await
         .map_err(backend)?;
@@ -753,7 +755,8 @@ impl Store for SqliteStore {
 
     async fn session(&self, token_hash: &str, now: Timestamp) -> Result<Option<(Session, User)>> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLS}, s.csrf_token, s.created_at, s.expires_at, s.last_seen_at FROM sessions s \
+            "SELECT {USER_COLS}, s.csrf_token, s.created_at, s.expires_at, s.last_seen_at, s.stage, \
+             s.pending_secret FROM sessions s \
              JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id \
              JOIN organisations o ON o.tenant_id = u.tenant_id AND o.id = u.org_id \
              WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0"
@@ -767,10 +770,20 @@ impl Store for SqliteStore {
             let user = user_row(&r)?;
             Ok((
                 Session {
-                    csrf_token: r.get(8),
-                    created_at: from_ts("sessions", user.id, "created_at", r.get(9))?,
-                    expires_at: from_ts("sessions", user.id, "expires_at", r.get(10))?,
-                    last_seen_at: from_ts("sessions", user.id, "last_seen_at", r.get(11))?,
+                    stage: {
+                        let s: String = r.get(13);
+                        SessionStage::parse(&s).ok_or(StoreError::Corrupt {
+                            table: "sessions",
+                            id: user.id.to_string(),
+                            field: "stage",
+                            value: s,
+                        })?
+                    },
+                    pending_secret: r.get(14),
+                    csrf_token: r.get(9),
+                    created_at: from_ts("sessions", user.id, "created_at", r.get(10))?,
+                    expires_at: from_ts("sessions", user.id, "expires_at", r.get(11))?,
+                    last_seen_at: from_ts("sessions", user.id, "last_seen_at", r.get(12))?,
                 },
                 user,
             ))
@@ -805,6 +818,150 @@ impl Store for SqliteStore {
             .await
             .map_err(backend)?;
         Ok(r.rows_affected())
+    }
+
+    async fn set_session_stage(
+        &self,
+        token_hash: &str,
+        stage: SessionStage,
+        pending_secret: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE sessions SET stage = ?, pending_secret = ? WHERE token_hash = ?")
+            .bind(stage.as_str())
+            .bind(pending_secret)
+            .bind(token_hash)
+            .execute(&self.write)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn user_totp(&self, tenant: TenantId, user: UserId) -> Result<Option<TotpState>> {
+        let row = sqlx::query(
+            "SELECT totp_secret, totp_last_step, recovery_hashes FROM users WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(tenant)
+        .bind(user)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(backend)?;
+        let Some(r) = row else { return Ok(None) };
+        let Some(secret) = r.get::<Option<String>, _>(0) else {
+            return Ok(None);
+        };
+        let hashes: Option<String> = r.get(2);
+        Ok(Some(TotpState {
+            secret,
+            last_step: r.get(1),
+            recovery_hashes: match hashes {
+                None => vec![],
+                Some(h) => serde_json::from_str(&h).map_err(|_| StoreError::Corrupt {
+                    table: "users",
+                    id: user.to_string(),
+                    field: "recovery_hashes",
+                    value: h.clone(),
+                })?,
+            },
+        }))
+    }
+
+    async fn enable_totp(&self, tenant: TenantId, user: UserId, state: &TotpState) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let hashes = serde_json::to_string(&state.recovery_hashes)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        sqlx::query(
+            "UPDATE users SET totp_secret = ?, totp_last_step = ?, recovery_hashes = ? WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(&state.secret)
+        .bind(state.last_step)
+        .bind(hashes)
+        .bind(tenant)
+        .bind(user)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let entry = audit(
+            Timestamp::now(),
+            Some(user),
+            "user.mfa_enabled",
+            "user",
+            user,
+        );
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn totp_used(&self, tenant: TenantId, user: UserId, step: i64) -> Result<()> {
+        sqlx::query("UPDATE users SET totp_last_step = ? WHERE tenant_id = ? AND id = ?")
+            .bind(step)
+            .bind(tenant)
+            .bind(user)
+            .execute(&self.write)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn use_recovery_code(&self, tenant: TenantId, user: UserId, hash: &str) -> Result<bool> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let current: Option<String> =
+            sqlx::query("SELECT recovery_hashes FROM users WHERE tenant_id = ? AND id = ?")
+                .bind(tenant)
+                .bind(user)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?
+                .and_then(|r| r.get(0));
+        let mut hashes: Vec<String> = current
+            .and_then(|h| serde_json::from_str(&h).ok())
+            .unwrap_or_default();
+        let Some(pos) = hashes.iter().position(|h| h == hash) else {
+            return Ok(false);
+        };
+        hashes.remove(pos);
+        sqlx::query("UPDATE users SET recovery_hashes = ? WHERE tenant_id = ? AND id = ?")
+            .bind(serde_json::to_string(&hashes).map_err(|e| StoreError::Backend(e.to_string()))?)
+            .bind(tenant)
+            .bind(user)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let mut entry = audit(
+            Timestamp::now(),
+            Some(user),
+            "user.recovery_code_used",
+            "user",
+            user,
+        );
+        entry.after = Some(serde_json::json!({ "remaining": hashes.len() }).to_string());
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn reset_totp(&self, tenant: TenantId, user: UserId, by: Option<UserId>) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        sqlx::query(
+            "UPDATE users SET totp_secret = NULL, totp_last_step = NULL, recovery_hashes = NULL \
+             WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(tenant)
+        .bind(user)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let entry = audit(Timestamp::now(), by, "user.mfa_reset", "user", user);
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)
     }
 
     async fn create_api_token(&self, t: &NewApiToken) -> Result<()> {

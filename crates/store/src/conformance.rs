@@ -19,7 +19,7 @@ macro_rules! conformance_tests {
             incident_round_trip, tenant_isolation, visibility_matches_the_rule, filters,
             sorting_and_paging, import_is_idempotent, status_changes_are_recorded,
             bulk_insert_is_all_or_nothing, points_match_the_list, audit_trail_is_chained,
-            retention_anonymises_past_the_period, retention_can_delete);
+            retention_anonymises_past_the_period, retention_can_delete, second_factor);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -277,6 +277,7 @@ pub async fn sessions_and_tokens(s: &dyn Store) {
         csrf_token: "c1".into(),
         created_at: now,
         expires_at: now + 8.hours(),
+        stage: SessionStage::Full,
     })
     .await
     .unwrap();
@@ -303,6 +304,7 @@ pub async fn sessions_and_tokens(s: &dyn Store) {
             csrf_token: "c".into(),
             created_at: now,
             expires_at: now + 8.hours(),
+            stage: SessionStage::Full,
         })
         .await
         .unwrap();
@@ -1305,5 +1307,97 @@ pub async fn retention_can_delete(s: &dyn Store) {
             .await
             .unwrap(),
         2
+    );
+}
+
+pub async fn second_factor(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let tid = f.tenant.id;
+    assert!(!f.admin.mfa_enabled);
+    assert_eq!(s.user_totp(tid, f.admin.id).await.unwrap(), None);
+    // A session waiting for the second factor keeps a secret being set up.
+    let now = t("2026-11-27T10:00:00Z");
+    s.create_session(&NewSession {
+        token_hash: "pending".into(),
+        tenant_id: tid,
+        user_id: f.admin.id,
+        csrf_token: "c".into(),
+        created_at: now,
+        expires_at: now + 1.hours(),
+        stage: SessionStage::MfaSetup,
+    })
+    .await
+    .unwrap();
+    let (sess, _) = s.session("pending", now).await.unwrap().unwrap();
+    assert_eq!(
+        (sess.stage, sess.pending_secret),
+        (SessionStage::MfaSetup, None)
+    );
+    s.set_session_stage("pending", SessionStage::MfaSetup, Some("JBSWY3DPEHPK3PXP"))
+        .await
+        .unwrap();
+    let (sess, _) = s.session("pending", now).await.unwrap().unwrap();
+    assert_eq!(sess.pending_secret.as_deref(), Some("JBSWY3DPEHPK3PXP"));
+
+    let state = TotpState {
+        secret: "JBSWY3DPEHPK3PXP".into(),
+        last_step: Some(100),
+        recovery_hashes: vec!["h1".into(), "h2".into()],
+    };
+    s.enable_totp(tid, f.admin.id, &state).await.unwrap();
+    assert_eq!(s.user_totp(tid, f.admin.id).await.unwrap(), Some(state));
+    assert!(s.user(tid, f.admin.id).await.unwrap().unwrap().mfa_enabled);
+    s.totp_used(tid, f.admin.id, 101).await.unwrap();
+    assert_eq!(
+        s.user_totp(tid, f.admin.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_step,
+        Some(101)
+    );
+    assert!(s.use_recovery_code(tid, f.admin.id, "h2").await.unwrap());
+    assert!(
+        !s.use_recovery_code(tid, f.admin.id, "h2").await.unwrap(),
+        "a recovery code works once"
+    );
+    assert!(!s.use_recovery_code(tid, f.admin.id, "nope").await.unwrap());
+    assert_eq!(
+        s.user_totp(tid, f.admin.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .recovery_hashes,
+        vec!["h1".to_string()]
+    );
+    // Another tenant cannot touch it.
+    let other = tenant(s, "1980").await;
+    assert_eq!(s.user_totp(other.id, f.admin.id).await.unwrap(), None);
+    s.reset_totp(tid, f.admin.id, Some(f.admin.id))
+        .await
+        .unwrap();
+    assert_eq!(s.user_totp(tid, f.admin.id).await.unwrap(), None);
+    let actions: Vec<String> = s
+        .audit_log(
+            tid,
+            &AuditFilter {
+                limit: 100,
+                ascending: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .filter(|a| a.starts_with("user.mfa") || a.starts_with("user.recovery"))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            "user.mfa_enabled",
+            "user.recovery_code_used",
+            "user.mfa_reset"
+        ]
     );
 }

@@ -69,6 +69,24 @@ pub trait Store: Send + Sync {
     async fn touch_session(&self, token_hash: &str, now: Timestamp) -> Result<()>;
     /// Ends every session of a user ("sign out everywhere"); returns how many there were.
     async fn delete_user_sessions(&self, tenant: TenantId, user: UserId) -> Result<u64>;
+    /// Moves a session on in the sign-in (and keeps a TOTP secret being set up).
+    async fn set_session_stage(
+        &self,
+        token_hash: &str,
+        stage: SessionStage,
+        pending_secret: Option<&str>,
+    ) -> Result<()>;
+
+    // Second factor
+    async fn user_totp(&self, tenant: TenantId, user: UserId) -> Result<Option<TotpState>>;
+    /// Turns on TOTP with a confirmed secret and new recovery codes (hashes); audited.
+    async fn enable_totp(&self, tenant: TenantId, user: UserId, state: &TotpState) -> Result<()>;
+    /// Records the step of an accepted code, so that it cannot be used again.
+    async fn totp_used(&self, tenant: TenantId, user: UserId, step: i64) -> Result<()>;
+    /// Uses up a recovery code; false if it is not (or no longer) valid. Audited.
+    async fn use_recovery_code(&self, tenant: TenantId, user: UserId, hash: &str) -> Result<bool>;
+    /// Removes the second factor (an admin's reset); the user sets it up again. Audited.
+    async fn reset_totp(&self, tenant: TenantId, user: UserId, by: Option<UserId>) -> Result<()>;
     async fn create_api_token(&self, token: &NewApiToken) -> Result<()>;
     async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>>;
 

@@ -70,6 +70,8 @@ pub struct User {
     pub display_name: String,
     pub role: Role,
     pub disabled: bool,
+    /// Has set up a second factor (TOTP).
+    pub mfa_enabled: bool,
 }
 
 impl User {
@@ -147,10 +149,54 @@ pub struct NewSession {
     pub csrf_token: String,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+    pub stage: SessionStage,
+}
+
+/// How far a sign-in has come. Only `Full` sessions may use the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SessionStage {
+    #[default]
+    Full,
+    /// Password accepted; the second factor's code is needed.
+    MfaVerify,
+    /// Password accepted; the second factor must be set up first.
+    MfaSetup,
+}
+
+impl SessionStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStage::Full => "full",
+            SessionStage::MfaVerify => "mfa_verify",
+            SessionStage::MfaSetup => "mfa_setup",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SessionStage> {
+        [
+            SessionStage::Full,
+            SessionStage::MfaVerify,
+            SessionStage::MfaSetup,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+/// A user's second factor as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TotpState {
+    pub secret: String,
+    /// The last time step whose code was accepted (a code works once).
+    pub last_step: Option<i64>,
+    /// Hashes of the unused recovery codes.
+    pub recovery_hashes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
+    pub stage: SessionStage,
+    /// A TOTP secret being set up (shown as a QR code until confirmed with a code).
+    pub pending_secret: Option<String>,
     pub csrf_token: String,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,

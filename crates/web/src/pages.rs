@@ -212,6 +212,7 @@ pub async fn login(
         csrf_token: service::auth::new_secret(),
         created_at: now,
         expires_at: now + jiff::SignedDuration::from_hours(state.config.session_hours),
+        stage: store::SessionStage::Full,
     };
     if let Err(e) = state.store.create_session(&session).await {
         return internal(&state, &ctx, "creating session", e);

@@ -287,6 +287,7 @@ async fn every_route_for_every_role_and_visibility() {
                             csrf_token: p.csrf.clone(),
                             created_at: now,
                             expires_at: now + jiff::SignedDuration::from_hours(8),
+                            stage: store::SessionStage::Full,
                         })
                         .await
                         .unwrap();
