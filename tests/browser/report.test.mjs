@@ -12,6 +12,21 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { createHmac } from 'node:crypto';
+
+// RFC 6238 code for a base32 secret, as an authenticator app computes it.
+function totp(secret, now = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secret.toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(now / 1000 / 30)));
+  const h = createHmac('sha1', key).update(counter).digest();
+  const o = h[19] & 0x0f;
+  const bin = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return String(bin % 1000000).padStart(6, '0');
+}
 
 const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), '../../frontend/package.json'));
 const { chromium } = require('playwright-core');
@@ -198,6 +213,15 @@ test('the English interface is selectable', async () => {
   await page.getByLabel('E-mail address').fill(admin.email);
   await page.getByLabel('Password').fill(admin.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  // Coordinators set up a second factor at their first sign-in.
+  await page.getByRole('heading', { name: 'Set up two-step verification' }).waitFor();
+  await axe(page, 'the second-factor setup');
+  const secret = await page.locator('#totp-secret').getAttribute('data-secret');
+  await page.getByLabel('Code').fill(totp(secret));
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  await page.getByRole('heading', { name: 'Your recovery codes' }).waitFor();
+  assert.equal(await page.locator('ul.codes li').count(), 10);
+  await page.getByRole('link', { name: 'Continue to Lägesbild' }).click();
   await page.waitForURL(/\/incidents$/);
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   await page.getByRole('heading', { name: 'Incidents' }).waitFor();

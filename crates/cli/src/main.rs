@@ -281,7 +281,10 @@ async fn demo(args: DemoServeArgs, polisen: Option<PathBuf>, no_serve: bool) -> 
                 Err(e) => println!("  polisens händelser importerades inte: {e}"),
             }
             println!();
-            println!("Inloggningar (lösenorden visas bara nu):");
+            println!(
+                "Inloggningar (lösenorden visas bara nu; administratör och analytiker ställer in"
+            );
+            println!("tvåstegsverifiering med en app för engångskoder vid första inloggningen):");
             for l in &r.logins {
                 println!(
                     "  {:<34} lösenord: {}   roll: {:<8}  {}",

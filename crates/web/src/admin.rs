@@ -29,6 +29,10 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "session.logout_all",
     "tenant.retention",
     "retention.run",
+    "tenant.reporter_view",
+    "user.mfa_enabled",
+    "user.mfa_reset",
+    "user.recovery_code_used",
 ];
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

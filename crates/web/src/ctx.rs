@@ -43,6 +43,9 @@ pub struct Ctx {
     pub headers: HeaderMap,
     /// The client's address (the TCP peer; proxies' headers are not trusted).
     pub peer: Option<String>,
+    /// A sign-in that passed the password but not yet the second factor. Such a session is
+    /// not signed in (`user` is none) and may only use the second-factor pages.
+    pub pending: Option<(store::Session, User)>,
 }
 
 impl FromRequestParts<Arc<AppState>> for Ctx {
@@ -69,6 +72,7 @@ impl FromRequestParts<Arc<AppState>> for Ctx {
             path,
             session_hash: None,
             headers,
+            pending: None,
             peer: parts
                 .extensions
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -83,6 +87,11 @@ impl FromRequestParts<Arc<AppState>> for Ctx {
                 {
                     // Idle too long: the session ends.
                     let _ = state.store.delete_session(&hash).await;
+                }
+                Ok(Some((session, user))) if session.stage != store::SessionStage::Full => {
+                    ctx.csrf = Some(session.csrf_token.clone());
+                    ctx.session_hash = Some(hash);
+                    ctx.pending = Some((session, user));
                 }
                 Ok(Some((session, user))) => {
                     if state.now().duration_since(session.last_seen_at).as_secs() > 60

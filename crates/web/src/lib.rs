@@ -12,6 +12,7 @@ mod ctx;
 mod filters;
 pub mod i18n;
 mod limits;
+mod mfa;
 mod pages;
 mod render;
 mod views;
@@ -103,6 +104,10 @@ app_routes! {
     get "/healthz" => api::healthz;
     get "/login" => pages::login_form;
     post "/login" => pages::login;
+    get "/login/second-factor" => mfa::verify_form;
+    post "/login/second-factor" => mfa::verify;
+    get "/login/second-factor/setup" => mfa::setup_form;
+    post "/login/second-factor/setup" => mfa::setup;
     post "/logout" => pages::logout;
     post "/logout-all" => pages::logout_all;
     get "/account" => pages::account;

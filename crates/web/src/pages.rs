@@ -30,7 +30,7 @@ pub fn urlencode(s: &str) -> String {
 }
 
 /// Only local paths are followed after login or a language change (no open redirects).
-fn local_path(p: &str) -> Option<&str> {
+pub fn local_path(p: &str) -> Option<&str> {
     (p.starts_with('/') && !p.starts_with("//") && !p.contains('\\')).then_some(p)
 }
 
@@ -85,7 +85,7 @@ pub fn error_page(state: &AppState, ctx: &Ctx, status: StatusCode) -> Response {
     )
 }
 
-fn internal(state: &AppState, ctx: &Ctx, what: &str, e: impl std::fmt::Display) -> Response {
+pub fn internal(state: &AppState, ctx: &Ctx, what: &str, e: impl std::fmt::Display) -> Response {
     tracing::error!("{what}: {e}");
     error_page(state, ctx, StatusCode::INTERNAL_SERVER_ERROR)
 }
@@ -204,7 +204,51 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
         );
     };
+    // Coordinators and police (and anyone who set one up) need a second factor.
+    let stage = if user.mfa_enabled {
+        store::SessionStage::MfaVerify
+    } else if matches!(user.role, Role::Admin | Role::Analyst) {
+        store::SessionStage::MfaSetup
+    } else {
+        store::SessionStage::Full
+    };
+    let target = match stage {
+        store::SessionStage::Full => next.clone(),
+        store::SessionStage::MfaVerify => format!("/login/second-factor?next={}", urlencode(&next)),
+        store::SessionStage::MfaSetup => {
+            format!("/login/second-factor/setup?next={}", urlencode(&next))
+        }
+    };
+    start_session(&state, &ctx, &user, stage, &target).await
+}
+
+/// Starts a new session (a new id: the old session of this browser ends) and redirects.
+pub async fn start_session(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &User,
+    stage: store::SessionStage,
+    target: &str,
+) -> Response {
+    match issue_session(state, ctx, user, stage).await {
+        Ok(cookie) => {
+            let mut res = Redirect::to(target).into_response();
+            res.headers_mut().append(header::SET_COOKIE, cookie);
+            res
+        }
+        Err(res) => res,
+    }
+}
+
+/// Creates a session at `stage`, ends the browser's previous one, and returns its cookie.
+pub async fn issue_session(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &User,
+    stage: store::SessionStage,
+) -> Result<HeaderValue, Response> {
     let token = service::auth::new_secret();
+    let now = state.now();
     let session = NewSession {
         token_hash: service::auth::hash_secret(&token),
         tenant_id: user.tenant_id,
@@ -212,32 +256,28 @@ pub async fn login(
         csrf_token: service::auth::new_secret(),
         created_at: now,
         expires_at: now + jiff::SignedDuration::from_hours(state.config.session_hours),
-        stage: store::SessionStage::Full,
+        stage,
     };
     if let Err(e) = state.store.create_session(&session).await {
-        return internal(&state, &ctx, "creating session", e);
+        return Err(internal(state, ctx, "creating session", e));
     }
-    audit_session(&state, &user, "session.login").await;
-    // A previous session of this browser ends (the session id changes at login).
+    if stage == store::SessionStage::Full {
+        audit_session(state, user, "session.login").await;
+    }
     if let Some(old) = &ctx.session_hash {
         let _ = state.store.delete_session(old).await;
     }
-    let mut res = Redirect::to(&next).into_response();
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(
-            SESSION_COOKIE,
-            &token,
-            state.config.session_hours * 3600,
-            state.config.secure_cookies,
-        ),
-    );
-    res
+    Ok(set_cookie(
+        SESSION_COOKIE,
+        &token,
+        state.config.session_hours * 3600,
+        state.config.secure_cookies,
+    ))
 }
 
 /// Sign-ins and sign-outs go into the tenant's audit trail. A failure to log is reported but
 /// does not lock people out.
-async fn audit_session(state: &AppState, user: &User, action: &str) {
+pub async fn audit_session(state: &AppState, user: &User, action: &str) {
     let entry = store::NewAudit {
         at: state.now(),
         user_id: Some(user.id),

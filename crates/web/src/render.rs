@@ -22,6 +22,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("map.html", include_str!("../templates/map.html")),
     ("audit.html", include_str!("../templates/audit.html")),
     ("account.html", include_str!("../templates/account.html")),
+    (
+        "second_factor.html",
+        include_str!("../templates/second_factor.html"),
+    ),
+    (
+        "mfa_setup.html",
+        include_str!("../templates/mfa_setup.html"),
+    ),
+    (
+        "recovery_codes.html",
+        include_str!("../templates/recovery_codes.html"),
+    ),
 ];
 
 pub fn environment(i18n: Arc<I18n>) -> Environment<'static> {

@@ -73,6 +73,8 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         // The test signs in with a wrong password.
         ("post", "/login") => Unauthorized,
         ("post", "/logout") => Ok,
+        // Only a session that passed the password reaches these; anyone else is sent to /login.
+        ("get" | "post", "/login/second-factor" | "/login/second-factor/setup") => Ok,
         // Home sends everyone on: to the list, or to the login page.
         ("get", "/") => Ok,
         ("post", "/logout-all") | ("get", "/account" | "/incidents" | "/map") => page(true),

@@ -20,6 +20,8 @@ struct App {
     store: Arc<dyn Store>,
     /// The server's clock, in seconds; tests move it.
     clock: Arc<AtomicI64>,
+    /// TOTP secrets of users who set up a second factor in this test.
+    secrets: std::sync::Mutex<std::collections::HashMap<String, String>>,
     _dir: tempfile::TempDir,
 }
 
@@ -117,6 +119,7 @@ async fn app() -> (App, Tenant, Vec<User>, Tenant, Vec<User>) {
             router: web::router(state),
             store,
             clock,
+            secrets: Default::default(),
             _dir: dir,
         },
         kungsor,
@@ -187,6 +190,13 @@ impl App {
     }
 
     /// Logs in and returns the session cookie and the CSRF token of the report form.
+    fn now(&self) -> Timestamp {
+        Timestamp::from_second(self.clock.load(Ordering::SeqCst)).unwrap()
+    }
+
+    /// Signs in with the password and, for roles that need it, the second factor (set up at the
+    /// first sign-in, the secret kept for later ones). Returns the session cookie and the CSRF
+    /// token of the signed-in pages.
     async fn login(&self, email: &str) -> (String, String) {
         let r = self
             .post_form(
@@ -200,18 +210,56 @@ impl App {
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        let set = r
-            .headers
-            .get(header::SET_COOKIE)
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_string();
-        assert!(
-            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
-            "{set}"
-        );
-        let cookie = set.split(';').next().unwrap().to_string();
+        let mut cookie = session_cookie(&r);
+        let location = r.location().to_string();
+        if location.starts_with("/login/second-factor/setup") {
+            let page = self.get(&location, Some(&cookie)).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+            let secret = attr(&page.body, "data-secret");
+            let code = service::totp::code(&secret, self.now()).unwrap();
+            let csrf = csrf_of(&page.body);
+            let r = self
+                .post_form(
+                    "/login/second-factor/setup",
+                    Some(&cookie),
+                    &[("csrf", &csrf), ("code", &code), ("next", "/incidents")],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            assert!(r.body.contains("Dina reservkoder"));
+            cookie = session_cookie(&r);
+            self.secrets
+                .lock()
+                .unwrap()
+                .insert(email.to_lowercase(), secret);
+        } else if location.starts_with("/login/second-factor") {
+            let secret = self
+                .secrets
+                .lock()
+                .unwrap()
+                .get(&email.to_lowercase())
+                .cloned()
+                .expect("set up before");
+            // A code works once: use the next 30-second step.
+            self.clock.fetch_add(30, Ordering::SeqCst);
+            let page = self.get(&location, Some(&cookie)).await;
+            let code = service::totp::code(&secret, self.now()).unwrap();
+            let r = self
+                .post_form(
+                    "/login/second-factor",
+                    Some(&cookie),
+                    &[
+                        ("csrf", &csrf_of(&page.body)),
+                        ("code", &code),
+                        ("next", "/incidents"),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+            cookie = session_cookie(&r);
+        } else {
+            assert_eq!(location, "/incidents");
+        }
         let form = self.get("/incidents/new", Some(&cookie)).await;
         (cookie, csrf_of(&form.body))
     }
@@ -242,6 +290,29 @@ fn web_urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+fn session_cookie(r: &Resp) -> String {
+    let set = r
+        .headers
+        .get(header::SET_COOKIE)
+        .expect("a session cookie")
+        .to_str()
+        .unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    set.split(';').next().unwrap().to_string()
+}
+
+fn attr(html: &str, name: &str) -> String {
+    let key = format!("{name}=\"");
+    let start = html
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {name} in page"))
+        + key.len();
+    html[start..].split('"').next().unwrap().to_string()
 }
 
 fn csrf_of(html: &str) -> String {
@@ -1136,4 +1207,156 @@ async fn reporters_see_their_own_reports_and_readers_no_incidents() {
             .contains("Rapportera</a>"),
         "no report link for readers"
     );
+}
+
+#[tokio::test]
+async fn coordinators_and_police_need_a_second_factor() {
+    let (app, ..) = app().await;
+    // The password alone does not sign a coordinator in.
+    let r = app
+        .post_form(
+            "/login",
+            None,
+            &[
+                ("email", "admin@k1960.example"),
+                ("password", PASSWORD),
+                ("next", "/map"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/login/second-factor/setup?next=%2Fmap");
+    let pending = session_cookie(&r);
+    assert_eq!(
+        app.get("/incidents", Some(&pending)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.get("/api/v1/incidents", Some(&pending)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let page = app
+        .get("/login/second-factor/setup?next=%2Fmap", Some(&pending))
+        .await;
+    // A QR code: an SVG image as a data URI (minijinja writes "/" as "&#x2f;" in attributes).
+    assert!(page.body.contains("svg+xml;base64,PD94"), "{}", page.body);
+    assert!(page.body.contains("Ställ in tvåstegsverifiering"));
+    let secret = attr(&page.body, "data-secret");
+    // Reloading shows the same secret until it is confirmed.
+    assert_eq!(
+        attr(
+            &app.get("/login/second-factor/setup", Some(&pending))
+                .await
+                .body,
+            "data-secret"
+        ),
+        secret
+    );
+    let csrf = csrf_of(&page.body);
+    let wrong = app
+        .post_form(
+            "/login/second-factor/setup",
+            Some(&pending),
+            &[("csrf", &csrf), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let code = service::totp::code(&secret, app.now()).unwrap();
+    let ok = app
+        .post_form(
+            "/login/second-factor/setup",
+            Some(&pending),
+            &[("csrf", &csrf), ("code", &code), ("next", "/map")],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let codes: Vec<String> = ok
+        .body
+        .split("<li><code>")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap().to_string())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    let full = session_cookie(&ok);
+    assert_eq!(app.get("/map", Some(&full)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/incidents", Some(&pending)).await.status,
+        StatusCode::SEE_OTHER,
+        "the pending session ended"
+    );
+
+    // Next time: the code is asked for; a used code, a wrong code and a reused recovery code fail.
+    let (c, csrf) = password_step(&app).await;
+    let r = app
+        .post_form(
+            "/login/second-factor",
+            Some(&c),
+            &[("csrf", &csrf), ("code", &code)],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "the code used at setup does not work again"
+    );
+    let r = app
+        .post_form(
+            "/login/second-factor",
+            Some(&c),
+            &[("csrf", &csrf), ("code", &codes[3])],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "a recovery code works");
+    let (c, csrf) = password_step(&app).await;
+    let r = app
+        .post_form(
+            "/login/second-factor",
+            Some(&c),
+            &[("csrf", &csrf), ("code", &codes[3])],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "but only once");
+    app.clock.fetch_add(30, Ordering::SeqCst);
+    let fresh = service::totp::code(&secret, app.now()).unwrap();
+    let r = app
+        .post_form(
+            "/login/second-factor",
+            Some(&c),
+            &[("csrf", &csrf), ("code", &fresh)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/incidents", Some(&session_cookie(&r)))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Reporters sign in with the password alone.
+    let r = app
+        .post_form(
+            "/login",
+            None,
+            &[("email", "rapportor@k1960.example"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.location(), "/incidents");
+}
+
+/// The coordinator's password step, leaving a session that waits for the code.
+async fn password_step(app: &App) -> (String, String) {
+    let r = app
+        .post_form(
+            "/login",
+            None,
+            &[("email", "admin@k1960.example"), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(
+        r.location().starts_with("/login/second-factor?"),
+        "{}",
+        r.location()
+    );
+    let c = session_cookie(&r);
+    let page = app.get(r.location(), Some(&c)).await;
+    (c, csrf_of(&page.body))
 }
