@@ -33,12 +33,16 @@ fn next_of(s: &str) -> String {
     local_path(s).unwrap_or("/incidents").to_string()
 }
 
-/// The pending sign-in at `stage`, or a redirect to the login page.
-fn pending(ctx: &Ctx, stage: SessionStage) -> Result<(&store::Session, &store::User), Response> {
+/// The pending sign-in at `stage`, if there is one.
+fn pending(ctx: &Ctx, stage: SessionStage) -> Option<(&store::Session, &store::User)> {
     match &ctx.pending {
-        Some((s, u)) if s.stage == stage => Ok((s, u)),
-        _ => Err(Redirect::to("/login").into_response()),
+        Some((s, u)) if s.stage == stage => Some((s, u)),
+        _ => None,
     }
+}
+
+fn to_login() -> Response {
+    Redirect::to("/login").into_response()
 }
 
 pub async fn verify_form(
@@ -46,8 +50,8 @@ pub async fn verify_form(
     ctx: Ctx,
     Query(q): Query<NextParam>,
 ) -> Response {
-    if let Err(r) = pending(&ctx, SessionStage::MfaVerify) {
-        return r;
+    if pending(&ctx, SessionStage::MfaVerify).is_none() {
+        return to_login();
     }
     render(
         &state,
@@ -64,9 +68,8 @@ pub async fn verify(
     ctx: Ctx,
     Form(f): Form<CodeForm>,
 ) -> Response {
-    let (_, user) = match pending(&ctx, SessionStage::MfaVerify) {
-        Ok(p) => p,
-        Err(r) => return r,
+    let Some((_, user)) = pending(&ctx, SessionStage::MfaVerify) else {
+        return to_login();
     };
     if !ctx.csrf_ok(Some(&f.csrf)) {
         return error_page(&state, &ctx, StatusCode::FORBIDDEN);
@@ -138,7 +141,7 @@ pub async fn verify(
             res.headers_mut().append(header::SET_COOKIE, cookie);
             res
         }
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -185,9 +188,8 @@ pub async fn setup_form(
     ctx: Ctx,
     Query(q): Query<NextParam>,
 ) -> Response {
-    let (session, _) = match pending(&ctx, SessionStage::MfaSetup) {
-        Ok(p) => p,
-        Err(r) => return r,
+    let Some((session, _)) = pending(&ctx, SessionStage::MfaSetup) else {
+        return to_login();
     };
     let secret = match &session.pending_secret {
         Some(s) => s.clone(),
@@ -212,9 +214,8 @@ pub async fn setup(
     ctx: Ctx,
     Form(f): Form<CodeForm>,
 ) -> Response {
-    let (session, user) = match pending(&ctx, SessionStage::MfaSetup) {
-        Ok(p) => p,
-        Err(r) => return r,
+    let Some((session, user)) = pending(&ctx, SessionStage::MfaSetup) else {
+        return to_login();
     };
     if !ctx.csrf_ok(Some(&f.csrf)) {
         return error_page(&state, &ctx, StatusCode::FORBIDDEN);
@@ -246,7 +247,7 @@ pub async fn setup(
     }
     let cookie = match issue_session(&state, &ctx, &user, SessionStage::Full).await {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut res = render(
         &state,

@@ -236,7 +236,7 @@ pub async fn start_session(
             res.headers_mut().append(header::SET_COOKIE, cookie);
             res
         }
-        Err(res) => res,
+        Err(res) => *res,
     }
 }
 
@@ -246,7 +246,7 @@ pub async fn issue_session(
     ctx: &Ctx,
     user: &User,
     stage: store::SessionStage,
-) -> Result<HeaderValue, Response> {
+) -> Result<HeaderValue, Box<Response>> {
     let token = service::auth::new_secret();
     let now = state.now();
     let session = NewSession {
@@ -259,7 +259,7 @@ pub async fn issue_session(
         stage,
     };
     if let Err(e) = state.store.create_session(&session).await {
-        return Err(internal(state, ctx, "creating session", e));
+        return Err(Box::new(internal(state, ctx, "creating session", e)));
     }
     if stage == store::SessionStage::Full {
         audit_session(state, user, "session.login").await;
