@@ -626,6 +626,18 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(conflict("organisation", &o.name))?;
+        let mut entry = audit(
+            Timestamp::now(),
+            None,
+            "organisation.create",
+            "organisation",
+            id,
+        );
+        entry.after = Some(serde_json::json!({ "name": o.name, "kind": o.kind }).to_string());
+        Chain::load(&mut tx, o.tenant_id)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
         tx.commit().await.map_err(backend)?;
         Ok(Organisation {
             tenant_id: o.tenant_id,
@@ -721,6 +733,213 @@ impl Store for SqliteStore {
         .iter()
         .map(user_row)
         .collect()
+    }
+
+    async fn update_user(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        c: &UserChanges,
+        by: Option<UserId>,
+    ) -> Result<User> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let sql = format!("SELECT {USER_COLS} FROM {USER_FROM} WHERE u.tenant_id = ? AND u.id = ?");
+        let before = sqlx::query(&sql)
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?
+            .map(|r| user_row(&r))
+            .transpose()?
+            .ok_or(StoreError::NotFound {
+                what: "user",
+                id: id.to_string(),
+            })?;
+        sqlx::query(
+            "UPDATE users SET display_name = ?, org_id = ?, role = ?, disabled = ? WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(&c.display_name)
+        .bind(c.org_id)
+        .bind(c.role.as_str())
+        .bind(c.disabled as i64)
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if c.disabled {
+            sqlx::query("DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?")
+                .bind(tenant)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        let after = sqlx::query(&sql)
+            .bind(tenant)
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)
+            .and_then(|r| user_row(&r))?;
+        let view = |u: &User| {
+            serde_json::json!({
+                "display_name": u.display_name, "org_id": u.org_id, "role": u.role.as_str(), "disabled": u.disabled
+            })
+            .to_string()
+        };
+        let mut entry = audit(Timestamp::now(), by, "user.update", "user", id);
+        entry.before = Some(view(&before));
+        entry.after = Some(view(&after));
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(after)
+    }
+
+    async fn set_password(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        hash: &str,
+        by: Option<UserId>,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let r = sqlx::query("UPDATE users SET password_hash = ? WHERE tenant_id = ? AND id = ?")
+            .bind(hash)
+            .bind(tenant)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "user",
+                id: id.to_string(),
+            });
+        }
+        sqlx::query("DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?")
+            .bind(tenant)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let entry = audit(Timestamp::now(), by, "user.password", "user", id);
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn update_organisation(
+        &self,
+        tenant: TenantId,
+        id: OrgId,
+        name: &str,
+        kind: &str,
+        by: Option<UserId>,
+    ) -> Result<Organisation> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let before: Option<(String, String)> =
+            sqlx::query("SELECT name, kind FROM organisations WHERE tenant_id = ? AND id = ?")
+                .bind(tenant)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?
+                .map(|r| (r.get(0), r.get(1)));
+        let Some((old_name, old_kind)) = before else {
+            return Err(StoreError::NotFound {
+                what: "organisation",
+                id: id.to_string(),
+            });
+        };
+        sqlx::query("UPDATE organisations SET name = ?, kind = ? WHERE tenant_id = ? AND id = ?")
+            .bind(name)
+            .bind(kind)
+            .bind(tenant)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict("organisation", name))?;
+        let mut entry = audit(
+            Timestamp::now(),
+            by,
+            "organisation.update",
+            "organisation",
+            id,
+        );
+        entry.before = Some(serde_json::json!({ "name": old_name, "kind": old_kind }).to_string());
+        entry.after = Some(serde_json::json!({ "name": name, "kind": kind }).to_string());
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Organisation {
+            tenant_id: tenant,
+            id,
+            name: name.to_string(),
+            kind: kind.to_string(),
+        })
+    }
+
+    async fn update_tenant_settings(
+        &self,
+        tenant: TenantId,
+        st: &TenantSettings,
+        by: Option<UserId>,
+    ) -> Result<Tenant> {
+        let before = self.tenant(tenant).await?.ok_or(StoreError::NotFound {
+            what: "tenant",
+            id: tenant.to_string(),
+        })?;
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        sqlx::query(
+            "UPDATE tenants SET default_visibility = ?, reporter_view = ?, retention_action = ?, map_style_url = ? \
+             WHERE id = ?",
+        )
+        .bind(st.default_visibility.as_str())
+        .bind(st.reporter_view.as_str())
+        .bind(st.retention_action.as_str())
+        .bind(st.map_style_url.as_deref())
+        .bind(tenant)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let view = |v: Visibility, r: ReporterView, a: RetentionAction, m: &Option<String>| {
+            serde_json::json!({
+                "default_visibility": v.as_str(), "reporter_view": r.as_str(), "retention_action": a.as_str(),
+                "map_style_url": m
+            })
+            .to_string()
+        };
+        let mut entry = audit(Timestamp::now(), by, "tenant.settings", "tenant", tenant);
+        entry.before = Some(view(
+            before.default_visibility,
+            before.reporter_view,
+            before.retention_action,
+            &before.map_style_url,
+        ));
+        entry.after = Some(view(
+            st.default_visibility,
+            st.reporter_view,
+            st.retention_action,
+            &st.map_style_url,
+        ));
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        self.tenant(tenant).await?.ok_or(StoreError::NotFound {
+            what: "tenant",
+            id: tenant.to_string(),
+        })
     }
 
     async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>> {
@@ -1002,6 +1221,17 @@ impl Store for SqliteStore {
     }
 
     async fn upsert_category(&self, c: &Category) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let before: Option<String> = sqlx::query(
+            "SELECT json_object('name_sv', name_sv, 'name_en', name_en, 'parent', parent_code, 'color', color, \
+             'retired', retired, 'retention_months', retention_months) FROM categories WHERE tenant_id = ? AND code = ?",
+        )
+        .bind(c.tenant_id)
+        .bind(c.code.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?
+        .map(|r| r.get(0));
         sqlx::query(
             "INSERT INTO categories (tenant_id, code, parent_code, name_sv, name_en, color, sort_order, retired, \
              retention_months) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, code) DO UPDATE SET \
@@ -1018,10 +1248,29 @@ impl Store for SqliteStore {
         .bind(c.sort_order)
         .bind(c.retired as i64)
         .bind(c.retention_months.map(i64::from))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        Ok(())
+        let mut entry = audit(
+            Timestamp::now(),
+            None,
+            "category.upsert",
+            "category",
+            c.code.as_str(),
+        );
+        entry.before = before;
+        entry.after = Some(
+            serde_json::json!({
+                "name_sv": c.name_sv, "name_en": c.name_en, "parent": c.parent.as_ref().map(|p| p.as_str()),
+                "color": c.color, "retired": c.retired as i64, "retention_months": c.retention_months,
+            })
+            .to_string(),
+        );
+        Chain::load(&mut tx, c.tenant_id)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)
     }
 
     async fn categories(&self, tenant: TenantId) -> Result<Vec<Category>> {
@@ -1086,6 +1335,54 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
+        // Incidents already reported inside a new area belong to it from now on.
+        if p.kind == PlaceKind::Area {
+            let shape = geo::MultiPolygon::from_geojson_str(&p.geometry_geojson).map_err(|e| {
+                StoreError::Corrupt {
+                    table: "places",
+                    id: id.to_string(),
+                    field: "geometry_geojson",
+                    value: e.to_string(),
+                }
+            })?;
+            let [w, so, e, n] = shape.bbox();
+            let inside: Vec<i64> = sqlx::query(
+                "SELECT id, lon, lat FROM incidents WHERE tenant_id = ? AND precision != 'municipality' \
+                 AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?",
+            )
+            .bind(p.tenant_id)
+            .bind(w)
+            .bind(e)
+            .bind(so)
+            .bind(n)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?
+            .iter()
+            .filter(|r| shape.contains(r.get(1), r.get(2)))
+            .map(|r| r.get(0))
+            .collect();
+            for incident in &inside {
+                sqlx::query(
+                    "INSERT INTO incident_areas (tenant_id, area_id, incident_id) VALUES (?, ?, ?)",
+                )
+                .bind(p.tenant_id)
+                .bind(id)
+                .bind(incident)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            }
+        }
+        let mut entry = audit(Timestamp::now(), None, "place.create", "place", id);
+        entry.after = Some(
+            serde_json::json!({ "name": p.name, "kind": p.kind.as_str(), "is_school": p.is_school, "is_demo": p.is_demo })
+                .to_string(),
+        );
+        Chain::load(&mut tx, p.tenant_id)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
         tx.commit().await.map_err(backend)?;
         Ok(Place {
             tenant_id: p.tenant_id,

@@ -18,7 +18,7 @@ async fn store_with_log() -> (SqliteStore, tempfile::TempDir, String, i64) {
         ));
     }
     s.insert_incidents(f.tenant.id, &batch).await.unwrap();
-    assert_eq!(s.verify_audit(f.tenant.id).await.unwrap(), Ok(10));
+    assert_eq!(s.verify_audit(f.tenant.id).await.unwrap(), Ok(16));
     (s, dir, path, f.tenant.id)
 }
 
@@ -42,7 +42,7 @@ async fn the_log_is_append_only() {
 #[tokio::test]
 async fn an_edited_row_is_found_by_verify() {
     let (s, _dir, path, tenant) = store_with_log().await;
-    // Someone with the file drops the guard and edits row 7.
+    // Someone with the file drops the guard and edits row 12.
     let pool = SqlitePoolOptions::new()
         .connect(&format!("sqlite://{path}"))
         .await
@@ -52,14 +52,14 @@ async fn an_edited_row_is_found_by_verify() {
         .await
         .unwrap();
     sqlx::query(
-        "UPDATE audit_log SET after_json = replace(after_json, 'trafik', 'annat') WHERE seq = 7",
+        "UPDATE audit_log SET after_json = replace(after_json, 'trafik', 'annat') WHERE seq = 12",
     )
     .execute(&pool)
     .await
     .unwrap();
     let broken = s.verify_audit(tenant).await.unwrap().unwrap_err();
-    assert_eq!(broken.seq, 7);
-    assert!(broken.to_string().contains("row 7"), "{broken}");
+    assert_eq!(broken.seq, 12);
+    assert!(broken.to_string().contains("row 12"), "{broken}");
     assert!(broken.reason.contains("edited"));
 }
 

@@ -1088,10 +1088,16 @@ pub async fn audit_trail_is_chained(s: &dyn Store) {
         .await
         .unwrap();
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
-    // Five users were created by the fixture, then the changes above.
+    // The fixture created three organisations, three categories and five users; then the changes above.
     assert_eq!(
         actions,
         vec![
+            "organisation.create",
+            "organisation.create",
+            "organisation.create",
+            "category.upsert",
+            "category.upsert",
+            "category.upsert",
             "user.create",
             "user.create",
             "user.create",
@@ -1109,18 +1115,18 @@ pub async fn audit_trail_is_chained(s: &dyn Store) {
         log.windows(2)
             .all(|w| w[1].prev_hash == w[0].hash && w[1].seq == w[0].seq + 1)
     );
-    let status = &log[8];
+    let status = &log[14];
     assert_eq!(status.user_id, Some(f.admin.id));
     assert_eq!(status.user_name.as_deref(), Some("admin"));
     assert_eq!(status.entity_id, id.to_string());
     assert!(status.before.as_deref().unwrap().contains("\"new\""));
     assert!(status.after.as_deref().unwrap().contains("\"reviewed\""));
-    assert!(log[5].after.as_deref().unwrap().contains("trafik"));
+    assert!(log[11].after.as_deref().unwrap().contains("trafik"));
     assert!(
-        !log[0].after.as_deref().unwrap().contains("argon2"),
+        !log[6].after.as_deref().unwrap().contains("argon2"),
         "no password hashes in the log"
     );
-    assert_eq!(s.verify_audit(f.tenant.id).await.unwrap(), Ok(10));
+    assert_eq!(s.verify_audit(f.tenant.id).await.unwrap(), Ok(16));
     // Filters, newest first by default.
     let reads = s
         .audit_log(
@@ -1147,10 +1153,10 @@ pub async fn audit_trail_is_chained(s: &dyn Store) {
         .unwrap();
     assert_eq!(
         newest.iter().map(|e| e.seq).collect::<Vec<_>>(),
-        vec![10, 9]
+        vec![16, 15]
     );
     // Each tenant has its own chain.
-    assert_eq!(s.verify_audit(other.tenant.id).await.unwrap(), Ok(5));
+    assert_eq!(s.verify_audit(other.tenant.id).await.unwrap(), Ok(11));
     assert_eq!(
         s.audit_log(
             other.tenant.id,
@@ -1162,7 +1168,7 @@ pub async fn audit_trail_is_chained(s: &dyn Store) {
         .await
         .unwrap()
         .len(),
-        5
+        11
     );
 }
 

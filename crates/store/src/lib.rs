@@ -57,6 +57,36 @@ pub trait Store: Send + Sync {
     async fn create_user(&self, user: &NewUser) -> Result<User>;
     async fn user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>>;
     async fn users(&self, tenant: TenantId) -> Result<Vec<User>>;
+    /// Changes name, organisation, role or disabled; disabling ends the user's sessions. Audited.
+    async fn update_user(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        changes: &UserChanges,
+        by: Option<UserId>,
+    ) -> Result<User>;
+    /// Sets a new password hash (PHC string) and ends the user's sessions. Audited (not the hash).
+    async fn set_password(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        hash: &str,
+        by: Option<UserId>,
+    ) -> Result<()>;
+    async fn update_organisation(
+        &self,
+        tenant: TenantId,
+        id: OrgId,
+        name: &str,
+        kind: &str,
+        by: Option<UserId>,
+    ) -> Result<Organisation>;
+    async fn update_tenant_settings(
+        &self,
+        tenant: TenantId,
+        settings: &TenantSettings,
+        by: Option<UserId>,
+    ) -> Result<Tenant>;
     /// The user with this login and its password hash (PHC string).
     async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>>;
 

@@ -447,6 +447,24 @@ pub struct StatusChange {
     pub comment: String,
 }
 
+/// Changes an administrator makes to a user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserChanges {
+    pub display_name: String,
+    pub org_id: OrgId,
+    pub role: Role,
+    pub disabled: bool,
+}
+
+/// A tenant's settings, as the administrator edits them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantSettings {
+    pub default_visibility: Visibility,
+    pub reporter_view: ReporterView,
+    pub retention_action: RetentionAction,
+    pub map_style_url: Option<String>,
+}
+
 /// A row of the audit trail (see `store::audit`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEntry {

@@ -33,6 +33,13 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "user.mfa_enabled",
     "user.mfa_reset",
     "user.recovery_code_used",
+    "user.update",
+    "user.password",
+    "organisation.create",
+    "organisation.update",
+    "category.upsert",
+    "place.create",
+    "tenant.settings",
 ];
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -115,7 +122,13 @@ pub async fn audit_page(
         .map(|e| {
             context! {
                 seq => e.seq, at => views::local(e.at, &tz), user_name => e.user_name.clone(),
-                action => e.action.clone(), entity => e.entity.clone(), entity_id => e.entity_id.clone(),
+                action => e.action.clone(),
+                // An action this version does not name (from a newer one) is shown as it is.
+                action_label => {
+                    let key = format!("audit-action-{}", e.action.replace('.', "-"));
+                    if state.i18n.has(ctx.lang, &key) { state.i18n.t(ctx.lang, &key, &[]) } else { e.action.clone() }
+                },
+                entity => e.entity.clone(), entity_id => e.entity_id.clone(),
                 before => e.before.clone(), after => e.after.clone(),
             }
         })
