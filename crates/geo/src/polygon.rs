@@ -122,6 +122,41 @@ impl MultiPolygon {
         Self::from_geojson(&v)
     }
 
+    /// Refuses rings that cross themselves (a figure-eight) or touch themselves in more than
+    /// their shared end points, naming the ring and the two segments.
+    pub fn validate_simple(&self) -> Result<(), GeoError> {
+        for (p, rings) in self.polygons.iter().enumerate() {
+            for (r, ring) in rings.iter().enumerate() {
+                if ring.len() > 10_001 {
+                    return Err(invalid(
+                        format!("polygon {p}, ring {r}"),
+                        "more than 10,000 points",
+                    ));
+                }
+                let n = ring.len() - 1; // segments
+                for i in 0..n {
+                    for j in i + 1..n {
+                        // Neighbouring segments share an end point by design.
+                        if j == i + 1 || (i == 0 && j == n - 1) {
+                            continue;
+                        }
+                        if segments_intersect(ring[i], ring[i + 1], ring[j], ring[j + 1]) {
+                            return Err(invalid(
+                                format!("polygon {p}, ring {r}"),
+                                format!(
+                                    "the ring crosses itself: segment {} and segment {}",
+                                    i + 1,
+                                    j + 1
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// [min lon, min lat, max lon, max lat].
     pub fn bbox(&self) -> [f64; 4] {
         self.bbox
@@ -199,6 +234,32 @@ impl MultiPolygon {
             .collect();
         serde_json::json!({"type": "MultiPolygon", "coordinates": polys})
     }
+}
+
+fn orientation(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> f64 {
+    (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+}
+
+fn on_segment(a: [f64; 2], b: [f64; 2], p: [f64; 2]) -> bool {
+    p[0] >= a[0].min(b[0])
+        && p[0] <= a[0].max(b[0])
+        && p[1] >= a[1].min(b[1])
+        && p[1] <= a[1].max(b[1])
+}
+
+/// Whether segments ab and cd share any point (crossing, touching or overlapping).
+fn segments_intersect(a: [f64; 2], b: [f64; 2], c: [f64; 2], d: [f64; 2]) -> bool {
+    let (d1, d2) = (orientation(c, d, a), orientation(c, d, b));
+    let (d3, d4) = (orientation(a, b, c), orientation(a, b, d));
+    if ((d1 > 0.0 && d2 < 0.0) || (d1 < 0.0 && d2 > 0.0))
+        && ((d3 > 0.0 && d4 < 0.0) || (d3 < 0.0 && d4 > 0.0))
+    {
+        return true;
+    }
+    (d1 == 0.0 && on_segment(c, d, a))
+        || (d2 == 0.0 && on_segment(c, d, b))
+        || (d3 == 0.0 && on_segment(a, b, c))
+        || (d4 == 0.0 && on_segment(a, b, d))
 }
 
 fn ring_crossings_odd(ring: &[[f64; 2]], x: f64, y: f64) -> bool {
@@ -342,6 +403,25 @@ mod tests {
         let out = cw.to_geojson();
         let ring: Vec<[f64; 2]> = serde_json::from_value(out["coordinates"][0][0].clone()).unwrap();
         assert!(ring_area(&ring) > 0.0);
+    }
+
+    #[test]
+    fn self_intersecting_rings_are_refused() {
+        let bowtie = MultiPolygon::from_geojson(&json!({
+            "type": "Polygon",
+            "coordinates": [[[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]]
+        }))
+        .unwrap();
+        let err = bowtie.validate_simple().unwrap_err().to_string();
+        assert!(
+            err.contains("crosses itself") && err.contains("segment 1 and segment 3"),
+            "{err}"
+        );
+        assert!(square_with_hole().validate_simple().is_ok());
+        let all =
+            load_municipalities(include_str!("../../../data/boundaries/kommuner.geojson")).unwrap();
+        let k = all.iter().find(|m| m.code == "1960").unwrap();
+        assert!(k.outline.validate_simple().is_ok());
     }
 
     #[test]

@@ -224,3 +224,713 @@ pub async fn audit_csv(
     )
         .into_response()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Administration of users, organisations, categories, places and settings.
+
+use axum::Form;
+use axum::extract::Path;
+use model::{CategoryCode, Email, ReporterView, RetentionAction, Visibility};
+use store::{Category, NewOrganisation, NewPlace, NewUser, PlaceKind, TenantSettings, UserChanges};
+
+type Fields = Vec<(String, String)>;
+
+fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
+    f.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())
+        .unwrap_or("")
+}
+
+fn checked(f: &Fields, name: &str) -> bool {
+    matches!(field(f, name), "on" | "true" | "1")
+}
+
+/// The admin, or the response for anyone else (login redirect or 404), and for POSTs also a
+/// valid CSRF token.
+#[allow(clippy::result_large_err)]
+fn admin_for(state: &AppState, ctx: &Ctx, form: Option<&Fields>) -> Result<User, Response> {
+    let user = match admin(ctx) {
+        Ok(u) => u.clone(),
+        Err(signed_in) => return Err(deny(state, ctx, signed_in)),
+    };
+    if let Some(f) = form
+        && !ctx.csrf_ok(Some(field(f, "csrf")))
+    {
+        return Err(error_page(state, ctx, StatusCode::FORBIDDEN));
+    }
+    Ok(user)
+}
+
+/// A message shown at the top of an admin page: translation key and argument.
+#[derive(Default, Serialize)]
+struct Notice {
+    ok: bool,
+    key: &'static str,
+    value: String,
+}
+
+fn ok(key: &'static str, value: impl Into<String>) -> Option<Notice> {
+    Some(Notice {
+        ok: true,
+        key,
+        value: value.into(),
+    })
+}
+
+fn problem(key: &'static str, value: impl Into<String>) -> Option<Notice> {
+    Some(Notice {
+        ok: false,
+        key,
+        value: value.into(),
+    })
+}
+
+fn status_of(n: &Option<Notice>) -> StatusCode {
+    match n {
+        Some(Notice { ok: false, .. }) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::OK,
+    }
+}
+
+fn store_problem(e: store::StoreError) -> Option<Notice> {
+    match e {
+        store::StoreError::Conflict { value, .. } => problem("admin-exists", value),
+        other => {
+            tracing::error!("admin: {other}");
+            problem("admin-failed", "")
+        }
+    }
+}
+
+pub async fn overview(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+    if let Err(r) = admin_for(&state, &ctx, None) {
+        return r;
+    }
+    render(
+        &state,
+        &ctx,
+        "admin.html",
+        "admin",
+        context! {},
+        StatusCode::OK,
+    )
+}
+
+async fn users_page(state: &AppState, ctx: &Ctx, admin: &User, notice: Option<Notice>) -> Response {
+    let (users, orgs) = match tokio::try_join!(
+        state.store.users(admin.tenant_id),
+        state.store.organisations(admin.tenant_id)
+    ) {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::error!("admin users: {e}");
+            return error_page(state, ctx, StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
+    let status = status_of(&notice);
+    render(
+        state,
+        ctx,
+        "admin_users.html",
+        "admin",
+        context! {
+            users, notice,
+            orgs => orgs.iter().map(|o| context! { id => o.id, name => o.name.clone() }).collect::<Vec<_>>(),
+            roles => Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        },
+        status,
+    )
+}
+
+pub async fn users(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+    match admin_for(&state, &ctx, None) {
+        Ok(a) => users_page(&state, &ctx, &a, None).await,
+        Err(r) => r,
+    }
+}
+
+/// Creates a user with a one-time password shown to the administrator once (there is no
+/// e-mail service; the coordinator hands it over).
+pub async fn user_create(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Form(f): Form<Fields>,
+) -> Response {
+    let a = match admin_for(&state, &ctx, Some(&f)) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let email = match Email::parse(field(&f, "email")) {
+        Ok(e) => e,
+        Err(_) => {
+            return users_page(
+                &state,
+                &ctx,
+                &a,
+                problem("admin-bad-email", field(&f, "email")),
+            )
+            .await;
+        }
+    };
+    let (Ok(role), Ok(org_id)) = (
+        Role::parse(field(&f, "role")),
+        field(&f, "org").parse::<i64>(),
+    ) else {
+        return users_page(&state, &ctx, &a, problem("admin-bad-choice", "")).await;
+    };
+    let name = match field(&f, "name") {
+        "" => email.to_string(),
+        n => n.to_string(),
+    };
+    let password = service::auth::new_password();
+    let hash = match service::auth::hash_password(&password) {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!("hashing: {e}");
+            return error_page(&state, &ctx, StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
+    let new = NewUser {
+        tenant_id: a.tenant_id,
+        org_id,
+        email: email.clone(),
+        display_name: name,
+        role,
+        password_hash: hash,
+    };
+    let notice = match state.store.create_user(&new).await {
+        Ok(_) => ok("admin-user-created", format!("{email}: {password}")),
+        Err(e) => store_problem(e),
+    };
+    users_page(&state, &ctx, &a, notice).await
+}
+
+pub async fn user_update(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let a = match admin_for(&state, &ctx, Some(&f)) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let (Ok(id), Ok(role), Ok(org_id)) = (
+        id.parse::<i64>(),
+        Role::parse(field(&f, "role")),
+        field(&f, "org").parse::<i64>(),
+    ) else {
+        return users_page(&state, &ctx, &a, problem("admin-bad-choice", "")).await;
+    };
+    // An administrator cannot lock themself out.
+    if id == a.id && (role != Role::Admin || checked(&f, "disabled")) {
+        return users_page(&state, &ctx, &a, problem("admin-not-yourself", "")).await;
+    }
+    let changes = UserChanges {
+        display_name: field(&f, "name").to_string(),
+        org_id,
+        role,
+        disabled: checked(&f, "disabled"),
+    };
+    let notice = match state
+        .store
+        .update_user(a.tenant_id, id, &changes, Some(a.id))
+        .await
+    {
+        Ok(u) => ok("admin-saved", u.display_name),
+        Err(store::StoreError::NotFound { .. }) => {
+            return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+        }
+        Err(e) => store_problem(e),
+    };
+    users_page(&state, &ctx, &a, notice).await
+}
+
+pub async fn user_password(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let a = match admin_for(&state, &ctx, Some(&f)) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    };
+    let Ok(Some(user)) = state.store.user(a.tenant_id, id).await else {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    };
+    let password = service::auth::new_password();
+    let Ok(hash) = service::auth::hash_password(&password) else {
+        return error_page(&state, &ctx, StatusCode::INTERNAL_SERVER_ERROR);
+    };
+    let notice = match state
+        .store
+        .set_password(a.tenant_id, id, &hash, Some(a.id))
+        .await
+    {
+        Ok(()) => ok("admin-password-set", format!("{}: {password}", user.email)),
+        Err(e) => store_problem(e),
+    };
+    users_page(&state, &ctx, &a, notice).await
+}
+
+pub async fn user_reset_mfa(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let a = match admin_for(&state, &ctx, Some(&f)) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    };
+    let Ok(Some(user)) = state.store.user(a.tenant_id, id).await else {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    };
+    let notice = match state.store.reset_totp(a.tenant_id, id, Some(a.id)).await {
+        Ok(()) => {
+            let _ = state.store.delete_user_sessions(a.tenant_id, id).await;
+            ok("admin-mfa-reset", user.display_name)
+        }
+        Err(e) => store_problem(e),
+    };
+    users_page(&state, &ctx, &a, notice).await
+}
+
+async fn orgs_page(state: &AppState, ctx: &Ctx, admin: &User, notice: Option<Notice>) -> Response {
+    let orgs = match state.store.organisations(admin.tenant_id).await {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!("admin organisations: {e}");
+            return error_page(state, ctx, StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
+    let status = status_of(&notice);
+    render(
+        state,
+        ctx,
+        "admin_orgs.html",
+        "admin",
+        context! { orgs, notice },
+        status,
+    )
+}
+
+pub async fn orgs(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+    match admin_for(&state, &ctx, None) {
+        Ok(a) => orgs_page(&state, &ctx, &a, None).await,
+        Err(r) => r,
+    }
+}
+
+pub async fn org_create(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Form(f): Form<Fields>,
+) -> Response {
+    let a = match admin_for(&state, &ctx, Some(&f)) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let (name, kind) = (field(&f, "name"), field(&f, "kind"));
+    if name.is_empty() || name.chars().count() > 120 {
+        return orgs_page(&state, &ctx, &a, problem("admin-bad-name", name)).await;
+    }
+    let new = NewOrganisation {
+        tenant_id: a.tenant_id,
+        name: name.into(),
+        kind: if kind.is_empty() {
+            "annan".into()
+        } else {
+            kind.into()
+        },
+    };
+    let notice = match state.store.create_organisation(&new).await {
+        Ok(o) => ok("admin-saved", o.name),
+        Err(e) => store_problem(e),
+    };
+    orgs_page(&state, &ctx, &a, notice).await
+}
+
+pub async fn org_update(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let a = match admin_for(&state, &ctx, Some(&f)) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    };
+    let (name, kind) = (field(&f, "name"), field(&f, "kind"));
+    if name.is_empty() || name.chars().count() > 120 {
+        return orgs_page(&state, &ctx, &a, problem("admin-bad-name", name)).await;
+    }
+    let notice = match state
+        .store
+        .update_organisation(a.tenant_id, id, name, kind, Some(a.id))
+        .await
+    {
+        Ok(o) => ok("admin-saved", o.name),
+        Err(store::StoreError::NotFound { .. }) => {
+            return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+        }
+        Err(e) => store_problem(e),
+    };
+    orgs_page(&state, &ctx, &a, notice).await
+}
+
+async fn categories_page(
+    state: &AppState,
+    ctx: &Ctx,
+    admin: &User,
+    notice: Option<Notice>,
+) -> Response {
+    let cats = match state.store.categories(admin.tenant_id).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("admin categories: {e}");
+            return error_page(state, ctx, StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
+    let status = status_of(&notice);
+    let parents: Vec<String> = cats
+        .iter()
+        .filter(|c| c.parent.is_none())
+        .map(|c| c.code.to_string())
+        .collect();
+    render(
+        state,
+        ctx,
+        "admin_categories.html",
+        "admin",
+        context! { cats, parents, notice },
+        status,
+    )
+}
+
+pub async fn categories(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+    match admin_for(&state, &ctx, None) {
+        Ok(a) => categories_page(&state, &ctx, &a, None).await,
+        Err(r) => r,
+    }
+}
+
+/// Adds or changes a category (by code). Categories are never deleted: retiring one keeps
+/// every incident that has it.
+pub async fn category_save(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Form(f): Form<Fields>,
+) -> Response {
+    let a = match admin_for(&state, &ctx, Some(&f)) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(code) = CategoryCode::parse(field(&f, "code")) else {
+        return categories_page(
+            &state,
+            &ctx,
+            &a,
+            problem("admin-bad-code", field(&f, "code")),
+        )
+        .await;
+    };
+    let existing = state
+        .store
+        .categories(a.tenant_id)
+        .await
+        .unwrap_or_default();
+    let parent = match field(&f, "parent") {
+        "" => None,
+        p => match CategoryCode::parse(p) {
+            Ok(p) if p != code && existing.iter().any(|c| c.code == p && c.parent.is_none()) => {
+                Some(p)
+            }
+            _ => return categories_page(&state, &ctx, &a, problem("admin-bad-choice", p)).await,
+        },
+    };
+    let (sv, en) = (field(&f, "name_sv"), field(&f, "name_en"));
+    if sv.is_empty() || en.is_empty() {
+        return categories_page(&state, &ctx, &a, problem("admin-bad-name", "")).await;
+    }
+    let color = field(&f, "color");
+    if color.len() != 7
+        || !color.starts_with('#')
+        || !color[1..].chars().all(|c| c.is_ascii_hexdigit())
+    {
+        return categories_page(&state, &ctx, &a, problem("admin-bad-color", color)).await;
+    }
+    let retention_months = match field(&f, "retention_months") {
+        "" => None,
+        m => match m.parse::<u32>() {
+            Ok(v) if (1..=1200).contains(&v) => Some(v),
+            _ => return categories_page(&state, &ctx, &a, problem("admin-bad-months", m)).await,
+        },
+    };
+    let before = existing.iter().find(|c| c.code == code);
+    let cat = Category {
+        tenant_id: a.tenant_id,
+        parent: parent.or_else(|| before.and_then(|b| b.parent.clone())),
+        name_sv: sv.into(),
+        name_en: en.into(),
+        color: color.to_lowercase(),
+        sort_order: before
+            .map(|b| b.sort_order)
+            .unwrap_or(existing.len() as i64 * 10 + 10),
+        retired: checked(&f, "retired"),
+        retention_months,
+        code,
+    };
+    let notice = match state.store.upsert_category(&cat).await {
+        Ok(()) => ok("admin-saved", cat.name_sv.clone()),
+        Err(e) => store_problem(e),
+    };
+    categories_page(&state, &ctx, &a, notice).await
+}
+
+async fn places_page(
+    state: &AppState,
+    ctx: &Ctx,
+    admin: &User,
+    notice: Option<Notice>,
+    form: Option<&Fields>,
+) -> Response {
+    let places = match state.store.places(admin.tenant_id).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!("admin places: {e}");
+            return error_page(state, ctx, StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
+    let status = status_of(&notice);
+    let v = |k: &str| form.map(|f| field(f, k).to_string()).unwrap_or_default();
+    render(
+        state,
+        ctx,
+        "admin_places.html",
+        "admin",
+        context! {
+            places, notice,
+            v => context! { name => v("name"), kind => v("kind"), geometry => v("geometry"), lat => v("lat"), lon => v("lon") },
+        },
+        status,
+    )
+}
+
+pub async fn places(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+    match admin_for(&state, &ctx, None) {
+        Ok(a) => places_page(&state, &ctx, &a, None, None).await,
+        Err(r) => r,
+    }
+}
+
+/// Adds a named point or an area (GeoJSON Polygon/MultiPolygon, pasted, uploaded or drawn);
+/// invalid or self-crossing polygons are refused with the reason.
+pub async fn place_create(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Form(f): Form<Fields>,
+) -> Response {
+    let a = match admin_for(&state, &ctx, Some(&f)) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let name = field(&f, "name");
+    if name.is_empty() || name.chars().count() > 120 {
+        return places_page(&state, &ctx, &a, problem("admin-bad-name", name), Some(&f)).await;
+    }
+    let tenant = match &ctx.tenant {
+        Some(t) => t.clone(),
+        None => return error_page(&state, &ctx, StatusCode::INTERNAL_SERVER_ERROR),
+    };
+    let outline = geo::MultiPolygon::from_geojson_str(&tenant.outline_geojson).ok();
+    let (kind, geometry, lon, lat) = if field(&f, "kind") == "point" {
+        let parse = |s: &str| s.replace(',', ".").parse::<f64>().ok();
+        let (Some(lat), Some(lon)) = (parse(field(&f, "lat")), parse(field(&f, "lon"))) else {
+            return places_page(
+                &state,
+                &ctx,
+                &a,
+                problem(
+                    "admin-bad-point",
+                    format!("{}, {}", field(&f, "lat"), field(&f, "lon")),
+                ),
+                Some(&f),
+            )
+            .await;
+        };
+        if model::Wgs84::parse(lon, lat).is_err() {
+            return places_page(
+                &state,
+                &ctx,
+                &a,
+                problem("admin-bad-point", format!("{lat}, {lon}")),
+                Some(&f),
+            )
+            .await;
+        }
+        (
+            PlaceKind::Point,
+            format!(r#"{{"type":"Point","coordinates":[{lon},{lat}]}}"#),
+            lon,
+            lat,
+        )
+    } else {
+        let text = field(&f, "geometry");
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                return places_page(
+                    &state,
+                    &ctx,
+                    &a,
+                    problem("admin-bad-geometry", e.to_string()),
+                    Some(&f),
+                )
+                .await;
+            }
+        };
+        // Accept a Feature or a FeatureCollection of one feature as well as a bare geometry.
+        let geometry = match value.get("type").and_then(|t| t.as_str()) {
+            Some("Feature") => value.get("geometry").cloned().unwrap_or_default(),
+            Some("FeatureCollection") => value
+                .get("features")
+                .and_then(|f| f.as_array())
+                .filter(|f| f.len() == 1)
+                .and_then(|f| f[0].get("geometry").cloned())
+                .unwrap_or_default(),
+            _ => value,
+        };
+        let shape = match geo::MultiPolygon::from_geojson(&geometry)
+            .and_then(|s| s.validate_simple().map(|()| s))
+        {
+            Ok(s) => s,
+            Err(e) => {
+                return places_page(
+                    &state,
+                    &ctx,
+                    &a,
+                    problem("admin-bad-geometry", e.to_string()),
+                    Some(&f),
+                )
+                .await;
+            }
+        };
+        let (lon, lat) = shape.representative_point();
+        (PlaceKind::Area, shape.to_geojson().to_string(), lon, lat)
+    };
+    if outline.is_some_and(|o| !o.contains(lon, lat)) {
+        return places_page(
+            &state,
+            &ctx,
+            &a,
+            problem("admin-outside", format!("{lat:.5}, {lon:.5}")),
+            Some(&f),
+        )
+        .await;
+    }
+    let new = NewPlace {
+        tenant_id: a.tenant_id,
+        name: name.into(),
+        kind,
+        is_school: checked(&f, "is_school"),
+        geometry_geojson: geometry,
+        lon,
+        lat,
+        is_demo: false,
+    };
+    let notice = match state.store.create_place(&new).await {
+        Ok(p) => ok("admin-saved", p.name),
+        Err(e) => store_problem(e),
+    };
+    places_page(&state, &ctx, &a, notice, None).await
+}
+
+async fn settings_page(state: &AppState, ctx: &Ctx, notice: Option<Notice>) -> Response {
+    let Some(t) = &ctx.tenant else {
+        return error_page(state, ctx, StatusCode::INTERNAL_SERVER_ERROR);
+    };
+    let status = status_of(&notice);
+    render(
+        state,
+        ctx,
+        "admin_settings.html",
+        "admin",
+        context! {
+            notice,
+            s => context! {
+                default_visibility => t.default_visibility.as_str(), reporter_view => t.reporter_view.as_str(),
+                retention_action => t.retention_action.as_str(), map_style_url => t.map_style_url.clone().unwrap_or_default(),
+            },
+            visibilities => Visibility::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+            views => ReporterView::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+            actions => RetentionAction::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+        },
+        status,
+    )
+}
+
+pub async fn settings(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+    match admin_for(&state, &ctx, None) {
+        Ok(_) => settings_page(&state, &ctx, None).await,
+        Err(r) => r,
+    }
+}
+
+pub async fn settings_save(
+    State(state): State<Arc<AppState>>,
+    mut ctx: Ctx,
+    Form(f): Form<Fields>,
+) -> Response {
+    let a = match admin_for(&state, &ctx, Some(&f)) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let (Ok(default_visibility), Ok(reporter_view), Ok(retention_action)) = (
+        Visibility::parse(field(&f, "default_visibility")),
+        ReporterView::parse(field(&f, "reporter_view")),
+        RetentionAction::parse(field(&f, "retention_action")),
+    ) else {
+        return settings_page(&state, &ctx, problem("admin-bad-choice", "")).await;
+    };
+    let url = field(&f, "map_style_url");
+    let map_style_url = if url.is_empty() {
+        None
+    } else if url.starts_with("https://")
+        && url.len() < 500
+        && !url.contains(['"', '\'', ' ', '<', '>'])
+    {
+        Some(url.to_string())
+    } else {
+        return settings_page(&state, &ctx, problem("admin-bad-url", url)).await;
+    };
+    let settings = TenantSettings {
+        default_visibility,
+        reporter_view,
+        retention_action,
+        map_style_url,
+    };
+    let notice = match state
+        .store
+        .update_tenant_settings(a.tenant_id, &settings, Some(a.id))
+        .await
+    {
+        Ok(t) => {
+            ctx.tenant = Some(t);
+            ok("admin-saved", "")
+        }
+        Err(e) => store_problem(e),
+    };
+    settings_page(&state, &ctx, notice).await
+}

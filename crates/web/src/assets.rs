@@ -7,6 +7,11 @@ use axum::response::{IntoResponse, Response};
 
 const FILES: &[(&str, &str, &[u8])] = &[
     (
+        "admin-places.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/admin-places.js"),
+    ),
+    (
         "favicon.svg",
         "image/svg+xml",
         include_bytes!("../static/favicon.svg"),

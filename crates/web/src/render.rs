@@ -21,6 +21,31 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("incident.html", include_str!("../templates/incident.html")),
     ("map.html", include_str!("../templates/map.html")),
     ("audit.html", include_str!("../templates/audit.html")),
+    (
+        "admin_notice.html",
+        include_str!("../templates/admin_notice.html"),
+    ),
+    ("admin.html", include_str!("../templates/admin.html")),
+    (
+        "admin_users.html",
+        include_str!("../templates/admin_users.html"),
+    ),
+    (
+        "admin_orgs.html",
+        include_str!("../templates/admin_orgs.html"),
+    ),
+    (
+        "admin_categories.html",
+        include_str!("../templates/admin_categories.html"),
+    ),
+    (
+        "admin_places.html",
+        include_str!("../templates/admin_places.html"),
+    ),
+    (
+        "admin_settings.html",
+        include_str!("../templates/admin_settings.html"),
+    ),
     ("account.html", include_str!("../templates/account.html")),
     (
         "second_factor.html",

@@ -91,7 +91,23 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
             matches!(role, Some(Role::Admin | Role::Analyst))
                 && visible(target.expect("an incident")),
         ),
-        ("get", "/admin/audit" | "/admin/audit.csv") => page(role == Some(Role::Admin)),
+        (
+            "get",
+            "/admin/audit"
+            | "/admin/audit.csv"
+            | "/admin"
+            | "/admin/users"
+            | "/admin/organisations",
+        )
+        | ("get", "/admin/categories" | "/admin/places" | "/admin/settings")
+        | (
+            "post",
+            "/admin/users" | "/admin/organisations" | "/admin/categories" | "/admin/places",
+        )
+        | ("post", "/admin/settings" | "/admin/users/{id}" | "/admin/users/{id}/password")
+        | ("post", "/admin/users/{id}/reset-mfa" | "/admin/organisations/{id}") => {
+            page(role == Some(Role::Admin))
+        }
         ("get", "/api/v1/incidents" | "/api/v1/incidents.geojson" | "/api/v1/categories")
         | ("get", "/api/v1/places" | "/api/v1/tenant") => api(Ok),
         ("post", "/api/v1/incidents") => api(if role == Some(Role::Reader) {
@@ -271,7 +287,16 @@ async fn every_route_for_every_role_and_visibility() {
     let mut checked = 0;
     let mut failures = Vec::new();
     for (method, path) in web::ROUTES {
-        let ids: Vec<Option<&Target>> = if path.contains("{id}") {
+        // Incident routes are tried with every incident; admin routes about a user or an
+        // organisation with the reporter and the school.
+        let admin_id = if path.starts_with("/admin/users/") {
+            Some(users[2].id)
+        } else if path.starts_with("/admin/organisations/") {
+            Some(orgs[2].id)
+        } else {
+            None
+        };
+        let ids: Vec<Option<&Target>> = if path.contains("{id}") && admin_id.is_none() {
             targets.iter().map(Some).collect()
         } else {
             vec![None]
@@ -310,7 +335,11 @@ async fn every_route_for_every_role_and_visibility() {
                 let concrete = path
                     .replace(
                         "{id}",
-                        &target.map(|t| t.id.to_string()).unwrap_or_default(),
+                        &target
+                            .map(|t| t.id)
+                            .or(admin_id)
+                            .map(|i| i.to_string())
+                            .unwrap_or_default(),
                     )
                     .replace("{code}", "en")
                     .replace("{*file}", "app.css");
