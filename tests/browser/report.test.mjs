@@ -231,5 +231,20 @@ test('the English interface is selectable', async () => {
   await page.getByRole('heading', { name: 'Audit log' }).waitFor();
   await page.getByText('The chain is unbroken').waitFor();
   await axe(page, 'the audit log (desktop)');
+  // Every administration page passes axe too.
+  for (const [path, heading] of [
+    ['/admin', 'Administration'],
+    ['/admin/users', 'Users'],
+    ['/admin/organisations', 'Organisations'],
+    ['/admin/categories', 'Categories'],
+    ['/admin/places', 'Places and areas'],
+    ['/admin/settings', 'Settings'],
+    ['/account', 'My account'],
+  ]) {
+    await page.goto(`${BASE}${path}`);
+    await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+    if (path === '/admin/places') await page.locator('#draw-map canvas').waitFor({ state: 'visible', timeout: 20000 });
+    await axe(page, `${path} (desktop, English)`);
+  }
   await context.close();
 });

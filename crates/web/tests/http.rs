@@ -1360,3 +1360,368 @@ async fn password_step(app: &App) -> (String, String) {
     let page = app.get(r.location(), Some(&c)).await;
     (c, csrf_of(&page.body))
 }
+
+fn notice_value(body: &str, prefix: &str) -> String {
+    let start = body
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix:?} in page: {body}"))
+        + prefix.len();
+    body[start..].split('<').next().unwrap().trim().to_string()
+}
+
+#[tokio::test]
+async fn the_coordinator_administers_users_without_a_programmer() {
+    let (app, ..) = app().await;
+    let (ac, csrf) = app.login("admin@k1960.example").await;
+    let page = app.get("/admin/users", Some(&ac)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let skola = attr(
+        &page.body[page.body.find("id=\"new-org\"").unwrap()..],
+        "value",
+    );
+    let r = app
+        .post_form(
+            "/admin/users",
+            Some(&ac),
+            &[
+                ("csrf", &csrf),
+                ("name", "Ny Väktare"),
+                ("email", "vakt@k1960.example"),
+                ("org", &skola),
+                ("role", "reporter"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let password = notice_value(&r.body, "Lösenord att lämna över: vakt@k1960.example: ");
+    assert_eq!(password.chars().count(), 16);
+    // The new reporter signs in with it.
+    let login = app
+        .post_form(
+            "/login",
+            None,
+            &[("email", "vakt@k1960.example"), ("password", &password)],
+        )
+        .await;
+    assert_eq!(login.location(), "/incidents");
+    let vakt = session_cookie(&login);
+    // Bad input is refused with the reason, nothing stored.
+    let r = app
+        .post_form(
+            "/admin/users",
+            Some(&ac),
+            &[
+                ("csrf", &csrf),
+                ("email", "inte-en-adress"),
+                ("org", &skola),
+                ("role", "reporter"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Ogiltig e-postadress: inte-en-adress"));
+    let r = app
+        .post_form(
+            "/admin/users",
+            Some(&ac),
+            &[
+                ("csrf", &csrf),
+                ("email", "vakt@k1960.example"),
+                ("org", &skola),
+                ("role", "reporter"),
+            ],
+        )
+        .await;
+    assert!(
+        r.body.contains("Det finns redan: vakt@k1960.example"),
+        "{}",
+        r.body
+    );
+
+    // Disabling ends the user's sessions; a new password can be issued.
+    let users = app.store.users(1).await.unwrap();
+    let v = users
+        .iter()
+        .find(|u| u.email.as_str() == "vakt@k1960.example")
+        .unwrap();
+    let org = v.org_id.to_string();
+    let r = app
+        .post_form(
+            &format!("/admin/users/{}", v.id),
+            Some(&ac),
+            &[
+                ("csrf", &csrf),
+                ("name", "Väktare"),
+                ("org", &org),
+                ("role", "reporter"),
+                ("disabled", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/incidents", Some(&vakt)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let again = app
+        .post_form(
+            "/login",
+            None,
+            &[("email", "vakt@k1960.example"), ("password", &password)],
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNAUTHORIZED,
+        "a disabled account cannot sign in"
+    );
+    // The coordinator cannot lock themself out.
+    let me = users
+        .iter()
+        .find(|u| u.email.as_str() == "admin@k1960.example")
+        .unwrap();
+    let r = app
+        .post_form(
+            &format!("/admin/users/{}", me.id),
+            Some(&ac),
+            &[
+                ("csrf", &csrf),
+                ("name", "x"),
+                ("org", &me.org_id.to_string()),
+                ("role", "reporter"),
+            ],
+        )
+        .await;
+    assert!(
+        r.body
+            .contains("Du kan inte ta bort din egen administratörsroll")
+    );
+    // Others may not see the page at all.
+    let (rc, _) = app.login("rapportor@k1960.example").await;
+    assert_eq!(
+        app.get("/admin/users", Some(&rc)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let audit = app.get("/admin/audit?action=user.update", Some(&ac)).await;
+    assert!(audit.body.contains("<td>Användare ändrad</td>"));
+}
+
+#[tokio::test]
+async fn categories_are_added_renamed_and_retired_without_losing_history() {
+    let (app, ..) = app().await;
+    let (ac, csrf) = app.login("admin@k1960.example").await;
+    let add = [
+        ("csrf", csrf.as_str()),
+        ("code", "eldning"),
+        ("parent", "skadegorelse"),
+        ("name_sv", "Eldning"),
+        ("name_en", "Fires"),
+        ("color", "#AA3300"),
+        ("retention_months", "36"),
+    ];
+    let r = app.post_form("/admin/categories", Some(&ac), &add).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let cats = app.store.categories(1).await.unwrap();
+    let c = cats.iter().find(|c| c.code.as_str() == "eldning").unwrap();
+    assert_eq!(
+        (
+            c.parent.as_ref().unwrap().as_str(),
+            c.color.as_str(),
+            c.retention_months
+        ),
+        ("skadegorelse", "#aa3300", Some(36))
+    );
+    // A report with it, then retire it: the report keeps its category, new reports cannot use it.
+    let (rc, rcsrf) = app.login("rapportor@k1960.example").await;
+    let mut form = good_form(&rcsrf);
+    form[1] = ("category", "eldning");
+    let r = app.post_form("/incidents", Some(&rc), &form).await;
+    let detail = r.location().split('?').next().unwrap().to_string();
+    let retire = [
+        ("csrf", csrf.as_str()),
+        ("code", "eldning"),
+        ("name_sv", "Eldning (gammal)"),
+        ("name_en", "Fires (old)"),
+        ("color", "#aa3300"),
+        ("retired", "on"),
+    ];
+    assert_eq!(
+        app.post_form("/admin/categories", Some(&ac), &retire)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert!(
+        app.get(&detail, Some(&rc))
+            .await
+            .body
+            .contains("Eldning (gammal)")
+    );
+    let r = app.post_form("/incidents", Some(&rc), &form).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a retired category cannot be chosen"
+    );
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("code", "Eldning!"),
+        ("name_sv", "x"),
+        ("name_en", "x"),
+        ("color", "#aa3300"),
+    ];
+    assert!(
+        app.post_form("/admin/categories", Some(&ac), &bad)
+            .await
+            .body
+            .contains("Ogiltig kod Eldning!")
+    );
+}
+
+#[tokio::test]
+async fn areas_are_validated_and_take_in_earlier_incidents() {
+    let (app, ..) = app().await;
+    let (rc, rcsrf) = app.login("rapportor@k1960.example").await;
+    app.post_form("/incidents", Some(&rc), &good_form(&rcsrf))
+        .await; // at 59.4224, 16.0978
+    let (ac, csrf) = app.login("admin@k1960.example").await;
+    let bowtie = r#"{"type":"Polygon","coordinates":[[[16.09,59.42],[16.11,59.43],[16.11,59.42],[16.09,59.43],[16.09,59.42]]]}"#;
+    let r = app
+        .post_form(
+            "/admin/places",
+            Some(&ac),
+            &[
+                ("csrf", &csrf),
+                ("name", "Torget"),
+                ("kind", "area"),
+                ("geometry", bowtie),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("the ring crosses itself"), "{}", r.body);
+    assert!(r.body.contains("Torget"), "the name is kept");
+    let open_ring =
+        r#"{"type":"Polygon","coordinates":[[[16.09,59.42],[16.11,59.42],[16.11,59.43]]]}"#;
+    let r = app
+        .post_form(
+            "/admin/places",
+            Some(&ac),
+            &[
+                ("csrf", &csrf),
+                ("name", "Torget"),
+                ("kind", "area"),
+                ("geometry", open_ring),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("at least 4 positions"), "{}", r.body);
+    let stockholm = r#"{"type":"Polygon","coordinates":[[[18.0,59.3],[18.1,59.3],[18.1,59.4],[18.0,59.4],[18.0,59.3]]]}"#;
+    let r = app
+        .post_form(
+            "/admin/places",
+            Some(&ac),
+            &[
+                ("csrf", &csrf),
+                ("name", "Fel"),
+                ("kind", "area"),
+                ("geometry", stockholm),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("ligger utanför kommunen"));
+    let square = r#"{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[16.09,59.42],[16.11,59.42],[16.11,59.43],[16.09,59.43],[16.09,59.42]]]}}"#;
+    let r = app
+        .post_form(
+            "/admin/places",
+            Some(&ac),
+            &[
+                ("csrf", &csrf),
+                ("name", "Torget"),
+                ("kind", "area"),
+                ("geometry", square),
+                ("is_school", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let place = app
+        .store
+        .places(1)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "Torget")
+        .unwrap();
+    assert!(place.is_school);
+    // The incident reported before the area existed is now in it.
+    let list = app
+        .get(&format!("/incidents?area={}", place.id), Some(&ac))
+        .await;
+    assert!(list.body.contains("En händelse"), "{}", list.body);
+    let r = app
+        .post_form(
+            "/admin/places",
+            Some(&ac),
+            &[
+                ("csrf", &csrf),
+                ("name", "Busshållplatsen"),
+                ("kind", "point"),
+                ("lat", "59,4230"),
+                ("lon", "16,0990"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn tenant_settings_change_defaults_and_are_audited() {
+    let (app, ..) = app().await;
+    let (ac, csrf) = app.login("admin@k1960.example").await;
+    let page = app.get("/admin/settings", Some(&ac)).await;
+    assert!(
+        page.body
+            .contains("Egna i listan, andras delade som punkter på kartan")
+    );
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("default_visibility", "police_and_coordinator"),
+        ("reporter_view", "shared"),
+        ("retention_action", "delete"),
+        ("map_style_url", ""),
+    ];
+    assert_eq!(
+        app.post_form("/admin/settings", Some(&ac), &form)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let t = app.store.tenant(1).await.unwrap().unwrap();
+    assert_eq!(
+        t.default_visibility,
+        model::Visibility::PoliceAndCoordinator
+    );
+    assert_eq!(t.reporter_view, model::ReporterView::Shared);
+    assert_eq!(t.retention_action, model::RetentionAction::Delete);
+    // The report form now proposes the new default.
+    let (rc, _) = app.login("rapportor@k1960.example").await;
+    let f = app.get("/incidents/new", Some(&rc)).await;
+    assert!(f.body.contains(r#"value="police_and_coordinator" checked"#));
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("default_visibility", "all_partners"),
+        ("reporter_view", "map"),
+        ("retention_action", "anonymise"),
+        ("map_style_url", "javascript:alert(1)"),
+    ];
+    let r = app.post_form("/admin/settings", Some(&ac), &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Adressen måste börja med https:"), "{}", r.body);
+    assert!(
+        app.get("/admin/audit?action=tenant.settings", Some(&ac))
+            .await
+            .body
+            .contains("<td>Inställningar ändrade</td>")
+    );
+}
