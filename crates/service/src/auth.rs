@@ -14,6 +14,10 @@ pub enum PasswordError {
     TooShort(usize),
     #[error("the password is longer than 1024 characters")]
     TooLong,
+    #[error(
+        "the password is too common or too easy to guess ({0}); choose a longer phrase of your own"
+    )]
+    Common(&'static str),
     #[error("could not hash the password: {0}")]
     Hash(String),
 }
@@ -28,11 +32,49 @@ pub fn hash_password(password: &str) -> Result<String, PasswordError> {
     if n > 1024 {
         return Err(PasswordError::TooLong);
     }
+    if let Some(why) = weakness(password) {
+        return Err(PasswordError::Common(why));
+    }
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| PasswordError::Hash(e.to_string()))
+}
+
+const COMMON: &str = include_str!("common-passwords.txt");
+
+/// Why a password of sufficient length is still easy to guess, if it is.
+pub fn weakness(password: &str) -> Option<&'static str> {
+    let lower = password.to_lowercase();
+    if COMMON
+        .lines()
+        .any(|l| !l.starts_with('#') && l.trim() == lower)
+    {
+        return Some("on the list of common passwords");
+    }
+    let chars: Vec<char> = lower.chars().collect();
+    let mut distinct = chars.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 5 {
+        return Some("fewer than five different characters");
+    }
+    // A short block repeated ("abcabcabcabc").
+    for len in 1..=chars.len() / 2 {
+        if chars.len().is_multiple_of(len) && chars.chunks(len).all(|c| c == &chars[..len]) {
+            return Some("a repeated pattern");
+        }
+    }
+    // A run up or down the alphabet or the digits ("123456789012" aside, "abcdefghijkl").
+    let steps: Vec<i64> = chars
+        .windows(2)
+        .map(|w| w[1] as i64 - w[0] as i64)
+        .collect();
+    if steps.iter().all(|s| *s == 1) || steps.iter().all(|s| *s == -1) {
+        return Some("a sequence");
+    }
+    None
 }
 
 /// A hash of a random password nobody knows, used to spend the same time on unknown accounts
@@ -92,6 +134,28 @@ mod tests {
     #[test]
     fn policy() {
         assert_eq!(hash_password("kort"), Err(PasswordError::TooShort(4)));
+        for weak in [
+            "123456789012",
+            "Lösenord1234",
+            "SOMMAR2024!!",
+            "aaaaaaaaaaaaaaa",
+            "abababababab",
+            "abcabcabcabc",
+            "abcdefghijklmn",
+            "zyxwvutsrqpo",
+        ] {
+            assert!(
+                matches!(hash_password(weak), Err(PasswordError::Common(_))),
+                "{weak} accepted"
+            );
+        }
+        for fine in [
+            "korrekt häst batteri",
+            "Tre gula bilar på torget",
+            "mKz7-pQ2x-Lw9r",
+        ] {
+            assert_eq!(weakness(fine), None, "{fine} refused");
+        }
         assert!(hash_password(&"x".repeat(1025)).is_err());
     }
 

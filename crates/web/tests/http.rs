@@ -1717,7 +1717,11 @@ async fn tenant_settings_change_defaults_and_are_audited() {
     ];
     let r = app.post_form("/admin/settings", Some(&ac), &bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("Adressen måste börja med https:"), "{}", r.body);
+    assert!(
+        r.body.contains("Adressen måste börja med https:"),
+        "{}",
+        r.body
+    );
     assert!(
         app.get("/admin/audit?action=tenant.settings", Some(&ac))
             .await
