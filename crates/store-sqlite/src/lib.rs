@@ -236,6 +236,17 @@ fn audit(
     }
 }
 
+/// Free text in the audit trail: its length and SHA-256, never the text. The audit log cannot be
+/// changed, so anything written there would outlive redaction and retention.
+fn text_digest(text: Option<&str>) -> serde_json::Value {
+    match text {
+        None => serde_json::Value::Null,
+        Some(t) => {
+            serde_json::json!({ "chars": t.chars().count(), "sha256": store::audit::sha256_hex(t) })
+        }
+    }
+}
+
 fn incident_json(n: &NewIncident) -> String {
     serde_json::json!({
         "category": n.category.as_str(),
@@ -245,8 +256,8 @@ fn incident_json(n: &NewIncident) -> String {
         "lat": n.lat,
         "precision": n.precision.as_str(),
         "place_id": n.place_id,
-        "place_text": n.place_text,
-        "description": n.description,
+        "place_text": text_digest(n.place_text.as_deref()),
+        "description": text_digest(Some(&n.description)),
         "school_id": n.school_id,
         "persons_involved": n.persons_involved,
         "visibility": n.visibility.as_str(),
@@ -1517,7 +1528,7 @@ impl Store for SqliteStore {
                             "category": r.get::<String, _>(1),
                             "occurred_from": r.get::<i64, _>(2),
                             "occurred_to": r.get::<i64, _>(3),
-                            "description": r.get::<String, _>(6),
+                            "description": text_digest(Some(&r.get::<String, _>(6))),
                         })
                         .to_string(),
                     );
@@ -1959,6 +1970,60 @@ impl Store for SqliteStore {
             .await?;
         tx.commit().await.map_err(backend)?;
         Ok(report)
+    }
+
+    async fn redact_incident(
+        &self,
+        actor: &Actor,
+        id: IncidentId,
+        description: &str,
+        place_text: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Incident> {
+        let Some(before) = self.fetch_incident(actor, id).await? else {
+            return Err(StoreError::NotFound {
+                what: "incident",
+                id: id.to_string(),
+            });
+        };
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        sqlx::query(
+            "UPDATE incidents SET description = ?, place_text = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(description)
+        .bind(place_text)
+        .bind(ts(now))
+        .bind(actor.tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let mut entry = audit(now, Some(actor.user_id), "incident.redact", "incident", id);
+        entry.before = Some(
+            serde_json::json!({
+                "description": text_digest(Some(&before.description)),
+                "place_text": text_digest(before.place_text.as_deref()),
+            })
+            .to_string(),
+        );
+        entry.after = Some(
+            serde_json::json!({
+                "description": text_digest(Some(description)),
+                "place_text": text_digest(place_text),
+            })
+            .to_string(),
+        );
+        Chain::load(&mut tx, actor.tenant_id)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        self.fetch_incident(actor, id)
+            .await?
+            .ok_or(StoreError::NotFound {
+                what: "incident",
+                id: id.to_string(),
+            })
     }
 
     async fn set_incident_status(

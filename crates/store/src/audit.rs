@@ -47,6 +47,13 @@ pub fn chain_hash(
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+pub fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 pub fn entry_hash(e: &AuditEntry) -> String {
     chain_hash(
         &e.prev_hash,

@@ -19,7 +19,8 @@ macro_rules! conformance_tests {
             incident_round_trip, tenant_isolation, visibility_matches_the_rule, filters,
             sorting_and_paging, import_is_idempotent, status_changes_are_recorded,
             bulk_insert_is_all_or_nothing, points_match_the_list, audit_trail_is_chained,
-            retention_anonymises_past_the_period, retention_can_delete, second_factor);
+            retention_anonymises_past_the_period, retention_can_delete, second_factor,
+            redaction_leaves_no_text_in_the_audit_trail);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -1405,5 +1406,55 @@ pub async fn second_factor(s: &dyn Store) {
             "user.recovery_code_used",
             "user.mfa_reset"
         ]
+    );
+}
+
+pub async fn redaction_leaves_no_text_in_the_audit_trail(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let mut n = incident(&f.teacher, "trafik", "2026-11-20T10:00:00Z");
+    n.description = "Mamman Anna nås på 070-123 45 67".into();
+    n.place_text = Some("Storgatan 5".into());
+    let id = insert_one(s, n).await;
+    let i = s
+        .redact_incident(
+            &f.admin.actor(),
+            id,
+            "Mamman nås på [telefonnummer borttaget]",
+            None,
+            t("2026-11-21T10:00:00Z"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(i.description, "Mamman nås på [telefonnummer borttaget]");
+    assert_eq!(i.place_text, None);
+    let log = s
+        .audit_log(
+            f.tenant.id,
+            &AuditFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(log[0].action, "incident.redact");
+    assert_eq!(log[0].user_id, Some(f.admin.id));
+    for e in &log {
+        let text = format!("{:?}{:?}", e.before, e.after);
+        assert!(
+            !text.contains("070-123") && !text.contains("Anna") && !text.contains("Storgatan"),
+            "{text}"
+        );
+    }
+    assert!(log[0].before.as_deref().unwrap().contains("sha256"));
+    // Another tenant's user cannot redact it.
+    let g = fixture(s, "1980").await;
+    let r = s
+        .redact_incident(&g.admin.actor(), id, "", None, t("2026-11-21T10:00:00Z"))
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound { .. })));
+    assert_eq!(
+        s.verify_audit(f.tenant.id).await.unwrap().map(|_| ()),
+        Ok(())
     );
 }

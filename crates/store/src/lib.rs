@@ -175,6 +175,16 @@ pub trait Store: Send + Sync {
         now: Timestamp,
     ) -> Result<Incident>;
     async fn status_history(&self, actor: &Actor, id: IncidentId) -> Result<Vec<StatusChange>>;
+    /// Replaces an incident's free text (an administrator removing personal data). The audit
+    /// row records who and when and the lengths and digests of the texts, not the texts.
+    async fn redact_incident(
+        &self,
+        actor: &Actor,
+        id: IncidentId,
+        description: &str,
+        place_text: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Incident>;
 
     // Audit trail. Changes made through this trait append their rows themselves, in the same
     // transaction; reads of restricted incidents through `incident` do too.

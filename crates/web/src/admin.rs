@@ -40,6 +40,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "category.upsert",
     "place.create",
     "tenant.settings",
+    "incident.redact",
 ];
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

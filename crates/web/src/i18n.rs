@@ -159,6 +159,26 @@ mod tests {
                 .iter()
                 .map(|r| format!("role-{}", r.as_str())),
         );
+        keys.extend(
+            [
+                model::screening::SensitiveKind::PersonalIdentityNumber,
+                model::screening::SensitiveKind::CoordinationNumber,
+                model::screening::SensitiveKind::PhoneNumber,
+                model::screening::SensitiveKind::Email,
+            ]
+            .iter()
+            .map(|k| format!("redacted-{}", k.as_str())),
+        );
+        keys.extend(
+            model::ReporterView::ALL
+                .iter()
+                .map(|r| format!("reporter-view-{}", r.as_str())),
+        );
+        keys.extend(
+            model::RetentionAction::ALL
+                .iter()
+                .map(|r| format!("retention-{}", r.as_str())),
+        );
         for k in keys {
             for lang in Lang::ALL {
                 assert!(i.has(lang, &k), "{k} missing in {lang:?}");
@@ -212,6 +232,16 @@ mod tests {
             }
         }
         // And the list above is complete: every code the model's sources mention.
+        // Administration notices are keys in the code.
+        for piece in include_str!("admin.rs")
+            .split('"')
+            .filter(|p| p.starts_with("admin-") && !p.contains(' '))
+        {
+            assert!(
+                i.has(Lang::Sv, piece) && i.has(Lang::En, piece),
+                "{piece} is not translated"
+            );
+        }
         let model_src = include_str!("../../model/src/incident.rs");
         let service_src = include_str!("../../service/src/reporting.rs");
         for src in [model_src, service_src] {

@@ -117,6 +117,7 @@ app_routes! {
     get "/incidents/new" => pages::incident_form;
     get "/incidents/{id}" => pages::incident_detail;
     post "/incidents/{id}/status" => pages::incident_status;
+    post "/incidents/{id}/redact" => pages::incident_redact;
     get "/map" => pages::map_page;
     get "/categories.css" => pages::categories_css;
     get "/admin" => admin::overview;

@@ -671,12 +671,30 @@ pub async fn incident_detail(
             }
         })
         .collect();
+    // For the coordinator: the free text with personal data found by the screening replaced.
+    let redaction = (user.role == Role::Admin).then(|| {
+        let found: Vec<String> = model::screening::screen(&incident.description)
+            .into_iter()
+            .chain(model::screening::screen(incident.place_text.as_deref().unwrap_or("")))
+            .map(|f| f.text)
+            .collect();
+        let placeholder = |k: model::screening::SensitiveKind| {
+            state.i18n.t(ctx.lang, &format!("redacted-{}", k.as_str()), &[])
+        };
+        context! {
+            found,
+            description => model::screening::redact(&incident.description, placeholder),
+            place_text => incident.place_text.as_deref().map(|p| model::screening::redact(p, placeholder)).unwrap_or_default(),
+        }
+    });
     render(
         &state,
         &ctx,
         "incident.html",
         "incidents",
         context! {
+            redaction,
+            redacted => p.status == "redacted",
             i => views::incident(&incident, &cats, ctx.lang, &tz),
             history,
             next_statuses => next,
@@ -725,6 +743,53 @@ pub async fn incident_status(
             Redirect::to(&format!("/incidents/{id}")).into_response()
         }
         Err(e) => internal(&state, &ctx, "status change", e),
+    }
+}
+
+/// An administrator replaces an incident's free text, to remove personal data. Audited.
+pub async fn incident_redact(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
+    };
+    let field = |k: &str| {
+        f.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    if !ctx.csrf_ok(Some(field("csrf"))) {
+        return error_page(&state, &ctx, StatusCode::FORBIDDEN);
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    };
+    if user.role != Role::Admin {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    }
+    let description = match model::Description::parse(field("description")) {
+        Ok(d) => d,
+        Err(_) => return Redirect::to(&format!("/incidents/{id}")).into_response(),
+    };
+    let place_text = Some(field("place_text").trim()).filter(|p| !p.is_empty());
+    match state
+        .store
+        .redact_incident(
+            &user.actor(),
+            id,
+            description.as_str(),
+            place_text,
+            state.now(),
+        )
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/incidents/{id}?status=redacted")).into_response(),
+        Err(store::StoreError::NotFound { .. }) => error_page(&state, &ctx, StatusCode::NOT_FOUND),
+        Err(e) => internal(&state, &ctx, "redaction", e),
     }
 }
 

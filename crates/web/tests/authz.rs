@@ -87,6 +87,9 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         }
         ("post", "/incidents") | ("get", "/incidents/new") => page(role != Some(Role::Reader)),
         ("get", "/incidents/{id}") => page(visible(target.expect("an incident"))),
+        ("post", "/incidents/{id}/redact") => {
+            page(role == Some(Role::Admin) && visible(target.expect("an incident")))
+        }
         ("post", "/incidents/{id}/status") => page(
             matches!(role, Some(Role::Admin | Role::Analyst))
                 && visible(target.expect("an incident")),

@@ -1729,3 +1729,58 @@ async fn tenant_settings_change_defaults_and_are_audited() {
             .contains("<td>Inställningar ändrade</td>")
     );
 }
+
+#[tokio::test]
+async fn the_coordinator_redacts_personal_data_from_stored_text() {
+    let (app, kungsor, ku, ..) = app().await;
+    // Text stored before screening existed (or imported) may hold personal data.
+    let mut n = store::conformance::incident(&ku[1], "trafik", "2026-11-20T10:00:00Z");
+    n.description = "Ring Anna på 070-123 45 67 om bilen".into();
+    let id = app.store.insert_incidents(kungsor.id, &[n]).await.unwrap()[0];
+    let (ac, csrf) = app.login("admin@k1960.example").await;
+    let page = app.get(&format!("/incidents/{id}"), Some(&ac)).await;
+    assert!(
+        page.body.contains("Granskningen hittade: 070-123 45 67"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Ring Anna på [telefonnummer borttaget] om bilen</textarea>")
+    );
+    let r = app
+        .post_form(
+            &format!("/incidents/{id}/redact"),
+            Some(&ac),
+            &[
+                ("csrf", &csrf),
+                (
+                    "description",
+                    "Ring [namn] på [telefonnummer borttaget] om bilen",
+                ),
+                ("place_text", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let after = app
+        .get(&format!("/incidents/{id}?status=redacted"), Some(&ac))
+        .await;
+    assert!(after.body.contains("Texten är redigerad."));
+    assert!(!after.body.contains("070-123") && !after.body.contains("Anna"));
+    let audit = app
+        .get("/admin/audit.csv?action=incident.redact", Some(&ac))
+        .await;
+    assert_eq!(audit.body.lines().count(), 2, "{}", audit.body);
+    assert!(!audit.body.contains("070-123"));
+    // Reporters cannot redact.
+    let (rc, rcsrf) = app.login("rapportor@k1960.example").await;
+    let r = app
+        .post_form(
+            &format!("/incidents/{id}/redact"),
+            Some(&rc),
+            &[("csrf", &rcsrf), ("description", "x")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
