@@ -156,6 +156,18 @@ impl Ctx {
     }
 }
 
+/// Set on a response whose page loads the tenant's external base map, so the CSP allows it.
+#[derive(Clone)]
+pub struct MapOrigin(pub String);
+
+/// Marks a page response as loading the tenant's external base map, if it has one.
+pub fn allow_tenant_map(mut res: Response, ctx: &Ctx) -> Response {
+    if let Some(url) = ctx.tenant.as_ref().and_then(|t| t.map_style_url.clone()) {
+        res.extensions_mut().insert(MapOrigin(url));
+    }
+    res
+}
+
 fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let host = rest.split('/').next()?;
@@ -171,13 +183,14 @@ pub async fn security_headers(
     next: Next,
 ) -> Response {
     let mut res = next.run(req).await;
-    let external = state
-        .config
-        .map_style_url
-        .as_deref()
-        .and_then(origin_of)
+    // The configured base map, and a tenant's own (pages with a map say which).
+    let tenant_map = res.extensions().get::<MapOrigin>().map(|m| m.0.clone());
+    let external: String = [state.config.map_style_url.as_deref(), tenant_map.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter_map(origin_of)
         .map(|o| format!(" {o}"))
-        .unwrap_or_default();
+        .collect();
     let csp = format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:{external}; \
          font-src 'self'; connect-src 'self'{external}; worker-src 'self' blob:; child-src 'self' blob:; \

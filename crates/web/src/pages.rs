@@ -521,7 +521,7 @@ async fn form_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    render(
+    let res = render(
         state,
         ctx,
         "incident_new.html",
@@ -537,7 +537,8 @@ async fn form_page(
             visibilities => Visibility::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
         },
         status,
-    )
+    );
+    crate::ctx::allow_tenant_map(res, ctx)
 }
 
 pub async fn incident_form(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
@@ -807,14 +808,15 @@ pub async fn map_page(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response 
         .and_then(|t| t.map_style_url.clone())
         .or_else(|| state.config.map_style_url.clone())
         .unwrap_or_default();
-    render(
+    let res = render(
         &state,
         &ctx,
         "map.html",
         "map",
         context! { categories => views::categories(&cats, ctx.lang), style_url },
         StatusCode::OK,
-    )
+    );
+    crate::ctx::allow_tenant_map(res, &ctx)
 }
 
 /// Category colours as CSS classes (inline styles are forbidden by the CSP).

@@ -1728,6 +1728,41 @@ async fn tenant_settings_change_defaults_and_are_audited() {
             .body
             .contains("<td>Inställningar ändrade</td>")
     );
+    // A tenant's own base map is allowed by the pages that show a map, and only those.
+    let with_map = [
+        ("csrf", csrf.as_str()),
+        ("default_visibility", "all_partners"),
+        ("reporter_view", "map"),
+        ("retention_action", "anonymise"),
+        ("map_style_url", "https://tiles.example.org/style.json"),
+    ];
+    assert_eq!(
+        app.post_form("/admin/settings", Some(&ac), &with_map)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let map = app.get("/map", Some(&ac)).await;
+    let csp = map
+        .headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("connect-src 'self' https://tiles.example.org"),
+        "{csp}"
+    );
+    let list = app.get("/incidents", Some(&ac)).await;
+    assert!(
+        !list
+            .headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("tiles.example.org")
+    );
 }
 
 #[tokio::test]
