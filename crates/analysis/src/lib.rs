@@ -1,0 +1,43 @@
+//! Spatial statistics for the lägesbild, over plain arrays of SWEREF 99 TM coordinates.
+//!
+//! Pure: no IO, no async, no database, so every method is tested against reference values
+//! (PySAL, `shared/reference/reference.py`) and benchmarked alone. See BRIEF §5 for the
+//! definitions; each function's documentation says exactly what it computes.
+#![forbid(unsafe_code)]
+
+mod gistar;
+mod grid;
+mod kde;
+mod knox;
+
+pub use gistar::{GiStar, Weights, bh_bins, gi_star};
+pub use grid::{Extent, Grid};
+pub use kde::quartic_kde;
+pub use knox::{KnoxBand, knox};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AnalysisError {
+    #[error("no points")]
+    NoPoints,
+    #[error("cell size {0} must be a positive number of metres")]
+    BadCell(f64),
+    #[error("point {index} ({x}, {y}) is not a finite coordinate")]
+    BadPoint { index: usize, x: f64, y: f64 },
+    #[error("point {index} ({x}, {y}) lies outside the extent {extent:?}")]
+    OutsideExtent {
+        index: usize,
+        x: f64,
+        y: f64,
+        extent: [f64; 4],
+    },
+    #[error("the grid would have {0} cells; at most 25,000,000 are allowed")]
+    TooManyCells(u64),
+    #[error("every cell has the same count ({0}): Gi* is undefined for a constant field")]
+    ConstantField(f64),
+    #[error("invalid weights {0:?}: use queen or distance:METRES (at least one cell)")]
+    BadWeights(String),
+    #[error("invalid bands {0:?}: give increasing positive numbers")]
+    BadBands(String),
+    #[error("bandwidth {0} must be a positive number of metres")]
+    BadBandwidth(f64),
+}
