@@ -70,7 +70,7 @@ pub fn gi_star(grid: &Grid, weights: Weights) -> Result<GiStar, AnalysisError> {
     let sum2: f64 = x.iter().map(|v| v * v).sum();
     let mean = sum / n;
     let s = (sum2 / n - mean * mean).max(0.0).sqrt();
-    if !(s > 0.0) || n < 2.0 {
+    if s.is_nan() || s <= 0.0 || n < 2.0 {
         return Err(AnalysisError::ConstantField(mean));
     }
     let rows = weights.rows(grid.cell)?;
