@@ -78,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// Spatial analysis of a point file (CSV with x,y or lon,lat, and t): CSV on stdout.
+    Analyze {
+        #[command(subcommand)]
+        command: AnalyzeCommand,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -157,6 +162,97 @@ enum RetentionCommand {
         #[arg(long)]
         action: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum AnalyzeCommand {
+    /// Getis-Ord Gi* hot spots with FDR-corrected confidence bins.
+    Gistar {
+        #[arg(long)]
+        points: PathBuf,
+        /// Cell side in metres.
+        #[arg(long)]
+        cell: f64,
+        /// queen or distance:METRES
+        #[arg(long, default_value = "queen")]
+        weights: String,
+        /// minx,miny,maxx,maxy (SWEREF 99 TM metres); default: the points' bounding box.
+        #[arg(long)]
+        extent: Option<String>,
+        /// csv or geojson
+        #[arg(long, default_value = "csv")]
+        format: String,
+    },
+    /// Quartic kernel density, incidents per km².
+    Kde {
+        #[arg(long)]
+        points: PathBuf,
+        #[arg(long)]
+        cell: f64,
+        /// Bandwidth in metres.
+        #[arg(long)]
+        bandwidth: f64,
+        #[arg(long)]
+        extent: Option<String>,
+        #[arg(long, default_value = "csv")]
+        format: String,
+    },
+    /// Knox test for near repeats.
+    Knox {
+        #[arg(long)]
+        points: PathBuf,
+        /// Upper bounds of the spatial bands in metres, e.g. 100,200,400.
+        #[arg(long)]
+        space_bands: String,
+        /// Upper bounds of the time bands in days, e.g. 7,14,28.
+        #[arg(long)]
+        time_bands: String,
+        #[arg(long, default_value_t = 999)]
+        permutations: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Manhattan distance (the Near Repeat Calculator's default) instead of Euclidean.
+        #[arg(long)]
+        manhattan: bool,
+    },
+}
+
+fn analyze(command: AnalyzeCommand) -> Result<String, service::analyze::AnalyzeError> {
+    use service::analyze as a;
+    match command {
+        AnalyzeCommand::Gistar {
+            points,
+            cell,
+            weights,
+            extent,
+            format,
+        } => {
+            let extent = extent.as_deref().map(a::parse_extent).transpose()?;
+            a::gistar(&points, cell, &weights, extent, a::Format::parse(&format)?)
+        }
+        AnalyzeCommand::Kde {
+            points,
+            cell,
+            bandwidth,
+            extent,
+            format,
+        } => {
+            let extent = extent.as_deref().map(a::parse_extent).transpose()?;
+            a::kde(&points, cell, bandwidth, extent, a::Format::parse(&format)?)
+        }
+        AnalyzeCommand::Knox {
+            points,
+            space_bands,
+            time_bands,
+            permutations,
+            seed,
+            manhattan,
+        } => {
+            let space = a::parse_bands("space-bands", &space_bands)?;
+            let time = a::parse_bands("time-bands", &time_bands)?;
+            a::knox(&points, &space, &time, permutations, seed, manhattan)
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -571,6 +667,21 @@ async fn main() -> Result<()> {
             command: TokenCommand::Create { db, email, label },
         } => token_create(&db, &email, &label).await,
         Command::Gallra { db, tenant } => gallra(&db, tenant).await,
+        // Bad input ends with one line naming file, line and value, and status 2.
+        Command::Analyze { command } => match analyze(command) {
+            Ok(out) => {
+                use std::io::Write;
+                match std::io::stdout().write_all(out.as_bytes()) {
+                    // A reader that stopped early (| head) is not an error.
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                    other => Ok(other?),
+                }
+            }
+            Err(e) => {
+                eprintln!("lagesbild analyze: {e}");
+                std::process::exit(2)
+            }
+        },
         Command::Retention {
             command:
                 RetentionCommand::Set {

@@ -222,3 +222,151 @@ fn demo_user_token_and_import() {
         "{out}"
     );
 }
+
+#[test]
+fn analyze_commands_follow_the_csv_contract() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../analysis/tests/fixtures");
+    let points = format!("{fixtures}/points-2000-1.csv");
+    let (ok, out, err) = run(
+        &[
+            "analyze",
+            "gistar",
+            "--points",
+            &points,
+            "--cell",
+            "250",
+            "--weights",
+            "queen",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "cell_x,cell_y,count,z,p,bin");
+    assert_eq!(lines.len(), 1 + 80 * 80);
+    assert!(
+        lines[1].starts_with("560000,6570000,0,-0.097413629369162"),
+        "{}",
+        lines[1]
+    );
+    let (ok, out, err) = run(
+        &[
+            "analyze",
+            "kde",
+            "--points",
+            &points,
+            "--cell",
+            "250",
+            "--bandwidth",
+            "500",
+            "--format",
+            "geojson",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["features"].as_array().unwrap().len(), 6400);
+    let (ok, out, _) = run(
+        &[
+            "analyze",
+            "knox",
+            "--points",
+            &format!("{fixtures}/points-1500-3.csv"),
+            "--space-bands",
+            "100,200,400",
+            "--time-bands",
+            "7,14,28",
+            "--permutations",
+            "99",
+        ],
+        None,
+    );
+    assert!(ok);
+    assert!(
+        out.starts_with(
+            "space_from,space_to,time_from,time_to,observed,expected,ratio,p\n0,100,0,7,104,"
+        ),
+        "{out}"
+    );
+
+    // Bad input: one line naming file, line and value; exit status 2.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "x,y\n1,2\n3,abc\n").unwrap();
+    let status = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let o = status(&[
+        "analyze",
+        "gistar",
+        "--points",
+        bad.to_str().unwrap(),
+        "--cell",
+        "100",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(msg.lines().count(), 1, "{msg}");
+    assert!(
+        msg.contains("line 3") && msg.contains("\"abc\"") && msg.contains("bad.csv"),
+        "{msg}"
+    );
+    std::fs::write(&bad, "x,y\n").unwrap();
+    assert_eq!(
+        status(&[
+            "analyze",
+            "gistar",
+            "--points",
+            bad.to_str().unwrap(),
+            "--cell",
+            "100"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    std::fs::write(&bad, "a,b\n1,2\n").unwrap();
+    assert_eq!(
+        status(&[
+            "analyze",
+            "kde",
+            "--points",
+            bad.to_str().unwrap(),
+            "--cell",
+            "100",
+            "--bandwidth",
+            "300"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    let far = status(&[
+        "analyze",
+        "gistar",
+        "--points",
+        &points,
+        "--cell",
+        "250",
+        "--extent",
+        "0,0,10,10",
+    ]);
+    assert_eq!(far.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&far.stderr).contains("line 2"));
+    std::fs::write(&bad, "x,y\n5,5\n5,5\n").unwrap();
+    let constant = status(&[
+        "analyze",
+        "gistar",
+        "--points",
+        bad.to_str().unwrap(),
+        "--cell",
+        "100",
+    ]);
+    assert_eq!(constant.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&constant.stderr).contains("Gi* is undefined"));
+}

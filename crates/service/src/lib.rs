@@ -5,8 +5,10 @@
 //! No SQL here (that is the store's) and no HTTP (that is the web crate's).
 #![forbid(unsafe_code)]
 
+pub mod analyze;
 pub mod auth;
 pub mod demo;
+pub mod points;
 pub mod polisen;
 pub mod reporting;
 pub mod retention;
