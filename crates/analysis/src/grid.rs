@@ -1,6 +1,7 @@
 //! Square cells of side `cell` aligned to multiples of `cell` (SWEREF 99 TM metres).
 
 use crate::AnalysisError;
+use rayon::prelude::*;
 
 /// [min x, min y, max x, max y] in metres.
 pub type Extent = [f64; 4];
@@ -58,19 +59,36 @@ impl Grid {
             return Err(AnalysisError::TooManyCells(nx.saturating_mul(ny)));
         }
         let (nx, ny) = (nx as usize, ny as usize);
+        // Chunks of points binned in parallel, each into its own counts, then added up.
+        const CHUNK: usize = 1 << 16;
+        let parts: Result<Vec<Vec<u32>>, AnalysisError> = xs
+            .par_chunks(CHUNK)
+            .zip(ys.par_chunks(CHUNK))
+            .enumerate()
+            .map(|(c, (xs, ys))| {
+                let mut counts = vec![0u32; nx * ny];
+                for (i, (&x, &y)) in xs.iter().zip(ys).enumerate() {
+                    let ix = ((x - x0) / cell).floor();
+                    let iy = ((y - y0) / cell).floor();
+                    if ix < 0.0 || iy < 0.0 || ix >= nx as f64 || iy >= ny as f64 {
+                        return Err(AnalysisError::OutsideExtent {
+                            index: c * CHUNK + i,
+                            x,
+                            y,
+                            extent: [minx, miny, maxx, maxy],
+                        });
+                    }
+                    counts[iy as usize * nx + ix as usize] += 1;
+                }
+                Ok(counts)
+            })
+            .collect();
+        let parts = parts?;
         let mut counts = vec![0.0; nx * ny];
-        for (i, (&x, &y)) in xs.iter().zip(ys).enumerate() {
-            let ix = ((x - x0) / cell).floor();
-            let iy = ((y - y0) / cell).floor();
-            if ix < 0.0 || iy < 0.0 || ix >= nx as f64 || iy >= ny as f64 {
-                return Err(AnalysisError::OutsideExtent {
-                    index: i,
-                    x,
-                    y,
-                    extent: [minx, miny, maxx, maxy],
-                });
+        for part in &parts {
+            for (c, p) in counts.iter_mut().zip(part) {
+                *c += f64::from(*p);
             }
-            counts[iy as usize * nx + ix as usize] += 1.0;
         }
         Ok(Grid {
             cell,
