@@ -12,6 +12,7 @@ pub fn quartic_kde(xs: &[f64], ys: &[f64], grid: &Grid, h: f64) -> Result<Vec<f6
     }
     let (nx, ny, cell) = (grid.nx, grid.ny, grid.cell);
     let h2 = h * h;
+    let inv_h2 = 1.0 / h2;
     let norm = 3.0 / (std::f64::consts::PI * h2) * 1e6;
     let reach = (h / cell).ceil() as isize + 1;
     // Chunks of points in parallel, each into its own density grid, then added up in chunk
@@ -22,24 +23,33 @@ pub fn quartic_kde(xs: &[f64], ys: &[f64], grid: &Grid, h: f64) -> Result<Vec<f6
         .zip(ys.par_chunks(CHUNK))
         .map(|(xs, ys)| {
             let mut dens = vec![0.0f64; nx * ny];
+            // The squared column distances of a point are the same in every row.
+            let mut dx2 = vec![0.0f64; 2 * reach as usize + 1];
             for (&px, &py) in xs.iter().zip(ys) {
                 let i = ((px - grid.x0) / cell).floor() as isize;
                 let j = ((py - grid.y0) / cell).floor() as isize;
                 let (i0, i1) = ((i - reach).max(0), (i + reach + 1).min(nx as isize));
                 let (j0, j1) = ((j - reach).max(0), (j + reach + 1).min(ny as isize));
+                let cols = (i1 - i0).max(0) as usize;
+                for (k, d) in dx2[..cols].iter_mut().enumerate() {
+                    let dx = grid.x0 + ((i0 as usize + k) as f64 + 0.5) * cell - px;
+                    *d = dx * dx;
+                }
                 for jj in j0..j1 {
                     let dy = grid.y0 + (jj as f64 + 0.5) * cell - py;
                     let dy2 = dy * dy;
                     if dy2 >= h2 {
                         continue;
                     }
-                    let row = jj as usize * nx;
-                    for ii in i0..i1 {
-                        let dx = grid.x0 + (ii as f64 + 0.5) * cell - px;
-                        let d2 = dx * dx + dy2;
+                    let row =
+                        &mut dens[jj as usize * nx + i0 as usize..jj as usize * nx + i1 as usize];
+                    for (cell_density, &dx2) in row.iter_mut().zip(&dx2[..cols]) {
+                        let d2 = dx2 + dy2;
                         if d2 < h2 {
-                            let u = 1.0 - d2 / h2;
-                            dens[row + ii as usize] += norm * u * u;
+                            // d2 * (1/h²) instead of d2 / h²: a multiplication, within an
+                            // ulp of the reference.
+                            let u = 1.0 - d2 * inv_h2;
+                            *cell_density += norm * u * u;
                         }
                     }
                 }
