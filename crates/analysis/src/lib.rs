@@ -5,11 +5,15 @@
 //! definitions; each function's documentation says exactly what it computes.
 #![forbid(unsafe_code)]
 
+mod evaluate;
+mod forecast;
 mod gistar;
 mod grid;
 mod kde;
 mod knox;
 
+pub use evaluate::{HitRate, pai_pei, top_share};
+pub use forecast::{ForecastParams, prospective};
 pub use gistar::{GiStar, Weights, bh_bins, gi_star};
 pub use grid::{Extent, Grid};
 pub use kde::quartic_kde;

@@ -197,6 +197,33 @@ enum AnalyzeCommand {
         #[arg(long, default_value = "csv")]
         format: String,
     },
+    /// Prospective hot spots: the cells most at risk after --until.
+    Forecast {
+        #[arg(long)]
+        points: PathBuf,
+        #[arg(long)]
+        cell: f64,
+        /// Only points before this date (YYYY-MM-DD) or time are used.
+        #[arg(long)]
+        until: String,
+        /// Share of the cells with any incident to flag, e.g. 0.036.
+        #[arg(long)]
+        area_share: f64,
+        #[arg(long)]
+        extent: Option<String>,
+    },
+    /// PAI and PEI of flagged cells against points.
+    Pai {
+        /// CSV with cell_x,cell_y (e.g. the output of forecast or gistar filtered on bin).
+        #[arg(long)]
+        flagged: PathBuf,
+        #[arg(long)]
+        points: PathBuf,
+        #[arg(long)]
+        cell: f64,
+        #[arg(long)]
+        extent: Option<String>,
+    },
     /// Knox test for near repeats.
     Knox {
         #[arg(long)]
@@ -239,6 +266,25 @@ fn analyze(command: AnalyzeCommand) -> Result<String, service::analyze::AnalyzeE
         } => {
             let extent = extent.as_deref().map(a::parse_extent).transpose()?;
             a::kde(&points, cell, bandwidth, extent, a::Format::parse(&format)?)
+        }
+        AnalyzeCommand::Forecast {
+            points,
+            cell,
+            until,
+            area_share,
+            extent,
+        } => {
+            let extent = extent.as_deref().map(a::parse_extent).transpose()?;
+            a::forecast(&points, cell, &until, area_share, extent)
+        }
+        AnalyzeCommand::Pai {
+            flagged,
+            points,
+            cell,
+            extent,
+        } => {
+            let extent = extent.as_deref().map(a::parse_extent).transpose()?;
+            a::pai(&flagged, &points, cell, extent)
         }
         AnalyzeCommand::Knox {
             points,

@@ -370,3 +370,94 @@ fn analyze_commands_follow_the_csv_contract() {
     assert_eq!(constant.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&constant.stderr).contains("Gi* is undefined"));
 }
+
+#[test]
+fn forecast_then_pai_on_real_data() {
+    let sf = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/sf-2012/incidents.csv"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // The analysis reads x, y and t: give the file a t column, and keep October–December apart.
+    let text = std::fs::read_to_string(sf).unwrap();
+    let mut all = String::from("x,y,t\n");
+    let mut later = String::from("x,y\n");
+    for line in text.lines().skip(1) {
+        let p: Vec<&str> = line.rsplitn(7, ',').collect();
+        all.push_str(&format!("{},{},{}\n", p[4], p[3], p[5]));
+        if p[5] >= "2012-10-01" {
+            later.push_str(&format!("{},{}\n", p[4], p[3]));
+        }
+    }
+    let (all_path, later_path, flagged) = (
+        dir.path().join("all.csv"),
+        dir.path().join("later.csv"),
+        dir.path().join("flagged.csv"),
+    );
+    std::fs::write(&all_path, all).unwrap();
+    std::fs::write(&later_path, later).unwrap();
+    let (ok, out, err) = run(
+        &[
+            "analyze",
+            "forecast",
+            "--points",
+            all_path.to_str().unwrap(),
+            "--cell",
+            "150",
+            "--until",
+            "2012-10-01",
+            "--area-share",
+            "0.036",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(out.starts_with("cell_x,cell_y,risk\n"));
+    assert!(out.lines().count() > 20);
+    std::fs::write(&flagged, out).unwrap();
+    let (ok, out, err) = run(
+        &[
+            "analyze",
+            "pai",
+            "--flagged",
+            flagged.to_str().unwrap(),
+            "--points",
+            later_path.to_str().unwrap(),
+            "--cell",
+            "150",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let row: Vec<f64> = out
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let pei = row[5];
+    assert!(pei > 0.85 && pei <= 1.0, "{out}");
+    // A flagged cell that is not a cell corner of this size is refused with its line.
+    std::fs::write(&flagged, "cell_x,cell_y\n1827750,636450\n1827760,636450\n").unwrap();
+    let o = Command::new(BIN)
+        .args([
+            "analyze",
+            "pai",
+            "--flagged",
+            flagged.to_str().unwrap(),
+            "--points",
+            later_path.to_str().unwrap(),
+            "--cell",
+            "150",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("line 3"));
+}

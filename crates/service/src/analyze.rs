@@ -195,3 +195,123 @@ pub fn knox(
     }
     Ok(out)
 }
+
+fn day_of(option: &'static str, value: &str) -> Result<f64, AnalyzeError> {
+    let tz = crate::stockholm();
+    let ts = value
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .or_else(|| {
+            let d: jiff::civil::Date = value.parse().ok()?;
+            tz.to_ambiguous_zoned(d.to_datetime(jiff::civil::Time::midnight()))
+                .compatible()
+                .ok()
+                .map(|z| z.timestamp())
+        })
+        .ok_or_else(|| AnalyzeError::Option {
+            option,
+            value: value.into(),
+            expected: "a date (YYYY-MM-DD) or an RFC 3339 time",
+        })?;
+    Ok(ts.as_second() as f64 / 86_400.0)
+}
+
+/// The cells most at risk after `until` (the top `share` of the cells with any incident before
+/// it), from the points before `until` only.
+pub fn forecast(
+    file: &Path,
+    cell: f64,
+    until: &str,
+    share: f64,
+    extent: Option<Extent>,
+) -> Result<String, AnalyzeError> {
+    if !(share > 0.0 && share <= 1.0) {
+        return Err(AnalyzeError::Option {
+            option: "area-share",
+            value: share.to_string(),
+            expected: "a share above 0 and at most 1",
+        });
+    }
+    let until = day_of("until", until)?;
+    let p = points::read(file, true)?;
+    let grid = Grid::bin(&p.x, &p.y, cell, extent).map_err(analysis_err(file))?;
+    let before: Vec<usize> = (0..p.x.len()).filter(|&i| p.t[i] < until).collect();
+    let bx: Vec<f64> = before.iter().map(|&i| p.x[i]).collect();
+    let by: Vec<f64> = before.iter().map(|&i| p.y[i]).collect();
+    let extent = [
+        grid.x0,
+        grid.y0,
+        grid.x0 + grid.nx as f64 * cell - 1e-6,
+        grid.y0 + grid.ny as f64 * cell - 1e-6,
+    ];
+    let counts = if bx.is_empty() {
+        return Err(AnalyzeError::Analysis {
+            file: file.display().to_string(),
+            source: AnalysisError::NoPoints,
+        });
+    } else {
+        Grid::bin(&bx, &by, cell, Some(extent))
+            .map_err(analysis_err(file))?
+            .counts
+    };
+    let risk = analysis::prospective(
+        &p.x,
+        &p.y,
+        &p.t,
+        &grid,
+        until,
+        analysis::ForecastParams::default(),
+    );
+    let mut out = String::from("cell_x,cell_y,risk\n");
+    for k in analysis::top_share(&risk, &counts, share) {
+        let (x, y) = grid.corner(k);
+        let _ = writeln!(out, "{x:.0},{y:.0},{}", risk[k]);
+    }
+    Ok(out)
+}
+
+/// PAI and PEI of flagged cells (a CSV with cell_x,cell_y) against the points of `file`.
+/// A is the number of cells with any incident in `file`, or of the extent's grid if given.
+pub fn pai(
+    flagged: &Path,
+    file: &Path,
+    cell: f64,
+    extent: Option<Extent>,
+) -> Result<String, AnalyzeError> {
+    let p = points::read(file, false)?;
+    let grid = Grid::bin(&p.x, &p.y, cell, extent).map_err(analysis_err(file))?;
+    let cells = points::read_cells(flagged)?;
+    let mut idx = Vec::new();
+    for (line, (x, y)) in cells {
+        let (i, j) = (
+            ((x - grid.x0) / cell).round(),
+            ((y - grid.y0) / cell).round(),
+        );
+        if i < 0.0 || j < 0.0 || i >= grid.nx as f64 || j >= grid.ny as f64 {
+            continue; // a flagged cell without any incident of `file` around: it catches none
+        }
+        let k = j as usize * grid.nx + i as usize;
+        if (grid.corner(k).0 - x).abs() > 1e-6 || (grid.corner(k).1 - y).abs() > 1e-6 {
+            return Err(AnalyzeError::Points(PointsError::BadValue {
+                file: flagged.display().to_string(),
+                line,
+                column: "cell_x,cell_y",
+                value: format!("{x},{y}"),
+                expected: "the lower-left corner of a cell of this size",
+            }));
+        }
+        if !idx.contains(&k) {
+            idx.push(k);
+        }
+    }
+    let area = if extent.is_some() {
+        grid.counts.len()
+    } else {
+        grid.counts.iter().filter(|c| **c > 0.0).count()
+    };
+    let r = analysis::pai_pei(&grid.counts, &idx, area);
+    Ok(format!(
+        "n,N,a,A,pai,pei\n{},{},{},{},{},{}\n",
+        r.n, r.big_n, r.a, r.big_a, r.pai, r.pei
+    ))
+}

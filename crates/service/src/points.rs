@@ -140,6 +140,59 @@ pub fn read(path: &Path, need_time: bool) -> Result<Points, PointsError> {
     Ok(p)
 }
 
+/// A cell's lower-left corner (metres) and the file line it came from.
+pub type CellRow = (u64, (f64, f64));
+
+/// Cells (cell_x, cell_y: lower-left corners in metres) with their file lines.
+pub fn read_cells(path: &Path) -> Result<Vec<CellRow>, PointsError> {
+    let file = path.display().to_string();
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| PointsError::Io {
+            file: file.clone(),
+            reason: e.to_string(),
+        })?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| PointsError::Io {
+            file: file.clone(),
+            reason: e.to_string(),
+        })?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let (Some(a), Some(b)) = (col("cell_x"), col("cell_y")) else {
+        return Err(PointsError::MissingColumn {
+            file,
+            wanted: "cell_x,cell_y",
+            found: headers.iter().collect::<Vec<_>>().join(","),
+        });
+    };
+    let mut out = Vec::new();
+    for record in rdr.records() {
+        let record = record.map_err(|e| PointsError::Io {
+            file: file.clone(),
+            reason: e.to_string(),
+        })?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let num = |i: usize, column: &'static str| {
+            let v = record.get(i).unwrap_or("").trim();
+            v.parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .ok_or_else(|| PointsError::BadValue {
+                    file: file.clone(),
+                    line,
+                    column,
+                    value: v.to_string(),
+                    expected: "a number",
+                })
+        };
+        out.push((line, (num(a, "cell_x")?, num(b, "cell_y")?)));
+    }
+    Ok(out)
+}
+
 /// "2025-10-12T19:49:42Z", with an offset, or a plain date or local time (Swedish time).
 fn parse_time(v: &str) -> Option<f64> {
     if let Ok(t) = v.parse::<jiff::Timestamp>() {
