@@ -2,7 +2,7 @@
 //! `cargo bench -p analysis` (criterion). Points are synthetic, 20 × 20 km, clustered like
 //! `shared/reference/points.py` (same extent), generated here so the bench needs no files.
 
-use analysis::{Grid, Weights, gi_star, knox, quartic_kde};
+use analysis::{Grid, Weights, gi_star, knox, local_moran, quartic_kde};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
@@ -85,6 +85,10 @@ fn bench(c: &mut Criterion) {
     g.bench_function("kde h=500, 1M points, 40k cells (target 100 ms)", |b| {
         b.iter(|| quartic_kde(black_box(&x1m), black_box(&y1m), &grid, 500.0).unwrap())
     });
+    g.bench_function(
+        "local moran, 999 permutations, 40k cells (target 300 ms)",
+        |b| b.iter(|| local_moran(black_box(&grid), Weights::Queen, 999, 1).unwrap()),
+    );
     g.bench_function(
         "knox 10k events, 999 permutations, 400 m x 28 d (target 1 s)",
         |b| {

@@ -11,6 +11,7 @@ mod gistar;
 mod grid;
 mod kde;
 mod knox;
+mod moran;
 
 pub use evaluate::{HitRate, pai_pei, top_share};
 pub use forecast::{ForecastParams, prospective};
@@ -18,6 +19,7 @@ pub use gistar::{GiStar, Weights, bh_bins, gi_star};
 pub use grid::{Extent, Grid};
 pub use kde::quartic_kde;
 pub use knox::{KnoxBand, knox};
+pub use moran::{LocalMoran, local_moran};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AnalysisError {

@@ -5,7 +5,7 @@
 //!
 //! Regenerate (commands in fixtures/README.md) when the reference changes.
 
-use analysis::{Grid, Weights, gi_star, knox, quartic_kde};
+use analysis::{Grid, Weights, gi_star, knox, local_moran, quartic_kde};
 use std::io::Read;
 
 fn fixture(name: &str) -> String {
@@ -197,4 +197,38 @@ fn knox_observed_matches_and_expected_is_the_permutation_mean() {
     }
     // Near repeats in the synthetic data: close in space and time is over-represented.
     assert!(table[0].ratio > 1.5 && table[0].p < 0.01, "{:?}", table[0]);
+}
+
+#[test]
+fn local_moran_matches_pysal() {
+    let p = points("points-2000-1.csv");
+    let g = Grid::bin(&p.x, &p.y, 250.0, None).unwrap();
+    let m = local_moran(&g, Weights::Queen, 999, 1).unwrap();
+    let reference = rows(&fixture("moran-2000-1-250-queen.csv.gz"));
+    assert_eq!(reference.len(), m.i.len());
+    let (mut agree, mut compared) = (0, 0);
+    for (k, r) in reference.iter().enumerate() {
+        let i: f64 = r[3].parse().unwrap();
+        assert!(
+            (m.i[k] - i).abs() < 1e-9,
+            "I of cell {k}: {} vs {i}",
+            m.i[k]
+        );
+        assert_eq!(
+            m.quadrant[k] as i64,
+            r[5].parse::<i64>().unwrap(),
+            "quadrant of cell {k}"
+        );
+        // Pseudo p-values come from other random draws: they agree on significance at 5 %
+        // except near the threshold.
+        let p_ref: f64 = r[4].parse().unwrap();
+        if !(0.03..=0.08).contains(&p_ref) {
+            compared += 1;
+            agree += ((m.p_sim[k] <= 0.05) == (p_ref <= 0.05)) as usize;
+        }
+    }
+    assert!(
+        agree as f64 >= 0.99 * compared as f64,
+        "{agree} of {compared}"
+    );
 }

@@ -183,6 +183,21 @@ enum AnalyzeCommand {
         #[arg(long, default_value = "csv")]
         format: String,
     },
+    /// Local Moran's I (LISA) with conditional-permutation pseudo p-values.
+    Moran {
+        #[arg(long)]
+        points: PathBuf,
+        #[arg(long)]
+        cell: f64,
+        #[arg(long, default_value = "queen")]
+        weights: String,
+        #[arg(long, default_value_t = 999)]
+        permutations: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        extent: Option<String>,
+    },
     /// Quartic kernel density, incidents per km².
     Kde {
         #[arg(long)]
@@ -266,6 +281,17 @@ fn analyze(command: AnalyzeCommand) -> Result<String, service::analyze::AnalyzeE
         } => {
             let extent = extent.as_deref().map(a::parse_extent).transpose()?;
             a::kde(&points, cell, bandwidth, extent, a::Format::parse(&format)?)
+        }
+        AnalyzeCommand::Moran {
+            points,
+            cell,
+            weights,
+            permutations,
+            seed,
+            extent,
+        } => {
+            let extent = extent.as_deref().map(a::parse_extent).transpose()?;
+            a::moran(&points, cell, &weights, permutations, seed, extent)
         }
         AnalyzeCommand::Forecast {
             points,

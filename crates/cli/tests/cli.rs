@@ -290,6 +290,29 @@ fn analyze_commands_follow_the_csv_contract() {
         "{out}"
     );
 
+    let (ok, out, err) = run(
+        &[
+            "analyze",
+            "moran",
+            "--points",
+            &points,
+            "--cell",
+            "250",
+            "--permutations",
+            "99",
+            "--seed",
+            "3",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(out.starts_with("cell_x,cell_y,count,i,p_sim,quadrant\n"));
+    assert!(
+        out.lines()
+            .skip(1)
+            .all(|l| ["HH", "LH", "LL", "HL"].iter().any(|q| l.ends_with(q)))
+    );
+
     // Bad input: one line naming file, line and value; exit status 2.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.csv");

@@ -315,3 +315,30 @@ pub fn pai(
         r.n, r.big_n, r.a, r.big_a, r.pai, r.pei
     ))
 }
+
+/// Local Moran's I with conditional-permutation pseudo p-values and HH/LH/LL/HL classes.
+pub fn moran(
+    file: &Path,
+    cell: f64,
+    weights: &str,
+    permutations: usize,
+    seed: u64,
+    extent: Option<Extent>,
+) -> Result<String, AnalyzeError> {
+    let weights = Weights::parse(weights).map_err(analysis_err(file))?;
+    let p = points::read(file, false)?;
+    let grid = Grid::bin(&p.x, &p.y, cell, extent).map_err(analysis_err(file))?;
+    let m =
+        analysis::local_moran(&grid, weights, permutations, seed).map_err(analysis_err(file))?;
+    let mut out = String::from("cell_x,cell_y,count,i,p_sim,quadrant\n");
+    for k in 0..grid.counts.len() {
+        let (x, y) = grid.corner(k);
+        let q = ["", "HH", "LH", "LL", "HL"][m.quadrant[k] as usize];
+        let _ = writeln!(
+            out,
+            "{x:.0},{y:.0},{},{},{},{q}",
+            grid.counts[k], m.i[k], m.p_sim[k]
+        );
+    }
+    Ok(out)
+}
