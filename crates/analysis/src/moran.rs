@@ -80,58 +80,69 @@ pub fn local_moran(
                 .then(|| yy as usize * nx + xx as usize)
         })
     };
-    const CHUNK: usize = 1024;
+    // As esda's conditional randomisation, a table of random draws (each row a sample of k_max
+    // other cells without replacement, as indices into the n − 1 cells other than i: index d
+    // stands for cell d if d < i, else cell d + 1) serves many cells; here one table per block
+    // of 256 cells, so that errors of neighbouring blocks are independent. Deterministic for a
+    // seed, whatever the number of threads.
+    let k_max = offs.len().min(n - 1);
     let n1 = (n - 1) as f64;
-    let rows: Vec<(f64, f64, u8)> = (0..n)
-        .collect::<Vec<_>>()
-        .par_chunks(CHUNK)
-        .enumerate()
-        .flat_map_iter(|(c, ks)| {
-            let mut rng = SplitMix(seed ^ (c as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
-            let mut drawn: Vec<usize> = Vec::new();
-            ks.iter()
-                .map(|&k| {
-                    let nb: Vec<usize> = neighbours(k).collect();
-                    let kk = nb.len();
-                    let lag = if kk > 0 {
-                        nb.iter().map(|&j| z[j]).sum::<f64>() / kk as f64
-                    } else {
-                        0.0
-                    };
-                    let ii = n1 * z[k] * lag / den;
-                    let q = match (z[k] > 0.0, lag > 0.0) {
-                        (true, true) => 1,
-                        (false, true) => 2,
-                        (false, false) => 3,
-                        (true, false) => 4,
-                    };
-                    let mut larger = 0usize;
-                    if kk > 0 {
-                        for _ in 0..permutations {
-                            drawn.clear();
-                            let mut s = 0.0;
-                            while drawn.len() < kk {
-                                // A random other cell, not drawn before.
-                                let mut j = rng.below(n - 1);
-                                if j >= k {
-                                    j += 1;
-                                }
-                                if !drawn.contains(&j) {
-                                    drawn.push(j);
-                                    s += z[j];
-                                }
-                            }
-                            if n1 * z[k] * (s / kk as f64) / den >= ii {
-                                larger += 1;
-                            }
+    const BLOCK: usize = 256;
+    let rows: Vec<(f64, f64, u8)> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .flat_map_iter(|b| {
+            let mut rng = SplitMix(seed ^ (b as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+            let mut draws: Vec<u32> = Vec::with_capacity(permutations * k_max);
+            let mut row: Vec<u32> = Vec::with_capacity(k_max);
+            for _ in 0..permutations {
+                row.clear();
+                while row.len() < k_max {
+                    let d = rng.below(n - 1) as u32;
+                    if !row.contains(&d) {
+                        row.push(d);
+                    }
+                }
+                draws.extend_from_slice(&row);
+            }
+            let z = &z;
+            let neighbours = &neighbours;
+            (b * BLOCK..((b + 1) * BLOCK).min(n)).map(move |k| {
+                let nb: Vec<usize> = neighbours(k).collect();
+                let kk = nb.len();
+                let lag = if kk > 0 {
+                    nb.iter().map(|&j| z[j]).sum::<f64>() / kk as f64
+                } else {
+                    0.0
+                };
+                let ii = n1 * z[k] * lag / den;
+                let q = match (z[k] > 0.0, lag > 0.0) {
+                    (true, true) => 1,
+                    (false, true) => 2,
+                    (false, false) => 3,
+                    (true, false) => 4,
+                };
+                let mut larger = 0usize;
+                if kk > 0 {
+                    for r in 0..permutations {
+                        let s: f64 = draws[r * k_max..r * k_max + kk]
+                            .iter()
+                            .map(|&d| {
+                                let j = d as usize;
+                                z[if j < k { j } else { j + 1 }]
+                            })
+                            .sum();
+                        // The same expression as the observed I, so that exact ties (common: many
+                        // cells are empty) compare equal.
+                        if n1 * z[k] * (s / kk as f64) / den >= ii {
+                            larger += 1;
                         }
                     }
-                    if permutations - larger < larger {
-                        larger = permutations - larger;
-                    }
-                    (ii, (larger + 1) as f64 / (permutations + 1) as f64, q)
-                })
-                .collect::<Vec<_>>()
+                }
+                if permutations - larger < larger {
+                    larger = permutations - larger;
+                }
+                (ii, (larger + 1) as f64 / (permutations + 1) as f64, q)
+            })
         })
         .collect();
     Ok(LocalMoran {
