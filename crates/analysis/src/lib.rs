@@ -12,6 +12,7 @@ mod grid;
 mod kde;
 mod knox;
 mod moran;
+mod trend;
 
 pub use evaluate::{HitRate, pai_pei, top_share};
 pub use forecast::{ForecastParams, prospective};
@@ -20,6 +21,7 @@ pub use grid::{Extent, Grid};
 pub use kde::quartic_kde;
 pub use knox::{KnoxBand, knox};
 pub use moran::{LocalMoran, local_moran};
+pub use trend::{Direction, MannKendall, TwoPeriods, mann_kendall, two_periods};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AnalysisError {
