@@ -2,7 +2,7 @@
 //! `cargo bench -p analysis` (criterion). Points are synthetic, 20 × 20 km, clustered like
 //! `shared/reference/points.py` (same extent), generated here so the bench needs no files.
 
-use analysis::{Grid, Weights, gi_star, knox, local_moran, quartic_kde};
+use analysis::{Grid, Weights, emerging_hot_spots, gi_star, knox, local_moran, quartic_kde};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
@@ -104,6 +104,22 @@ fn bench(c: &mut Criterion) {
                     false,
                 )
                 .unwrap()
+            })
+        },
+    );
+    let (xe, ye, te) = points(100_000, 4);
+    g.bench_function(
+        "emerging hot spots, 52 weekly slices of 100k points, 40k cells (target 1 s)",
+        |b| {
+            b.iter(|| {
+                let mut slices = vec![vec![0.0; grid.counts.len()]; 52];
+                for i in 0..xe.len() {
+                    let w = ((te[i] / 7.0) as usize).min(51);
+                    let k = ((ye[i] - grid.y0) / 100.0) as usize * grid.nx
+                        + ((xe[i] - grid.x0) / 100.0) as usize;
+                    slices[w][k] += 1.0;
+                }
+                emerging_hot_spots(&grid, &slices, Weights::Queen).unwrap()
             })
         },
     );

@@ -5,6 +5,7 @@
 //! definitions; each function's documentation says exactly what it computes.
 #![forbid(unsafe_code)]
 
+mod emerging;
 mod evaluate;
 mod forecast;
 mod gistar;
@@ -14,6 +15,7 @@ mod knox;
 mod moran;
 mod trend;
 
+pub use emerging::{Emerging, Pattern, classify, emerging_hot_spots};
 pub use evaluate::{HitRate, pai_pei, top_share};
 pub use forecast::{ForecastParams, prospective};
 pub use gistar::{GiStar, Weights, bh_bins, gi_star};
