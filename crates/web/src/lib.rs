@@ -110,7 +110,8 @@ app_routes! {
     post "/login/second-factor/setup" => mfa::setup;
     post "/logout" => pages::logout;
     post "/logout-all" => pages::logout_all;
-    get "/account" => pages::account;
+        get "/account" => pages::account;
+    post "/account/password" => pages::change_password;
     get "/lang/{code}" => pages::set_lang;
     get "/incidents" => pages::incident_list;
     post "/incidents" => pages::incident_create;

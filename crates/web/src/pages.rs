@@ -307,6 +307,87 @@ pub async fn account(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
     )
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PasswordForm {
+    csrf: String,
+    current: String,
+    new: String,
+    repeat: String,
+}
+
+/// Changes one's own password (e.g. the one-time password the coordinator handed over);
+/// every session ends, and one signs in again.
+pub async fn change_password(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
+    };
+    if !ctx.csrf_ok(Some(&f.csrf)) {
+        return error_page(&state, &ctx, StatusCode::FORBIDDEN);
+    }
+    let page = |key: &'static str, value: String, status| {
+        render(
+            &state,
+            &ctx,
+            "account.html",
+            "account",
+            context! { role => user.role.as_str(), problem => key, value },
+            status,
+        )
+    };
+    let Ok(Some((_, hash))) = state.store.user_credentials(&user.email).await else {
+        return error_page(&state, &ctx, StatusCode::INTERNAL_SERVER_ERROR);
+    };
+    let current = f.current.clone();
+    let ok = tokio::task::spawn_blocking(move || service::auth::verify_password(&current, &hash))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        return page(
+            "password-wrong",
+            String::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    if f.new != f.repeat {
+        return page(
+            "password-mismatch",
+            String::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let new = f.new.clone();
+    let hashed = tokio::task::spawn_blocking(move || service::auth::hash_password(&new)).await;
+    let hash = match hashed {
+        Ok(Ok(h)) => h,
+        Ok(Err(e)) => {
+            return page(
+                "password-weak",
+                e.to_string(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+        Err(e) => return internal(&state, &ctx, "hashing", e),
+    };
+    if let Err(e) = state
+        .store
+        .set_password(user.tenant_id, user.id, &hash, Some(user.id))
+        .await
+    {
+        return internal(&state, &ctx, "changing password", e);
+    }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies),
+    );
+    res
+}
+
 /// Ends every session of the signed-in user, on every device.
 pub async fn logout_all(
     State(state): State<Arc<AppState>>,

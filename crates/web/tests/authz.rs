@@ -77,7 +77,8 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         ("get" | "post", "/login/second-factor" | "/login/second-factor/setup") => Ok,
         // Home sends everyone on: to the list, or to the login page.
         ("get", "/") => Ok,
-        ("post", "/logout-all") | ("get", "/account" | "/incidents" | "/map") => page(true),
+        ("post", "/logout-all" | "/account/password")
+        | ("get", "/account" | "/incidents" | "/map") => page(true),
         ("get", "/categories.css") => {
             if signed {
                 Ok

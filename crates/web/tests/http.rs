@@ -1819,3 +1819,64 @@ async fn the_coordinator_redacts_personal_data_from_stored_text() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn users_change_their_own_password() {
+    let (app, ..) = app().await;
+    let (rc, csrf) = app.login("rapportor@k1960.example").await;
+    let change = |cur: &str, new: &str, rep: &str| {
+        let fields = vec![
+            ("csrf".to_string(), csrf.clone()),
+            ("current".to_string(), cur.to_string()),
+            ("new".to_string(), new.to_string()),
+            ("repeat".to_string(), rep.to_string()),
+        ];
+        let (app, rc) = (&app, rc.clone());
+        async move {
+            let pairs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            app.post_form("/account/password", Some(&rc), &pairs).await
+        }
+    };
+    let phrase = "tre gula bilar på torget";
+    let r = change("fel lösenord här", phrase, phrase).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Det nuvarande lösenordet stämmer inte."));
+    assert!(
+        change(PASSWORD, phrase, "tre gula bilar")
+            .await
+            .body
+            .contains("De nya lösenorden är inte lika.")
+    );
+    let weak = change(PASSWORD, "123456789012", "123456789012").await;
+    assert!(
+        weak.body.contains("Lösenordet kan inte användas"),
+        "{}",
+        weak.body
+    );
+    let r = change(PASSWORD, phrase, phrase).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/incidents", Some(&rc)).await.status,
+        StatusCode::SEE_OTHER,
+        "sessions end"
+    );
+    let old = app
+        .post_form(
+            "/login",
+            None,
+            &[("email", "rapportor@k1960.example"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    let new = app
+        .post_form(
+            "/login",
+            None,
+            &[("email", "rapportor@k1960.example"), ("password", phrase)],
+        )
+        .await;
+    assert_eq!(new.location(), "/incidents");
+}
