@@ -1825,7 +1825,7 @@ async fn users_change_their_own_password() {
     let (app, ..) = app().await;
     let (rc, csrf) = app.login("rapportor@k1960.example").await;
     let change = |cur: &str, new: &str, rep: &str| {
-        let fields = vec![
+        let fields = [
             ("csrf".to_string(), csrf.clone()),
             ("current".to_string(), cur.to_string()),
             ("new".to_string(), new.to_string()),
