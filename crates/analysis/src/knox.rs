@@ -117,7 +117,10 @@ pub fn knox(
     // One extra column per spatial band catches pairs beyond the last time band, so the loop
     // has no branch (about 85 % of pairs fall there, unpredictably).
     let stride = nt + 1;
-    let ps: Vec<u32> = pairs.iter().map(|p| u32::from(p.2) * stride as u32).collect();
+    let ps: Vec<u32> = pairs
+        .iter()
+        .map(|p| u32::from(p.2) * stride as u32)
+        .collect();
     drop(pairs);
     let count = |t: &[f64]| {
         let mut wide = vec![0u64; ns * stride];

@@ -13,6 +13,7 @@ mod grid;
 mod kde;
 mod knox;
 mod moran;
+mod timeprofile;
 mod trend;
 
 pub use emerging::{Emerging, Pattern, classify, emerging_hot_spots};
@@ -23,6 +24,7 @@ pub use grid::{Extent, Grid};
 pub use kde::quartic_kde;
 pub use knox::{KnoxBand, knox};
 pub use moran::{LocalMoran, local_moran};
+pub use timeprofile::{month_profile, weekday_hour_profile};
 pub use trend::{Direction, MannKendall, TwoPeriods, mann_kendall, two_periods};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
