@@ -16,13 +16,13 @@ py=$(sh "$REF/setup.sh" "${VENV:-$HOME/.cache/lagesbild-venv-reference}" | tail 
 cargo build --release -p lagesbild --locked -q
 bin="$CARGO_TARGET_DIR/release/lagesbild"
 
-secs() { local s e; s=$(date +%s.%N); "$@" > "$OUT"; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+secs() { local s e; s=$(date +%s.%N); "$@" > "$OUT"; e=$(date +%s.%N); awk "BEGIN { print $e - $s }"; }
 
 "$py" "$REF/points.py" "$N_GISTAR" 7 > "$work/g.csv"
 "$py" "$REF/points.py" "$N_KDE" 8 > "$work/k.csv"
 "$py" "$REF/points.py" "$N_KNOX" 9 > "$work/n.csv"
 
-row() { printf '%-44s %9.3f s %9.3f s %8.3f\n' "$1" "$2" "$3" "$(echo "$2 / $3" | bc -l)"; }
+row() { printf '%-44s %9.3f s %9.3f s %8.3f\n' "$1" "$2" "$3" "$(awk "BEGIN { print $2 / $3 }")"; }
 printf '%-44s %11s %11s %8s\n' "method (points)" "lagesbild" "reference" "ratio"
 
 OUT=$work/ours.csv;  a=$(secs "$bin" analyze gistar --points "$work/g.csv" --cell 100 --weights queen)
