@@ -195,6 +195,12 @@ test('a reporter reports from a phone and finds the incident in the list and on 
   const fewer = await page.evaluate(async () => (await window.lagesbildMap.getSource('incidents').getData()).features.length);
   assert.ok(fewer < ids.length, `7 days show fewer points (${fewer}) than 90 days (${ids.length})`);
   assert.ok(fewer >= 1, 'the new incident is within 7 days');
+  // Hot spots (Gi*) of the period, from the server.
+  await page.locator('#period').fill('730');
+  await page.getByLabel('Visa hot spots (Gi*, rutor om 100 m)').check();
+  await page.waitForFunction(() => document.getElementById('map').dataset.hotspots !== undefined, null, { timeout: 20000 });
+  const hotCells = Number(await page.locator('#map').getAttribute('data-hotspots'));
+  assert.ok(hotCells > 0, 'the demo data has hot spots');
   await axe(page, 'the map page');
   await page.screenshot({ path: join(process.env.SCREENSHOT_DIR || dir, 'map.png') });
 

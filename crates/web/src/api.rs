@@ -479,3 +479,104 @@ mod tests {
         assert_eq!(draft_from_json(b"{").unwrap_err()[0].code, "error-json");
     }
 }
+
+/// Hot and cold spots (Getis–Ord Gi*, FDR-corrected 90/95/99 % bins) of the incidents the caller
+/// may see, as GeoJSON cell polygons with `z`, `bin` (−3…3) and `count`; only significant cells.
+/// Query: the incident filters, `cell` metres (50–1000, default 100), `weights` (queen or
+/// distance:METRES). Municipality-level events are not points and are left out.
+pub async fn hotspots(
+    State(state): State<Arc<AppState>>,
+    api: ApiUser,
+    Query(q): Query<ListParams>,
+    Query(h): Query<HotspotParams>,
+) -> Response {
+    let tz = service::stockholm();
+    let mut errors = Vec::new();
+    let (filter, _) = parse_filter(&q, &tz).unwrap_or_else(|e| {
+        errors.extend(e);
+        Default::default()
+    });
+    let cell = match h.cell.as_deref().map(str::parse::<f64>) {
+        None => 100.0,
+        Some(Ok(c)) if (50.0..=1000.0).contains(&c) => c,
+        Some(_) => {
+            errors.push(FieldError::new(
+                "cell",
+                "error-invalid-choice",
+                h.cell.clone().unwrap_or_default(),
+            ));
+            100.0
+        }
+    };
+    let weights = match analysis::Weights::parse(h.weights.as_deref().unwrap_or("queen")) {
+        Ok(w) => w,
+        Err(_) => {
+            errors.push(FieldError::new(
+                "weights",
+                "error-invalid-choice",
+                h.weights.clone().unwrap_or_default(),
+            ));
+            analysis::Weights::Queen
+        }
+    };
+    if !errors.is_empty() {
+        return unprocessable(&state, api.lang, &errors);
+    }
+    let points = match state
+        .store
+        .incident_points(&api.user.actor(), &filter, 500_000)
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => return internal(e),
+    };
+    let (xs, ys): (Vec<f64>, Vec<f64>) = points
+        .iter()
+        .filter(|p| p.precision != Precision::Municipality)
+        .map(|p| (p.e, p.n))
+        .unzip();
+    let mut out = String::from(r#"{"type":"FeatureCollection","features":["#);
+    let result = analysis::Grid::bin(&xs, &ys, cell, None)
+        .and_then(|g| analysis::gi_star(&g, weights).map(|r| (g, r)));
+    // No points, or no variation: there are no hot spots to show.
+    if let Ok((grid, r)) = result {
+        let mut first = true;
+        for k in (0..grid.counts.len()).filter(|&k| r.bins[k] != 0) {
+            let (x, y) = grid.corner(k);
+            let ring: Vec<String> = [
+                (x, y),
+                (x + cell, y),
+                (x + cell, y + cell),
+                (x, y + cell),
+                (x, y),
+            ]
+            .iter()
+            .map(|&(e, n)| {
+                let (lon, lat) = geo::from_sweref99tm(geo::Sweref99Tm { e, n });
+                format!("[{lon:.6},{lat:.6}]")
+            })
+            .collect();
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            let _ = write!(
+                out,
+                r#"{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[[{}]]}},"properties":{{"z":{:.4},"bin":{},"count":{}}}}}"#,
+                ring.join(","),
+                r.z[k],
+                r.bins[k],
+                grid.counts[k]
+            );
+        }
+    }
+    out.push_str("]}");
+    ([(header::CONTENT_TYPE, "application/geo+json")], out).into_response()
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct HotspotParams {
+    cell: Option<String>,
+    weights: Option<String>,
+}

@@ -141,7 +141,8 @@ app_routes! {
     get "/static/{*file}" => assets::serve;
     get "/api/v1/incidents" => api::list;
     post "/api/v1/incidents" => api::create;
-    get "/api/v1/incidents.geojson" => api::geojson;
+        get "/api/v1/incidents.geojson" => api::geojson;
+    get "/api/v1/hotspots.geojson" => api::hotspots;
     get "/api/v1/incidents/{id}" => api::get_one;
     get "/api/v1/categories" => api::categories;
     get "/api/v1/places" => api::places;

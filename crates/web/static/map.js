@@ -140,6 +140,34 @@ async function main() {
     updateText(sel);
     el.dataset.loaded = String(sel.points.features.length);
   });
+  const hotToggle = document.getElementById('hotspots');
+  async function loadHotspots() {
+    const days = Number(periodInput.value);
+    const from = new Date(now - days * 86400000).toISOString().slice(0, 10);
+    const data = await fetch(`/api/v1/hotspots.geojson?cell=100&from=${from}`, { credentials: 'same-origin' }).then((r) => r.json());
+    if (map.getSource('hotspots')) {
+      map.getSource('hotspots').setData(data);
+    } else {
+      map.addSource('hotspots', { type: 'geojson', data });
+      map.addLayer({
+        id: 'hotspots', type: 'fill', source: 'hotspots',
+        paint: {
+          'fill-opacity': 0.6,
+          'fill-color': ['match', ['get', 'bin'], 3, '#b2182b', 2, '#ef8a62', 1, '#fddbc7', -1, '#d1e5f0', -2, '#67a9cf', -3, '#2166ac', '#ffffff'],
+          'fill-outline-color': '#333333',
+        },
+      }, 'clusters');
+    }
+    el.dataset.hotspots = String(data.features.length);
+  }
+  hotToggle.addEventListener('change', () => {
+    if (hotToggle.checked) loadHotspots().catch((e) => console.error(e));
+    else if (map.getLayer('hotspots')) map.setLayoutProperty('hotspots', 'visibility', 'none');
+    if (hotToggle.checked && map.getLayer('hotspots')) map.setLayoutProperty('hotspots', 'visibility', 'visible');
+  });
+  periodInput.addEventListener('change', () => {
+    if (hotToggle.checked) loadHotspots().catch((e) => console.error(e));
+  });
   heatToggle.addEventListener('change', () => {
     const heat = heatToggle.checked;
     map.setLayoutProperty('heat', 'visibility', heat ? 'visible' : 'none');

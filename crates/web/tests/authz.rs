@@ -112,7 +112,13 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         | ("post", "/admin/users/{id}/reset-mfa" | "/admin/organisations/{id}") => {
             page(role == Some(Role::Admin))
         }
-        ("get", "/api/v1/incidents" | "/api/v1/incidents.geojson" | "/api/v1/categories")
+        (
+            "get",
+            "/api/v1/incidents"
+            | "/api/v1/incidents.geojson"
+            | "/api/v1/categories"
+            | "/api/v1/hotspots.geojson",
+        )
         | ("get", "/api/v1/places" | "/api/v1/tenant") => api(Ok),
         ("post", "/api/v1/incidents") => api(if role == Some(Role::Reader) {
             Forbidden

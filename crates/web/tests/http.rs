@@ -1880,3 +1880,95 @@ async fn users_change_their_own_password() {
         .await;
     assert_eq!(new.location(), "/incidents");
 }
+
+#[tokio::test]
+async fn hot_spots_of_what_the_caller_may_see() {
+    let (app, kungsor, ku, ..) = app().await;
+    // A cluster at Kungsör's centre, and a spread over a few kilometres.
+    let mut batch = Vec::new();
+    for i in 0..400u32 {
+        let mut n = store::conformance::incident(&ku[0], "trafik", "2026-11-20T10:00:00Z");
+        let (de, dn) = if i % 2 == 0 {
+            (((i * 37) % 90) as f64, ((i * 53) % 90) as f64)
+        } else {
+            (
+                ((i * 7919) % 4000) as f64 - 2000.0,
+                ((i * 104_729) % 4000) as f64 - 2000.0,
+            )
+        };
+        n.e = 562_295.0 + de;
+        n.n = 6_587_601.0 + dn;
+        let (lon, lat) = geo::from_sweref99tm(geo::Sweref99Tm { e: n.e, n: n.n });
+        n.lon = lon;
+        n.lat = lat;
+        batch.push(n);
+    }
+    app.store
+        .insert_incidents(kungsor.id, &batch)
+        .await
+        .unwrap();
+    let admin = app.token(&ku[0]).await;
+    let r = app
+        .api(
+            "GET",
+            "/api/v1/hotspots.geojson?cell=100",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.headers.get(header::CONTENT_TYPE).unwrap(),
+        "application/geo+json"
+    );
+    let v = r.json();
+    let hot: Vec<&Value> = v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["bin"] == 3)
+        .collect();
+    assert!(!hot.is_empty(), "{v}");
+    // The hottest cell lies at the cluster, near 16.0978, 59.4224.
+    let c = &hot
+        .iter()
+        .max_by(|a, b| {
+            a["properties"]["z"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["properties"]["z"].as_f64().unwrap())
+        })
+        .unwrap()["geometry"]["coordinates"][0][0];
+    assert!(
+        (c[0].as_f64().unwrap() - 16.0978).abs() < 0.01
+            && (c[1].as_f64().unwrap() - 59.4224).abs() < 0.01,
+        "{c}"
+    );
+    // Readers see no incidents, so no hot spots; bad parameters are 422.
+    let reader = app.token(&ku[2]).await;
+    assert!(
+        app.api("GET", "/api/v1/hotspots.geojson", Some(&reader), None)
+            .await
+            .json()["features"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        app.api("GET", "/api/v1/hotspots.geojson?cell=5", Some(&admin), None)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.api(
+            "GET",
+            "/api/v1/hotspots.geojson?weights=rook",
+            Some(&admin),
+            None
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}

@@ -349,3 +349,5 @@ password-submit = Change password
 password-wrong = The current password is not right.
 password-mismatch = The new passwords differ.
 password-weak = The password cannot be used: { $value }
+map-hotspots = Show hot spots (Gi*, 100 m cells)
+map-hotspots-hint = Red cells have significantly more incidents than their surroundings in the period (90, 95 and 99 % confidence after correction for many tests), blue significantly fewer.

@@ -349,3 +349,5 @@ password-submit = Byt lösenord
 password-wrong = Det nuvarande lösenordet stämmer inte.
 password-mismatch = De nya lösenorden är inte lika.
 password-weak = Lösenordet kan inte användas: { $value }
+map-hotspots = Visa hot spots (Gi*, rutor om 100 m)
+map-hotspots-hint = Röda rutor har betydligt fler händelser än omgivningen under perioden (90, 95 och 99 % säkerhet efter korrigering för många test), blå betydligt färre.
