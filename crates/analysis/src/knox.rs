@@ -2,6 +2,7 @@
 //! spatial band × time band, observed against Monte Carlo permutations of the times.
 
 use crate::AnalysisError;
+use crate::rng::SplitMix;
 use rayon::prelude::*;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,22 +27,6 @@ fn check_bands(b: &[f64]) -> Result<(), AnalysisError> {
         Ok(())
     } else {
         Err(AnalysisError::BadBands(format!("{b:?}")))
-    }
-}
-
-/// A small, seeded, reproducible generator (SplitMix64): the same seed gives the same result
-/// on every machine.
-struct SplitMix(u64);
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (((self.next() >> 11) as f64 / (1u64 << 53) as f64) * n as f64) as usize
     }
 }
 
@@ -142,7 +127,7 @@ pub fn knox(
     let blocks: Vec<(Vec<f64>, Vec<u64>)> = (0..permutations.div_ceil(BLOCK))
         .into_par_iter()
         .map(|b| {
-            let mut rng = SplitMix(seed ^ (b as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+            let mut rng = SplitMix::for_block(seed, b);
             let mut shuffled = ts.to_vec();
             let mut sums = vec![0.0f64; ns * nt];
             let mut at_least = vec![0u64; ns * nt];

@@ -13,6 +13,7 @@ mod grid;
 mod kde;
 mod knox;
 mod moran;
+mod rng;
 mod timeprofile;
 mod trend;
 

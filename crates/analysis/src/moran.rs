@@ -3,6 +3,7 @@
 //! / Σ z², quadrants 1 HH, 2 LH, 3 LL, 4 HL, and pseudo p-values from conditional permutations
 //! (the neighbours of i drawn at random from the other cells), folded as esda does.
 
+use crate::rng::SplitMix;
 use crate::{AnalysisError, Grid, Weights};
 use rayon::prelude::*;
 
@@ -12,20 +13,6 @@ pub struct LocalMoran {
     pub p_sim: Vec<f64>,
     /// 1 HH (hot spot), 2 LH, 3 LL (cold spot), 4 HL.
     pub quadrant: Vec<u8>,
-}
-
-struct SplitMix(u64);
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (((self.next() >> 11) as f64 / (1u64 << 53) as f64) * n as f64) as usize
-    }
 }
 
 /// Neighbour offsets (dx, dy) without the cell itself.
@@ -91,7 +78,7 @@ pub fn local_moran(
     let rows: Vec<(f64, f64, u8)> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .flat_map_iter(|b| {
-            let mut rng = SplitMix(seed ^ (b as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+            let mut rng = SplitMix::for_block(seed, b);
             let mut draws: Vec<u32> = Vec::with_capacity(permutations * k_max);
             let mut row: Vec<u32> = Vec::with_capacity(k_max);
             for _ in 0..permutations {
