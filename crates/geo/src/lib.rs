@@ -10,4 +10,4 @@ mod polygon;
 mod sweref;
 
 pub use polygon::{GeoError, MultiPolygon, Municipality, load_municipalities};
-pub use sweref::{Sweref99Tm, from_sweref99tm, to_sweref99tm};
+pub use sweref::{Sweref99Tm, from_sweref99tm, square_ring, to_sweref99tm};

@@ -100,6 +100,22 @@ pub fn from_sweref99tm(p: Sweref99Tm) -> (f64, f64) {
     (LON0_DEG + dlambda.to_degrees(), phi.to_degrees())
 }
 
+/// The closed WGS84 ring (lon, lat; counter-clockwise, RFC 7946) of the square of side `side`
+/// metres whose lower-left SWEREF 99 TM corner is (`e`, `n`): how grid cells are drawn.
+pub fn square_ring(e: f64, n: f64, side: f64) -> [[f64; 2]; 5] {
+    [
+        (e, n),
+        (e + side, n),
+        (e + side, n + side),
+        (e, n + side),
+        (e, n),
+    ]
+    .map(|(e, n)| {
+        let (lon, lat) = from_sweref99tm(Sweref99Tm { e, n });
+        [lon, lat]
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unreadable_literal)]
 mod tests {
@@ -153,6 +169,19 @@ mod tests {
                 "{lon},{lat}"
             );
         }
+    }
+
+    #[test]
+    fn squares_are_closed_and_counter_clockwise() {
+        let r = square_ring(562_200.0, 6_587_500.0, 100.0);
+        assert_eq!(r[0], r[4]);
+        let area: f64 = r
+            .windows(2)
+            .map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1])
+            .sum();
+        assert!(area > 0.0);
+        let back = to_sweref99tm(r[2][0], r[2][1]);
+        assert!((back.e - 562_300.0).abs() < 1e-3 && (back.n - 6_587_600.0).abs() < 1e-3);
     }
 
     #[test]

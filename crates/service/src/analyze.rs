@@ -82,13 +82,9 @@ fn cells_geojson(grid: &Grid, props: impl Fn(usize) -> String) -> String {
             out.push(',');
         }
         let (x, y) = grid.corner(k);
-        let c = grid.cell;
-        let ring: Vec<String> = [(x, y), (x + c, y), (x + c, y + c), (x, y + c), (x, y)]
+        let ring: Vec<String> = geo::square_ring(x, y, grid.cell)
             .iter()
-            .map(|&(e, n)| {
-                let (lon, lat) = geo::from_sweref99tm(geo::Sweref99Tm { e, n });
-                format!("[{lon:.7},{lat:.7}]")
-            })
+            .map(|[lon, lat]| format!("[{lon:.7},{lat:.7}]"))
             .collect();
         let _ = write!(
             out,

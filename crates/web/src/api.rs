@@ -543,19 +543,10 @@ pub async fn hotspots(
         let mut first = true;
         for k in (0..grid.counts.len()).filter(|&k| r.bins[k] != 0) {
             let (x, y) = grid.corner(k);
-            let ring: Vec<String> = [
-                (x, y),
-                (x + cell, y),
-                (x + cell, y + cell),
-                (x, y + cell),
-                (x, y),
-            ]
-            .iter()
-            .map(|&(e, n)| {
-                let (lon, lat) = geo::from_sweref99tm(geo::Sweref99Tm { e, n });
-                format!("[{lon:.6},{lat:.6}]")
-            })
-            .collect();
+            let ring: Vec<String> = geo::square_ring(x, y, cell)
+                .iter()
+                .map(|[lon, lat]| format!("[{lon:.6},{lat:.6}]"))
+                .collect();
             if !first {
                 out.push(',');
             }
