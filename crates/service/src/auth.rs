@@ -4,7 +4,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
+
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
@@ -102,8 +102,7 @@ pub fn new_secret() -> String {
 
 /// What is stored of a secret: its SHA-256, hex.
 pub fn hash_secret(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+        store::audit::sha256_hex(secret)
 }
 
 /// A readable random password for printed demo logins (16 characters, no look-alikes).
