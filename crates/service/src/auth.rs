@@ -5,7 +5,6 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use base64::Engine;
 use rand::RngCore;
 
-
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,7 +101,7 @@ pub fn new_secret() -> String {
 
 /// What is stored of a secret: its SHA-256, hex.
 pub fn hash_secret(secret: &str) -> String {
-        store::audit::sha256_hex(secret)
+    store::audit::sha256_hex(secret)
 }
 
 /// A readable random password for printed demo logins (16 characters, no look-alikes).

@@ -56,9 +56,12 @@ impl FromRequestParts<Arc<AppState>> for ApiUser {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| t.trim().to_string());
-        let ctx = Ctx::from_request_parts(parts, state).await?;
-        let lang = api_lang(&parts.headers, ctx.lang);
         if let Some(token) = bearer {
+            // Scripts authenticate with the token alone: no session or tenant lookups.
+            let cookie_lang = crate::ctx::cookie(&parts.headers, crate::ctx::LANG_COOKIE)
+                .and_then(Lang::parse)
+                .unwrap_or_default();
+            let lang = api_lang(&parts.headers, cookie_lang);
             return match state
                 .store
                 .api_token_user(&service::auth::hash_secret(&token))
@@ -77,6 +80,8 @@ impl FromRequestParts<Arc<AppState>> for ApiUser {
                 }
             };
         }
+        let ctx = Ctx::from_request_parts(parts, state).await?;
+        let lang = api_lang(&parts.headers, ctx.lang);
         match &ctx.user {
             // A browser session may read; writing through the API with a session needs the
             // session's CSRF token in `X-CSRF-Token`.
