@@ -193,23 +193,11 @@ pub fn knox(
 }
 
 fn day_of(option: &'static str, value: &str) -> Result<f64, AnalyzeError> {
-    let tz = crate::stockholm();
-    let ts = value
-        .parse::<jiff::Timestamp>()
-        .ok()
-        .or_else(|| {
-            let d: jiff::civil::Date = value.parse().ok()?;
-            tz.to_ambiguous_zoned(d.to_datetime(jiff::civil::Time::midnight()))
-                .compatible()
-                .ok()
-                .map(|z| z.timestamp())
-        })
-        .ok_or_else(|| AnalyzeError::Option {
-            option,
-            value: value.into(),
-            expected: "a date (YYYY-MM-DD) or an RFC 3339 time",
-        })?;
-    Ok(ts.as_second() as f64 / 86_400.0)
+    points::parse_time(value).ok_or_else(|| AnalyzeError::Option {
+        option,
+        value: value.into(),
+        expected: "a date (YYYY-MM-DD) or an RFC 3339 time",
+    })
 }
 
 /// The cells most at risk after `until` (the top `share` of the cells with any incident before

@@ -194,7 +194,7 @@ pub fn read_cells(path: &Path) -> Result<Vec<CellRow>, PointsError> {
 }
 
 /// "2025-10-12T19:49:42Z", with an offset, or a plain date or local time (Swedish time).
-fn parse_time(v: &str) -> Option<f64> {
+pub(crate) fn parse_time(v: &str) -> Option<f64> {
     if let Ok(t) = v.parse::<jiff::Timestamp>() {
         return Some(t.as_second() as f64 / 86_400.0);
     }

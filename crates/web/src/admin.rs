@@ -7,7 +7,6 @@ use crate::views;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use jiff::{ToSpan, civil::Date};
 use minijinja::context;
 use model::Role;
 use serde::{Deserialize, Serialize};
@@ -62,18 +61,10 @@ fn admin(ctx: &Ctx) -> Result<&User, bool> {
 
 fn filter(q: &AuditParams, limit: u32) -> AuditFilter {
     let tz = service::stockholm();
-    let day = |s: &str, next: bool| {
-        s.trim().parse::<Date>().ok().and_then(|d| {
-            let d = if next {
-                d.checked_add(1.day()).ok()?
-            } else {
-                d
-            };
-            tz.to_ambiguous_zoned(d.to_datetime(jiff::civil::Time::midnight()))
-                .compatible()
-                .ok()
-                .map(|z| z.timestamp())
-        })
+    // The same reading of dates as the incident filters; an unreadable date filters nothing.
+    let mut ignored = Vec::new();
+    let mut day = |field: &str, s: &str, end: bool| {
+        crate::filters::parse_bound(field, s, end, &tz, &mut ignored)
     };
     AuditFilter {
         action: AUDIT_ACTIONS
@@ -81,8 +72,8 @@ fn filter(q: &AuditParams, limit: u32) -> AuditFilter {
             .find(|a| **a == q.action)
             .map(|a| a.to_string()),
         user_id: q.user.trim().parse().ok(),
-        from: day(&q.from, false),
-        to: day(&q.to, true),
+        from: day("from", &q.from, false),
+        to: day("to", &q.to, true),
         limit,
         ..Default::default()
     }

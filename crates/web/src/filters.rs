@@ -29,7 +29,7 @@ fn blank(s: &str) -> bool {
 
 /// A date (YYYY-MM-DD, local) or an RFC 3339 instant. `end` makes a date mean the end of that
 /// day, so "to=2026-11-27" includes the 27th.
-fn parse_bound(
+pub(crate) fn parse_bound(
     field: &str,
     v: &str,
     end: bool,
