@@ -37,22 +37,25 @@ pub struct Points {
     pub lines: Vec<u64>,
 }
 
-pub fn read(path: &Path, need_time: bool) -> Result<Points, PointsError> {
+type CsvFile = (String, csv::Reader<std::fs::File>, csv::StringRecord);
+
+/// Opens a CSV file and reads its header; errors name the file.
+fn open_csv(path: &Path) -> Result<CsvFile, PointsError> {
     let file = path.display().to_string();
+    let io = |e: csv::Error| PointsError::Io {
+        file: file.clone(),
+        reason: e.to_string(),
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
-        .map_err(|e| PointsError::Io {
-            file: file.clone(),
-            reason: e.to_string(),
-        })?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| PointsError::Io {
-            file: file.clone(),
-            reason: e.to_string(),
-        })?
-        .clone();
+        .map_err(io)?;
+    let headers = rdr.headers().map_err(io)?.clone();
+    Ok((file, rdr, headers))
+}
+
+pub fn read(path: &Path, need_time: bool) -> Result<Points, PointsError> {
+    let (file, mut rdr, headers) = open_csv(path)?;
     let col = |name: &str| {
         headers
             .iter()
@@ -145,21 +148,7 @@ pub type CellRow = (u64, (f64, f64));
 
 /// Cells (cell_x, cell_y: lower-left corners in metres) with their file lines.
 pub fn read_cells(path: &Path) -> Result<Vec<CellRow>, PointsError> {
-    let file = path.display().to_string();
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| PointsError::Io {
-            file: file.clone(),
-            reason: e.to_string(),
-        })?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| PointsError::Io {
-            file: file.clone(),
-            reason: e.to_string(),
-        })?
-        .clone();
+    let (file, mut rdr, headers) = open_csv(path)?;
     let col = |name: &str| headers.iter().position(|h| h.trim() == name);
     let (Some(a), Some(b)) = (col("cell_x"), col("cell_y")) else {
         return Err(PointsError::MissingColumn {
