@@ -20,38 +20,56 @@ impl Rng {
     }
 }
 
-/// n points in [560000, 580000] × [6570000, 6590000]: 60 % in 40 clusters, the rest uniform;
-/// times over a year in days.
+/// n points as `shared/reference/points.py` draws them (its distribution, not its generator):
+/// 3–8 Gaussian clusters (σ 100–800 m, Dirichlet weights) with 45 % of the base points, the
+/// rest of the base uniform over 20 × 20 km, and 10 % near repeats (an earlier event moved by
+/// N(0, 50 m) and U(0, 14) days); days over two years, evening hours more likely.
 fn points(n: usize, seed: u64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let mut r = Rng(seed);
-    let centres: Vec<(f64, f64)> = (0..40)
-        .map(|_| {
-            (
-                561_000.0 + 18_000.0 * r.next(),
-                6_571_000.0 + 18_000.0 * r.next(),
-            )
-        })
-        .collect();
+    let k = 3 + (r.next() * 6.0) as usize;
+    let cx: Vec<f64> = (0..k).map(|_| 2_000.0 + 16_000.0 * r.next()).collect();
+    let cy: Vec<f64> = (0..k).map(|_| 2_000.0 + 16_000.0 * r.next()).collect();
+    let sg: Vec<f64> = (0..k).map(|_| 100.0 + 700.0 * r.next()).collect();
+    let e: Vec<f64> = (0..k).map(|_| -r.next().max(1e-300).ln()).collect();
+    let total: f64 = e.iter().sum();
+    let n_rep = n / 10;
+    let n_base = n - n_rep;
+    let n_cl = (n_base as f64 * 0.45) as usize;
     let (mut xs, mut ys, mut ts) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
-    while xs.len() < n {
-        let (x, y) = if r.next() < 0.6 {
-            let (cx, cy) = centres[(r.next() * 40.0) as usize % 40];
-            (cx + 150.0 * r.normal(), cy + 150.0 * r.normal())
+    for i in 0..n_base {
+        let (x, y) = if i < n_cl {
+            let mut u = r.next() * total;
+            let mut c = 0;
+            while c + 1 < k && u >= e[c] {
+                u -= e[c];
+                c += 1;
+            }
+            (cx[c] + r.normal() * sg[c], cy[c] + r.normal() * sg[c])
         } else {
-            (
-                560_000.0 + 20_000.0 * r.next(),
-                6_570_000.0 + 20_000.0 * r.next(),
-            )
+            (20_000.0 * r.next(), 20_000.0 * r.next())
         };
-        if (560_000.0..580_000.0).contains(&x) && (6_570_000.0..6_590_000.0).contains(&y) {
-            xs.push(x);
-            ys.push(y);
-            ts.push(365.0 * r.next());
-        }
+        let hour = if r.next() < 0.6 {
+            (21.0 + 2.5 * r.normal()).rem_euclid(24.0)
+        } else {
+            24.0 * r.next()
+        };
+        xs.push(x);
+        ys.push(y);
+        ts.push((730.0 * r.next()).floor() + (hour * 3600.0).floor() / 86_400.0);
+    }
+    for _ in 0..n_rep {
+        let s = (r.next() * n_base as f64) as usize;
+        xs.push(xs[s] + 50.0 * r.normal());
+        ys.push(ys[s] + 50.0 * r.normal());
+        ts.push(ts[s] + (r.next() * 14.0 * 86_400.0).floor() / 86_400.0);
+    }
+    for i in 0..n {
+        xs[i] = xs[i].clamp(0.0, 19_999.99) + 560_000.0;
+        ys[i] = ys[i].clamp(0.0, 19_999.99) + 6_570_000.0;
     }
     (xs, ys, ts)
 }
@@ -107,14 +125,34 @@ fn bench(c: &mut Criterion) {
             })
         },
     );
+    let (xh, yh, th) = points(100_000, 5);
+    g.bench_function(
+        "knox 100k events, 99 permutations, 400 m x 28 d (target 10 s)",
+        |b| {
+            b.iter(|| {
+                knox(
+                    black_box(&xh),
+                    &yh,
+                    &th,
+                    &[100.0, 200.0, 400.0],
+                    &[7.0, 14.0, 28.0],
+                    99,
+                    1,
+                    false,
+                )
+                .unwrap()
+            })
+        },
+    );
     let (xe, ye, te) = points(100_000, 4);
     g.bench_function(
-        "emerging hot spots, 52 weekly slices of 100k points, 40k cells (target 1 s)",
+        "emerging hot spots, 52 slices of 100k points, 40k cells (target 1 s)",
         |b| {
             b.iter(|| {
                 let mut slices = vec![vec![0.0; grid.counts.len()]; 52];
                 for i in 0..xe.len() {
-                    let w = ((te[i] / 7.0) as usize).min(51);
+                    // 52 equal slices of the two years (a slice per fortnight).
+                    let w = ((te[i] * 52.0 / 730.0) as usize).min(51);
                     let k = ((ye[i] - grid.y0) / 100.0) as usize * grid.nx
                         + ((xe[i] - grid.x0) / 100.0) as usize;
                     slices[w][k] += 1.0;

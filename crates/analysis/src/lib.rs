@@ -49,8 +49,10 @@ pub enum AnalysisError {
     ConstantField(f64),
     #[error("invalid weights {0:?}: use queen or distance:METRES (at least one cell)")]
     BadWeights(String),
-    #[error("invalid bands {0:?}: give increasing positive numbers")]
+    #[error("invalid bands {0:?}: give at most 16 increasing positive numbers")]
     BadBands(String),
     #[error("bandwidth {0} must be a positive number of metres")]
     BadBandwidth(f64),
+    #[error("point {index} has time {t}, which is not a finite number of days")]
+    BadTime { index: usize, t: f64 },
 }
