@@ -2,7 +2,9 @@
 //! `cargo bench -p analysis` (criterion). Points are synthetic, 20 × 20 km, clustered like
 //! `shared/reference/points.py` (same extent), generated here so the bench needs no files.
 
-use analysis::{Grid, Weights, emerging_hot_spots, gi_star, knox, local_moran, quartic_kde};
+use analysis::{
+    Grid, Weights, emerging_hot_spots, gi_star, gi_star_p_sim, knox, local_moran, quartic_kde,
+};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
@@ -103,6 +105,10 @@ fn bench(c: &mut Criterion) {
     g.bench_function("kde h=500, 1M points, 40k cells (target 100 ms)", |b| {
         b.iter(|| quartic_kde(black_box(&x1m), black_box(&y1m), &grid, 500.0).unwrap())
     });
+    g.bench_function(
+        "gistar pseudo p, 999 permutations, 40k cells (target 400 ms)",
+        |b| b.iter(|| gi_star_p_sim(black_box(&grid), Weights::Queen, 999, 1).unwrap()),
+    );
     g.bench_function(
         "local moran, 999 permutations, 40k cells (target 300 ms)",
         |b| b.iter(|| local_moran(black_box(&grid), Weights::Queen, 999, 1).unwrap()),

@@ -4,6 +4,7 @@
 //! w_ii = 1, x̄ = Σx/n, S = √(Σx²/n − x̄²), W_i = Σ_j w_ij (= Σ_j w_ij², binary). This equals
 //! PySAL's `esda.G_Local(star=True).Zs`.
 
+use crate::crand::pseudo_p;
 use crate::{AnalysisError, Grid};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,6 +74,24 @@ pub fn gi_star(grid: &Grid, weights: Weights) -> Result<GiStar, AnalysisError> {
     if s.is_nan() || s <= 0.0 || n < 2.0 {
         return Err(AnalysisError::ConstantField(mean));
     }
+    let (lag, w) = window_sums(grid, weights)?;
+    let z: Vec<f64> = lag
+        .iter()
+        .zip(&w)
+        .map(|(&lag, &w)| {
+            let denom = s * ((n * w - w * w) / (n - 1.0)).sqrt();
+            (lag - mean * w) / denom
+        })
+        .collect();
+    let (p, bins) = bh_bins(&z);
+    Ok(GiStar { z, p, bins })
+}
+
+/// For every cell, the sum of the counts in its window (itself and its neighbours) and the
+/// number of cells in the window.
+fn window_sums(grid: &Grid, weights: Weights) -> Result<(Vec<f64>, Vec<f64>), AnalysisError> {
+    let (nx, ny) = (grid.nx, grid.ny);
+    let x = &grid.counts;
     let rows = weights.rows(grid.cell)?;
     // Prefix sums per row: pre[iy * (nx + 1) + ix] = Σ x[iy, 0..ix].
     let mut pre = vec![0.0f64; ny * (nx + 1)];
@@ -82,7 +101,7 @@ pub fn gi_star(grid: &Grid, weights: Weights) -> Result<GiStar, AnalysisError> {
             pre[base + ix + 1] = pre[base + ix] + x[iy * nx + ix];
         }
     }
-    let mut z = vec![0.0; nx * ny];
+    let (mut lags, mut ws) = (vec![0.0; nx * ny], vec![0.0; nx * ny]);
     for iy in 0..ny {
         for ix in 0..nx {
             let (mut lag, mut w) = (0.0, 0.0);
@@ -97,12 +116,36 @@ pub fn gi_star(grid: &Grid, weights: Weights) -> Result<GiStar, AnalysisError> {
                 lag += pre[base + hi + 1] - pre[base + lo];
                 w += (hi - lo + 1) as f64;
             }
-            let denom = s * ((n * w - w * w) / (n - 1.0)).sqrt();
-            z[iy * nx + ix] = (lag - mean * w) / denom;
+            lags[iy * nx + ix] = lag;
+            ws[iy * nx + ix] = w;
         }
     }
-    let (p, bins) = bh_bins(&z);
-    Ok(GiStar { z, p, bins })
+    Ok((lags, ws))
+}
+
+/// Pseudo p-values of Gi* from conditional permutations, as `esda.G_Local(star=True,
+/// permutations=…).p_sim`: the cell's own count stays, its neighbours' counts are drawn from
+/// the other cells. Gi* grows with the window sum, so the sums are compared.
+pub fn gi_star_p_sim(
+    grid: &Grid,
+    weights: Weights,
+    permutations: usize,
+    seed: u64,
+) -> Result<Vec<f64>, AnalysisError> {
+    let x = &grid.counts;
+    let n = x.len();
+    let mean = x.iter().sum::<f64>() / n as f64;
+    if n < 2 || x.iter().all(|v| *v == x[0]) {
+        return Err(AnalysisError::ConstantField(mean));
+    }
+    let (lag, w) = window_sums(grid, weights)?;
+    Ok(pseudo_p(
+        x,
+        |k| w[k] as usize - 1,
+        permutations,
+        seed,
+        |k, s| x[k] + s >= lag[k],
+    ))
 }
 
 /// Two-sided p-values and ArcGIS-style confidence bins after Benjamini–Hochberg FDR at

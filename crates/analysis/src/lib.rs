@@ -5,6 +5,7 @@
 //! definitions; each function's documentation says exactly what it computes.
 #![forbid(unsafe_code)]
 
+mod crand;
 mod emerging;
 mod evaluate;
 mod forecast;
@@ -20,7 +21,7 @@ mod trend;
 pub use emerging::{Emerging, Pattern, classify, emerging_hot_spots};
 pub use evaluate::{HitRate, pai_pei, top_share};
 pub use forecast::{ForecastParams, prospective};
-pub use gistar::{GiStar, Weights, bh_bins, gi_star};
+pub use gistar::{GiStar, Weights, bh_bins, gi_star, gi_star_p_sim};
 pub use grid::{Extent, Grid};
 pub use kde::quartic_kde;
 pub use knox::{KnoxBand, knox};

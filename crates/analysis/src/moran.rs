@@ -3,7 +3,7 @@
 //! / Σ z², quadrants 1 HH, 2 LH, 3 LL, 4 HL, and pseudo p-values from conditional permutations
 //! (the neighbours of i drawn at random from the other cells), folded as esda does.
 
-use crate::rng::SplitMix;
+use crate::crand::pseudo_p;
 use crate::{AnalysisError, Grid, Weights};
 use rayon::prelude::*;
 
@@ -67,74 +67,40 @@ pub fn local_moran(
                 .then(|| yy as usize * nx + xx as usize)
         })
     };
-    // As esda's conditional randomisation, a table of random draws (each row a sample of k_max
-    // other cells without replacement, as indices into the n − 1 cells other than i: index d
-    // stands for cell d if d < i, else cell d + 1) serves many cells; here one table per block
-    // of 256 cells, so that errors of neighbouring blocks are independent. Deterministic for a
-    // seed, whatever the number of threads.
-    let k_max = offs.len().min(n - 1);
     let n1 = (n - 1) as f64;
-    const BLOCK: usize = 256;
-    let rows: Vec<(f64, f64, u8)> = (0..n.div_ceil(BLOCK))
+    let nbs: Vec<Vec<usize>> = (0..n)
         .into_par_iter()
-        .flat_map_iter(|b| {
-            let mut rng = SplitMix::for_block(seed, b);
-            let mut draws: Vec<u32> = Vec::with_capacity(permutations * k_max);
-            let mut row: Vec<u32> = Vec::with_capacity(k_max);
-            for _ in 0..permutations {
-                row.clear();
-                while row.len() < k_max {
-                    let d = rng.below(n - 1) as u32;
-                    if !row.contains(&d) {
-                        row.push(d);
-                    }
-                }
-                draws.extend_from_slice(&row);
-            }
-            let z = &z;
-            let neighbours = &neighbours;
-            (b * BLOCK..((b + 1) * BLOCK).min(n)).map(move |k| {
-                let nb: Vec<usize> = neighbours(k).collect();
-                let kk = nb.len();
-                let lag = if kk > 0 {
-                    nb.iter().map(|&j| z[j]).sum::<f64>() / kk as f64
-                } else {
-                    0.0
-                };
-                let ii = n1 * z[k] * lag / den;
-                let q = match (z[k] > 0.0, lag > 0.0) {
-                    (true, true) => 1,
-                    (false, true) => 2,
-                    (false, false) => 3,
-                    (true, false) => 4,
-                };
-                let mut larger = 0usize;
-                if kk > 0 {
-                    for r in 0..permutations {
-                        let s: f64 = draws[r * k_max..r * k_max + kk]
-                            .iter()
-                            .map(|&d| {
-                                let j = d as usize;
-                                z[if j < k { j } else { j + 1 }]
-                            })
-                            .sum();
-                        // The same expression as the observed I, so that exact ties (common: many
-                        // cells are empty) compare equal.
-                        if n1 * z[k] * (s / kk as f64) / den >= ii {
-                            larger += 1;
-                        }
-                    }
-                }
-                if permutations - larger < larger {
-                    larger = permutations - larger;
-                }
-                (ii, (larger + 1) as f64 / (permutations + 1) as f64, q)
-            })
-        })
+        .map(|k| neighbours(k).collect())
         .collect();
-    Ok(LocalMoran {
-        i: rows.iter().map(|r| r.0).collect(),
-        p_sim: rows.iter().map(|r| r.1).collect(),
-        quadrant: rows.iter().map(|r| r.2).collect(),
-    })
+    let (i, quadrant): (Vec<f64>, Vec<u8>) = (0..n)
+        .into_par_iter()
+        .map(|k| {
+            let nb = &nbs[k];
+            let lag = if nb.is_empty() {
+                0.0
+            } else {
+                nb.iter().map(|&j| z[j]).sum::<f64>() / nb.len() as f64
+            };
+            let q = match (z[k] > 0.0, lag > 0.0) {
+                (true, true) => 1,
+                (false, true) => 2,
+                (false, false) => 3,
+                (true, false) => 4,
+            };
+            (n1 * z[k] * lag / den, q)
+        })
+        .unzip();
+    // The same expression as the observed I, so that exact ties (common: many cells are
+    // empty) compare equal.
+    let p_sim = pseudo_p(
+        &z,
+        |k| nbs[k].len(),
+        permutations,
+        seed,
+        |k, s| {
+            let kk = nbs[k].len() as f64;
+            n1 * z[k] * (s / kk) / den >= i[k]
+        },
+    );
+    Ok(LocalMoran { i, p_sim, quadrant })
 }

@@ -5,7 +5,7 @@
 //!
 //! Regenerate (commands in fixtures/README.md) when the reference changes.
 
-use analysis::{Grid, Weights, gi_star, knox, local_moran, quartic_kde};
+use analysis::{Grid, Weights, gi_star, gi_star_p_sim, knox, local_moran, quartic_kde};
 use std::io::Read;
 
 fn fixture(name: &str) -> String {
@@ -231,4 +231,41 @@ fn local_moran_matches_pysal() {
         agree as f64 >= 0.99 * compared as f64,
         "{agree} of {compared}"
     );
+}
+
+#[test]
+fn gi_star_pseudo_p_agrees_with_esda() {
+    let p = points("points-2000-1.csv");
+    let g = Grid::bin(&p.x, &p.y, 250.0, None).unwrap();
+    let z = gi_star(&g, Weights::Queen).unwrap().z;
+    let p_sim = gi_star_p_sim(&g, Weights::Queen, 999, 1).unwrap();
+    let reference = rows(&fixture("gistar-psim-2000-1-250-queen.csv.gz"));
+    assert_eq!(reference.len(), p_sim.len());
+    let (mut agree, mut compared, mut significant) = (0, 0, 0);
+    for (k, r) in reference.iter().enumerate() {
+        // The same statistic as esda's G_Local(star=True) ...
+        let z_ref: f64 = r[3].parse().unwrap();
+        assert!(
+            (z[k] - z_ref).abs() < 1e-9,
+            "z of cell {k}: {} vs {z_ref}",
+            z[k]
+        );
+        assert!(p_sim[k] > 0.0 && p_sim[k] <= 0.5 + 1e-12, "{}", p_sim[k]);
+        // ... and pseudo p-values from other random draws that agree on significance at 5 %
+        // except near the threshold.
+        let p_ref: f64 = r[4].parse().unwrap();
+        if !(0.03..=0.08).contains(&p_ref) {
+            compared += 1;
+            agree += ((p_sim[k] <= 0.05) == (p_ref <= 0.05)) as usize;
+            significant += (p_ref <= 0.05) as usize;
+        }
+    }
+    assert!(significant > 50, "the fixture has hot spots: {significant}");
+    assert!(
+        agree as f64 >= 0.99 * compared as f64,
+        "{agree} of {compared}"
+    );
+    // Reproducible for a seed; another seed gives other draws.
+    assert_eq!(p_sim, gi_star_p_sim(&g, Weights::Queen, 999, 1).unwrap());
+    assert_ne!(p_sim, gi_star_p_sim(&g, Weights::Queen, 999, 2).unwrap());
 }

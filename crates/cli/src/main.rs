@@ -182,6 +182,11 @@ enum AnalyzeCommand {
         /// csv or geojson
         #[arg(long, default_value = "csv")]
         format: String,
+        /// Conditional permutations for a pseudo p-value per cell (column p_sim); 0: none.
+        #[arg(long, default_value_t = 0)]
+        permutations: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Local Moran's I (LISA) with conditional-permutation pseudo p-values.
     Moran {
@@ -268,9 +273,12 @@ fn analyze(command: AnalyzeCommand) -> Result<String, service::analyze::AnalyzeE
             weights,
             extent,
             format,
+            permutations,
+            seed,
         } => {
             let extent = extent.as_deref().map(a::parse_extent).transpose()?;
-            a::gistar(&points, cell, &weights, extent, a::Format::parse(&format)?)
+            let format = a::Format::parse(&format)?;
+            a::gistar(&points, cell, &weights, extent, format, permutations, seed)
         }
         AnalyzeCommand::Kde {
             points,

@@ -249,6 +249,32 @@ fn analyze_commands_follow_the_csv_contract() {
         "{}",
         lines[1]
     );
+    // With permutations: the same columns and a pseudo p-value last.
+    let (ok, out2, err) = run(
+        &[
+            "analyze",
+            "gistar",
+            "--points",
+            &points,
+            "--cell",
+            "250",
+            "--permutations",
+            "99",
+            "--seed",
+            "3",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let lines2: Vec<&str> = out2.lines().collect();
+    assert_eq!(lines2[0], "cell_x,cell_y,count,z,p,bin,p_sim");
+    assert_eq!(lines2.len(), lines.len());
+    for (a, b) in lines.iter().zip(&lines2).skip(1) {
+        let (head, p_sim) = b.rsplit_once(',').unwrap();
+        assert_eq!(*a, head);
+        let p: f64 = p_sim.parse().unwrap();
+        assert!((0.01..=0.5).contains(&p), "{b}");
+    }
     let (ok, out, err) = run(
         &[
             "analyze",

@@ -97,12 +97,16 @@ fn cells_geojson(grid: &Grid, props: impl Fn(usize) -> String) -> String {
     out
 }
 
+/// Gi* per cell; with `permutations` > 0 also esda's conditional-permutation pseudo p-value
+/// (an extra last column / property `p_sim`).
 pub fn gistar(
     file: &Path,
     cell: f64,
     weights: &str,
     extent: Option<Extent>,
     format: Format,
+    permutations: usize,
+    seed: u64,
 ) -> Result<String, AnalyzeError> {
     let weights = Weights::parse(weights).map_err(analysis_err(file))?;
     let p = points::read(file, false)?;
@@ -124,22 +128,39 @@ pub fn gistar(
         other => analysis_err(file)(other),
     })?;
     let g = analysis::gi_star(&grid, weights).map_err(analysis_err(file))?;
+    let p_sim = if permutations > 0 {
+        Some(
+            analysis::gi_star_p_sim(&grid, weights, permutations, seed)
+                .map_err(analysis_err(file))?,
+        )
+    } else {
+        None
+    };
     Ok(match format {
         Format::Csv => {
-            let mut out = String::from("cell_x,cell_y,count,z,p,bin\n");
+            let mut out = String::from("cell_x,cell_y,count,z,p,bin");
+            out.push_str(if p_sim.is_some() { ",p_sim\n" } else { "\n" });
             for k in 0..grid.counts.len() {
                 let (x, y) = grid.corner(k);
-                let _ = writeln!(
+                let _ = write!(
                     out,
                     "{x:.0},{y:.0},{},{},{},{}",
                     grid.counts[k], g.z[k], g.p[k], g.bins[k]
                 );
+                let _ = match &p_sim {
+                    Some(p) => writeln!(out, ",{}", p[k]),
+                    None => writeln!(out),
+                };
             }
             out
         }
         Format::GeoJson => cells_geojson(&grid, |k| {
+            let extra = p_sim
+                .as_ref()
+                .map(|p| format!(r#","p_sim":{}"#, p[k]))
+                .unwrap_or_default();
             format!(
-                r#""count":{},"z":{},"p":{},"bin":{}"#,
+                r#""count":{},"z":{},"p":{},"bin":{}{extra}"#,
                 grid.counts[k], g.z[k], g.p[k], g.bins[k]
             )
         }),
