@@ -3,6 +3,9 @@
 //! PAI = (n/N) / (a/A): the share of (later) incidents in the flagged cells over the share of
 //! the area flagged. PEI = PAI / PAI*, where PAI* is the best PAI any `a` cells could have had
 //! (the `a` cells with the most later incidents).
+//!
+//! The Weighted Displacement Quotient (Bowers & Johnson 2003) of an action: did crime move
+//! from the treated area to the buffer around it, or did the benefit spread there?
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HitRate {
@@ -56,6 +59,96 @@ pub fn top_share(score: &[f64], counts: &[f64], share: f64) -> Vec<usize> {
     order
 }
 
+/// Counts before and after an action in one area.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BeforeAfter {
+    pub before: f64,
+    pub after: f64,
+}
+
+/// What the buffer did relative to the treated area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Displacement {
+    /// The treated area did not improve relative to the control: nothing to weigh.
+    NoEffect,
+    /// WDQ > 1: the buffer improved more than the treated area.
+    DiffusionGreater,
+    /// 0 < WDQ ≤ 1: the benefit spread to the buffer.
+    Diffusion,
+    /// WDQ = 0: the buffer changed as the control did.
+    Neither,
+    /// −1 ≤ WDQ < 0: some crime moved to the buffer, less than was prevented.
+    Displacement,
+    /// WDQ < −1: more crime moved to the buffer than was prevented (the action did harm).
+    DisplacementGreater,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Wdq {
+    /// Success measure A_a/C_a − A_b/C_b: negative when the treated area improved relative to
+    /// the control.
+    pub success: f64,
+    /// Buffer displacement measure B_a/C_a − B_b/C_b.
+    pub buffer: f64,
+    /// buffer / success; `None` when the treated area did not improve (success ≥ 0).
+    pub wdq: Option<f64>,
+    pub verdict: Displacement,
+}
+
+/// The Weighted Displacement Quotient from the treated (A), buffer (B) and control (C) counts.
+/// The control must have incidents in both periods (it is the yardstick).
+pub fn wdq(
+    treated: BeforeAfter,
+    buffer: BeforeAfter,
+    control: BeforeAfter,
+) -> Result<Wdq, crate::AnalysisError> {
+    for (name, v) in [
+        ("treated", treated),
+        ("buffer", buffer),
+        ("control", control),
+    ] {
+        for x in [v.before, v.after] {
+            if !(x.is_finite() && x >= 0.0) {
+                return Err(crate::AnalysisError::BadCount {
+                    area: name,
+                    value: x,
+                });
+            }
+        }
+    }
+    if control.before <= 0.0 || control.after <= 0.0 {
+        return Err(crate::AnalysisError::EmptyControl);
+    }
+    let success = treated.after / control.after - treated.before / control.before;
+    let buf = buffer.after / control.after - buffer.before / control.before;
+    if success >= 0.0 {
+        return Ok(Wdq {
+            success,
+            buffer: buf,
+            wdq: None,
+            verdict: Displacement::NoEffect,
+        });
+    }
+    let q = buf / success;
+    let verdict = if q > 1.0 {
+        Displacement::DiffusionGreater
+    } else if q > 0.0 {
+        Displacement::Diffusion
+    } else if q == 0.0 {
+        Displacement::Neither
+    } else if q >= -1.0 {
+        Displacement::Displacement
+    } else {
+        Displacement::DisplacementGreater
+    };
+    Ok(Wdq {
+        success,
+        buffer: buf,
+        wdq: Some(q),
+        verdict,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +169,40 @@ mod tests {
         let counts = [3.0, 0.0, 1.0, 5.0, 0.0, 2.0];
         // 4 cells have incidents; half of them = 2 cells.
         assert_eq!(top_share(&counts, &counts, 0.5), vec![3, 0]);
+    }
+
+    fn ba(before: f64, after: f64) -> BeforeAfter {
+        BeforeAfter { before, after }
+    }
+
+    #[test]
+    fn weighted_displacement_quotient() {
+        // Treated 100 → 60, buffer 50 → 45, control 200 → 200: SM = 0.3 − 0.5 = −0.2, buffer
+        // 0.225 − 0.25 = −0.025, WDQ = 0.125: the benefit spread a little.
+        let w = wdq(ba(100.0, 60.0), ba(50.0, 45.0), ba(200.0, 200.0)).unwrap();
+        assert!((w.success + 0.2).abs() < 1e-12 && (w.buffer + 0.025).abs() < 1e-12);
+        assert!((w.wdq.unwrap() - 0.125).abs() < 1e-12);
+        assert_eq!(w.verdict, Displacement::Diffusion);
+        // The buffer rose by more than the treated area fell: harm.
+        let w = wdq(ba(100.0, 60.0), ba(50.0, 100.0), ba(200.0, 200.0)).unwrap();
+        assert_eq!(w.verdict, Displacement::DisplacementGreater);
+        assert!((w.wdq.unwrap() + 1.25).abs() < 1e-12);
+        // Some displacement, less than the gain.
+        let w = wdq(ba(100.0, 60.0), ba(50.0, 60.0), ba(200.0, 200.0)).unwrap();
+        assert_eq!(w.verdict, Displacement::Displacement);
+        // The control halved too: relative to it, the treated area did not improve.
+        let w = wdq(ba(100.0, 60.0), ba(50.0, 45.0), ba(200.0, 100.0)).unwrap();
+        assert_eq!((w.verdict, w.wdq), (Displacement::NoEffect, None));
+        assert_eq!(
+            wdq(ba(1.0, 1.0), ba(1.0, 1.0), ba(0.0, 3.0)),
+            Err(crate::AnalysisError::EmptyControl)
+        );
+        assert!(matches!(
+            wdq(ba(-1.0, 1.0), ba(1.0, 1.0), ba(1.0, 3.0)),
+            Err(crate::AnalysisError::BadCount {
+                area: "treated",
+                ..
+            })
+        ));
     }
 }

@@ -19,7 +19,7 @@ mod timeprofile;
 mod trend;
 
 pub use emerging::{Emerging, Pattern, classify, emerging_hot_spots};
-pub use evaluate::{HitRate, pai_pei, top_share};
+pub use evaluate::{BeforeAfter, Displacement, HitRate, Wdq, pai_pei, top_share, wdq};
 pub use forecast::{ForecastParams, prospective};
 pub use gistar::{GiStar, Weights, bh_bins, gi_star, gi_star_p_sim};
 pub use grid::{Extent, Grid};
@@ -54,6 +54,10 @@ pub enum AnalysisError {
     BadBands(String),
     #[error("bandwidth {0} must be a positive number of metres")]
     BadBandwidth(f64),
+    #[error("the {area} count {value} must be a number of incidents (0 or more)")]
+    BadCount { area: &'static str, value: f64 },
+    #[error("the control area needs incidents before and after: it is the yardstick")]
+    EmptyControl,
     #[error("point {index} has time {t}, which is not a finite number of days")]
     BadTime { index: usize, t: f64 },
 }

@@ -244,6 +244,16 @@ enum AnalyzeCommand {
         #[arg(long)]
         extent: Option<String>,
     },
+    /// Weighted Displacement Quotient of an action: incidents before,after in the treated
+    /// area, the buffer around it and a control area (e.g. --treated 100,60).
+    Wdq {
+        #[arg(long)]
+        treated: String,
+        #[arg(long)]
+        buffer: String,
+        #[arg(long)]
+        control: String,
+    },
     /// Knox test for near repeats.
     Knox {
         #[arg(long)]
@@ -320,6 +330,11 @@ fn analyze(command: AnalyzeCommand) -> Result<String, service::analyze::AnalyzeE
             let extent = extent.as_deref().map(a::parse_extent).transpose()?;
             a::pai(&flagged, &points, cell, extent)
         }
+        AnalyzeCommand::Wdq {
+            treated,
+            buffer,
+            control,
+        } => a::wdq(&treated, &buffer, &control),
         AnalyzeCommand::Knox {
             points,
             space_bands,

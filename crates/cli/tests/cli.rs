@@ -249,6 +249,48 @@ fn analyze_commands_follow_the_csv_contract() {
         "{}",
         lines[1]
     );
+    let (ok, out_w, err) = run(
+        &[
+            "analyze",
+            "wdq",
+            "--treated",
+            "100,60",
+            "--buffer",
+            "50,45",
+            "--control",
+            "200,200",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let row: Vec<&str> = out_w.lines().nth(1).unwrap().split(',').collect();
+    assert!(out_w.starts_with("success,buffer,wdq,verdict\n"), "{out_w}");
+    let num = |k: usize| row[k].parse::<f64>().unwrap();
+    assert!(
+        (num(0) + 0.2).abs() < 1e-12 && (num(1) + 0.025).abs() < 1e-12,
+        "{out_w}"
+    );
+    assert!(
+        (num(2) - 0.125).abs() < 1e-12 && row[3] == "diffusion",
+        "{out_w}"
+    );
+    let (ok, _, err) = run(
+        &[
+            "analyze",
+            "wdq",
+            "--treated",
+            "100",
+            "--buffer",
+            "1,1",
+            "--control",
+            "1,1",
+        ],
+        None,
+    );
+    assert!(
+        !ok && err.contains("--treated") && err.contains("100"),
+        "{err}"
+    );
     // With permutations: the same columns and a pseudo p-value last.
     let (ok, out2, err) = run(
         &[

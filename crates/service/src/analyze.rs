@@ -213,6 +213,52 @@ pub fn knox(
     Ok(out)
 }
 
+/// The Weighted Displacement Quotient from "before,after" counts →
+/// `success,buffer,wdq,verdict` (wdq empty when the treated area did not improve).
+pub fn wdq(treated: &str, buffer: &str, control: &str) -> Result<String, AnalyzeError> {
+    fn counts(option: &'static str, v: &str) -> Result<analysis::BeforeAfter, AnalyzeError> {
+        let bad = || AnalyzeError::Option {
+            option,
+            value: v.into(),
+            expected: "two counts, before and after, e.g. 100,60",
+        };
+        let (b, a) = v.split_once(',').ok_or_else(bad)?;
+        let n = |s: &str| {
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| *x >= 0.0 && x.is_finite())
+        };
+        Ok(analysis::BeforeAfter {
+            before: n(b).ok_or_else(bad)?,
+            after: n(a).ok_or_else(bad)?,
+        })
+    }
+    let w = analysis::wdq(
+        counts("treated", treated)?,
+        counts("buffer", buffer)?,
+        counts("control", control)?,
+    )
+    .map_err(|e| AnalyzeError::Option {
+        option: "control",
+        value: format!("{control} ({e})"),
+        expected: "incidents in the control area before and after",
+    })?;
+    let verdict = match w.verdict {
+        analysis::Displacement::NoEffect => "no_effect",
+        analysis::Displacement::DiffusionGreater => "diffusion_greater",
+        analysis::Displacement::Diffusion => "diffusion",
+        analysis::Displacement::Neither => "neither",
+        analysis::Displacement::Displacement => "displacement",
+        analysis::Displacement::DisplacementGreater => "displacement_greater",
+    };
+    let q = w.wdq.map(|q| q.to_string()).unwrap_or_default();
+    Ok(format!(
+        "success,buffer,wdq,verdict\n{},{},{q},{verdict}\n",
+        w.success, w.buffer
+    ))
+}
+
 fn day_of(option: &'static str, value: &str) -> Result<f64, AnalyzeError> {
     points::parse_time(value).ok_or_else(|| AnalyzeError::Option {
         option,
