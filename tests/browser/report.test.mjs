@@ -201,8 +201,22 @@ test('a reporter reports from a phone and finds the incident in the list and on 
   await page.waitForFunction(() => document.getElementById('map').dataset.hotspots !== undefined, null, { timeout: 20000 });
   const hotCells = Number(await page.locator('#map').getAttribute('data-hotspots'));
   assert.ok(hotCells > 0, 'the demo data has hot spots');
+  // Kernel density of the period, from the server.
+  await page.getByLabel('Visa täthet (kärntäthet, radie 400 m)').check();
+  await page.waitForFunction(() => document.getElementById('map').dataset.density !== undefined, null, { timeout: 20000 });
+  assert.ok(Number(await page.locator('#map').getAttribute('data-density')) > 0, 'the demo data has a density surface');
   await axe(page, 'the map page');
   await page.screenshot({ path: join(process.env.SCREENSHOT_DIR || dir, 'map.png') });
+
+  // The analysis page: the year's trends, time patterns and near repeats, as tables.
+  await page.getByRole('link', { name: 'Analys' }).click();
+  await page.getByRole('heading', { name: 'Analys av lägesbilden' }).waitFor();
+  await page.getByLabel('Period', { exact: true }).selectOption('365');
+  await page.getByRole('button', { name: 'Visa' }).click();
+  await page.waitForURL(/days=365/);
+  const weekRows = await page.locator('table.heat').first().locator('tbody tr').count();
+  assert.equal(weekRows, 7, 'a row per weekday');
+  await axe(page, 'the analysis page');
 
   assert.deepEqual(offsite, [], 'no request leaves the server');
   assert.deepEqual(errors, [], 'no script or CSP errors');
@@ -246,6 +260,7 @@ test('the English interface is selectable', async () => {
     ['/admin/places', 'Places and areas'],
     ['/admin/settings', 'Settings'],
     ['/account', 'My account'],
+    ['/analysis?days=91', 'Analysis of the situation'],
   ]) {
     await page.goto(`${BASE}${path}`);
     await page.getByRole('heading', { name: heading, exact: true }).waitFor();

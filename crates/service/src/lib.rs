@@ -8,6 +8,7 @@
 pub mod analyze;
 pub mod auth;
 pub mod demo;
+pub mod insight;
 pub mod points;
 pub mod polisen;
 pub mod reporting;

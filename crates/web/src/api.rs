@@ -110,7 +110,7 @@ impl FromRequestParts<Arc<AppState>> for ApiUser {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!("api: {e}");
     (
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -119,7 +119,7 @@ fn internal(e: impl std::fmt::Display) -> Response {
         .into_response()
 }
 
-fn unprocessable(state: &AppState, lang: Lang, errors: &[FieldError]) -> Response {
+pub(crate) fn unprocessable(state: &AppState, lang: Lang, errors: &[FieldError]) -> Response {
     let (_, list) = views::field_messages(&state.i18n, lang, errors);
     let list: Vec<Value> = list
         .into_iter()

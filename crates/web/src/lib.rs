@@ -11,6 +11,7 @@ mod assets;
 mod ctx;
 mod filters;
 pub mod i18n;
+mod insight;
 mod limits;
 mod mfa;
 mod pages;
@@ -120,6 +121,7 @@ app_routes! {
     post "/incidents/{id}/status" => pages::incident_status;
     post "/incidents/{id}/redact" => pages::incident_redact;
     get "/map" => pages::map_page;
+    get "/analysis" => insight::analysis_page;
     get "/categories.css" => pages::categories_css;
     get "/admin" => admin::overview;
     get "/admin/users" => admin::users;
@@ -143,6 +145,8 @@ app_routes! {
     post "/api/v1/incidents" => api::create;
         get "/api/v1/incidents.geojson" => api::geojson;
     get "/api/v1/hotspots.geojson" => api::hotspots;
+    get "/api/v1/density.geojson" => insight::density;
+    get "/api/v1/analysis" => insight::api_analysis;
     get "/api/v1/incidents/{id}" => api::get_one;
     get "/api/v1/categories" => api::categories;
     get "/api/v1/places" => api::places;

@@ -91,7 +91,7 @@ pub fn internal(state: &AppState, ctx: &Ctx, what: &str, e: impl std::fmt::Displ
 }
 
 /// A redirect to the login page that comes back here.
-fn login_redirect(ctx: &Ctx) -> Response {
+pub(crate) fn login_redirect(ctx: &Ctx) -> Response {
     Redirect::to(&format!("/login?next={}", urlencode(&ctx.path))).into_response()
 }
 

@@ -20,6 +20,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("incident.html", include_str!("../templates/incident.html")),
     ("map.html", include_str!("../templates/map.html")),
+    ("analysis.html", include_str!("../templates/analysis.html")),
     ("audit.html", include_str!("../templates/audit.html")),
     (
         "admin_notice.html",

@@ -140,34 +140,47 @@ async function main() {
     updateText(sel);
     el.dataset.loaded = String(sel.points.features.length);
   });
-  const hotToggle = document.getElementById('hotspots');
-  async function loadHotspots() {
-    const days = Number(periodInput.value);
-    const from = new Date(now - days * 86400000).toISOString().slice(0, 10);
-    const data = await fetch(`/api/v1/hotspots.geojson?cell=100&from=${from}`, { credentials: 'same-origin' }).then((r) => r.json());
-    if (map.getSource('hotspots')) {
-      map.getSource('hotspots').setData(data);
-    } else {
-      map.addSource('hotspots', { type: 'geojson', data });
-      map.addLayer({
-        id: 'hotspots', type: 'fill', source: 'hotspots',
-        paint: {
-          'fill-opacity': 0.6,
-          'fill-color': ['match', ['get', 'bin'], 3, '#b2182b', 2, '#ef8a62', 1, '#fddbc7', -1, '#d1e5f0', -2, '#67a9cf', -3, '#2166ac', '#ffffff'],
-          'fill-outline-color': '#333333',
-        },
-      }, 'clusters');
-    }
-    el.dataset.hotspots = String(data.features.length);
+  // Layers computed by the server for the chosen period: hot spots (Gi*) and kernel density.
+  const serverLayers = [
+    {
+      id: 'hotspots', url: '/api/v1/hotspots.geojson?cell=100',
+      paint: {
+        'fill-opacity': 0.6,
+        'fill-color': ['match', ['get', 'bin'], 3, '#b2182b', 2, '#ef8a62', 1, '#fddbc7', -1, '#d1e5f0', -2, '#67a9cf', -3, '#2166ac', '#ffffff'],
+        'fill-outline-color': '#333333',
+      },
+    },
+    {
+      id: 'density', url: '/api/v1/density.geojson?cell=100&bandwidth=400',
+      paint: {
+        'fill-opacity': 0.55,
+        'fill-color': ['match', ['get', 'level'], 5, '#7a0177', 4, '#c51b8a', 3, '#f768a1', 2, '#fbb4b9', '#feebe2'],
+      },
+    },
+  ];
+  for (const layer of serverLayers) {
+    const toggle = document.getElementById(layer.id);
+    const load = async () => {
+      const days = Number(periodInput.value);
+      const from = new Date(now - days * 86400000).toISOString().slice(0, 10);
+      const data = await fetch(`${layer.url}&from=${from}`, { credentials: 'same-origin' }).then((r) => r.json());
+      if (map.getSource(layer.id)) {
+        map.getSource(layer.id).setData(data);
+        map.setLayoutProperty(layer.id, 'visibility', 'visible');
+      } else {
+        map.addSource(layer.id, { type: 'geojson', data });
+        map.addLayer({ id: layer.id, type: 'fill', source: layer.id, paint: layer.paint }, 'clusters');
+      }
+      el.dataset[layer.id] = String(data.features.length);
+    };
+    toggle.addEventListener('change', () => {
+      if (toggle.checked) load().catch((e) => console.error(e));
+      else if (map.getLayer(layer.id)) map.setLayoutProperty(layer.id, 'visibility', 'none');
+    });
+    periodInput.addEventListener('change', () => {
+      if (toggle.checked) load().catch((e) => console.error(e));
+    });
   }
-  hotToggle.addEventListener('change', () => {
-    if (hotToggle.checked) loadHotspots().catch((e) => console.error(e));
-    else if (map.getLayer('hotspots')) map.setLayoutProperty('hotspots', 'visibility', 'none');
-    if (hotToggle.checked && map.getLayer('hotspots')) map.setLayoutProperty('hotspots', 'visibility', 'visible');
-  });
-  periodInput.addEventListener('change', () => {
-    if (hotToggle.checked) loadHotspots().catch((e) => console.error(e));
-  });
   heatToggle.addEventListener('change', () => {
     const heat = heatToggle.checked;
     map.setLayoutProperty('heat', 'visibility', heat ? 'visible' : 'none');

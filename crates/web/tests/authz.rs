@@ -78,7 +78,7 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         // Home sends everyone on: to the list, or to the login page.
         ("get", "/") => Ok,
         ("post", "/logout-all" | "/account/password")
-        | ("get", "/account" | "/incidents" | "/map") => page(true),
+        | ("get", "/account" | "/incidents" | "/map" | "/analysis") => page(true),
         ("get", "/categories.css") => {
             if signed {
                 Ok
@@ -120,6 +120,7 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
             | "/api/v1/hotspots.geojson",
         )
         | ("get", "/api/v1/places" | "/api/v1/tenant") => api(Ok),
+        ("get", "/api/v1/density.geojson" | "/api/v1/analysis") => api(Ok),
         ("post", "/api/v1/incidents") => api(if role == Some(Role::Reader) {
             Forbidden
         } else {

@@ -1972,3 +1972,145 @@ async fn hot_spots_of_what_the_caller_may_see() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 }
+
+#[tokio::test]
+async fn analysis_of_the_period_api_page_and_density() {
+    let (app, kungsor, ku, ..) = app().await;
+    let now = app.now().as_second();
+    let at = |days_ago: f64| {
+        Timestamp::from_second(now - (days_ago * 86_400.0) as i64)
+            .unwrap()
+            .to_string()
+    };
+    // The last 28 days: 15 pairs, each two incidents 30 m and a day apart, 800 m between pairs;
+    // the 28 days before: 5 incidents spread out.
+    let mut batch = Vec::new();
+    let mut push = |when: String, de: f64, dn: f64| {
+        let mut n = store::conformance::incident(&ku[0], "trafik", &when);
+        n.e = 562_295.0 + de;
+        n.n = 6_587_601.0 + dn;
+        let (lon, lat) = geo::from_sweref99tm(geo::Sweref99Tm { e: n.e, n: n.n });
+        n.lon = lon;
+        n.lat = lat;
+        batch.push(n);
+    };
+    for k in 0..15 {
+        let d = 2.0 + k as f64 * 1.7;
+        let de = (k % 4) as f64 * 800.0 - 1200.0;
+        let dn = (k / 4) as f64 * 800.0 - 1200.0;
+        push(at(d + 1.0), de, dn);
+        push(at(d), de + 30.0, dn);
+    }
+    for k in 0..5 {
+        push(at(30.0 + 4.0 * k as f64), k as f64 * 500.0, -2000.0);
+    }
+    app.store
+        .insert_incidents(kungsor.id, &batch)
+        .await
+        .unwrap();
+    let admin = app.token(&ku[0]).await;
+    let r = app
+        .api("GET", "/api/v1/analysis?days=28", Some(&admin), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["total"]["before"], 5, "{v}");
+    assert_eq!(v["total"]["after"], 30, "{v}");
+    assert_eq!(v["total"]["change"], "up");
+    assert_eq!(v["categories"][0]["category"], "trafik");
+    assert_eq!(v["weekly"].as_array().unwrap().len(), 4);
+    let per_hour: f64 = v["weekday_hour"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|x| x.as_f64().unwrap())
+        .sum();
+    assert!((per_hour - 30.0).abs() < 1e-9, "{per_hour}");
+    // The pairs are near repeats: the closest band holds them, well above chance.
+    let first = &v["near_repeat"][0];
+    assert_eq!(first["space_to"], 100.0);
+    assert!(first["observed"].as_u64().unwrap() >= 15, "{first}");
+    assert!(
+        v["near_repeat_warning"]["ratio"].as_f64().unwrap() > 1.2,
+        "{v}"
+    );
+    // Another category: nothing in it.
+    let none = app
+        .api(
+            "GET",
+            "/api/v1/analysis?days=28&category=brand",
+            Some(&admin),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(none["total"]["after"], 0);
+    assert!(none["near_repeat"].is_null());
+    // Readers see no incidents; bad periods are refused with the field named.
+    let reader = app.token(&ku[2]).await;
+    let rv = app
+        .api("GET", "/api/v1/analysis", Some(&reader), None)
+        .await
+        .json();
+    assert_eq!(rv["total"]["after"], 0);
+    let bad = app
+        .api("GET", "/api/v1/analysis?days=3", Some(&admin), None)
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json()[0]["field"], "days");
+
+    // Density: polygons with the densest cell at a pair.
+    let r = app
+        .api(
+            "GET",
+            "/api/v1/density.geojson?cell=50&bandwidth=200",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let v = r.json();
+    let features = v["features"].as_array().unwrap();
+    assert!(!features.is_empty());
+    let top = features
+        .iter()
+        .max_by(|a, b| {
+            a["properties"]["density"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["properties"]["density"].as_f64().unwrap())
+        })
+        .unwrap();
+    assert_eq!(top["properties"]["level"], 5);
+    assert!(
+        features
+            .iter()
+            .all(|f| f["properties"]["density"].as_f64().unwrap() > 0.0)
+    );
+    assert_eq!(
+        app.api(
+            "GET",
+            "/api/v1/density.geojson?bandwidth=20",
+            Some(&admin),
+            None
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // The page, in Swedish, with the warning and the tables.
+    let (cookie, _) = app.login("admin@k1960.example").await;
+    let page = app.get("/analysis?days=28", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for text in [
+        "Analys av lägesbilden",
+        "Varning: upprepade händelser nära varandra",
+        "Ökning",
+        "När i veckan händer det?",
+        "Knox-test",
+    ] {
+        assert!(page.body.contains(text), "{text}");
+    }
+}

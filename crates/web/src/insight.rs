@@ -1,0 +1,400 @@
+//! The analysis page and its API: trends against the period before, time patterns, near-repeat
+//! warnings (service::insight) and kernel density; only what the caller may see.
+
+use crate::AppState;
+use crate::api::{ApiUser, internal, unprocessable};
+use crate::ctx::Ctx;
+use crate::filters::{ListParams, parse_filter};
+use crate::i18n::Lang;
+use crate::pages::{login_redirect, render};
+use crate::views;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fluent_bundle::FluentValue;
+use jiff::Timestamp;
+use minijinja::context;
+use model::{FieldError, Precision};
+use serde::Serialize;
+use service::insight::{Insight, insight};
+use std::fmt::Write as _;
+use std::sync::Arc;
+use store::{Actor, IncidentFilter};
+
+/// Periods offered on the page (days).
+const PERIODS: [i64; 6] = [7, 14, 28, 91, 182, 365];
+/// At most this many incidents are analysed in one request (both periods).
+const MAX_POINTS: u32 = 500_000;
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct AnalysisParams {
+    days: Option<String>,
+    cell: Option<String>,
+    bandwidth: Option<String>,
+}
+
+fn parse_days(v: Option<&str>, errors: &mut Vec<FieldError>) -> i64 {
+    match v.map(|d| d.trim().parse::<i64>()) {
+        None => 28,
+        Some(Ok(d)) if (7..=365).contains(&d) => d,
+        _ => {
+            errors.push(FieldError::new(
+                "days",
+                "error-invalid-choice",
+                v.unwrap_or_default(),
+            ));
+            28
+        }
+    }
+}
+
+/// The incident filters of the query, with the time window set to [now − 2·days, now).
+fn window(
+    q: &ListParams,
+    days: i64,
+    now: Timestamp,
+    errors: &mut Vec<FieldError>,
+) -> IncidentFilter {
+    let tz = service::stockholm();
+    let mut filter = match parse_filter(q, &tz) {
+        Ok((f, _)) => f,
+        Err(e) => {
+            errors.extend(e);
+            IncidentFilter::default()
+        }
+    };
+    filter.from = Timestamp::from_second(now.as_second() - 2 * days * 86_400).ok();
+    filter.to = Some(now);
+    filter
+}
+
+async fn load(
+    state: &AppState,
+    actor: &Actor,
+    filter: &IncidentFilter,
+    now: Timestamp,
+    days: i64,
+) -> Result<Insight, String> {
+    let points = state
+        .store
+        .incident_points(actor, filter, MAX_POINTS)
+        .await
+        .map_err(|e| e.to_string())?;
+    // Knox and the profiles are CPU work: off the async threads.
+    let tz = service::stockholm();
+    tokio::task::spawn_blocking(move || insight(&points, now, days, &tz))
+        .await
+        .map_err(|e| format!("analysis task: {e}"))
+}
+
+/// `GET /api/v1/analysis`: the period's trends, time patterns and near repeats as JSON.
+/// Query: `days` (7–365, default 28; the period ends now and is compared with the `days`
+/// before) and the incident filters `category`, `area`, `org`, `status`, `source`.
+pub async fn api_analysis(
+    State(state): State<Arc<AppState>>,
+    api: ApiUser,
+    Query(q): Query<ListParams>,
+    Query(a): Query<AnalysisParams>,
+) -> Response {
+    let mut errors = Vec::new();
+    let days = parse_days(a.days.as_deref(), &mut errors);
+    let now = state.now();
+    let filter = window(&q, days, now, &mut errors);
+    if !errors.is_empty() {
+        return unprocessable(&state, api.lang, &errors);
+    }
+    match load(&state, &api.user.actor(), &filter, now, days).await {
+        Ok(i) => axum::Json(i).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /api/v1/density.geojson`: quartic kernel density (incidents per km²) of the located
+/// incidents the caller may see, as cell polygons; cells below 1 % of the peak are left out.
+/// Query: the incident filters (`from`, `to`, …), `cell` (50–1000 m, default 100) and
+/// `bandwidth` (100–3000 m and at least the cell, default 400).
+pub async fn density(
+    State(state): State<Arc<AppState>>,
+    api: ApiUser,
+    Query(q): Query<ListParams>,
+    Query(a): Query<AnalysisParams>,
+) -> Response {
+    let tz = service::stockholm();
+    let mut errors = Vec::new();
+    let filter = parse_filter(&q, &tz).map(|(f, _)| f).unwrap_or_else(|e| {
+        errors.extend(e);
+        IncidentFilter::default()
+    });
+    let number = |v: &Option<String>,
+                  field: &'static str,
+                  lo: f64,
+                  hi: f64,
+                  default: f64,
+                  errors: &mut Vec<FieldError>| {
+        match v.as_deref().map(|s| s.trim().parse::<f64>()) {
+            None => default,
+            Some(Ok(x)) if (lo..=hi).contains(&x) => x,
+            _ => {
+                errors.push(FieldError::new(
+                    field,
+                    "error-invalid-choice",
+                    v.clone().unwrap_or_default(),
+                ));
+                default
+            }
+        }
+    };
+    let cell = number(&a.cell, "cell", 50.0, 1000.0, 100.0, &mut errors);
+    let bandwidth = number(
+        &a.bandwidth,
+        "bandwidth",
+        cell.max(100.0),
+        3000.0,
+        400.0_f64.max(cell),
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return unprocessable(&state, api.lang, &errors);
+    }
+    let points = match state
+        .store
+        .incident_points(&api.user.actor(), &filter, MAX_POINTS)
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => return internal(e),
+    };
+    let (xs, ys): (Vec<f64>, Vec<f64>) = points
+        .iter()
+        .filter(|p| matches!(p.precision, Precision::Exact | Precision::Place))
+        .map(|p| (p.e, p.n))
+        .unzip();
+    let mut out = String::from(r#"{"type":"FeatureCollection","features":["#);
+    if !xs.is_empty() {
+        // The grid reaches one bandwidth beyond the points, so the density fades out on it.
+        let (mut ext, mut first) = ([f64::MAX, f64::MAX, f64::MIN, f64::MIN], true);
+        for (&x, &y) in xs.iter().zip(&ys) {
+            ext = [ext[0].min(x), ext[1].min(y), ext[2].max(x), ext[3].max(y)];
+        }
+        let ext = [
+            ext[0] - bandwidth,
+            ext[1] - bandwidth,
+            ext[2] + bandwidth,
+            ext[3] + bandwidth,
+        ];
+        let result = analysis::Grid::bin(&xs, &ys, cell, Some(ext))
+            .and_then(|g| analysis::quartic_kde(&xs, &ys, &g, bandwidth).map(|d| (g, d)));
+        if let Ok((grid, dens)) = result {
+            let peak = dens.iter().cloned().fold(0.0, f64::max);
+            for k in (0..dens.len()).filter(|&k| dens[k] > 0.0 && dens[k] >= peak / 100.0) {
+                let (x, y) = grid.corner(k);
+                let ring: Vec<String> = geo::square_ring(x, y, cell)
+                    .iter()
+                    .map(|[lon, lat]| format!("[{lon:.6},{lat:.6}]"))
+                    .collect();
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                let _ = write!(
+                    out,
+                    r#"{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[[{}]]}},"properties":{{"density":{:.3},"level":{}}}}}"#,
+                    ring.join(","),
+                    dens[k],
+                    // Five levels of the peak, for a legend that means the same on every map.
+                    ((dens[k] / peak * 5.0).ceil() as u8).clamp(1, 5)
+                );
+            }
+        }
+    }
+    out.push_str("]}");
+    ([(header::CONTENT_TYPE, "application/geo+json")], out).into_response()
+}
+
+#[derive(Serialize)]
+struct Cell {
+    text: String,
+    level: u8,
+}
+
+#[derive(Serialize)]
+struct Row {
+    label: String,
+    cells: Vec<Cell>,
+}
+
+#[derive(Serialize)]
+struct ChangeRow {
+    label: String,
+    before: u64,
+    after: u64,
+    change: String,
+}
+
+fn number(v: f64, decimals: usize, lang: Lang) -> String {
+    let s = format!("{v:.decimals$}");
+    if lang == Lang::Sv {
+        s.replace('.', ",")
+    } else {
+        s
+    }
+}
+
+/// Heat rows: each value as text and a level 0–4 of the table's largest.
+fn heat(labels: &[String], rows: &[Vec<f64>], lang: Lang) -> Vec<Row> {
+    let max = rows.iter().flatten().cloned().fold(0.0, f64::max);
+    labels
+        .iter()
+        .zip(rows)
+        .map(|(label, row)| Row {
+            label: label.clone(),
+            cells: row
+                .iter()
+                .map(|&v| Cell {
+                    text: number(v, if v.fract() == 0.0 { 0 } else { 1 }, lang),
+                    level: if max > 0.0 && v > 0.0 {
+                        ((v / max * 4.0).ceil() as u8).clamp(1, 4)
+                    } else {
+                        0
+                    },
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// `GET /analysis`: the analysis page.
+pub async fn analysis_page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Query(q): Query<ListParams>,
+    Query(a): Query<AnalysisParams>,
+) -> Response {
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
+    };
+    let mut errors = Vec::new();
+    let days = parse_days(a.days.as_deref(), &mut errors);
+    let now = state.now();
+    let filter = window(&q, days, now, &mut errors);
+    let lang = ctx.lang;
+    let i18n = &state.i18n;
+    let t = |key: &str| i18n.t(lang, key, &[]);
+    let actor = user.actor();
+    let (cats, found) = match tokio::try_join!(
+        async {
+            state
+                .store
+                .categories(user.tenant_id)
+                .await
+                .map_err(|e| e.to_string())
+        },
+        load(&state, &actor, &filter, now, days),
+    ) {
+        Ok(x) => x,
+        Err(e) => return internal_page(&state, &ctx, e),
+    };
+    let tz = service::stockholm();
+    let change_text = |c: &service::insight::Change| {
+        let key = match c.change {
+            "up" => "analysis-change-up",
+            "down" => "analysis-change-down",
+            _ => "analysis-change-none",
+        };
+        let pct = c
+            .ratio
+            .map(|r| number((r - 1.0) * 100.0, 0, lang))
+            .unwrap_or_else(|| "–".into());
+        i18n.t(lang, key, &[("percent", FluentValue::from(pct))])
+    };
+    let mut changes = vec![ChangeRow {
+        label: t("analysis-all"),
+        before: found.total.before,
+        after: found.total.after,
+        change: change_text(&found.total),
+    }];
+    changes.extend(found.categories.iter().map(|c| ChangeRow {
+        label: views::category_name(&cats, &c.category, lang),
+        before: c.before,
+        after: c.after,
+        change: change_text(c),
+    }));
+    let weekdays: Vec<String> = (0..7).map(|d| t(&format!("weekday-{d}"))).collect();
+    let months: Vec<String> = (0..12).map(|m| t(&format!("month-{m}"))).collect();
+    let weekday_hour = heat(&weekdays, &found.weekday_hour, lang);
+    let month = heat(
+        &[t("analysis-incidents")],
+        std::slice::from_ref(&found.month),
+        lang,
+    );
+    let near: Vec<Vec<String>> = found
+        .near_repeat
+        .iter()
+        .flatten()
+        .map(|b| {
+            vec![
+                format!("{}–{} m", b.space_from, b.space_to),
+                i18n.t(
+                    lang,
+                    "analysis-days-range",
+                    &[
+                        ("from", FluentValue::from(b.time_from)),
+                        ("to", FluentValue::from(b.time_to)),
+                    ],
+                ),
+                b.observed.to_string(),
+                number(b.expected, 1, lang),
+                number(b.ratio, 2, lang),
+                number(b.p, 2, lang),
+            ]
+        })
+        .collect();
+    let warning = found.near_repeat_warning.as_ref().map(|b| {
+        i18n.t(
+            lang,
+            "analysis-near-repeat-warning",
+            &[
+                ("ratio", FluentValue::from(number(b.ratio, 1, lang))),
+                ("metres", FluentValue::from(b.space_to)),
+                ("days", FluentValue::from(b.time_to)),
+            ],
+        )
+    });
+    let trend_key = match found.weekly_trend {
+        "up" => "analysis-weekly-up",
+        "down" => "analysis-weekly-down",
+        _ => "analysis-weekly-none",
+    };
+    let page = context! {
+        days,
+        periods => PERIODS,
+        category => q.category.trim(),
+        categories => views::categories(&cats, lang),
+        errors => views::field_messages(i18n, lang, &errors).1,
+        from => views::local(found.from, &tz),
+        to => views::local(found.to, &tz),
+        changes,
+        weekly => found.weekly,
+        weekly_trend => t(trend_key),
+        hours => (0..24).collect::<Vec<u32>>(),
+        weekday_hour,
+        months,
+        month,
+        near,
+        near_missing => found.near_repeat.is_none(),
+        warning,
+    };
+    render(
+        &state,
+        &ctx,
+        "analysis.html",
+        "analysis",
+        page,
+        StatusCode::OK,
+    )
+}
+
+fn internal_page(state: &AppState, ctx: &Ctx, e: String) -> Response {
+    crate::pages::internal(state, ctx, "analysis", e)
+}
