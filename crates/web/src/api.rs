@@ -487,6 +487,8 @@ mod tests {
 
 /// Hot and cold spots (Getis–Ord Gi*, FDR-corrected 90/95/99 % bins) of the incidents the caller
 /// may see, as GeoJSON cell polygons with `z`, `bin` (−3…3) and `count`; only significant cells.
+/// With `method=moran`: local Moran's I clusters instead (999 conditional permutations, seed 1),
+/// cells with p_sim ≤ 0.05 and `quadrant` 1 HH, 2 LH, 3 LL, 4 HL, `i`, `p_sim`, `count`.
 /// Query: the incident filters, `cell` metres (50–1000, default 100), `weights` (queen or
 /// distance:METRES). Municipality-level events are not points and are left out.
 pub async fn hotspots(
@@ -524,6 +526,14 @@ pub async fn hotspots(
             analysis::Weights::Queen
         }
     };
+    let moran = match h.method.as_deref() {
+        None | Some("gistar") => false,
+        Some("moran") => true,
+        Some(other) => {
+            errors.push(FieldError::new("method", "error-invalid-choice", other));
+            false
+        }
+    };
     if !errors.is_empty() {
         return unprocessable(&state, api.lang, &errors);
     }
@@ -540,29 +550,76 @@ pub async fn hotspots(
         .filter(|p| p.precision != Precision::Municipality)
         .map(|p| (p.e, p.n))
         .unzip();
-    let mut out = String::from(r#"{"type":"FeatureCollection","features":["#);
-    let result = analysis::Grid::bin(&xs, &ys, cell, None)
-        .and_then(|g| analysis::gi_star(&g, weights).map(|r| (g, r)));
     // No points, or no variation: there are no hot spots to show.
-    if let Ok((grid, r)) = result {
-        let mut first = true;
-        for k in (0..grid.counts.len()).filter(|&k| r.bins[k] != 0) {
+    let Ok(grid) = analysis::Grid::bin(&xs, &ys, cell, None) else {
+        return cells_geojson(None, cell, std::iter::empty());
+    };
+    if moran {
+        // Permutations are CPU work: off the async threads.
+        let result = tokio::task::spawn_blocking(move || {
+            let m = analysis::local_moran(&grid, weights, 999, 1);
+            (grid, m)
+        })
+        .await;
+        return match result {
+            Ok((grid, Ok(m))) => cells_geojson(
+                Some(&grid),
+                cell,
+                (0..grid.counts.len())
+                    .filter(|&k| m.p_sim[k] <= 0.05)
+                    .map(|k| {
+                        (
+                            k,
+                            format!(
+                                r#""quadrant":{},"i":{:.4},"p_sim":{},"count":{}"#,
+                                m.quadrant[k], m.i[k], m.p_sim[k], grid.counts[k]
+                            ),
+                        )
+                    }),
+            ),
+            Ok((_, Err(_))) => cells_geojson(None, cell, std::iter::empty()),
+            Err(e) => internal(e),
+        };
+    }
+    match analysis::gi_star(&grid, weights) {
+        Ok(r) => cells_geojson(
+            Some(&grid),
+            cell,
+            (0..grid.counts.len()).filter(|&k| r.bins[k] != 0).map(|k| {
+                (
+                    k,
+                    format!(
+                        r#""z":{:.4},"bin":{},"count":{}"#,
+                        r.z[k], r.bins[k], grid.counts[k]
+                    ),
+                )
+            }),
+        ),
+        Err(_) => cells_geojson(None, cell, std::iter::empty()),
+    }
+}
+
+/// Grid cells as GeoJSON polygons in WGS84, each with its properties (JSON members).
+pub(crate) fn cells_geojson(
+    grid: Option<&analysis::Grid>,
+    cell: f64,
+    cells: impl Iterator<Item = (usize, String)>,
+) -> Response {
+    let mut out = String::from(r#"{"type":"FeatureCollection","features":["#);
+    if let Some(grid) = grid {
+        for (n, (k, properties)) in cells.enumerate() {
             let (x, y) = grid.corner(k);
             let ring: Vec<String> = geo::square_ring(x, y, cell)
                 .iter()
                 .map(|[lon, lat]| format!("[{lon:.6},{lat:.6}]"))
                 .collect();
-            if !first {
+            if n > 0 {
                 out.push(',');
             }
-            first = false;
             let _ = write!(
                 out,
-                r#"{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[[{}]]}},"properties":{{"z":{:.4},"bin":{},"count":{}}}}}"#,
-                ring.join(","),
-                r.z[k],
-                r.bins[k],
-                grid.counts[k]
+                r#"{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[[{}]]}},"properties":{{{properties}}}}}"#,
+                ring.join(",")
             );
         }
     }
@@ -575,4 +632,5 @@ pub async fn hotspots(
 pub struct HotspotParams {
     cell: Option<String>,
     weights: Option<String>,
+    method: Option<String>,
 }

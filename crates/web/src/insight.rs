@@ -2,14 +2,14 @@
 //! warnings (service::insight) and kernel density; only what the caller may see.
 
 use crate::AppState;
-use crate::api::{ApiUser, internal, unprocessable};
+use crate::api::{ApiUser, cells_geojson, internal, unprocessable};
 use crate::ctx::Ctx;
 use crate::filters::{ListParams, parse_filter};
 use crate::i18n::Lang;
 use crate::pages::{login_redirect, render};
 use crate::views;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use fluent_bundle::FluentValue;
 use jiff::Timestamp;
@@ -17,7 +17,6 @@ use minijinja::context;
 use model::{FieldError, Precision};
 use serde::Serialize;
 use service::insight::{Insight, insight};
-use std::fmt::Write as _;
 use std::sync::Arc;
 use store::{Actor, IncidentFilter};
 
@@ -170,46 +169,37 @@ pub async fn density(
         .filter(|p| matches!(p.precision, Precision::Exact | Precision::Place))
         .map(|p| (p.e, p.n))
         .unzip();
-    let mut out = String::from(r#"{"type":"FeatureCollection","features":["#);
-    if !xs.is_empty() {
-        // The grid reaches one bandwidth beyond the points, so the density fades out on it.
-        let (mut ext, mut first) = ([f64::MAX, f64::MAX, f64::MIN, f64::MIN], true);
-        for (&x, &y) in xs.iter().zip(&ys) {
-            ext = [ext[0].min(x), ext[1].min(y), ext[2].max(x), ext[3].max(y)];
-        }
-        let ext = [
-            ext[0] - bandwidth,
-            ext[1] - bandwidth,
-            ext[2] + bandwidth,
-            ext[3] + bandwidth,
-        ];
-        let result = analysis::Grid::bin(&xs, &ys, cell, Some(ext))
-            .and_then(|g| analysis::quartic_kde(&xs, &ys, &g, bandwidth).map(|d| (g, d)));
-        if let Ok((grid, dens)) = result {
-            let peak = dens.iter().cloned().fold(0.0, f64::max);
-            for k in (0..dens.len()).filter(|&k| dens[k] > 0.0 && dens[k] >= peak / 100.0) {
-                let (x, y) = grid.corner(k);
-                let ring: Vec<String> = geo::square_ring(x, y, cell)
-                    .iter()
-                    .map(|[lon, lat]| format!("[{lon:.6},{lat:.6}]"))
-                    .collect();
-                if !first {
-                    out.push(',');
-                }
-                first = false;
-                let _ = write!(
-                    out,
-                    r#"{{"type":"Feature","geometry":{{"type":"Polygon","coordinates":[[{}]]}},"properties":{{"density":{:.3},"level":{}}}}}"#,
-                    ring.join(","),
-                    dens[k],
-                    // Five levels of the peak, for a legend that means the same on every map.
-                    ((dens[k] / peak * 5.0).ceil() as u8).clamp(1, 5)
-                );
-            }
-        }
+    if xs.is_empty() {
+        return cells_geojson(None, cell, std::iter::empty());
     }
-    out.push_str("]}");
-    ([(header::CONTENT_TYPE, "application/geo+json")], out).into_response()
+    // The grid reaches one bandwidth beyond the points, so the density fades out on it.
+    let mut ext = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    for (&x, &y) in xs.iter().zip(&ys) {
+        ext = [ext[0].min(x), ext[1].min(y), ext[2].max(x), ext[3].max(y)];
+    }
+    let ext = [
+        ext[0] - bandwidth,
+        ext[1] - bandwidth,
+        ext[2] + bandwidth,
+        ext[3] + bandwidth,
+    ];
+    let result = analysis::Grid::bin(&xs, &ys, cell, Some(ext))
+        .and_then(|g| analysis::quartic_kde(&xs, &ys, &g, bandwidth).map(|d| (g, d)));
+    let Ok((grid, dens)) = result else {
+        return cells_geojson(None, cell, std::iter::empty());
+    };
+    let peak = dens.iter().cloned().fold(0.0, f64::max);
+    cells_geojson(
+        Some(&grid),
+        cell,
+        (0..dens.len())
+            .filter(|&k| dens[k] > 0.0 && dens[k] >= peak / 100.0)
+            .map(|k| {
+                // Five levels of the peak, for a legend that means the same on every map.
+                let level = ((dens[k] / peak * 5.0).ceil() as u8).clamp(1, 5);
+                (k, format!(r#""density":{:.3},"level":{level}"#, dens[k]))
+            }),
+    )
 }
 
 #[derive(Serialize)]

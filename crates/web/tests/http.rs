@@ -1944,6 +1944,53 @@ async fn hot_spots_of_what_the_caller_may_see() {
             && (c[1].as_f64().unwrap() - 59.4224).abs() < 0.01,
         "{c}"
     );
+    // Local Moran's I: the cluster is a high-high cluster, significant by permutation.
+    let m = app
+        .api(
+            "GET",
+            "/api/v1/hotspots.geojson?cell=100&method=moran",
+            Some(&admin),
+            None,
+        )
+        .await
+        .json();
+    let hh: Vec<&Value> = m["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["quadrant"] == 1)
+        .collect();
+    assert!(!hh.is_empty(), "{m}");
+    assert!(
+        hh.iter()
+            .all(|f| f["properties"]["p_sim"].as_f64().unwrap() <= 0.05)
+    );
+    let top = hh
+        .iter()
+        .max_by(|a, b| {
+            a["properties"]["count"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["properties"]["count"].as_f64().unwrap())
+        })
+        .unwrap()["geometry"]["coordinates"][0][0]
+        .clone();
+    assert!(
+        (top[0].as_f64().unwrap() - 16.0978).abs() < 0.01
+            && (top[1].as_f64().unwrap() - 59.4224).abs() < 0.01,
+        "{top}"
+    );
+    assert_eq!(
+        app.api(
+            "GET",
+            "/api/v1/hotspots.geojson?method=kriging",
+            Some(&admin),
+            None
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     // Readers see no incidents, so no hot spots; bad parameters are 422.
     let reader = app.token(&ku[2]).await;
     assert!(
