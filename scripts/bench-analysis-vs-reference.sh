@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Times `lagesbild analyze` against shared/reference/reference.py (PySAL, numpy, scipy) on the
 # same synthetic points in one run, checks that the answers agree, and prints the ratios.
+# Peak memory (max RSS) of each run is printed beside its time.
 # Usage: scripts/bench-analysis-vs-reference.sh [N_GISTAR=1000000] [N_KDE=100000] [N_KNOX=10000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,14 +17,26 @@ py=$(sh "$REF/setup.sh" "${VENV:-$HOME/.cache/lagesbild-venv-reference}" | tail 
 cargo build --release -p lagesbild --locked -q
 bin="$CARGO_TARGET_DIR/release/lagesbild"
 
-secs() { local s e; s=$(date +%s.%N); "$@" > "$OUT"; e=$(date +%s.%N); awk "BEGIN { print $e - $s }"; }
+# Seconds (wall clock) of a command, its output to $OUT; its peak memory (MB) kept beside it.
+secs() {
+  local s e
+  s=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$work/mem" "$@" > "$OUT"
+  e=$(date +%s.%N)
+  awk '{ printf "%.0f", $1 / 1024 }' "$work/mem" > "$work/mem.$(basename "$OUT")"
+  awk "BEGIN { print $e - $s }"
+}
+mem() { cat "$work/mem.$1"; }
 
 "$py" "$REF/points.py" "$N_GISTAR" 7 > "$work/g.csv"
 "$py" "$REF/points.py" "$N_KDE" 8 > "$work/k.csv"
 "$py" "$REF/points.py" "$N_KNOX" 9 > "$work/n.csv"
 
-row() { printf '%-44s %9.3f s %9.3f s %8.3f\n' "$1" "$2" "$3" "$(awk "BEGIN { print $2 / $3 }")"; }
-printf '%-44s %11s %11s %8s\n' "method (points)" "lagesbild" "reference" "ratio"
+row() {
+  printf '%-44s %9.3f s %6s MB %9.3f s %6s MB %8.3f\n' "$1" "$2" "$(mem ours.csv)" "$3" \
+    "$(mem ref.csv)" "$(awk "BEGIN { print $2 / $3 }")"
+}
+printf '%-44s %21s %21s %8s\n' "method (points)" "lagesbild" "reference" "ratio"
 
 OUT=$work/ours.csv;  a=$(secs "$bin" analyze gistar --points "$work/g.csv" --cell 100 --weights queen)
 OUT=$work/ref.csv;   b=$(secs "$py" "$REF/reference.py" gistar "$work/g.csv" 100 queen)
