@@ -164,8 +164,7 @@ struct Sweep<'a> {
     /// The non-empty buckets around bucket b (itself included): `around[start[b]..start[b + 1]]`.
     around: Vec<u32>,
     start: Vec<u32>,
-    /// Bucket b's entries live in `slots[b]..slots[b + 1]` of one array: every location comes
-    /// once per sweep, so a bucket holds the same number of entries in every permutation.
+    /// Bucket b's list lives in `slots[b]..slots[b + 1]` of one array.
     slots: Vec<u32>,
 }
 
@@ -219,12 +218,9 @@ impl<'a> Sweep<'a> {
             .map(|(id, k)| (*k, id as u32))
             .collect();
         let bucket: Vec<u32> = (0..xs.len()).map(|i| ids[&key(i)]).collect();
-        let mut slots = vec![0u32; keys.len() + 1];
+        let mut size = vec![0u32; keys.len()];
         for &b in &bucket {
-            slots[b as usize + 1] += 1;
-        }
-        for b in 0..keys.len() {
-            slots[b + 1] += slots[b];
+            size[b as usize] += 1;
         }
         let mut around = Vec::new();
         let mut start = vec![0u32];
@@ -237,6 +233,16 @@ impl<'a> Sweep<'a> {
                 }
             }
             start.push(around.len() as u32);
+        }
+        // A bucket's list holds the events of the buckets around it: the same number in every
+        // permutation, so all lists fit one array.
+        let mut slots = vec![0u32; keys.len() + 1];
+        for b in 0..keys.len() {
+            let held: u32 = around[start[b] as usize..start[b + 1] as usize]
+                .iter()
+                .map(|&nb| size[nb as usize])
+                .sum();
+            slots[b + 1] = slots[b] + held;
         }
         let mut order: Vec<u32> = (0..xs.len() as u32).collect();
         order.sort_by(|&a, &b| ts[a as usize].total_cmp(&ts[b as usize]).then(a.cmp(&b)));
@@ -264,7 +270,7 @@ impl<'a> Sweep<'a> {
                     y: 0.0,
                     t: 0.0
                 };
-                self.xs.len()
+                *self.slots.last().expect("one more than the buckets") as usize
             ],
             marks: vec![0; (self.slots.len() - 1) * (1 + self.time.len())],
         }
@@ -319,10 +325,13 @@ impl<'a> Sweep<'a> {
             let e = e as usize;
             let (x, y, t) = (self.xs[e], self.ys[e], self.tau[r]);
             let b = self.bucket[e] as usize;
-            for &nb in &self.around[self.start[b] as usize..self.start[b + 1] as usize] {
-                let marks = &mut state.marks[nb as usize * stride..(nb as usize + 1) * stride];
+            // Every event is filed in the lists of the buckets around it, so the earlier events
+            // near this one are all in its own bucket's list: one list to read, not nine.
+            {
+                let nb = b;
+                let marks = &mut state.marks[nb * stride..(nb + 1) * stride];
                 let end = marks[0] as usize;
-                // The bucket's list is in time order. Skip the expired entries.
+                // The list is in time order. Skip the expired entries.
                 let mut live = marks[nt] as usize;
                 while live < end && t - entries[live].t >= tmax {
                     live += 1;
@@ -366,9 +375,11 @@ impl<'a> Sweep<'a> {
                     }
                 }
             }
-            let at = &mut state.marks[b * stride];
-            entries[*at as usize] = Entry { x, y, t };
-            *at += 1;
+            for &nb in &self.around[self.start[b] as usize..self.start[b + 1] as usize] {
+                let at = &mut state.marks[nb as usize * stride];
+                entries[*at as usize] = Entry { x, y, t };
+                *at += 1;
+            }
         }
         let mut out = vec![0u64; ns * nt];
         for a in 0..ns {
