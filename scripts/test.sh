@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine of this kind: installs what the tests need
-# (Debian's chromium, the npm packages), then formatting, lints, Rust tests and browser tests.
+# (Debian's chromium, the npm packages, PostgreSQL + PostGIS), then formatting, lints, Rust
+# tests (the store suite against SQLite and a throwaway PostgreSQL) and browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME:-/tmp}/.cache/lagesbild-target}"
@@ -21,6 +22,12 @@ echo "== cargo fmt"
 cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== throwaway PostgreSQL + PostGIS cluster for the PostgreSQL store's tests"
+pgdir=$(mktemp -d /tmp/lagesbild-pg.XXXXXX)
+# Stopped and removed whatever happens next, also when tests fail.
+trap './scripts/pg-throwaway.sh stop "$pgdir"' EXIT
+LAGESBILD_TEST_PG=$(./scripts/pg-throwaway.sh start "$pgdir")
+export LAGESBILD_TEST_PG
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== browser tests (Chromium + playwright-core + axe-core)"

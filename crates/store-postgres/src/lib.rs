@@ -1,0 +1,2223 @@
+//! PostgreSQL + PostGIS backend of the Lägesbild store: the same behaviour as the embedded
+//! SQLite store (one conformance suite runs against both), for regions and the whole country.
+//!
+//! Stateless apart from the database: several `serve` processes can share it. Writes run in
+//! transactions; the audit chain of a tenant is extended under a transaction-scoped advisory
+//! lock on the tenant, so concurrent writers append one after the other.
+#![forbid(unsafe_code)]
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use model::{
+    CategoryCode, Email, IncidentStatus, Precision, ReporterView, RetentionAction, Role, Source,
+    Visibility,
+};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, Row, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+use store::*;
+
+pub struct PgStore {
+    pool: PgPool,
+    /// Where, for logs: host and database, never the password.
+    place: String,
+}
+
+fn backend(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// SQL written with `?` placeholders (as for SQLite) with PostgreSQL's `$1, $2, …` instead.
+/// None of our statements has a `?` inside a string literal.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The migrations this binary knows.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Maps a unique-constraint violation to `Conflict`, anything else to `Backend`.
+fn conflict<'a>(what: &'static str, value: &'a str) -> impl FnOnce(sqlx::Error) -> StoreError + 'a {
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict {
+            what,
+            value: value.to_string(),
+        },
+        _ => backend(e),
+    }
+}
+
+fn ts(t: Timestamp) -> i64 {
+    t.as_second()
+}
+
+fn from_ts(table: &'static str, id: i64, field: &'static str, v: i64) -> Result<Timestamp> {
+    Timestamp::from_second(v).map_err(|_| StoreError::Corrupt {
+        table,
+        id: id.to_string(),
+        field,
+        value: v.to_string(),
+    })
+}
+
+fn parsed<T, E>(
+    table: &'static str,
+    id: i64,
+    field: &'static str,
+    v: &str,
+    r: Result<T, E>,
+) -> Result<T> {
+    r.map_err(|_| StoreError::Corrupt {
+        table,
+        id: id.to_string(),
+        field,
+        value: v.to_string(),
+    })
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…`) and applies pending migrations. A database migrated
+    /// by a newer Lägesbild is refused: this binary would not know its schema.
+    pub async fn open(url: &str) -> Result<Self> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating (for `lagesbild migrate --check` and tools).
+    pub async fn connect(url: &str) -> Result<Self> {
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?;
+        let place = format!(
+            "{}/{}",
+            opts.get_host(),
+            opts.get_database().unwrap_or_default()
+        );
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts)
+            .await
+            .map_err(|e| StoreError::Backend(format!("connecting to PostgreSQL {place}: {e}")))?;
+        Ok(PgStore { pool, place })
+    }
+
+    /// Applies the migrations this binary has and the database lacks; refuses a database that
+    /// has migrations this binary does not know. Returns the versions applied.
+    pub async fn migrate(&self) -> Result<Vec<i64>> {
+        let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+        let applied: Vec<i64> = match sqlx::query(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await
+        {
+            Ok(rows) => rows.iter().map(|r| r.get(0)).collect(),
+            // A new database: no migrations table yet.
+            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("42P01") => vec![],
+            Err(e) => return Err(backend(e)),
+        };
+        if let Some(v) = applied.iter().find(|v| !known.contains(v)) {
+            return Err(StoreError::Backend(format!(
+                "the database {} has schema version {v}, newer than this program knows \
+                 (up to {}): use a newer Lägesbild",
+                self.place,
+                known.last().copied().unwrap_or(0)
+            )));
+        }
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migrating {}: {e}", self.place)))?;
+        Ok(known.into_iter().filter(|v| !applied.contains(v)).collect())
+    }
+
+    /// An incident the actor may see, without logging the read.
+    async fn fetch_incident(&self, actor: &Actor, id: IncidentId) -> Result<Option<Incident>> {
+        let mut sql = format!("SELECT {INCIDENT_COLS} FROM {INCIDENT_FROM}");
+        let mut args = Vec::new();
+        scope(actor, Purpose::Read, &mut sql, &mut args);
+        sql.push_str(" AND i.id = ?");
+        args.push(Arg::I(id));
+        bind_all(sqlx::query(&numbered(&sql)), args)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .map(|r| incident_row(&r))
+            .transpose()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Runs one administrative statement (e.g. `CREATE DATABASE` for tests and `copy`).
+    pub async fn execute_admin(&self, sql: &str) -> Result<()> {
+        sqlx::query(sql)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+async fn next_ids(tx: &mut Transaction<'_, Postgres>, name: &str, count: i64) -> Result<i64> {
+    let row = sqlx::query(&numbered(
+        "UPDATE sequences SET next = next + ? WHERE name = ? RETURNING next",
+    ))
+    .bind(count)
+    .bind(name)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(backend)?;
+    let next: i64 = row.get(0);
+    Ok(next - count)
+}
+
+/// The end of a tenant's audit chain inside a write transaction.
+struct Chain {
+    tenant: TenantId,
+    seq: i64,
+    hash: String,
+}
+
+impl Chain {
+    async fn load(tx: &mut Transaction<'_, Postgres>, tenant: TenantId) -> Result<Chain> {
+        // One writer at a time per tenant's chain, until the transaction ends.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(tenant)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        let row = sqlx::query(&numbered(
+            "SELECT seq, hash FROM audit_log WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1",
+        ))
+        .bind(tenant)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)?;
+        Ok(match row {
+            Some(r) => Chain {
+                tenant,
+                seq: r.get(0),
+                hash: r.get(1),
+            },
+            None => Chain {
+                tenant,
+                seq: 0,
+                hash: store::audit::GENESIS.to_string(),
+            },
+        })
+    }
+
+    async fn push(
+        &mut self,
+        tx: &mut Transaction<'_, Postgres>,
+        e: &NewAudit,
+    ) -> Result<AuditEntry> {
+        let seq = self.seq + 1;
+        let hash = store::audit::chain_hash(
+            &self.hash,
+            self.tenant,
+            seq,
+            e.at,
+            e.user_id,
+            &e.action,
+            &e.entity,
+            &e.entity_id,
+            e.before.as_deref(),
+            e.after.as_deref(),
+        );
+        sqlx::query(&numbered("INSERT INTO audit_log (tenant_id, seq, at, user_id, action, entity, entity_id, before_json, \
+             after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",))
+        .bind(self.tenant)
+        .bind(seq)
+        .bind(ts(e.at))
+        .bind(e.user_id)
+        .bind(&e.action)
+        .bind(&e.entity)
+        .bind(&e.entity_id)
+        .bind(e.before.as_deref())
+        .bind(e.after.as_deref())
+        .bind(&self.hash)
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+        let entry = AuditEntry {
+            tenant_id: self.tenant,
+            seq,
+            at: e.at,
+            user_id: e.user_id,
+            user_name: None,
+            action: e.action.clone(),
+            entity: e.entity.clone(),
+            entity_id: e.entity_id.clone(),
+            before: e.before.clone(),
+            after: e.after.clone(),
+            prev_hash: std::mem::replace(&mut self.hash, hash.clone()),
+            hash,
+        };
+        self.seq = seq;
+        Ok(entry)
+    }
+}
+
+fn audit(
+    at: Timestamp,
+    user_id: Option<UserId>,
+    action: &str,
+    entity: &str,
+    entity_id: impl ToString,
+) -> NewAudit {
+    NewAudit {
+        at,
+        user_id,
+        action: action.into(),
+        entity: entity.into(),
+        entity_id: entity_id.to_string(),
+        before: None,
+        after: None,
+    }
+}
+
+/// Free text in the audit trail: its length and SHA-256, never the text. The audit log cannot be
+/// changed, so anything written there would outlive redaction and retention.
+fn text_digest(text: Option<&str>) -> serde_json::Value {
+    match text {
+        None => serde_json::Value::Null,
+        Some(t) => {
+            serde_json::json!({ "chars": t.chars().count(), "sha256": store::audit::sha256_hex(t) })
+        }
+    }
+}
+
+fn incident_json(n: &NewIncident) -> String {
+    serde_json::json!({
+        "category": n.category.as_str(),
+        "occurred_from": n.occurred_from.to_string(),
+        "occurred_to": n.occurred_to.to_string(),
+        "lon": n.lon,
+        "lat": n.lat,
+        "precision": n.precision.as_str(),
+        "place_id": n.place_id,
+        "place_text": text_digest(n.place_text.as_deref()),
+        "description": text_digest(Some(&n.description)),
+        "school_id": n.school_id,
+        "persons_involved": n.persons_involved,
+        "visibility": n.visibility.as_str(),
+        "status": n.status.as_str(),
+        "source": n.source.as_str(),
+        "external_id": n.external_id,
+        "org_id": n.org_id,
+    })
+    .to_string()
+}
+
+const TENANT_COLS: &str = "id, code, name, outline_geojson, default_visibility, map_style_url, \
+    retention_action, reporter_view";
+
+fn tenant_row(r: &PgRow) -> Result<Tenant> {
+    let id: i64 = r.get(0);
+    let vis: String = r.get(4);
+    Ok(Tenant {
+        id,
+        code: r.get(1),
+        name: r.get(2),
+        outline_geojson: r.get(3),
+        default_visibility: parsed(
+            "tenants",
+            id,
+            "default_visibility",
+            &vis,
+            Visibility::parse(&vis),
+        )?,
+        map_style_url: r.get(5),
+        retention_action: {
+            let a: String = r.get(6);
+            parsed(
+                "tenants",
+                id,
+                "retention_action",
+                &a,
+                RetentionAction::parse(&a),
+            )?
+        },
+        reporter_view: {
+            let v: String = r.get(7);
+            parsed("tenants", id, "reporter_view", &v, ReporterView::parse(&v))?
+        },
+    })
+}
+
+const USER_COLS: &str = "u.tenant_id, u.id, u.org_id, o.name, u.email, u.display_name, u.role, u.disabled, \
+    (u.totp_secret IS NOT NULL)::int::bigint";
+const USER_FROM: &str =
+    "users u JOIN organisations o ON o.tenant_id = u.tenant_id AND o.id = u.org_id";
+
+fn user_row(r: &PgRow) -> Result<User> {
+    let id: i64 = r.get(1);
+    let email: String = r.get(4);
+    let role: String = r.get(6);
+    Ok(User {
+        tenant_id: r.get(0),
+        id,
+        org_id: r.get(2),
+        org_name: r.get(3),
+        email: parsed("users", id, "email", &email, Email::parse(&email))?,
+        display_name: r.get(5),
+        role: parsed("users", id, "role", &role, Role::parse(&role))?,
+        disabled: r.get::<i64, _>(7) != 0,
+        mfa_enabled: r.get::<i64, _>(8) != 0,
+    })
+}
+
+fn place_row(r: &PgRow) -> Result<Place> {
+    let id: i64 = r.get(1);
+    let kind: String = r.get(3);
+    Ok(Place {
+        tenant_id: r.get(0),
+        id,
+        name: r.get(2),
+        kind: match kind.as_str() {
+            "area" => PlaceKind::Area,
+            "point" => PlaceKind::Point,
+            _ => return parsed("places", id, "kind", &kind, Err(())),
+        },
+        is_school: r.get::<i64, _>(4) != 0,
+        geometry_geojson: r.get(5),
+        lon: r.get(6),
+        lat: r.get(7),
+        is_demo: r.get::<i64, _>(8) != 0,
+    })
+}
+
+const INCIDENT_COLS: &str = "i.tenant_id, i.id, i.category_code, i.occurred_from, i.occurred_to, i.lon, i.lat, \
+    i.e, i.n, i.precision, i.place_id, p.name, i.place_text, i.municipality_code, i.description, i.school_id, \
+    sc.name, i.persons_involved, i.visibility, i.status, i.source, i.external_id, i.external_url, i.org_id, \
+    o.name, i.user_id, i.created_at, i.updated_at";
+const INCIDENT_FROM: &str = "incidents i \
+    JOIN organisations o ON o.tenant_id = i.tenant_id AND o.id = i.org_id \
+    LEFT JOIN places p ON p.tenant_id = i.tenant_id AND p.id = i.place_id \
+    LEFT JOIN places sc ON sc.tenant_id = i.tenant_id AND sc.id = i.school_id";
+
+fn incident_row(r: &PgRow) -> Result<Incident> {
+    const T: &str = "incidents";
+    let id: i64 = r.get(1);
+    let cat: String = r.get(2);
+    let precision: String = r.get(9);
+    let vis: String = r.get(18);
+    let status: String = r.get(19);
+    let source: String = r.get(20);
+    let persons: Option<i64> = r.get(17);
+    Ok(Incident {
+        tenant_id: r.get(0),
+        id,
+        category: parsed(T, id, "category_code", &cat, CategoryCode::parse(&cat))?,
+        occurred_from: from_ts(T, id, "occurred_from", r.get(3))?,
+        occurred_to: from_ts(T, id, "occurred_to", r.get(4))?,
+        lon: r.get(5),
+        lat: r.get(6),
+        e: r.get(7),
+        n: r.get(8),
+        precision: parsed(T, id, "precision", &precision, Precision::parse(&precision))?,
+        place_id: r.get(10),
+        place_name: r.get(11),
+        place_text: r.get(12),
+        municipality_code: r.get(13),
+        description: r.get(14),
+        school_id: r.get(15),
+        school_name: r.get(16),
+        persons_involved: match persons {
+            None => None,
+            Some(p) => Some(parsed(
+                T,
+                id,
+                "persons_involved",
+                &p.to_string(),
+                u32::try_from(p),
+            )?),
+        },
+        visibility: parsed(T, id, "visibility", &vis, Visibility::parse(&vis))?,
+        status: parsed(T, id, "status", &status, IncidentStatus::parse(&status))?,
+        source: parsed(T, id, "source", &source, Source::parse(&source))?,
+        external_id: r.get(21),
+        external_url: r.get(22),
+        org_id: r.get(23),
+        org_name: r.get(24),
+        user_id: r.get(25),
+        created_at: from_ts(T, id, "created_at", r.get(26))?,
+        updated_at: from_ts(T, id, "updated_at", r.get(27))?,
+    })
+}
+
+/// A bind value for dynamically built queries.
+enum Arg {
+    I(i64),
+    F(f64),
+    S(String),
+}
+
+/// The tenant scope and visibility rule of [`Actor::may_see`], as SQL over alias `i`.
+fn scope(actor: &Actor, purpose: Purpose, sql: &mut String, args: &mut Vec<Arg>) {
+    sql.push_str(" WHERE i.tenant_id = ?");
+    args.push(Arg::I(actor.tenant_id));
+    match actor.role {
+        Role::Admin | Role::Analyst => {
+            sql.push_str(
+                " AND (i.visibility IN ('all_partners', 'police_and_coordinator') OR i.org_id = ? OR i.user_id = ?)",
+            );
+            args.extend([Arg::I(actor.org_id), Arg::I(actor.user_id)]);
+        }
+        Role::Reporter => {
+            let views = match purpose {
+                Purpose::Read => "('shared')",
+                Purpose::Map => "('shared', 'map')",
+            };
+            sql.push_str(&format!(
+                " AND (i.user_id = ? OR (i.visibility = 'all_partners' AND \
+                 (SELECT reporter_view FROM tenants WHERE id = ?) IN {views}))"
+            ));
+            args.extend([Arg::I(actor.user_id), Arg::I(actor.tenant_id)]);
+        }
+        Role::Reader => sql.push_str(" AND FALSE"),
+    }
+}
+
+fn filter_sql(f: &IncidentFilter, sql: &mut String, args: &mut Vec<Arg>) {
+    if let Some(from) = f.from {
+        sql.push_str(" AND i.occurred_from >= ?");
+        args.push(Arg::I(ts(from)));
+    }
+    if let Some(to) = f.to {
+        sql.push_str(" AND i.occurred_from < ?");
+        args.push(Arg::I(ts(to)));
+    }
+    if let Some(c) = &f.category {
+        sql.push_str(
+            " AND i.category_code IN (SELECT code FROM categories WHERE tenant_id = i.tenant_id \
+             AND (code = ? OR parent_code = ?))",
+        );
+        args.push(Arg::S(c.as_str().into()));
+        args.push(Arg::S(c.as_str().into()));
+    }
+    if let Some(a) = f.area_id {
+        sql.push_str(
+            " AND (i.place_id = ? OR EXISTS (SELECT 1 FROM incident_areas ia WHERE ia.tenant_id = i.tenant_id \
+             AND ia.area_id = ? AND ia.incident_id = i.id))",
+        );
+        args.push(Arg::I(a));
+        args.push(Arg::I(a));
+    }
+    if let Some(o) = f.org_id {
+        sql.push_str(" AND i.org_id = ?");
+        args.push(Arg::I(o));
+    }
+    if let Some(s) = f.status {
+        sql.push_str(" AND i.status = ?");
+        args.push(Arg::S(s.as_str().into()));
+    }
+    if let Some(s) = f.source {
+        sql.push_str(" AND i.source = ?");
+        args.push(Arg::S(s.as_str().into()));
+    }
+    if let Some([w, s, e, n]) = f.bbox {
+        sql.push_str(" AND i.lon >= ? AND i.lon <= ? AND i.lat >= ? AND i.lat <= ?");
+        args.extend([Arg::F(w), Arg::F(e), Arg::F(s), Arg::F(n)]);
+    }
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    args: Vec<Arg>,
+) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+    for a in args {
+        q = match a {
+            Arg::I(v) => q.bind(v),
+            Arg::F(v) => q.bind(v),
+            Arg::S(v) => q.bind(v),
+        };
+    }
+    q
+}
+
+async fn insert_incident(
+    tx: &mut Transaction<'_, Postgres>,
+    chain: &mut Chain,
+    tenant: TenantId,
+    id: IncidentId,
+    n: &NewIncident,
+) -> Result<()> {
+    sqlx::query(&numbered("INSERT INTO incidents (tenant_id, id, category_code, occurred_from, occurred_to, lon, lat, e, n, \
+         precision, place_id, place_text, municipality_code, description, school_id, persons_involved, \
+         visibility, status, source, external_id, external_url, org_id, user_id, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",))
+    .bind(tenant)
+    .bind(id)
+    .bind(n.category.as_str())
+    .bind(ts(n.occurred_from))
+    .bind(ts(n.occurred_to))
+    .bind(n.lon)
+    .bind(n.lat)
+    .bind(n.e)
+    .bind(n.n)
+    .bind(n.precision.as_str())
+    .bind(n.place_id)
+    .bind(n.place_text.as_deref())
+    .bind(n.municipality_code.as_deref())
+    .bind(n.description.as_str())
+    .bind(n.school_id)
+    .bind(n.persons_involved.map(i64::from))
+    .bind(n.visibility.as_str())
+    .bind(n.status.as_str())
+    .bind(n.source.as_str())
+    .bind(n.external_id.as_deref())
+    .bind(n.external_url.as_deref())
+    .bind(n.org_id)
+    .bind(n.user_id)
+    .bind(ts(n.created_at))
+    .bind(ts(n.created_at))
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| StoreError::Backend(format!("inserting incident ({}, {}): {e}", n.category, n.occurred_from)))?;
+    for area in &n.area_ids {
+        sqlx::query(&numbered(
+            "INSERT INTO incident_areas (tenant_id, area_id, incident_id) VALUES (?, ?, ?)",
+        ))
+        .bind(tenant)
+        .bind(area)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    }
+    sqlx::query(&numbered("INSERT INTO incident_status_log (tenant_id, incident_id, seq, at, user_id, from_status, to_status, comment) \
+         VALUES (?, ?, 1, ?, ?, NULL, ?, '')",))
+    .bind(tenant)
+    .bind(id)
+    .bind(ts(n.created_at))
+    .bind(n.user_id)
+    .bind(n.status.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    let action = if n.external_id.is_some() {
+        "incident.import"
+    } else {
+        "incident.create"
+    };
+    let mut entry = audit(n.created_at, n.user_id, action, "incident", id);
+    entry.after = Some(incident_json(n));
+    chain.push(tx, &entry).await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn describe(&self) -> String {
+        format!("PostgreSQL {}", self.place)
+    }
+
+    async fn create_tenant(&self, t: &NewTenant) -> Result<Tenant> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let id = next_ids(&mut tx, "tenants", 1).await?;
+        sqlx::query(&numbered(
+            "INSERT INTO tenants (id, code, name, outline_geojson) VALUES (?, ?, ?, ?)",
+        ))
+        .bind(id)
+        .bind(&t.code)
+        .bind(&t.name)
+        .bind(&t.outline_geojson)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict("tenant", &t.code))?;
+        tx.commit().await.map_err(backend)?;
+        self.tenant(id).await?.ok_or(StoreError::NotFound {
+            what: "tenant",
+            id: id.to_string(),
+        })
+    }
+
+    async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>> {
+        // Read from the writer so a tenant is visible right after it is created.
+        sqlx::query(&numbered(&format!(
+            "SELECT {TENANT_COLS} FROM tenants WHERE id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        .map(|r| tenant_row(&r))
+        .transpose()
+    }
+
+    async fn tenant_by_code(&self, code: &str) -> Result<Option<Tenant>> {
+        sqlx::query(&numbered(&format!(
+            "SELECT {TENANT_COLS} FROM tenants WHERE code = ?"
+        )))
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        .map(|r| tenant_row(&r))
+        .transpose()
+    }
+
+    async fn tenants(&self) -> Result<Vec<Tenant>> {
+        sqlx::query(&numbered(&format!(
+            "SELECT {TENANT_COLS} FROM tenants ORDER BY id"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(tenant_row)
+        .collect()
+    }
+
+    async fn create_organisation(&self, o: &NewOrganisation) -> Result<Organisation> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let id = next_ids(&mut tx, "organisations", 1).await?;
+        sqlx::query(&numbered(
+            "INSERT INTO organisations (tenant_id, id, name, kind) VALUES (?, ?, ?, ?)",
+        ))
+        .bind(o.tenant_id)
+        .bind(id)
+        .bind(&o.name)
+        .bind(&o.kind)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict("organisation", &o.name))?;
+        let mut entry = audit(
+            Timestamp::now(),
+            None,
+            "organisation.create",
+            "organisation",
+            id,
+        );
+        entry.after = Some(serde_json::json!({ "name": o.name, "kind": o.kind }).to_string());
+        Chain::load(&mut tx, o.tenant_id)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Organisation {
+            tenant_id: o.tenant_id,
+            id,
+            name: o.name.clone(),
+            kind: o.kind.clone(),
+        })
+    }
+
+    async fn organisations(&self, tenant: TenantId) -> Result<Vec<Organisation>> {
+        Ok(sqlx::query(&numbered(
+            "SELECT tenant_id, id, name, kind FROM organisations WHERE tenant_id = ? ORDER BY name",
+        ))
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|r| Organisation {
+            tenant_id: r.get(0),
+            id: r.get(1),
+            name: r.get(2),
+            kind: r.get(3),
+        })
+        .collect())
+    }
+
+    async fn create_user(&self, u: &NewUser) -> Result<User> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let id = next_ids(&mut tx, "users", 1).await?;
+        sqlx::query(&numbered(
+            "INSERT INTO users (tenant_id, id, org_id, email, display_name, role, password_hash) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ))
+        .bind(u.tenant_id)
+        .bind(id)
+        .bind(u.org_id)
+        .bind(u.email.as_str())
+        .bind(&u.display_name)
+        .bind(u.role.as_str())
+        .bind(&u.password_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict("user", u.email.as_str()))?;
+        let mut entry = audit(Timestamp::now(), None, "user.create", "user", id);
+        entry.after = Some(
+            serde_json::json!({
+                "email": u.email.as_str(),
+                "display_name": u.display_name,
+                "role": u.role.as_str(),
+                "org_id": u.org_id,
+            })
+            .to_string(),
+        );
+        Chain::load(&mut tx, u.tenant_id)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        let row = sqlx::query(&numbered(&format!(
+            "SELECT {USER_COLS} FROM {USER_FROM} WHERE u.tenant_id = ? AND u.id = ?"
+        )))
+        .bind(u.tenant_id)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let user = user_row(&row)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(user)
+    }
+
+    async fn user(&self, tenant: TenantId, id: UserId) -> Result<Option<User>> {
+        sqlx::query(&numbered(&format!(
+            "SELECT {USER_COLS} FROM {USER_FROM} WHERE u.tenant_id = ? AND u.id = ?"
+        )))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        .map(|r| user_row(&r))
+        .transpose()
+    }
+
+    async fn users(&self, tenant: TenantId) -> Result<Vec<User>> {
+        sqlx::query(&numbered(&format!(
+            "SELECT {USER_COLS} FROM {USER_FROM} WHERE u.tenant_id = ? ORDER BY u.display_name, u.id"
+        )))
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(user_row)
+        .collect()
+    }
+
+    async fn update_user(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        c: &UserChanges,
+        by: Option<UserId>,
+    ) -> Result<User> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let sql = format!("SELECT {USER_COLS} FROM {USER_FROM} WHERE u.tenant_id = ? AND u.id = ?");
+        let before = sqlx::query(&numbered(&sql))
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?
+            .map(|r| user_row(&r))
+            .transpose()?
+            .ok_or(StoreError::NotFound {
+                what: "user",
+                id: id.to_string(),
+            })?;
+        sqlx::query(&numbered("UPDATE users SET display_name = ?, org_id = ?, role = ?, disabled = ? WHERE tenant_id = ? AND id = ?",))
+        .bind(&c.display_name)
+        .bind(c.org_id)
+        .bind(c.role.as_str())
+        .bind(c.disabled as i64)
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if c.disabled {
+            sqlx::query(&numbered(
+                "DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?",
+            ))
+            .bind(tenant)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        let after = sqlx::query(&numbered(&sql))
+            .bind(tenant)
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)
+            .and_then(|r| user_row(&r))?;
+        let view = |u: &User| {
+            serde_json::json!({
+                "display_name": u.display_name, "org_id": u.org_id, "role": u.role.as_str(), "disabled": u.disabled
+            })
+            .to_string()
+        };
+        let mut entry = audit(Timestamp::now(), by, "user.update", "user", id);
+        entry.before = Some(view(&before));
+        entry.after = Some(view(&after));
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(after)
+    }
+
+    async fn set_password(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        hash: &str,
+        by: Option<UserId>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let r = sqlx::query(&numbered(
+            "UPDATE users SET password_hash = ? WHERE tenant_id = ? AND id = ?",
+        ))
+        .bind(hash)
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "user",
+                id: id.to_string(),
+            });
+        }
+        sqlx::query(&numbered(
+            "DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?",
+        ))
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let entry = audit(Timestamp::now(), by, "user.password", "user", id);
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn update_organisation(
+        &self,
+        tenant: TenantId,
+        id: OrgId,
+        name: &str,
+        kind: &str,
+        by: Option<UserId>,
+    ) -> Result<Organisation> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let before: Option<(String, String)> = sqlx::query(&numbered(
+            "SELECT name, kind FROM organisations WHERE tenant_id = ? AND id = ?",
+        ))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?
+        .map(|r| (r.get(0), r.get(1)));
+        let Some((old_name, old_kind)) = before else {
+            return Err(StoreError::NotFound {
+                what: "organisation",
+                id: id.to_string(),
+            });
+        };
+        sqlx::query(&numbered(
+            "UPDATE organisations SET name = ?, kind = ? WHERE tenant_id = ? AND id = ?",
+        ))
+        .bind(name)
+        .bind(kind)
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict("organisation", name))?;
+        let mut entry = audit(
+            Timestamp::now(),
+            by,
+            "organisation.update",
+            "organisation",
+            id,
+        );
+        entry.before = Some(serde_json::json!({ "name": old_name, "kind": old_kind }).to_string());
+        entry.after = Some(serde_json::json!({ "name": name, "kind": kind }).to_string());
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Organisation {
+            tenant_id: tenant,
+            id,
+            name: name.to_string(),
+            kind: kind.to_string(),
+        })
+    }
+
+    async fn update_tenant_settings(
+        &self,
+        tenant: TenantId,
+        st: &TenantSettings,
+        by: Option<UserId>,
+    ) -> Result<Tenant> {
+        let before = self.tenant(tenant).await?.ok_or(StoreError::NotFound {
+            what: "tenant",
+            id: tenant.to_string(),
+        })?;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(&numbered("UPDATE tenants SET default_visibility = ?, reporter_view = ?, retention_action = ?, map_style_url = ? \
+             WHERE id = ?",))
+        .bind(st.default_visibility.as_str())
+        .bind(st.reporter_view.as_str())
+        .bind(st.retention_action.as_str())
+        .bind(st.map_style_url.as_deref())
+        .bind(tenant)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let view = |v: Visibility, r: ReporterView, a: RetentionAction, m: &Option<String>| {
+            serde_json::json!({
+                "default_visibility": v.as_str(), "reporter_view": r.as_str(), "retention_action": a.as_str(),
+                "map_style_url": m
+            })
+            .to_string()
+        };
+        let mut entry = audit(Timestamp::now(), by, "tenant.settings", "tenant", tenant);
+        entry.before = Some(view(
+            before.default_visibility,
+            before.reporter_view,
+            before.retention_action,
+            &before.map_style_url,
+        ));
+        entry.after = Some(view(
+            st.default_visibility,
+            st.reporter_view,
+            st.retention_action,
+            &st.map_style_url,
+        ));
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        self.tenant(tenant).await?.ok_or(StoreError::NotFound {
+            what: "tenant",
+            id: tenant.to_string(),
+        })
+    }
+
+    async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>> {
+        let row = sqlx::query(&numbered(&format!(
+            "SELECT {USER_COLS}, u.password_hash FROM {USER_FROM} WHERE u.email = ?"
+        )))
+        .bind(email.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.map(|r| Ok((user_row(&r)?, r.get(9)))).transpose()
+    }
+
+    async fn create_session(&self, s: &NewSession) -> Result<()> {
+        sqlx::query(&numbered("INSERT INTO sessions (token_hash, tenant_id, user_id, csrf_token, created_at, expires_at, \
+             last_seen_at, stage) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",))
+        .bind(&s.token_hash)
+        .bind(s.tenant_id)
+        .bind(s.user_id)
+        .bind(&s.csrf_token)
+        .bind(ts(s.created_at))
+        .bind(ts(s.expires_at))
+        .bind(ts(s.created_at))
+        .bind(s.stage.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str, now: Timestamp) -> Result<Option<(Session, User)>> {
+        let row = sqlx::query(&numbered(&format!(
+            "SELECT {USER_COLS}, s.csrf_token, s.created_at, s.expires_at, s.last_seen_at, s.stage, \
+             s.pending_secret FROM sessions s \
+             JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id \
+             JOIN organisations o ON o.tenant_id = u.tenant_id AND o.id = u.org_id \
+             WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0"
+        )))
+        .bind(token_hash)
+        .bind(ts(now))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.map(|r| {
+            let user = user_row(&r)?;
+            Ok((
+                Session {
+                    stage: {
+                        let s: String = r.get(13);
+                        SessionStage::parse(&s).ok_or(StoreError::Corrupt {
+                            table: "sessions",
+                            id: user.id.to_string(),
+                            field: "stage",
+                            value: s,
+                        })?
+                    },
+                    pending_secret: r.get(14),
+                    csrf_token: r.get(9),
+                    created_at: from_ts("sessions", user.id, "created_at", r.get(10))?,
+                    expires_at: from_ts("sessions", user.id, "expires_at", r.get(11))?,
+                    last_seen_at: from_ts("sessions", user.id, "last_seen_at", r.get(12))?,
+                },
+                user,
+            ))
+        })
+        .transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query(&numbered("DELETE FROM sessions WHERE token_hash = ?"))
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn touch_session(&self, token_hash: &str, now: Timestamp) -> Result<()> {
+        sqlx::query(&numbered(
+            "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?",
+        ))
+        .bind(ts(now))
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn delete_user_sessions(&self, tenant: TenantId, user: UserId) -> Result<u64> {
+        let r = sqlx::query(&numbered(
+            "DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?",
+        ))
+        .bind(tenant)
+        .bind(user)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn set_session_stage(
+        &self,
+        token_hash: &str,
+        stage: SessionStage,
+        pending_secret: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(&numbered(
+            "UPDATE sessions SET stage = ?, pending_secret = ? WHERE token_hash = ?",
+        ))
+        .bind(stage.as_str())
+        .bind(pending_secret)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn user_totp(&self, tenant: TenantId, user: UserId) -> Result<Option<TotpState>> {
+        let row = sqlx::query(&numbered("SELECT totp_secret, totp_last_step, recovery_hashes FROM users WHERE tenant_id = ? AND id = ?",))
+        .bind(tenant)
+        .bind(user)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(r) = row else { return Ok(None) };
+        let Some(secret) = r.get::<Option<String>, _>(0) else {
+            return Ok(None);
+        };
+        let hashes: Option<String> = r.get(2);
+        Ok(Some(TotpState {
+            secret,
+            last_step: r.get(1),
+            recovery_hashes: match hashes {
+                None => vec![],
+                Some(h) => serde_json::from_str(&h).map_err(|_| StoreError::Corrupt {
+                    table: "users",
+                    id: user.to_string(),
+                    field: "recovery_hashes",
+                    value: h.clone(),
+                })?,
+            },
+        }))
+    }
+
+    async fn enable_totp(&self, tenant: TenantId, user: UserId, state: &TotpState) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let hashes = serde_json::to_string(&state.recovery_hashes)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        sqlx::query(&numbered("UPDATE users SET totp_secret = ?, totp_last_step = ?, recovery_hashes = ? WHERE tenant_id = ? AND id = ?",))
+        .bind(&state.secret)
+        .bind(state.last_step)
+        .bind(hashes)
+        .bind(tenant)
+        .bind(user)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let entry = audit(
+            Timestamp::now(),
+            Some(user),
+            "user.mfa_enabled",
+            "user",
+            user,
+        );
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn totp_used(&self, tenant: TenantId, user: UserId, step: i64) -> Result<()> {
+        sqlx::query(&numbered(
+            "UPDATE users SET totp_last_step = ? WHERE tenant_id = ? AND id = ?",
+        ))
+        .bind(step)
+        .bind(tenant)
+        .bind(user)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn use_recovery_code(&self, tenant: TenantId, user: UserId, hash: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let current: Option<String> = sqlx::query(&numbered(
+            "SELECT recovery_hashes FROM users WHERE tenant_id = ? AND id = ?",
+        ))
+        .bind(tenant)
+        .bind(user)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?
+        .and_then(|r| r.get(0));
+        let mut hashes: Vec<String> = current
+            .and_then(|h| serde_json::from_str(&h).ok())
+            .unwrap_or_default();
+        let Some(pos) = hashes.iter().position(|h| h == hash) else {
+            return Ok(false);
+        };
+        hashes.remove(pos);
+        sqlx::query(&numbered(
+            "UPDATE users SET recovery_hashes = ? WHERE tenant_id = ? AND id = ?",
+        ))
+        .bind(serde_json::to_string(&hashes).map_err(|e| StoreError::Backend(e.to_string()))?)
+        .bind(tenant)
+        .bind(user)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let mut entry = audit(
+            Timestamp::now(),
+            Some(user),
+            "user.recovery_code_used",
+            "user",
+            user,
+        );
+        entry.after = Some(serde_json::json!({ "remaining": hashes.len() }).to_string());
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn reset_totp(&self, tenant: TenantId, user: UserId, by: Option<UserId>) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(&numbered(
+            "UPDATE users SET totp_secret = NULL, totp_last_step = NULL, recovery_hashes = NULL \
+             WHERE tenant_id = ? AND id = ?",
+        ))
+        .bind(tenant)
+        .bind(user)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let entry = audit(Timestamp::now(), by, "user.mfa_reset", "user", user);
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn create_api_token(&self, t: &NewApiToken) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(&numbered("INSERT INTO api_tokens (token_hash, tenant_id, user_id, label, created_at) VALUES (?, ?, ?, ?, ?)",))
+        .bind(&t.token_hash)
+        .bind(t.tenant_id)
+        .bind(t.user_id)
+        .bind(&t.label)
+        .bind(ts(t.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict("api token", &t.label))?;
+        let mut entry = audit(t.created_at, None, "token.create", "user", t.user_id);
+        entry.after = Some(serde_json::json!({ "label": t.label }).to_string());
+        Chain::load(&mut tx, t.tenant_id)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
+        sqlx::query(&numbered(&format!(
+            "SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.tenant_id = t.tenant_id \
+             AND u.id = t.user_id JOIN organisations o ON o.tenant_id = u.tenant_id AND o.id = u.org_id \
+             WHERE t.token_hash = ? AND u.disabled = 0"
+        )))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        .map(|r| user_row(&r))
+        .transpose()
+    }
+
+    async fn upsert_category(&self, c: &Category) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let before: Option<String> = sqlx::query(&numbered(
+            "SELECT name_sv, name_en, parent_code, color, retired, retention_months \
+             FROM categories WHERE tenant_id = ? AND code = ?",
+        ))
+        .bind(c.tenant_id)
+        .bind(c.code.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?
+        .map(|r| {
+            serde_json::json!({
+                "name_sv": r.get::<String, _>(0),
+                "name_en": r.get::<String, _>(1),
+                "parent": r.get::<Option<String>, _>(2),
+                "color": r.get::<String, _>(3),
+                "retired": r.get::<i64, _>(4),
+                "retention_months": r.get::<Option<i64>, _>(5),
+            })
+            .to_string()
+        });
+        sqlx::query(&numbered("INSERT INTO categories (tenant_id, code, parent_code, name_sv, name_en, color, sort_order, retired, \
+             retention_months) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, code) DO UPDATE SET \
+             parent_code = excluded.parent_code, name_sv = excluded.name_sv, name_en = excluded.name_en, \
+             color = excluded.color, sort_order = excluded.sort_order, retired = excluded.retired, \
+             retention_months = excluded.retention_months",))
+        .bind(c.tenant_id)
+        .bind(c.code.as_str())
+        .bind(c.parent.as_ref().map(|p| p.as_str()))
+        .bind(&c.name_sv)
+        .bind(&c.name_en)
+        .bind(&c.color)
+        .bind(c.sort_order)
+        .bind(c.retired as i64)
+        .bind(c.retention_months.map(i64::from))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let mut entry = audit(
+            Timestamp::now(),
+            None,
+            "category.upsert",
+            "category",
+            c.code.as_str(),
+        );
+        entry.before = before;
+        entry.after = Some(
+            serde_json::json!({
+                "name_sv": c.name_sv, "name_en": c.name_en, "parent": c.parent.as_ref().map(|p| p.as_str()),
+                "color": c.color, "retired": c.retired as i64, "retention_months": c.retention_months,
+            })
+            .to_string(),
+        );
+        Chain::load(&mut tx, c.tenant_id)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn categories(&self, tenant: TenantId) -> Result<Vec<Category>> {
+        let rows = sqlx::query(&numbered(
+            "SELECT tenant_id, code, parent_code, name_sv, name_en, color, sort_order, retired, \
+             retention_months FROM categories WHERE tenant_id = ? ORDER BY sort_order, code",
+        ))
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let code: String = r.get(1);
+                let parent: Option<String> = r.get(2);
+                Ok(Category {
+                    tenant_id: r.get(0),
+                    code: parsed(
+                        "categories",
+                        tenant,
+                        "code",
+                        &code,
+                        CategoryCode::parse(&code),
+                    )?,
+                    parent: match parent {
+                        None => None,
+                        Some(p) => Some(parsed(
+                            "categories",
+                            tenant,
+                            "parent_code",
+                            &p,
+                            CategoryCode::parse(&p),
+                        )?),
+                    },
+                    name_sv: r.get(3),
+                    name_en: r.get(4),
+                    color: r.get(5),
+                    sort_order: r.get(6),
+                    retired: r.get::<i64, _>(7) != 0,
+                    retention_months: r.get::<Option<i64>, _>(8).map(|m| m.clamp(0, 1200) as u32),
+                })
+            })
+            .collect()
+    }
+
+    async fn create_place(&self, p: &NewPlace) -> Result<Place> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let id = next_ids(&mut tx, "places", 1).await?;
+        // The shape also as PostGIS geometry in SWEREF 99 TM (GeoJSON is WGS84), for area
+        // statistics in the database.
+        sqlx::query(&numbered("INSERT INTO places (tenant_id, id, name, kind, is_school, geometry_geojson, lon, lat, is_demo, geom) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON($6), 4326), 3006))",))
+        .bind(p.tenant_id)
+        .bind(id)
+        .bind(&p.name)
+        .bind(p.kind.as_str())
+        .bind(p.is_school as i64)
+        .bind(&p.geometry_geojson)
+        .bind(p.lon)
+        .bind(p.lat)
+        .bind(p.is_demo as i64)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        // Incidents already reported inside a new area belong to it from now on.
+        if p.kind == PlaceKind::Area {
+            let shape = geo::MultiPolygon::from_geojson_str(&p.geometry_geojson).map_err(|e| {
+                StoreError::Corrupt {
+                    table: "places",
+                    id: id.to_string(),
+                    field: "geometry_geojson",
+                    value: e.to_string(),
+                }
+            })?;
+            let [w, so, e, n] = shape.bbox();
+            let inside: Vec<i64> = sqlx::query(&numbered("SELECT id, lon, lat FROM incidents WHERE tenant_id = ? AND precision != 'municipality' \
+                 AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?",))
+            .bind(p.tenant_id)
+            .bind(w)
+            .bind(e)
+            .bind(so)
+            .bind(n)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?
+            .iter()
+            .filter(|r| shape.contains(r.get(1), r.get(2)))
+            .map(|r| r.get(0))
+            .collect();
+            for incident in &inside {
+                sqlx::query(&numbered(
+                    "INSERT INTO incident_areas (tenant_id, area_id, incident_id) VALUES (?, ?, ?)",
+                ))
+                .bind(p.tenant_id)
+                .bind(id)
+                .bind(incident)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            }
+        }
+        let mut entry = audit(Timestamp::now(), None, "place.create", "place", id);
+        entry.after = Some(
+            serde_json::json!({ "name": p.name, "kind": p.kind.as_str(), "is_school": p.is_school, "is_demo": p.is_demo })
+                .to_string(),
+        );
+        Chain::load(&mut tx, p.tenant_id)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Place {
+            tenant_id: p.tenant_id,
+            id,
+            name: p.name.clone(),
+            kind: p.kind,
+            is_school: p.is_school,
+            geometry_geojson: p.geometry_geojson.clone(),
+            lon: p.lon,
+            lat: p.lat,
+            is_demo: p.is_demo,
+        })
+    }
+
+    async fn places(&self, tenant: TenantId) -> Result<Vec<Place>> {
+        sqlx::query(&numbered("SELECT tenant_id, id, name, kind, is_school, geometry_geojson, lon, lat, is_demo FROM places \
+             WHERE tenant_id = ? ORDER BY name, id",))
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(place_row)
+        .collect()
+    }
+
+    async fn insert_incidents(
+        &self,
+        tenant: TenantId,
+        incidents: &[NewIncident],
+    ) -> Result<Vec<IncidentId>> {
+        if incidents.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let first = next_ids(&mut tx, "incidents", incidents.len() as i64).await?;
+        let mut chain = Chain::load(&mut tx, tenant).await?;
+        let mut ids = Vec::with_capacity(incidents.len());
+        for (i, n) in incidents.iter().enumerate() {
+            let id = first + i as i64;
+            insert_incident(&mut tx, &mut chain, tenant, id, n)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Backend(m) => StoreError::Backend(format!("row {}: {m}", i + 1)),
+                    other => other,
+                })?;
+            ids.push(id);
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(ids)
+    }
+
+    async fn import_incidents(
+        &self,
+        tenant: TenantId,
+        incidents: &[NewIncident],
+    ) -> Result<ImportCounts> {
+        let mut counts = ImportCounts::default();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut chain = Chain::load(&mut tx, tenant).await?;
+        for (i, n) in incidents.iter().enumerate() {
+            let Some(ext) = n.external_id.as_deref() else {
+                return Err(StoreError::Backend(format!(
+                    "row {}: an imported incident needs an external id",
+                    i + 1
+                )));
+            };
+            let existing = sqlx::query(&numbered("SELECT id, category_code, occurred_from, occurred_to, lon, lat, description, external_url, \
+                 municipality_code, anonymised_at FROM incidents WHERE tenant_id = ? AND source = ? \
+                 AND external_id = ?",))
+            .bind(tenant)
+            .bind(n.source.as_str())
+            .bind(ext)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            match existing {
+                None => {
+                    let id = next_ids(&mut tx, "incidents", 1).await?;
+                    insert_incident(&mut tx, &mut chain, tenant, id, n).await?;
+                    counts.inserted += 1;
+                }
+                // Retention removed its details: importing it again must not bring them back.
+                Some(r) if r.get::<Option<i64>, _>(9).is_some() => counts.unchanged += 1,
+                Some(r) => {
+                    let same = r.get::<String, _>(1) == n.category.as_str()
+                        && r.get::<i64, _>(2) == ts(n.occurred_from)
+                        && r.get::<i64, _>(3) == ts(n.occurred_to)
+                        && r.get::<f64, _>(4) == n.lon
+                        && r.get::<f64, _>(5) == n.lat
+                        && r.get::<String, _>(6) == n.description
+                        && r.get::<Option<String>, _>(7) == n.external_url
+                        && r.get::<Option<String>, _>(8) == n.municipality_code;
+                    if same {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    sqlx::query(&numbered("UPDATE incidents SET category_code = ?, occurred_from = ?, occurred_to = ?, lon = ?, \
+                         lat = ?, e = ?, n = ?, description = ?, external_url = ?, municipality_code = ?, \
+                         updated_at = ? WHERE tenant_id = ? AND id = ?",))
+                    .bind(n.category.as_str())
+                    .bind(ts(n.occurred_from))
+                    .bind(ts(n.occurred_to))
+                    .bind(n.lon)
+                    .bind(n.lat)
+                    .bind(n.e)
+                    .bind(n.n)
+                    .bind(&n.description)
+                    .bind(n.external_url.as_deref())
+                    .bind(n.municipality_code.as_deref())
+                    .bind(ts(n.created_at))
+                    .bind(tenant)
+                    .bind(r.get::<i64, _>(0))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    let mut entry = audit(
+                        n.created_at,
+                        None,
+                        "incident.update",
+                        "incident",
+                        r.get::<i64, _>(0),
+                    );
+                    entry.before = Some(
+                        serde_json::json!({
+                            "category": r.get::<String, _>(1),
+                            "occurred_from": r.get::<i64, _>(2),
+                            "occurred_to": r.get::<i64, _>(3),
+                            "description": text_digest(Some(&r.get::<String, _>(6))),
+                        })
+                        .to_string(),
+                    );
+                    entry.after = Some(incident_json(n));
+                    chain.push(&mut tx, &entry).await?;
+                    counts.updated += 1;
+                }
+            }
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(counts)
+    }
+
+    async fn incident(&self, actor: &Actor, id: IncidentId) -> Result<Option<Incident>> {
+        let found = self.fetch_incident(actor, id).await?;
+        if let Some(i) = &found
+            && i.visibility != Visibility::AllPartners
+        {
+            let mut tx = self.pool.begin().await.map_err(backend)?;
+            let entry = audit(
+                Timestamp::now(),
+                Some(actor.user_id),
+                "incident.read",
+                "incident",
+                id,
+            );
+            Chain::load(&mut tx, actor.tenant_id)
+                .await?
+                .push(&mut tx, &entry)
+                .await?;
+            tx.commit().await.map_err(backend)?;
+        }
+        Ok(found)
+    }
+
+    async fn append_audit(&self, tenant: TenantId, entry: &NewAudit) -> Result<AuditEntry> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let e = Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(e)
+    }
+
+    async fn audit_log(&self, tenant: TenantId, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        let mut sql = "SELECT a.tenant_id, a.seq, a.at, a.user_id, u.display_name, a.action, a.entity, a.entity_id, \
+                       a.before_json, a.after_json, a.prev_hash, a.hash FROM audit_log a \
+                       LEFT JOIN users u ON u.tenant_id = a.tenant_id AND u.id = a.user_id WHERE a.tenant_id = ?"
+            .to_string();
+        let mut args = vec![Arg::I(tenant)];
+        if let Some(a) = &f.action {
+            sql.push_str(" AND a.action = ?");
+            args.push(Arg::S(a.clone()));
+        }
+        if let Some(u) = f.user_id {
+            sql.push_str(" AND a.user_id = ?");
+            args.push(Arg::I(u));
+        }
+        if let Some(e) = &f.entity_id {
+            sql.push_str(" AND a.entity_id = ?");
+            args.push(Arg::S(e.clone()));
+        }
+        if let Some(t) = f.from {
+            sql.push_str(" AND a.at >= ?");
+            args.push(Arg::I(ts(t)));
+        }
+        if let Some(t) = f.to {
+            sql.push_str(" AND a.at < ?");
+            args.push(Arg::I(ts(t)));
+        }
+        if let Some(s) = f.after_seq {
+            sql.push_str(" AND a.seq > ?");
+            args.push(Arg::I(s));
+        }
+        sql.push_str(if f.ascending {
+            " ORDER BY a.seq ASC LIMIT ?"
+        } else {
+            " ORDER BY a.seq DESC LIMIT ?"
+        });
+        args.push(Arg::I(i64::from(f.limit.max(1))));
+        let rows = bind_all(sqlx::query(&numbered(&sql)), args)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let seq: i64 = r.get(1);
+                Ok(AuditEntry {
+                    tenant_id: r.get(0),
+                    seq,
+                    at: from_ts("audit_log", seq, "at", r.get(2))?,
+                    user_id: r.get(3),
+                    user_name: r.get(4),
+                    action: r.get(5),
+                    entity: r.get(6),
+                    entity_id: r.get(7),
+                    before: r.get(8),
+                    after: r.get(9),
+                    prev_hash: r.get(10),
+                    hash: r.get(11),
+                })
+            })
+            .collect()
+    }
+
+    async fn list_incidents(&self, actor: &Actor, q: &IncidentQuery) -> Result<Vec<Incident>> {
+        let mut sql = format!("SELECT {INCIDENT_COLS} FROM {INCIDENT_FROM}");
+        let mut args = Vec::new();
+        scope(actor, Purpose::Read, &mut sql, &mut args);
+        filter_sql(&q.filter, &mut sql, &mut args);
+        if let Some(c) = q.after {
+            sql.push_str(" AND (i.occurred_from < ? OR (i.occurred_from = ? AND i.id < ?))");
+            args.extend([
+                Arg::I(ts(c.occurred_from)),
+                Arg::I(ts(c.occurred_from)),
+                Arg::I(c.id),
+            ]);
+        }
+        sql.push_str(match (q.sort, q.after.is_some()) {
+            (_, true) | (Sort::OccurredDesc, _) => " ORDER BY i.occurred_from DESC, i.id DESC",
+            (Sort::OccurredAsc, _) => " ORDER BY i.occurred_from ASC, i.id ASC",
+            (Sort::CreatedDesc, _) => " ORDER BY i.created_at DESC, i.id DESC",
+            (Sort::Category, _) => " ORDER BY i.category_code ASC, i.occurred_from DESC, i.id DESC",
+            (Sort::Status, _) => " ORDER BY i.status ASC, i.occurred_from DESC, i.id DESC",
+        });
+        sql.push_str(" LIMIT ? OFFSET ?");
+        args.push(Arg::I(i64::from(q.limit)));
+        args.push(Arg::I(if q.after.is_some() {
+            0
+        } else {
+            i64::from(q.offset)
+        }));
+        bind_all(sqlx::query(&numbered(&sql)), args)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(incident_row)
+            .collect()
+    }
+
+    async fn count_incidents(&self, actor: &Actor, filter: &IncidentFilter) -> Result<u64> {
+        let mut sql = "SELECT count(*) FROM incidents i".to_string();
+        let mut args = Vec::new();
+        scope(actor, Purpose::Read, &mut sql, &mut args);
+        filter_sql(filter, &mut sql, &mut args);
+        let row = bind_all(sqlx::query(&numbered(&sql)), args)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(row.get::<i64, _>(0) as u64)
+    }
+
+    async fn incident_points(
+        &self,
+        actor: &Actor,
+        filter: &IncidentFilter,
+        limit: u32,
+    ) -> Result<Vec<IncidentPoint>> {
+        // One JSON array for all points (as the SQLite store does; rows one by one cost more);
+        // float8 as text is the shortest form that reads back exactly.
+        let mut inner = "SELECT i.id, i.category_code, i.occurred_from, i.occurred_to, i.lon, i.lat, i.e, i.n, \
+                       i.precision, i.status, i.municipality_code FROM incidents i"
+            .to_string();
+        let mut args = Vec::new();
+        scope(actor, Purpose::Map, &mut inner, &mut args);
+        filter_sql(filter, &mut inner, &mut args);
+        inner.push_str(" ORDER BY i.occurred_from DESC, i.id DESC LIMIT ?");
+        args.push(Arg::I(i64::from(limit)));
+        let sql = format!(
+            "SELECT COALESCE(json_agg(json_build_array(id, category_code, occurred_from, occurred_to, \
+             lon::text, lat::text, e::text, n::text, precision, status, municipality_code) \
+             ORDER BY occurred_from DESC, id DESC), '[]')::text FROM ({inner}) p"
+        );
+        let row = bind_all(sqlx::query(&numbered(&sql)), args)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        let packed: &str = row.get(0);
+        type Packed<'a> = (
+            i64,
+            &'a str,
+            i64,
+            i64,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+        );
+        let rows: Vec<Packed<'_>> =
+            serde_json::from_str(packed).map_err(|e| StoreError::Corrupt {
+                table: "incidents",
+                id: "(points)".into(),
+                field: "json",
+                value: e.to_string(),
+            })?;
+        const T: &str = "incidents";
+        // Categories repeat: parse each code once.
+        let mut codes: Vec<CategoryCode> = Vec::new();
+        let real =
+            |id: i64, field: &'static str, v: &str| parsed(T, id, field, v, v.parse::<f64>());
+        rows.into_iter()
+            .map(
+                |(id, cat, from, to, lon, lat, e, n, precision, status, municipality)| {
+                    let category = match codes.iter().find(|c| c.as_str() == cat) {
+                        Some(c) => c.clone(),
+                        None => {
+                            let c = parsed(T, id, "category_code", cat, CategoryCode::parse(cat))?;
+                            codes.push(c.clone());
+                            c
+                        }
+                    };
+                    Ok(IncidentPoint {
+                        id,
+                        category,
+                        occurred_from: from_ts(T, id, "occurred_from", from)?,
+                        occurred_to: from_ts(T, id, "occurred_to", to)?,
+                        lon: real(id, "lon", lon)?,
+                        lat: real(id, "lat", lat)?,
+                        e: real(id, "e", e)?,
+                        n: real(id, "n", n)?,
+                        precision: parsed(
+                            T,
+                            id,
+                            "precision",
+                            precision,
+                            Precision::parse(precision),
+                        )?,
+                        status: parsed(T, id, "status", status, IncidentStatus::parse(status))?,
+                        municipality_code: municipality.map(str::to_string),
+                    })
+                },
+            )
+            .collect()
+    }
+
+    async fn set_retention_action(&self, tenant: TenantId, action: RetentionAction) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let before: Option<String> = sqlx::query(&numbered(
+            "SELECT retention_action FROM tenants WHERE id = ?",
+        ))
+        .bind(tenant)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?
+        .map(|r| r.get(0));
+        let Some(before) = before else {
+            return Err(StoreError::NotFound {
+                what: "tenant",
+                id: tenant.to_string(),
+            });
+        };
+        sqlx::query(&numbered(
+            "UPDATE tenants SET retention_action = ? WHERE id = ?",
+        ))
+        .bind(action.as_str())
+        .bind(tenant)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let mut entry = audit(Timestamp::now(), None, "tenant.retention", "tenant", tenant);
+        entry.before = Some(serde_json::json!({ "retention_action": before }).to_string());
+        entry.after = Some(serde_json::json!({ "retention_action": action.as_str() }).to_string());
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn set_reporter_view(&self, tenant: TenantId, view: ReporterView) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let r = sqlx::query(&numbered(
+            "UPDATE tenants SET reporter_view = ? WHERE id = ?",
+        ))
+        .bind(view.as_str())
+        .bind(tenant)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "tenant",
+                id: tenant.to_string(),
+            });
+        }
+        let mut entry = audit(
+            Timestamp::now(),
+            None,
+            "tenant.reporter_view",
+            "tenant",
+            tenant,
+        );
+        entry.after = Some(serde_json::json!({ "reporter_view": view.as_str() }).to_string());
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn apply_retention(&self, tenant: TenantId, now: Timestamp) -> Result<RetentionReport> {
+        let t = self.tenant(tenant).await?.ok_or(StoreError::NotFound {
+            what: "tenant",
+            id: tenant.to_string(),
+        })?;
+        let tz = jiff::tz::TimeZone::get("Europe/Stockholm")
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut report = RetentionReport {
+            action: Some(t.retention_action),
+            ..Default::default()
+        };
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let cats: Vec<(String, i64)> =
+            sqlx::query(&numbered("SELECT code, retention_months FROM categories WHERE tenant_id = ? AND retention_months IS NOT NULL ORDER BY code"))
+                .bind(tenant)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+        for (code, months) in cats {
+            let months = months.clamp(0, 1200);
+            let cutoff = now
+                .to_zoned(tz.clone())
+                .checked_sub(jiff::Span::new().months(months))
+                .map_err(|e| StoreError::Backend(format!("retention cutoff for {code}: {e}")))?
+                .timestamp();
+            let rows = sqlx::query(&numbered(
+                "SELECT id, occurred_from, e, n, precision FROM incidents WHERE tenant_id = ? \
+                 AND category_code = ? AND occurred_to < ? AND anonymised_at IS NULL",
+            ))
+            .bind(tenant)
+            .bind(&code)
+            .bind(ts(cutoff))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+            for r in &rows {
+                let id: i64 = r.get(0);
+                for table in ["incident_areas", "incident_status_log"] {
+                    let sql = if table == "incident_status_log"
+                        && t.retention_action == RetentionAction::Anonymise
+                    {
+                        "UPDATE incident_status_log SET comment = '', user_id = NULL WHERE tenant_id = ? AND incident_id = ?"
+                    } else if table == "incident_areas" {
+                        "DELETE FROM incident_areas WHERE tenant_id = ? AND incident_id = ?"
+                    } else {
+                        "DELETE FROM incident_status_log WHERE tenant_id = ? AND incident_id = ?"
+                    };
+                    sqlx::query(&numbered(sql))
+                        .bind(tenant)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                }
+                match t.retention_action {
+                    RetentionAction::Delete => {
+                        sqlx::query(&numbered(
+                            "DELETE FROM incidents WHERE tenant_id = ? AND id = ?",
+                        ))
+                        .bind(tenant)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                        report.deleted += 1;
+                    }
+                    RetentionAction::Anonymise => {
+                        let from = from_ts("incidents", id, "occurred_from", r.get(1))?;
+                        let month = from
+                            .to_zoned(tz.clone())
+                            .first_of_month()
+                            .and_then(|d| d.start_of_day())
+                            .map_err(|e| StoreError::Backend(e.to_string()))?
+                            .timestamp();
+                        let precision: String = r.get(4);
+                        let coarse = precision == Precision::Municipality.as_str();
+                        let (e, n): (f64, f64) = (r.get(2), r.get(3));
+                        let (ce, cn) = if coarse {
+                            (e, n)
+                        } else {
+                            (
+                                (e / 500.0).floor() * 500.0 + 250.0,
+                                (n / 500.0).floor() * 500.0 + 250.0,
+                            )
+                        };
+                        let (lon, lat) = geo::from_sweref99tm(geo::Sweref99Tm { e: ce, n: cn });
+                        sqlx::query(&numbered("UPDATE incidents SET occurred_from = ?, occurred_to = ?, e = ?, n = ?, lon = ?, lat = ?, \
+                             precision = ?, description = '', place_text = NULL, place_id = NULL, school_id = NULL, \
+                             persons_involved = NULL, user_id = NULL, external_url = NULL, anonymised_at = ?, \
+                             updated_at = ? WHERE tenant_id = ? AND id = ?",))
+                        .bind(ts(month))
+                        .bind(ts(month))
+                        .bind(ce)
+                        .bind(cn)
+                        .bind(lon)
+                        .bind(lat)
+                        .bind(if coarse { Precision::Municipality.as_str() } else { Precision::Cell.as_str() })
+                        .bind(ts(now))
+                        .bind(ts(now))
+                        .bind(tenant)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                        report.anonymised += 1;
+                    }
+                }
+            }
+            let category = parsed(
+                "categories",
+                tenant,
+                "code",
+                &code,
+                CategoryCode::parse(&code),
+            )?;
+            report
+                .categories
+                .push((category, months as u32, cutoff, rows.len() as u64));
+        }
+        let mut entry = audit(now, None, "retention.run", "tenant", tenant);
+        entry.after = Some(
+            serde_json::json!({
+                "action": t.retention_action.as_str(),
+                "anonymised": report.anonymised,
+                "deleted": report.deleted,
+                "categories": report.categories.iter().map(|(c, m, cutoff, n)| serde_json::json!({
+                    "category": c.as_str(), "months": m, "cutoff": cutoff.to_string(), "incidents": n
+                })).collect::<Vec<_>>(),
+            })
+            .to_string(),
+        );
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(report)
+    }
+
+    async fn redact_incident(
+        &self,
+        actor: &Actor,
+        id: IncidentId,
+        description: &str,
+        place_text: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Incident> {
+        let Some(before) = self.fetch_incident(actor, id).await? else {
+            return Err(StoreError::NotFound {
+                what: "incident",
+                id: id.to_string(),
+            });
+        };
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(&numbered("UPDATE incidents SET description = ?, place_text = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",))
+        .bind(description)
+        .bind(place_text)
+        .bind(ts(now))
+        .bind(actor.tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let mut entry = audit(now, Some(actor.user_id), "incident.redact", "incident", id);
+        entry.before = Some(
+            serde_json::json!({
+                "description": text_digest(Some(&before.description)),
+                "place_text": text_digest(before.place_text.as_deref()),
+            })
+            .to_string(),
+        );
+        entry.after = Some(
+            serde_json::json!({
+                "description": text_digest(Some(description)),
+                "place_text": text_digest(place_text),
+            })
+            .to_string(),
+        );
+        Chain::load(&mut tx, actor.tenant_id)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        self.fetch_incident(actor, id)
+            .await?
+            .ok_or(StoreError::NotFound {
+                what: "incident",
+                id: id.to_string(),
+            })
+    }
+
+    async fn set_incident_status(
+        &self,
+        actor: &Actor,
+        id: IncidentId,
+        to: IncidentStatus,
+        comment: &str,
+        now: Timestamp,
+    ) -> Result<Incident> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut sql = "SELECT i.status FROM incidents i".to_string();
+        let mut args = Vec::new();
+        scope(actor, Purpose::Read, &mut sql, &mut args);
+        sql.push_str(" AND i.id = ?");
+        args.push(Arg::I(id));
+        let row = bind_all(sqlx::query(&numbered(&sql)), args)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?
+            .ok_or(StoreError::NotFound {
+                what: "incident",
+                id: id.to_string(),
+            })?;
+        let from_s: String = row.get(0);
+        let from = parsed(
+            "incidents",
+            id,
+            "status",
+            &from_s,
+            IncidentStatus::parse(&from_s),
+        )?;
+        if !from.can_become(to) {
+            return Err(StoreError::InvalidTransition { from, to });
+        }
+        sqlx::query(&numbered(
+            "UPDATE incidents SET status = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+        ))
+        .bind(to.as_str())
+        .bind(ts(now))
+        .bind(actor.tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        sqlx::query(&numbered("INSERT INTO incident_status_log (tenant_id, incident_id, seq, at, user_id, from_status, to_status, comment) \
+             SELECT ?, ?, coalesce(max(seq), 0) + 1, ?, ?, ?, ?, ? FROM incident_status_log \
+             WHERE tenant_id = ? AND incident_id = ?",))
+        .bind(actor.tenant_id)
+        .bind(id)
+        .bind(ts(now))
+        .bind(actor.user_id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(comment)
+        .bind(actor.tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let mut entry = audit(now, Some(actor.user_id), "incident.status", "incident", id);
+        entry.before = Some(serde_json::json!({ "status": from.as_str() }).to_string());
+        entry.after =
+            Some(serde_json::json!({ "status": to.as_str(), "comment": comment }).to_string());
+        Chain::load(&mut tx, actor.tenant_id)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        let row = sqlx::query(&numbered(&format!(
+            "SELECT {INCIDENT_COLS} FROM {INCIDENT_FROM} WHERE i.tenant_id = ? AND i.id = ?"
+        )))
+        .bind(actor.tenant_id)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let incident = incident_row(&row)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(incident)
+    }
+
+    async fn status_history(&self, actor: &Actor, id: IncidentId) -> Result<Vec<StatusChange>> {
+        if self.fetch_incident(actor, id).await?.is_none() {
+            return Ok(vec![]);
+        }
+        let rows = sqlx::query(&numbered("SELECT l.at, l.user_id, u.display_name, l.from_status, l.to_status, l.comment \
+             FROM incident_status_log l LEFT JOIN users u ON u.tenant_id = l.tenant_id AND u.id = l.user_id \
+             WHERE l.tenant_id = ? AND l.incident_id = ? ORDER BY l.seq",))
+        .bind(actor.tenant_id)
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let from: Option<String> = r.get(3);
+                let to: String = r.get(4);
+                Ok(StatusChange {
+                    at: from_ts("incident_status_log", id, "at", r.get(0))?,
+                    user_id: r.get(1),
+                    user_name: r.get(2),
+                    from: match from {
+                        None => None,
+                        Some(f) => Some(parsed(
+                            "incident_status_log",
+                            id,
+                            "from_status",
+                            &f,
+                            IncidentStatus::parse(&f),
+                        )?),
+                    },
+                    to: parsed(
+                        "incident_status_log",
+                        id,
+                        "to_status",
+                        &to,
+                        IncidentStatus::parse(&to),
+                    )?,
+                    comment: r.get(5),
+                })
+            })
+            .collect()
+    }
+}
