@@ -10,6 +10,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use store::{NewApiToken, NewUser, Store};
+use store_postgres::PgStore;
 use store_sqlite::SqliteStore;
 
 #[derive(Parser)]
@@ -25,7 +26,8 @@ struct Cli {
 
 #[derive(Args, Clone)]
 struct ServeArgs {
-    /// Database: a SQLite file path or sqlite: URL (created if missing).
+    /// Database: a SQLite file path or sqlite: URL (created if missing), or a PostgreSQL URL
+    /// (postgres://user@host/db).
     #[arg(long, env = "LAGESBILD_DB", default_value = "lagesbild.db")]
     db: String,
     /// Address to listen on.
@@ -55,6 +57,12 @@ enum Command {
     },
     /// Serve an existing database.
     Serve(ServeArgs),
+    /// Apply pending schema migrations (serve and demo also do it when they start).
+    Migrate {
+        /// A PostgreSQL URL (postgres://…) or a SQLite file.
+        #[arg(long, env = "LAGESBILD_DB")]
+        db: String,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -378,14 +386,47 @@ enum ImportCommand {
     },
 }
 
+fn is_postgres(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// Opens the store at `db` — a PostgreSQL URL or a SQLite file (created if missing) — and
+/// applies pending migrations; a database from a newer Lägesbild is refused.
 async fn open(db: &str) -> Result<Arc<dyn Store>> {
-    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        bail!("PostgreSQL is not supported yet; use a SQLite file path");
+    if is_postgres(db) {
+        let store = PgStore::open(db)
+            .await
+            .context("opening the PostgreSQL database")?;
+        return Ok(Arc::new(store));
     }
     let store = SqliteStore::open(db)
         .await
         .with_context(|| format!("opening database {db}"))?;
     Ok(Arc::new(store))
+}
+
+/// `lagesbild migrate`: brings the database's schema up to this program's.
+async fn migrate(db: &str) -> Result<()> {
+    if is_postgres(db) {
+        let store = PgStore::connect(db)
+            .await
+            .context("connecting to PostgreSQL")?;
+        let applied = store.migrate().await?;
+        store.close().await;
+        if applied.is_empty() {
+            println!("the database is up to date");
+        } else {
+            println!("applied migrations {applied:?}");
+        }
+        return Ok(());
+    }
+    // The SQLite store migrates when it is opened.
+    let store = SqliteStore::open(db)
+        .await
+        .with_context(|| format!("opening database {db}"))?;
+    store.close().await;
+    println!("the database is up to date");
+    Ok(())
 }
 
 /// Retention once a day (first a minute after start), for every tenant.
@@ -733,6 +774,7 @@ async fn main() -> Result<()> {
             polisen,
             no_serve,
         } => demo(serve, polisen, no_serve).await,
+        Command::Migrate { db } => migrate(&db).await,
         Command::Serve(a) => {
             let store = open(&a.db).await?;
             serve(

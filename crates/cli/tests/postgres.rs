@@ -1,0 +1,115 @@
+//! The binary on PostgreSQL: migrate, demo and serve against a fresh database on the server
+//! named by `LAGESBILD_TEST_PG` (scripts/test.sh starts a throwaway one).
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_lagesbild");
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A URL of a new, empty database on the test server.
+fn fresh_database() -> String {
+    let server = std::env::var("LAGESBILD_TEST_PG").unwrap_or_else(|_| {
+        panic!(
+            "LAGESBILD_TEST_PG is not set: run ./scripts/test.sh (it starts a throwaway PostgreSQL)"
+        )
+    });
+    let name = format!("lb_cli_{}", std::process::id());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let admin = store_postgres::PgStore::connect(&server).await.unwrap();
+        admin
+            .execute_admin(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        admin.close().await;
+    });
+    let (base, query) = server.split_once('?').unwrap_or((&server, ""));
+    let scheme = base.find("://").unwrap() + 3;
+    let path = base[scheme..]
+        .find('/')
+        .map(|i| scheme + i)
+        .unwrap_or(base.len());
+    format!("{}/{name}?{query}", &base[..path])
+}
+
+fn get(addr: &str, path: &str) -> Option<String> {
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut body = String::new();
+    s.read_to_string(&mut body).ok()?;
+    Some(body)
+}
+
+#[test]
+fn migrate_demo_and_serve_on_postgresql() {
+    let db = fresh_database();
+    let (ok, out, err) = run(&["migrate", "--db", &db]);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "applied migrations [1]");
+    let (ok, out, _) = run(&["migrate", "--db", &db]);
+    assert!(ok);
+    assert_eq!(out.trim(), "the database is up to date");
+
+    let polisen = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/polisen/events-2022-09-to-2026-08.jsonl.gz"
+    );
+    let (ok, out, err) = run(&["demo", "--db", &db, "--no-serve", "--polisen", polisen]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("samordnare@kungsor.example"), "{out}");
+    assert!(out.contains("46 nya"), "{out}");
+    let (ok, out, _) = run(&["demo", "--db", &db, "--no-serve"]);
+    assert!(ok);
+    assert!(!out.contains("lösenord:"), "the demo is seeded once: {out}");
+    let (ok, out, err) = run(&["audit", "verify", "--db", &db]);
+    assert!(ok, "{out}{err}");
+
+    // serve answers from the PostgreSQL database.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--db", &db, "--addr", &addr])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut answer = None;
+    for _ in 0..100 {
+        if let Some(r) = get(&addr, "/healthz") {
+            answer = Some(r);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let login = get(&addr, "/login");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let answer = answer.expect("serve answers within 10 s");
+    assert!(
+        answer.starts_with("HTTP/1.1 200") && answer.contains(r#""status":"ok""#),
+        "{answer}"
+    );
+    assert!(login.unwrap().contains("Logga in"));
+}
