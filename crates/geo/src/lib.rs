@@ -8,6 +8,7 @@
 
 mod polygon;
 mod sweref;
+pub mod tile;
 
 pub use polygon::{GeoError, MultiPolygon, Municipality, load_municipalities};
 pub use sweref::{Sweref99Tm, from_sweref99tm, square_ring, to_sweref99tm};

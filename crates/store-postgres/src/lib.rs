@@ -2099,6 +2099,44 @@ impl Store for PgStore {
             })
     }
 
+    async fn incident_tile(
+        &self,
+        actor: &Actor,
+        filter: &IncidentFilter,
+        tile: geo::tile::TileId,
+    ) -> Result<Vec<u8>> {
+        // PostGIS makes the tile: the same rows as the SQLite store reads (scope, filters, the
+        // tile's bounds), positioned and encoded by ST_AsMVTGeom / ST_AsMVT.
+        let mut inner = format!(
+            "SELECT i.id, i.category_code AS category, i.status, i.occurred_from, \
+             ST_AsMVTGeom(ST_Transform(i.geom_wgs84, 3857), ST_TileEnvelope(?::int, ?::int, ?::int), {}, {}, true) AS geom \
+             FROM incidents i",
+            geo::tile::EXTENT,
+            geo::tile::BUFFER
+        );
+        let mut args = vec![
+            Arg::I(i64::from(tile.z)),
+            Arg::I(i64::from(tile.x)),
+            Arg::I(i64::from(tile.y)),
+        ];
+        scope(actor, Purpose::Map, &mut inner, &mut args);
+        filter_sql(&tile_filter(filter, tile), &mut inner, &mut args);
+        inner.push_str(
+            " AND i.precision <> 'municipality' ORDER BY i.occurred_from DESC, i.id DESC LIMIT ?",
+        );
+        args.push(Arg::I(i64::from(TILE_LIMIT)));
+        let sql = format!(
+            "SELECT COALESCE(ST_AsMVT(t, 'incidents', {}, 'geom', 'id'), ''::bytea) FROM \
+             (SELECT id, category, status, geom FROM ({inner}) n ORDER BY id) t",
+            geo::tile::EXTENT
+        );
+        let row = bind_all(sqlx::query(&numbered(&sql)), args)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(row.get::<Vec<u8>, _>(0))
+    }
+
     async fn set_incident_status(
         &self,
         actor: &Actor,

@@ -2026,6 +2026,18 @@ impl Store for SqliteStore {
             })
     }
 
+    async fn incident_tile(
+        &self,
+        actor: &Actor,
+        filter: &IncidentFilter,
+        tile: geo::tile::TileId,
+    ) -> Result<Vec<u8>> {
+        let points = self
+            .incident_points(actor, &tile_filter(filter, tile), TILE_LIMIT)
+            .await?;
+        Ok(points_tile(&points, tile))
+    }
+
     async fn set_incident_status(
         &self,
         actor: &Actor,

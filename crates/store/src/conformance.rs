@@ -20,7 +20,7 @@ macro_rules! conformance_tests {
             sorting_and_paging, import_is_idempotent, status_changes_are_recorded,
             bulk_insert_is_all_or_nothing, points_match_the_list, audit_trail_is_chained,
             retention_anonymises_past_the_period, retention_can_delete, second_factor,
-            redaction_leaves_no_text_in_the_audit_trail);
+            redaction_leaves_no_text_in_the_audit_trail, map_tiles);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -711,7 +711,7 @@ pub async fn filters(s: &dyn Store) {
             ..Default::default()
         })
         .await,
-        vec![]
+        Vec::<IncidentId>::new()
     );
     assert_eq!(
         all(IncidentFilter {
@@ -1456,5 +1456,147 @@ pub async fn redaction_leaves_no_text_in_the_audit_trail(s: &dyn Store) {
     assert_eq!(
         s.verify_audit(f.tenant.id).await.unwrap().map(|_| ()),
         Ok(())
+    );
+}
+
+/// Vector tiles hold what the actor may see on the map, where it is, in id order.
+pub async fn map_tiles(s: &dyn Store) {
+    use geo::tile::{TileId, decode_points};
+    let f = fixture(s, "1960").await;
+    // Three incidents 300–600 m apart near Kungsör, one of them restricted to the police and
+    // coordinator; a police event at municipality level (no point).
+    let mut ids = Vec::new();
+    for (k, v) in [
+        Visibility::AllPartners,
+        Visibility::PoliceAndCoordinator,
+        Visibility::AllPartners,
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut n = incident(
+            &f.teacher,
+            if k == 2 {
+                "trafik"
+            } else {
+                "skadegorelse-klotter"
+            },
+            "2026-11-20T10:00:00Z",
+        );
+        n.visibility = *v;
+        n.lon = 16.0978 + k as f64 * 0.005;
+        n.lat = 59.4224 + k as f64 * 0.003;
+        ids.push(insert_one(s, n).await);
+    }
+    let mut coarse = incident(&f.analyst, "trafik", "2026-11-21T10:00:00Z");
+    coarse.precision = Precision::Municipality;
+    coarse.municipality_code = Some("1960".into());
+    insert_one(s, coarse).await;
+    // The zoom-13 tile with Kungsör's centre.
+    let tile_of = |z: u32, lon: f64, lat: f64| {
+        let n = f64::from(1u32 << z);
+        let lr = lat.to_radians();
+        TileId::parse(
+            z,
+            ((lon + 180.0) / 360.0 * n) as u32,
+            ((1.0 - (lr.tan() + 1.0 / lr.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32,
+        )
+        .unwrap()
+    };
+    let tile = tile_of(13, 16.1, 59.424);
+    let all = IncidentFilter::default();
+    let admin = decode_points(
+        &s.incident_tile(&f.admin.actor(), &all, tile).await.unwrap(),
+        "incidents",
+    )
+    .unwrap();
+    assert_eq!(
+        admin.iter().map(|p| p.id as i64).collect::<Vec<_>>(),
+        ids,
+        "admin sees all three, in id order"
+    );
+    for (p, k) in admin.iter().zip(0..) {
+        let (x, y) = tile.project(16.0978 + k as f64 * 0.005, 59.4224 + k as f64 * 0.003);
+        assert!(
+            (p.x - x).abs() <= 1 && (p.y - y).abs() <= 1,
+            "{p:?} vs ({x}, {y})"
+        );
+        assert_eq!(
+            p.properties,
+            vec![
+                (
+                    "category".to_string(),
+                    if k == 2 {
+                        "trafik"
+                    } else {
+                        "skadegorelse-klotter"
+                    }
+                    .to_string()
+                ),
+                ("status".to_string(), "new".to_string()),
+            ]
+        );
+    }
+    // Another teacher sees the shared ones (the default reporter view shows them on the map);
+    // a reader sees none; another tenant's tile is empty.
+    let other = decode_points(
+        &s.incident_tile(&f.teacher2.actor(), &all, tile)
+            .await
+            .unwrap(),
+        "incidents",
+    )
+    .unwrap();
+    assert_eq!(
+        other.iter().map(|p| p.id as i64).collect::<Vec<_>>(),
+        vec![ids[0], ids[2]]
+    );
+    assert!(
+        s.incident_tile(&f.reader.actor(), &all, tile)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let g = fixture(s, "1984").await;
+    assert!(
+        s.incident_tile(&g.admin.actor(), &all, tile)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Filters apply; a tile elsewhere is empty.
+    let traffic = IncidentFilter {
+        category: Some(CategoryCode::parse("trafik").unwrap()),
+        ..Default::default()
+    };
+    let only = decode_points(
+        &s.incident_tile(&f.admin.actor(), &traffic, tile)
+            .await
+            .unwrap(),
+        "incidents",
+    )
+    .unwrap();
+    assert_eq!(
+        only.iter().map(|p| p.id as i64).collect::<Vec<_>>(),
+        vec![ids[2]]
+    );
+    let far = tile_of(13, 18.07, 59.33);
+    assert!(
+        s.incident_tile(&f.admin.actor(), &all, far)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // At zoom 0 the whole world is one tile with all three.
+    let world = TileId::parse(0, 0, 0).unwrap();
+    assert_eq!(
+        decode_points(
+            &s.incident_tile(&f.admin.actor(), &all, world)
+                .await
+                .unwrap(),
+            "incidents"
+        )
+        .unwrap()
+        .len(),
+        3
     );
 }

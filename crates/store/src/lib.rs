@@ -40,6 +40,45 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// At most this many points in one map tile.
+pub const TILE_LIMIT: u32 = 200_000;
+
+/// Map points as a vector tile (layer `incidents`, see `Store::incident_tile`), encoded in Rust
+/// (the SQLite store; PostGIS makes its own with `ST_AsMVT`).
+pub fn points_tile(points: &[IncidentPoint], tile: geo::tile::TileId) -> Vec<u8> {
+    let mut features: Vec<geo::tile::TilePoint> = points
+        .iter()
+        .filter(|p| p.precision != model::Precision::Municipality)
+        .map(|p| {
+            let (x, y) = tile.project(p.lon, p.lat);
+            geo::tile::TilePoint {
+                id: p.id as u64,
+                x,
+                y,
+                properties: vec![
+                    ("category".into(), p.category.as_str().into()),
+                    ("status".into(), p.status.as_str().into()),
+                ],
+            }
+        })
+        .collect();
+    features.sort_by_key(|f| f.id);
+    geo::tile::encode_points("incidents", &features)
+}
+
+/// The filter of a tile: the caller's, within the tile's WGS84 bounds (with its buffer).
+pub fn tile_filter(filter: &IncidentFilter, tile: geo::tile::TileId) -> IncidentFilter {
+    let [w, s, e, n] = tile.bounds_wgs84();
+    let bbox = match filter.bbox {
+        Some([fw, fs, fe, fn_]) => [w.max(fw), s.max(fs), e.min(fe), n.min(fn_)],
+        None => [w, s, e, n],
+    };
+    IncidentFilter {
+        bbox: Some(bbox),
+        ..filter.clone()
+    }
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// A short name of the backend and its location, for logs (never contains a password).
@@ -165,6 +204,16 @@ pub trait Store: Send + Sync {
         filter: &IncidentFilter,
         limit: u32,
     ) -> Result<Vec<IncidentPoint>>;
+    /// The map points the actor may see in a Web Mercator tile (with its buffer) as a Mapbox
+    /// Vector Tile: layer `incidents`, point features in id order with the incident id and the
+    /// properties `category` and `status`; municipality-level events are not points and are
+    /// left out. Empty bytes for an empty tile. At most `TILE_LIMIT` points (the newest).
+    async fn incident_tile(
+        &self,
+        actor: &Actor,
+        filter: &IncidentFilter,
+        tile: geo::tile::TileId,
+    ) -> Result<Vec<u8>>;
     /// Moves an incident to a new status and records who, when and why.
     async fn set_incident_status(
         &self,

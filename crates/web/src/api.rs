@@ -634,3 +634,52 @@ pub struct HotspotParams {
     weights: Option<String>,
     method: Option<String>,
 }
+
+/// `GET /api/v1/tiles/{z}/{x}/{y}` (`y` may end in `.mvt`): the incidents the caller may see on
+/// the map in a Mapbox Vector Tile (layer `incidents`, properties `category` and `status`),
+/// with the incident filters of the query. PostGIS makes it for the PostgreSQL store, our
+/// encoder for SQLite: the same tile URL either way.
+pub async fn tile(
+    State(state): State<Arc<AppState>>,
+    api: ApiUser,
+    Path((z, x, y)): Path<(String, String, String)>,
+    Query(q): Query<ListParams>,
+) -> Response {
+    let tz = service::stockholm();
+    let mut errors = Vec::new();
+    let (filter, _) = parse_filter(&q, &tz).unwrap_or_else(|e| {
+        errors.extend(e);
+        Default::default()
+    });
+    let y_num = y.strip_suffix(".mvt").unwrap_or(&y);
+    let tile = match (z.parse(), x.parse(), y_num.parse()) {
+        (Ok(z), Ok(x), Ok(y)) => geo::tile::TileId::parse(z, x, y).ok(),
+        _ => None,
+    };
+    let Some(tile) = tile else {
+        errors.push(FieldError::new(
+            "tile",
+            "error-invalid-choice",
+            format!("{z}/{x}/{y}"),
+        ));
+        return unprocessable(&state, api.lang, &errors);
+    };
+    if !errors.is_empty() {
+        return unprocessable(&state, api.lang, &errors);
+    }
+    match state
+        .store
+        .incident_tile(&api.user.actor(), &filter, tile)
+        .await
+    {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"),
+                (header::CACHE_CONTROL, "private, max-age=60"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => internal(e),
+    }
+}

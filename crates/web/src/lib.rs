@@ -146,6 +146,7 @@ app_routes! {
         get "/api/v1/incidents.geojson" => api::geojson;
     get "/api/v1/hotspots.geojson" => api::hotspots;
     get "/api/v1/density.geojson" => insight::density;
+    get "/api/v1/tiles/{z}/{x}/{y}" => api::tile;
     get "/api/v1/analysis" => insight::api_analysis;
     get "/api/v1/incidents/{id}" => api::get_one;
     get "/api/v1/categories" => api::categories;

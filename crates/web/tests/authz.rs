@@ -120,7 +120,9 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
             | "/api/v1/hotspots.geojson",
         )
         | ("get", "/api/v1/places" | "/api/v1/tenant") => api(Ok),
-        ("get", "/api/v1/density.geojson" | "/api/v1/analysis") => api(Ok),
+        ("get", "/api/v1/density.geojson" | "/api/v1/analysis" | "/api/v1/tiles/{z}/{x}/{y}") => {
+            api(Ok)
+        }
         ("post", "/api/v1/incidents") => api(if role == Some(Role::Reader) {
             Forbidden
         } else {
@@ -353,6 +355,7 @@ async fn every_route_for_every_role_and_visibility() {
                             .unwrap_or_default(),
                     )
                     .replace("{code}", "en")
+                    .replace("{z}/{x}/{y}", "13/4462/2286.mvt")
                     .replace("{*file}", "app.css");
                 let api = concrete.starts_with("/api/");
                 let mut b = Request::builder()

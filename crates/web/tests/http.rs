@@ -29,9 +29,14 @@ struct Resp {
     status: StatusCode,
     headers: axum::http::HeaderMap,
     body: String,
+    bytes: Vec<u8>,
 }
 
 impl Resp {
+    fn body_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
@@ -143,6 +148,7 @@ impl App {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 
@@ -1943,6 +1949,55 @@ async fn hot_spots_of_what_the_caller_may_see() {
         (c[0].as_f64().unwrap() - 16.0978).abs() < 0.01
             && (c[1].as_f64().unwrap() - 59.4224).abs() < 0.01,
         "{c}"
+    );
+    // The same incidents as a vector tile (zoom 12 around the cluster): every located one the
+    // admin may see there, none for a reader; a tile that does not exist is 422.
+    let n = 4096.0f64;
+    let (lon, lat) = (16.0978f64, 59.4224f64);
+    let (tx, ty) = (
+        ((lon + 180.0) / 360.0 * n) as u32,
+        ((1.0
+            - (lat.to_radians().tan() + 1.0 / lat.to_radians().cos()).ln() / std::f64::consts::PI)
+            / 2.0
+            * n) as u32,
+    );
+    let r = app
+        .api(
+            "GET",
+            &format!("/api/v1/tiles/12/{tx}/{ty}.mvt"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.headers.get(header::CONTENT_TYPE).unwrap(),
+        "application/vnd.mapbox-vector-tile"
+    );
+    let tile = geo::tile::TileId::parse(12, tx, ty).unwrap();
+    let [w, s_, e, n_] = tile.bounds_wgs84();
+    let expected = batch
+        .iter()
+        .filter(|b| b.lon >= w && b.lon <= e && b.lat >= s_ && b.lat <= n_)
+        .count();
+    let got = geo::tile::decode_points(r.body_bytes(), "incidents").unwrap();
+    assert!(expected > 200, "{expected}");
+    assert_eq!(got.len(), expected);
+    let reader_tile = app
+        .api(
+            "GET",
+            &format!("/api/v1/tiles/12/{tx}/{ty}"),
+            Some(&app.token(&ku[2]).await),
+            None,
+        )
+        .await;
+    assert_eq!(reader_tile.status, StatusCode::OK);
+    assert!(reader_tile.body.is_empty());
+    assert_eq!(
+        app.api("GET", "/api/v1/tiles/3/9/1", Some(&admin), None)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
     );
     // Local Moran's I: the cluster is a high-high cluster, significant by permutation.
     let m = app
