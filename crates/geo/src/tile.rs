@@ -169,8 +169,11 @@ fn read_varint(b: &[u8], at: &mut usize) -> Result<u64, TileError> {
     Err(TileError::Malformed(*at))
 }
 
-/// The fields of a protobuf message: (field, varint value or bytes).
-fn fields(b: &[u8]) -> Result<Vec<(u32, u64, &[u8])>, TileError> {
+/// A protobuf field: its number, and its varint value or its bytes.
+type Field<'a> = (u32, u64, &'a [u8]);
+
+/// The fields of a protobuf message.
+fn fields(b: &[u8]) -> Result<Vec<Field<'_>>, TileError> {
     let mut out = Vec::new();
     let mut at = 0;
     while at < b.len() {
