@@ -57,6 +57,19 @@ enum Command {
     },
     /// Serve an existing database.
     Serve(ServeArgs),
+    /// Move a municipality to another database (e.g. from its SQLite file into the shared
+    /// PostgreSQL), checked table by table by row counts and SHA-256.
+    Copy {
+        /// The source database (SQLite file or PostgreSQL URL).
+        #[arg(long)]
+        from: String,
+        /// The target database; the municipality must not be in it yet.
+        #[arg(long)]
+        to: String,
+        /// The municipality's code, e.g. 1960.
+        #[arg(long)]
+        tenant: String,
+    },
     /// Apply pending schema migrations (serve and demo also do it when they start).
     Migrate {
         /// A PostgreSQL URL (postgres://…) or a SQLite file.
@@ -403,6 +416,31 @@ async fn open(db: &str) -> Result<Arc<dyn Store>> {
         .await
         .with_context(|| format!("opening database {db}"))?;
     Ok(Arc::new(store))
+}
+
+/// `lagesbild copy`: one municipality from one database to another, verified.
+async fn copy(from: &str, to: &str, tenant: &str) -> Result<()> {
+    let source = open(from).await?;
+    let target = open(to).await?;
+    let report = service::copy::copy_tenant(
+        source.as_ref(),
+        target.as_ref(),
+        tenant,
+        jiff::Timestamp::now(),
+    )
+    .await
+    .with_context(|| format!("copying municipality {tenant}"))?;
+    println!(
+        "copied municipality {tenant} (tenant id {} in the target):",
+        report.tenant_id
+    );
+    for t in &report.tables {
+        println!(
+            "  {:<20} {:>9} rows  sha256 {}  same in both",
+            t.table, t.rows, t.sha256
+        );
+    }
+    Ok(())
 }
 
 /// `lagesbild migrate`: brings the database's schema up to this program's.
@@ -775,6 +813,7 @@ async fn main() -> Result<()> {
             no_serve,
         } => demo(serve, polisen, no_serve).await,
         Command::Migrate { db } => migrate(&db).await,
+        Command::Copy { from, to, tenant } => copy(&from, &to, &tenant).await,
         Command::Serve(a) => {
             let store = open(&a.db).await?;
             serve(

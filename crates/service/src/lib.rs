@@ -7,6 +7,7 @@
 
 pub mod analyze;
 pub mod auth;
+pub mod copy;
 pub mod demo;
 pub mod insight;
 pub mod points;

@@ -1635,6 +1635,134 @@ impl Store for PgStore {
         Ok(found)
     }
 
+    async fn export_tenant(&self, tenant: TenantId) -> Result<copy::TenantRows> {
+        let mut out = copy::TenantRows::default();
+        for spec in copy::TABLES {
+            let cols: Vec<&str> = spec.columns.iter().map(|(c, _)| *c).collect();
+            let sql = format!(
+                "SELECT {} FROM {} WHERE {} = ? ORDER BY {}",
+                cols.join(", "),
+                spec.name,
+                spec.tenant_column,
+                spec.order_by
+            );
+            let rows = sqlx::query(&numbered(&sql))
+                .bind(tenant)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+            let mut table = copy::TableRows {
+                table: spec.name,
+                rows: Vec::with_capacity(rows.len()),
+            };
+            for r in &rows {
+                let mut cells = Vec::with_capacity(cols.len());
+                for (k, (_, kind)) in spec.columns.iter().enumerate() {
+                    let cell = match kind {
+                        copy::Kind::Int => r
+                            .try_get::<Option<i64>, _>(k)
+                            .map(|v| v.map_or(copy::Cell::Null, copy::Cell::Int)),
+                        copy::Kind::Real => r
+                            .try_get::<Option<f64>, _>(k)
+                            .map(|v| v.map_or(copy::Cell::Null, copy::Cell::Real)),
+                        copy::Kind::Text => r
+                            .try_get::<Option<String>, _>(k)
+                            .map(|v| v.map_or(copy::Cell::Null, copy::Cell::Text)),
+                    }
+                    .map_err(backend)?;
+                    cells.push(cell);
+                }
+                table.rows.push(cells);
+            }
+            out.tables.push(table);
+        }
+        Ok(out)
+    }
+
+    async fn import_tenant(&self, rows: &copy::TenantRows) -> Result<TenantId> {
+        let code = rows
+            .table("tenants")
+            .and_then(|t| t.rows.first())
+            .and_then(|r| match r.get(1) {
+                Some(copy::Cell::Text(c)) => Some(c.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| StoreError::Backend("the export has no tenant".into()))?;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let id = next_ids(&mut tx, "tenants", 1).await?;
+        let rows = copy::retenant(rows, id);
+        for spec in copy::TABLES {
+            let Some(table) = rows.table(spec.name) else {
+                continue;
+            };
+            let cols: Vec<&str> = spec.columns.iter().map(|(c, _)| *c).collect();
+            // As many rows per statement as the bind-parameter limit allows.
+            let per = (30_000 / cols.len()).max(1);
+            for chunk in table.rows.chunks(per) {
+                let one = format!("({})", vec!["?"; cols.len()].join(", "));
+                let sql = format!(
+                    "INSERT INTO {} ({}) VALUES {}",
+                    spec.name,
+                    cols.join(", "),
+                    vec![one.as_str(); chunk.len()].join(", ")
+                );
+                let sql = numbered(&sql);
+                let mut q = sqlx::query(&sql);
+                for row in chunk {
+                    for (cell, (_, kind)) in row.iter().zip(spec.columns) {
+                        // A NULL of the column's type (PostgreSQL checks it).
+                        q = match cell {
+                            copy::Cell::Null => match kind {
+                                copy::Kind::Int => q.bind(None::<i64>),
+                                copy::Kind::Real => q.bind(None::<f64>),
+                                copy::Kind::Text => q.bind(None::<String>),
+                            },
+                            copy::Cell::Int(v) => q.bind(*v),
+                            copy::Cell::Real(v) => q.bind(*v),
+                            copy::Cell::Text(v) => q.bind(v.as_str()),
+                        };
+                    }
+                }
+                q.execute(&mut *tx).await.map_err(|e| match &e {
+                    sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict {
+                        what: if spec.name == "users" {
+                            "user e-mail address"
+                        } else {
+                            "tenant"
+                        },
+                        value: if spec.name == "users" {
+                            d.message().to_string()
+                        } else {
+                            code.clone()
+                        },
+                    },
+                    _ => StoreError::Backend(format!("copying {}: {e}", spec.name)),
+                })?;
+            }
+        }
+        for (name, max) in rows.max_ids() {
+            sqlx::query(&numbered(
+                "UPDATE sequences SET next = GREATEST(next, ?) WHERE name = ?",
+            ))
+            .bind(max + 1)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        // The shapes as PostGIS geometry, as `create_place` keeps them.
+        sqlx::query(
+            "UPDATE places SET geom = ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(geometry_geojson), 4326), 3006) \
+             WHERE tenant_id = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(id)
+    }
+
     async fn append_audit(&self, tenant: TenantId, entry: &NewAudit) -> Result<AuditEntry> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let e = Chain::load(&mut tx, tenant)

@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod conformance;
+pub mod copy;
 mod types;
 
 pub use types::*;
@@ -234,6 +235,14 @@ pub trait Store: Send + Sync {
         place_text: Option<&str>,
         now: Timestamp,
     ) -> Result<Incident>;
+
+    // Moving a municipality between stores (see `copy`).
+    /// Every row of a tenant's tables (`copy::TABLES`; not sessions), in a fixed order.
+    async fn export_tenant(&self, tenant: TenantId) -> Result<copy::TenantRows>;
+    /// Stores a tenant exported from another store under a new tenant id (its audit chain
+    /// recomputed for that id), in one transaction, and moves the id sequences past its ids.
+    /// A tenant with the same code or a user with the same e-mail address is a `Conflict`.
+    async fn import_tenant(&self, rows: &copy::TenantRows) -> Result<TenantId>;
 
     // Audit trail. Changes made through this trait append their rows themselves, in the same
     // transaction; reads of restricted incidents through `incident` do too.
