@@ -722,7 +722,7 @@ impl Store for PgStore {
     }
 
     async fn organisations(&self, tenant: TenantId) -> Result<Vec<Organisation>> {
-        Ok(sqlx::query(&numbered(
+        let mut orgs: Vec<Organisation> = sqlx::query(&numbered(
             "SELECT tenant_id, id, name, kind FROM organisations WHERE tenant_id = ? ORDER BY name",
         ))
         .bind(tenant)
@@ -736,7 +736,9 @@ impl Store for PgStore {
             name: r.get(2),
             kind: r.get(3),
         })
-        .collect())
+        .collect();
+        sort_swedish(&mut orgs, |o| &o.name);
+        Ok(orgs)
     }
 
     async fn create_user(&self, u: &NewUser) -> Result<User> {
@@ -797,7 +799,7 @@ impl Store for PgStore {
     }
 
     async fn users(&self, tenant: TenantId) -> Result<Vec<User>> {
-        sqlx::query(&numbered(&format!(
+        let mut users: Vec<User> = sqlx::query(&numbered(&format!(
             "SELECT {USER_COLS} FROM {USER_FROM} WHERE u.tenant_id = ? ORDER BY u.display_name, u.id"
         )))
         .bind(tenant)
@@ -806,7 +808,9 @@ impl Store for PgStore {
         .map_err(backend)?
         .iter()
         .map(user_row)
-        .collect()
+        .collect::<Result<_>>()?;
+        sort_swedish(&mut users, |u| &u.display_name);
+        Ok(users)
     }
 
     async fn update_user(
@@ -1486,7 +1490,7 @@ impl Store for PgStore {
     }
 
     async fn places(&self, tenant: TenantId) -> Result<Vec<Place>> {
-        sqlx::query(&numbered("SELECT tenant_id, id, name, kind, is_school, geometry_geojson, lon, lat, is_demo FROM places \
+        let mut places: Vec<Place> = sqlx::query(&numbered("SELECT tenant_id, id, name, kind, is_school, geometry_geojson, lon, lat, is_demo FROM places \
              WHERE tenant_id = ? ORDER BY name, id",))
         .bind(tenant)
         .fetch_all(&self.pool)
@@ -1494,7 +1498,9 @@ impl Store for PgStore {
         .map_err(backend)?
         .iter()
         .map(place_row)
-        .collect()
+        .collect::<Result<_>>()?;
+        sort_swedish(&mut places, |p| &p.name);
+        Ok(places)
     }
 
     async fn insert_incidents(

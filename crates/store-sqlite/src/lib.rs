@@ -659,7 +659,7 @@ impl Store for SqliteStore {
     }
 
     async fn organisations(&self, tenant: TenantId) -> Result<Vec<Organisation>> {
-        Ok(sqlx::query(
+        let mut orgs: Vec<Organisation> = sqlx::query(
             "SELECT tenant_id, id, name, kind FROM organisations WHERE tenant_id = ? ORDER BY name",
         )
         .bind(tenant)
@@ -673,7 +673,9 @@ impl Store for SqliteStore {
             name: r.get(2),
             kind: r.get(3),
         })
-        .collect())
+        .collect();
+        sort_swedish(&mut orgs, |o| &o.name);
+        Ok(orgs)
     }
 
     async fn create_user(&self, u: &NewUser) -> Result<User> {
@@ -734,7 +736,7 @@ impl Store for SqliteStore {
     }
 
     async fn users(&self, tenant: TenantId) -> Result<Vec<User>> {
-        sqlx::query(&format!(
+        let mut users: Vec<User> = sqlx::query(&format!(
             "SELECT {USER_COLS} FROM {USER_FROM} WHERE u.tenant_id = ? ORDER BY u.display_name, u.id"
         ))
         .bind(tenant)
@@ -743,7 +745,9 @@ impl Store for SqliteStore {
         .map_err(backend)?
         .iter()
         .map(user_row)
-        .collect()
+        .collect::<Result<_>>()?;
+        sort_swedish(&mut users, |u| &u.display_name);
+        Ok(users)
     }
 
     async fn update_user(
@@ -1409,7 +1413,7 @@ impl Store for SqliteStore {
     }
 
     async fn places(&self, tenant: TenantId) -> Result<Vec<Place>> {
-        sqlx::query(
+        let mut places: Vec<Place> = sqlx::query(
             "SELECT tenant_id, id, name, kind, is_school, geometry_geojson, lon, lat, is_demo FROM places \
              WHERE tenant_id = ? ORDER BY name, id",
         )
@@ -1419,7 +1423,9 @@ impl Store for SqliteStore {
         .map_err(backend)?
         .iter()
         .map(place_row)
-        .collect()
+        .collect::<Result<_>>()?;
+        sort_swedish(&mut places, |p| &p.name);
+        Ok(places)
     }
 
     async fn insert_incidents(

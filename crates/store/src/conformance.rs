@@ -20,7 +20,7 @@ macro_rules! conformance_tests {
             sorting_and_paging, import_is_idempotent, status_changes_are_recorded,
             bulk_insert_is_all_or_nothing, points_match_the_list, audit_trail_is_chained,
             retention_anonymises_past_the_period, retention_can_delete, second_factor,
-            redaction_leaves_no_text_in_the_audit_trail, map_tiles);
+            redaction_leaves_no_text_in_the_audit_trail, map_tiles, swedish_names_and_summer_time);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -1599,4 +1599,116 @@ pub async fn map_tiles(s: &dyn Store) {
         .len(),
         3
     );
+}
+
+/// Names sort as Swedish readers expect (å, ä, ö after z), text keeps every character, and
+/// times around the switch to summer time come back as they went in; retention rounds to the
+/// month in Swedish time also in summer.
+pub async fn swedish_names_and_summer_time(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let g = tenant(s, "0180").await;
+    for name in [
+        "Örebro vakt",
+        "Åby fritidsgård",
+        "Ängby bostäder",
+        "alby polis",
+        "Zeta skola",
+        "Äppelviken",
+    ] {
+        org(s, g.id, name, "annan").await;
+    }
+    let names: Vec<String> = s
+        .organisations(g.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "alby polis",
+            "Zeta skola",
+            "Åby fritidsgård",
+            "Ängby bostäder",
+            "Äppelviken",
+            "Örebro vakt"
+        ]
+    );
+    for name in ["Östra torget", "Ågatan", "Björkvägen"] {
+        s.create_place(&NewPlace {
+            tenant_id: g.id,
+            name: name.into(),
+            kind: PlaceKind::Point,
+            is_school: false,
+            geometry_geojson: r#"{"type":"Point","coordinates":[16.1,59.42]}"#.into(),
+            lon: 16.1,
+            lat: 59.42,
+            is_demo: false,
+        })
+        .await
+        .unwrap();
+    }
+    let places: Vec<String> = s
+        .places(g.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(places, ["Björkvägen", "Ågatan", "Östra torget"]);
+
+    // Summer time starts 2026-03-29 at 02:00 Swedish time (01:00 UTC).
+    let before = {
+        let mut n = incident(&f.teacher, "trafik", "2026-03-29T00:59:59Z");
+        n.description = "Före: 01.59.59 vintertid – ÅÄÖ åäö é ü ß 😀".into();
+        insert_one(s, n).await
+    };
+    let after = insert_one(s, incident(&f.teacher, "trafik", "2026-03-29T01:00:00Z")).await;
+    let local = jiff::tz::TimeZone::get("Europe/Stockholm").unwrap();
+    let three_am = jiff::civil::date(2026, 3, 29)
+        .at(3, 0, 0, 0)
+        .to_zoned(local)
+        .unwrap()
+        .timestamp();
+    let from_three = IncidentFilter {
+        from: Some(three_am),
+        ..Default::default()
+    };
+    let ids: Vec<IncidentId> = s
+        .list_incidents(
+            &f.admin.actor(),
+            &IncidentQuery {
+                filter: from_three,
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(ids, vec![after], "03:00 summer time is 01:00 UTC");
+    let b = s.incident(&f.admin.actor(), before).await.unwrap().unwrap();
+    assert_eq!(b.description, "Före: 01.59.59 vintertid – ÅÄÖ åäö é ü ß 😀");
+    assert_eq!(b.occurred_from, t("2026-03-29T00:59:59Z"));
+
+    // Retention in summer: 2024-04-01 00:30 Swedish summer time is 2024-03-31 22:30 UTC; the
+    // month kept is April, which starts at 2024-03-31 22:00 UTC.
+    let mut cats = s.categories(f.tenant.id).await.unwrap();
+    let trafik = cats
+        .iter_mut()
+        .find(|c| c.code.as_str() == "trafik")
+        .unwrap();
+    trafik.retention_months = Some(12);
+    s.upsert_category(trafik).await.unwrap();
+    let old = insert_one(s, incident(&f.teacher, "trafik", "2024-03-31T22:30:00Z")).await;
+    let report = s
+        .apply_retention(f.tenant.id, t("2026-11-27T12:00:00Z"))
+        .await
+        .unwrap();
+    assert!(report.anonymised >= 1, "{report:?}");
+    let a = s.incident(&f.admin.actor(), old).await.unwrap().unwrap();
+    assert_eq!(a.occurred_from, t("2024-03-31T22:00:00Z"));
 }

@@ -41,6 +41,28 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Orders names as Swedish readers expect: letters case-insensitively, å, ä, ö after z (in that
+/// order; æ with ä, ø with ö), é as e and ü as y. Stable, so rows that compare equal keep the
+/// order they came in (by id). Both stores sort names with it, whatever the database's
+/// collation.
+pub fn sort_swedish<T>(items: &mut [T], name: impl Fn(&T) -> &str) {
+    fn key(s: &str) -> Vec<u32> {
+        s.chars()
+            .flat_map(char::to_lowercase)
+            .map(|c| match c {
+                'å' => 'z' as u32 + 1,
+                'ä' | 'æ' => 'z' as u32 + 2,
+                'ö' | 'ø' => 'z' as u32 + 3,
+                'é' | 'è' | 'ê' | 'ë' => 'e' as u32,
+                'á' | 'à' | 'â' => 'a' as u32,
+                'ü' => 'y' as u32,
+                c => c as u32,
+            })
+            .collect()
+    }
+    items.sort_by_cached_key(|t| key(name(t)));
+}
+
 /// At most this many points in one map tile.
 pub const TILE_LIMIT: u32 = 200_000;
 
