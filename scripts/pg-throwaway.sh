@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL + PostGIS cluster for the tests: `start DIR` initialises a cluster in
 # DIR (listening only on a Unix socket in DIR) and prints its URL; `stop DIR` stops it and
-# removes DIR. Installs postgresql-15-postgis-3 from Debian if PostGIS is missing.
+# removes DIR. Installs postgresql-15-postgis-3 from Debian if PostGIS is missing. The tests'
+# cluster runs without fsync (it is thrown away); PG_EXTRA_OPTS adds or overrides server
+# options, e.g. PG_EXTRA_OPTS="-c fsync=on -c shared_buffers=2GB" for a benchmark.
 set -euo pipefail
 BIN=/usr/lib/postgresql/15/bin
 cmd=${1:?start|stop}
@@ -23,7 +25,7 @@ start)
   mkdir -p "$dir"
   if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; fi
   as_pg "$BIN/initdb" -D "$dir/data" -U postgres -A trust --locale=C.UTF-8 -E UTF8 >/dev/null
-  as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o "-k $dir -c listen_addresses='' -c fsync=off -c max_connections=200" start >/dev/null
+  as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o "-k $dir -c listen_addresses='' -c fsync=off -c max_connections=200 ${PG_EXTRA_OPTS:-}" start >/dev/null
   echo "postgres:///postgres?host=$dir&user=postgres"
   ;;
 stop)
