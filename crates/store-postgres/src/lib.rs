@@ -173,15 +173,16 @@ impl PgStore {
     }
 }
 
-async fn next_ids(tx: &mut Transaction<'_, Postgres>, name: &str, count: i64) -> Result<i64> {
-    let row = sqlx::query(&numbered(
-        "UPDATE sequences SET next = next + ? WHERE name = ? RETURNING next",
-    ))
-    .bind(count)
-    .bind(name)
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(backend)?;
+/// Takes `count` ids in their own short transaction (not the caller's): concurrent writers
+/// then do not wait for each other's commits on the sequence row. An insert that is rolled
+/// back leaves a gap in the ids, which is harmless.
+async fn next_ids(pool: &PgPool, name: &str, count: i64) -> Result<i64> {
+    let row = sqlx::query("UPDATE sequences SET next = next + $1 WHERE name = $2 RETURNING next")
+        .bind(count)
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .map_err(backend)?;
     let next: i64 = row.get(0);
     Ok(next - count)
 }
@@ -601,8 +602,10 @@ fn filter_sql(f: &IncidentFilter, sql: &mut String, args: &mut Vec<Arg>) {
         args.push(Arg::S(s.as_str().into()));
     }
     if let Some([w, s, e, n]) = f.bbox {
-        sql.push_str(" AND i.lon >= ? AND i.lon <= ? AND i.lat >= ? AND i.lat <= ?");
-        args.extend([Arg::F(w), Arg::F(e), Arg::F(s), Arg::F(n)]);
+        // By PostGIS, on the GiST index of the points (the same inclusive box as the SQLite
+        // store's comparisons).
+        sql.push_str(" AND i.geom_wgs84 && ST_MakeEnvelope(?, ?, ?, ?, 4326)");
+        args.extend([Arg::F(w), Arg::F(s), Arg::F(e), Arg::F(n)]);
     }
 }
 
@@ -802,7 +805,7 @@ impl Store for PgStore {
 
     async fn create_tenant(&self, t: &NewTenant) -> Result<Tenant> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let id = next_ids(&mut tx, "tenants", 1).await?;
+        let id = next_ids(&self.pool, "tenants", 1).await?;
         sqlx::query(&numbered(
             "INSERT INTO tenants (id, code, name, outline_geojson) VALUES (?, ?, ?, ?)",
         ))
@@ -859,7 +862,7 @@ impl Store for PgStore {
 
     async fn create_organisation(&self, o: &NewOrganisation) -> Result<Organisation> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let id = next_ids(&mut tx, "organisations", 1).await?;
+        let id = next_ids(&self.pool, "organisations", 1).await?;
         sqlx::query(&numbered(
             "INSERT INTO organisations (tenant_id, id, name, kind) VALUES (?, ?, ?, ?)",
         ))
@@ -913,7 +916,7 @@ impl Store for PgStore {
 
     async fn create_user(&self, u: &NewUser) -> Result<User> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let id = next_ids(&mut tx, "users", 1).await?;
+        let id = next_ids(&self.pool, "users", 1).await?;
         sqlx::query(&numbered(
             "INSERT INTO users (tenant_id, id, org_id, email, display_name, role, password_hash) \
              VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -1582,7 +1585,7 @@ impl Store for PgStore {
 
     async fn create_place(&self, p: &NewPlace) -> Result<Place> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let id = next_ids(&mut tx, "places", 1).await?;
+        let id = next_ids(&self.pool, "places", 1).await?;
         // The shape also as PostGIS geometry in SWEREF 99 TM (GeoJSON is WGS84), for area
         // statistics in the database.
         sqlx::query(&numbered("INSERT INTO places (tenant_id, id, name, kind, is_school, geometry_geojson, lon, lat, is_demo, geom) \
@@ -1682,7 +1685,7 @@ impl Store for PgStore {
             return Ok(vec![]);
         }
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let first = next_ids(&mut tx, "incidents", incidents.len() as i64).await?;
+        let first = next_ids(&self.pool, "incidents", incidents.len() as i64).await?;
         let mut chain = Chain::load(&mut tx, tenant).await?;
         let mut refused = false;
         for (k, chunk) in incidents.chunks(5_000).enumerate() {
@@ -1703,7 +1706,7 @@ impl Store for PgStore {
         // which row and why.
         tx.rollback().await.map_err(backend)?;
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let first = next_ids(&mut tx, "incidents", incidents.len() as i64).await?;
+        let first = next_ids(&self.pool, "incidents", incidents.len() as i64).await?;
         let mut chain = Chain::load(&mut tx, tenant).await?;
         let mut ids = Vec::with_capacity(incidents.len());
         for (i, n) in incidents.iter().enumerate() {
@@ -1746,7 +1749,7 @@ impl Store for PgStore {
             .map_err(backend)?;
             match existing {
                 None => {
-                    let id = next_ids(&mut tx, "incidents", 1).await?;
+                    let id = next_ids(&self.pool, "incidents", 1).await?;
                     insert_incident(&mut tx, &mut chain, tenant, id, n).await?;
                     counts.inserted += 1;
                 }
@@ -1886,7 +1889,7 @@ impl Store for PgStore {
             })
             .ok_or_else(|| StoreError::Backend("the export has no tenant".into()))?;
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let id = next_ids(&mut tx, "tenants", 1).await?;
+        let id = next_ids(&self.pool, "tenants", 1).await?;
         let rows = copy::retenant(rows, id);
         for spec in copy::TABLES {
             let Some(table) = rows.table(spec.name) else {
