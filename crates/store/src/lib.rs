@@ -63,8 +63,9 @@ pub fn sort_swedish<T>(items: &mut [T], name: impl Fn(&T) -> &str) {
     items.sort_by_cached_key(|t| key(name(t)));
 }
 
-/// At most this many points in one map tile.
-pub const TILE_LIMIT: u32 = 200_000;
+/// At most this many points in one map tile (the newest): a tile over a whole town at a low
+/// zoom would otherwise carry every incident, and cost time and memory to no use on a map.
+pub const TILE_LIMIT: u32 = 20_000;
 
 /// Map points as a vector tile (layer `incidents`, see `Store::incident_tile`), encoded in Rust
 /// (the SQLite store; PostGIS makes its own with `ST_AsMVT`).
