@@ -18,6 +18,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
+use store::backend::*;
 use store::*;
 
 pub struct SqliteStore {
@@ -39,34 +40,6 @@ fn conflict<'a>(what: &'static str, value: &'a str) -> impl FnOnce(sqlx::Error) 
         },
         _ => backend(e),
     }
-}
-
-fn ts(t: Timestamp) -> i64 {
-    t.as_second()
-}
-
-fn from_ts(table: &'static str, id: i64, field: &'static str, v: i64) -> Result<Timestamp> {
-    Timestamp::from_second(v).map_err(|_| StoreError::Corrupt {
-        table,
-        id: id.to_string(),
-        field,
-        value: v.to_string(),
-    })
-}
-
-fn parsed<T, E>(
-    table: &'static str,
-    id: i64,
-    field: &'static str,
-    v: &str,
-    r: Result<T, E>,
-) -> Result<T> {
-    r.map_err(|_| StoreError::Corrupt {
-        table,
-        id: id.to_string(),
-        field,
-        value: v.to_string(),
-    })
 }
 
 impl SqliteStore {
@@ -216,57 +189,6 @@ impl Chain {
         self.seq = seq;
         Ok(entry)
     }
-}
-
-fn audit(
-    at: Timestamp,
-    user_id: Option<UserId>,
-    action: &str,
-    entity: &str,
-    entity_id: impl ToString,
-) -> NewAudit {
-    NewAudit {
-        at,
-        user_id,
-        action: action.into(),
-        entity: entity.into(),
-        entity_id: entity_id.to_string(),
-        before: None,
-        after: None,
-    }
-}
-
-/// Free text in the audit trail: its length and SHA-256, never the text. The audit log cannot be
-/// changed, so anything written there would outlive redaction and retention.
-fn text_digest(text: Option<&str>) -> serde_json::Value {
-    match text {
-        None => serde_json::Value::Null,
-        Some(t) => {
-            serde_json::json!({ "chars": t.chars().count(), "sha256": store::audit::sha256_hex(t) })
-        }
-    }
-}
-
-fn incident_json(n: &NewIncident) -> String {
-    serde_json::json!({
-        "category": n.category.as_str(),
-        "occurred_from": n.occurred_from.to_string(),
-        "occurred_to": n.occurred_to.to_string(),
-        "lon": n.lon,
-        "lat": n.lat,
-        "precision": n.precision.as_str(),
-        "place_id": n.place_id,
-        "place_text": text_digest(n.place_text.as_deref()),
-        "description": text_digest(Some(&n.description)),
-        "school_id": n.school_id,
-        "persons_involved": n.persons_involved,
-        "visibility": n.visibility.as_str(),
-        "status": n.status.as_str(),
-        "source": n.source.as_str(),
-        "external_id": n.external_id,
-        "org_id": n.org_id,
-    })
-    .to_string()
 }
 
 const TENANT_COLS: &str = "id, code, name, outline_geojson, default_visibility, map_style_url, \

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod backend;
 pub mod conformance;
 pub mod copy;
 mod types;
