@@ -50,23 +50,45 @@ impl TileId {
         [lon(min_x), lat(min_y), lon(max_x), lat(max_y)]
     }
 
-    /// A WGS84 point in this tile's coordinates (0..EXTENT, y down), rounded as PostGIS does.
+    /// A WGS84 point in this tile's coordinates (0..EXTENT, y down). The arithmetic is the
+    /// one the PostgreSQL store writes in SQL (`TILE_X_SQL`, `TILE_Y_SQL`), step for step, so
+    /// both stores place a point alike; halves round up (floor(v + 0.5)) in both.
     pub fn project(self, lon: f64, lat: f64) -> (i64, i64) {
-        let mx = R * lon.to_radians();
-        let my = R
-            * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0)
-                .tan()
-                .ln();
-        let size = self.size();
-        let x0 = -std::f64::consts::PI * R + f64::from(self.x) * size;
-        let y1 = std::f64::consts::PI * R - f64::from(self.y) * size;
+        let n = f64::from(1u32 << self.z);
         let e = f64::from(EXTENT);
-        (
-            ((mx - x0) / size * e).round() as i64,
-            ((y1 - my) / size * e).round() as i64,
-        )
+        let fx = (lon + 180.0) / 360.0 * n - f64::from(self.x);
+        let r = lat.to_radians();
+        let fy = (1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n
+            - f64::from(self.y);
+        ((fx * e + 0.5).floor() as i64, (fy * e + 0.5).floor() as i64)
+    }
+
+    /// Up to this zoom, points are gathered into cells of `CELL` tile units, one feature per
+    /// cell with a count: a town's whole year in one tile stays small and quick.
+    pub fn clusters(self) -> bool {
+        self.z <= CLUSTER_MAX_ZOOM
     }
 }
+
+/// The deepest zoom at which tiles gather points into cells (at 13 a cell is about 40 m).
+pub const CLUSTER_MAX_ZOOM: u8 = 13;
+/// Side of a gathering cell in tile units, as a power of two (2^5 = 32: 128 cells across a
+/// tile), so the cell of a coordinate is an arithmetic shift in SQL as in Rust.
+pub const CELL_SHIFT: u32 = 5;
+pub const CELL: i64 = 1 << CELL_SHIFT;
+
+/// The centre of the gathering cell of a point in tile coordinates.
+pub fn cell_centre(x: i64, y: i64) -> (i64, i64) {
+    (
+        (x >> CELL_SHIFT) * CELL + CELL / 2,
+        (y >> CELL_SHIFT) * CELL + CELL / 2,
+    )
+}
+
+/// `TileId::project` in SQL over columns `lon`, `lat` and parameters z, x, y given as
+/// `{z}`, `{x}`, `{y}` placeholders (the PostgreSQL store fills them in).
+pub const TILE_X_SQL: &str = "floor(((i.lon + 180.0) / 360.0 * 2.0 ^ {z} - {x}) * 4096.0 + 0.5)";
+pub const TILE_Y_SQL: &str = "floor(((1.0 - ln(tan(radians(i.lat)) + 1.0 / cos(radians(i.lat))) / pi()) / 2.0 * 2.0 ^ {z} - {y}) * 4096.0 + 0.5)";
 
 /// A point feature of a vector tile.
 #[derive(Debug, Clone, PartialEq)]

@@ -2355,29 +2355,46 @@ impl Store for PgStore {
         filter: &IncidentFilter,
         tile: geo::tile::TileId,
     ) -> Result<Vec<u8>> {
-        // PostGIS makes the tile: the same rows as the SQLite store reads (scope, filters, the
-        // tile's bounds), positioned and encoded by ST_AsMVTGeom / ST_AsMVT.
+        // The same rows as the SQLite store reads (scope, filters, the tile's bounds, the
+        // newest TILE_LIMIT), placed in the tile by the same arithmetic as
+        // `geo::tile::TileId::project`, gathered into cells up to CLUSTER_MAX_ZOOM, and
+        // encoded by PostGIS (ST_AsMVT takes geometry in tile coordinates).
+        let place = |sql: &str| {
+            sql.replace("{z}", &tile.z.to_string())
+                .replace("{x}", &tile.x.to_string())
+                .replace("{y}", &tile.y.to_string())
+        };
         let mut inner = format!(
             "SELECT i.id, i.category_code AS category, i.status, i.occurred_from, \
-             ST_AsMVTGeom(ST_Transform(i.geom_wgs84, 3857), ST_TileEnvelope(?::int, ?::int, ?::int), {}, {}, true) AS geom \
-             FROM incidents i",
-            geo::tile::EXTENT,
-            geo::tile::BUFFER
+             ({})::bigint AS px, ({})::bigint AS py FROM incidents i",
+            place(geo::tile::TILE_X_SQL),
+            place(geo::tile::TILE_Y_SQL)
         );
-        let mut args = vec![
-            Arg::I(i64::from(tile.z)),
-            Arg::I(i64::from(tile.x)),
-            Arg::I(i64::from(tile.y)),
-        ];
+        let mut args = Vec::new();
         scope(actor, Purpose::Map, &mut inner, &mut args);
         filter_sql(&tile_filter(filter, tile), &mut inner, &mut args);
         inner.push_str(
             " AND i.precision <> 'municipality' ORDER BY i.occurred_from DESC, i.id DESC LIMIT ?",
         );
         args.push(Arg::I(i64::from(TILE_LIMIT)));
+        let (cell, shift) = (geo::tile::CELL, geo::tile::CELL_SHIFT);
+        let features = if tile.clusters() {
+            // Cells by arithmetic shift (integers; numeric division made grouping slow).
+            format!(
+                "SELECT min(id) AS id, (array_agg(category ORDER BY id))[1] AS category, \
+                 (array_agg(status ORDER BY id))[1] AS status, count(*)::text AS count, \
+                 ST_MakePoint((px >> {shift}) * {cell} + {half}, (py >> {shift}) * {cell} + {half}) AS geom \
+                 FROM ({inner}) n GROUP BY px >> {shift}, py >> {shift} ORDER BY 1",
+                half = cell / 2
+            )
+        } else {
+            format!(
+                "SELECT id, category, status, '1' AS count, ST_MakePoint(px, py) AS geom \
+                 FROM ({inner}) n ORDER BY id"
+            )
+        };
         let sql = format!(
-            "SELECT COALESCE(ST_AsMVT(t, 'incidents', {}, 'geom', 'id'), ''::bytea) FROM \
-             (SELECT id, category, status, geom FROM ({inner}) n ORDER BY id) t",
+            "SELECT COALESCE(ST_AsMVT(t, 'incidents', {}, 'geom', 'id'), ''::bytea) FROM ({features}) t",
             geo::tile::EXTENT
         );
         let row = bind_all(sqlx::query(&numbered(&sql)), args)

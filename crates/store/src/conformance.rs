@@ -1515,12 +1515,12 @@ pub async fn map_tiles(s: &dyn Store) {
         ids,
         "admin sees all three, in id order"
     );
+    // At zoom 13 points gather into cells of 32 tile units (about 40 m): these lie apart, so
+    // each is a cell of one, at the cell's centre.
     for (p, k) in admin.iter().zip(0..) {
         let (x, y) = tile.project(16.0978 + k as f64 * 0.005, 59.4224 + k as f64 * 0.003);
-        assert!(
-            (p.x - x).abs() <= 1 && (p.y - y).abs() <= 1,
-            "{p:?} vs ({x}, {y})"
-        );
+        let (cx, cy) = geo::tile::cell_centre(x, y);
+        assert_eq!((p.x, p.y), (cx, cy), "{p:?} vs ({x}, {y})");
         assert_eq!(
             p.properties,
             vec![
@@ -1534,9 +1534,25 @@ pub async fn map_tiles(s: &dyn Store) {
                     .to_string()
                 ),
                 ("status".to_string(), "new".to_string()),
+                ("count".to_string(), "1".to_string()),
             ]
         );
     }
+    // At zoom 16 every incident is its own feature, where it is.
+    let deep = tile_of(16, 16.0978, 59.4224);
+    let near = decode_points(
+        &s.incident_tile(&f.admin.actor(), &all, deep).await.unwrap(),
+        "incidents",
+    )
+    .unwrap();
+    assert_eq!(near.len(), 1, "{near:?}");
+    assert_eq!(near[0].id as i64, ids[0]);
+    let (x, y) = deep.project(16.0978, 59.4224);
+    assert!(
+        (near[0].x - x).abs() <= 1 && (near[0].y - y).abs() <= 1,
+        "{:?} vs ({x}, {y})",
+        near[0]
+    );
     // Another teacher sees the shared ones (the default reporter view shows them on the map);
     // a reader sees none; another tenant's tile is empty.
     let other = decode_points(
@@ -1586,18 +1602,23 @@ pub async fn map_tiles(s: &dyn Store) {
             .unwrap()
             .is_empty()
     );
-    // At zoom 0 the whole world is one tile with all three.
+    // At zoom 0 the whole world is one tile: the three share a cell, one feature counting 3
+    // with the smallest id.
     let world = TileId::parse(0, 0, 0).unwrap();
-    assert_eq!(
-        decode_points(
-            &s.incident_tile(&f.admin.actor(), &all, world)
-                .await
-                .unwrap(),
-            "incidents"
-        )
-        .unwrap()
-        .len(),
-        3
+    let one = decode_points(
+        &s.incident_tile(&f.admin.actor(), &all, world)
+            .await
+            .unwrap(),
+        "incidents",
+    )
+    .unwrap();
+    assert_eq!(one.len(), 1, "{one:?}");
+    assert_eq!(one[0].id as i64, ids[0]);
+    assert!(
+        one[0]
+            .properties
+            .contains(&("count".to_string(), "3".to_string())),
+        "{one:?}"
     );
 }
 

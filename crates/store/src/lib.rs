@@ -69,25 +69,54 @@ pub fn sort_swedish<T>(items: &mut [T], name: impl Fn(&T) -> &str) {
 pub const TILE_LIMIT: u32 = 20_000;
 
 /// Map points as a vector tile (layer `incidents`, see `Store::incident_tile`), encoded in Rust
-/// (the SQLite store; PostGIS makes its own with `ST_AsMVT`).
+/// (the SQLite store; PostGIS encodes its own with `ST_AsMVT`). Up to zoom
+/// `geo::tile::CLUSTER_MAX_ZOOM` the points of a cell are one feature at the cell's centre,
+/// with the smallest incident id and its category and status, and `count`; deeper, each
+/// incident is a feature with `count` 1.
 pub fn points_tile(points: &[IncidentPoint], tile: geo::tile::TileId) -> Vec<u8> {
-    let mut features: Vec<geo::tile::TilePoint> = points
+    use std::collections::BTreeMap;
+    // Per feature: smallest id, its category and status, count, position.
+    let mut cells: BTreeMap<(i64, i64), (i64, &str, &str, u64)> = BTreeMap::new();
+    let mut features = Vec::new();
+    for p in points
         .iter()
         .filter(|p| p.precision != model::Precision::Municipality)
-        .map(|p| {
-            let (x, y) = tile.project(p.lon, p.lat);
-            geo::tile::TilePoint {
-                id: p.id as u64,
-                x,
-                y,
-                properties: vec![
-                    ("category".into(), p.category.as_str().into()),
-                    ("status".into(), p.status.as_str().into()),
-                ],
+    {
+        let (x, y) = tile.project(p.lon, p.lat);
+        if tile.clusters() {
+            let c = cells.entry(geo::tile::cell_centre(x, y)).or_insert((
+                p.id,
+                p.category.as_str(),
+                p.status.as_str(),
+                0,
+            ));
+            if p.id < c.0 {
+                (c.0, c.1, c.2) = (p.id, p.category.as_str(), p.status.as_str());
             }
+            c.3 += 1;
+        } else {
+            features.push((p.id, p.category.as_str(), p.status.as_str(), 1, x, y));
+        }
+    }
+    features.extend(
+        cells
+            .into_iter()
+            .map(|((x, y), (id, c, st, n))| (id, c, st, n, x, y)),
+    );
+    features.sort_by_key(|f| f.0);
+    let features: Vec<geo::tile::TilePoint> = features
+        .into_iter()
+        .map(|(id, category, status, count, x, y)| geo::tile::TilePoint {
+            id: id as u64,
+            x,
+            y,
+            properties: vec![
+                ("category".into(), category.into()),
+                ("status".into(), status.into()),
+                ("count".into(), count.to_string()),
+            ],
         })
         .collect();
-    features.sort_by_key(|f| f.id);
     geo::tile::encode_points("incidents", &features)
 }
 
@@ -231,8 +260,8 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<IncidentPoint>>;
     /// The map points the actor may see in a Web Mercator tile (with its buffer) as a Mapbox
     /// Vector Tile: layer `incidents`, point features in id order with the incident id and the
-    /// properties `category` and `status`; municipality-level events are not points and are
-    /// left out. Empty bytes for an empty tile. At most `TILE_LIMIT` points (the newest).
+    /// properties `category`, `status` and `count` (see `points_tile` for the cells of low
+    /// zooms); municipality-level events are not points and are left out. Empty bytes for an empty tile. At most `TILE_LIMIT` points (the newest).
     async fn incident_tile(
         &self,
         actor: &Actor,

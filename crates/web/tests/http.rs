@@ -1982,7 +1982,19 @@ async fn hot_spots_of_what_the_caller_may_see() {
         .count();
     let got = geo::tile::decode_points(r.body_bytes(), "incidents").unwrap();
     assert!(expected > 200, "{expected}");
-    assert_eq!(got.len(), expected);
+    // At zoom 12 points gather into cells: the counts add up to every point in the tile.
+    let counted: usize = got
+        .iter()
+        .map(|f| {
+            f.properties
+                .iter()
+                .find(|(k, _)| k == "count")
+                .map(|(_, v)| v.parse::<usize>().unwrap())
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(counted, expected);
+    assert!(got.len() < expected, "the cluster is gathered");
     let reader_tile = app
         .api(
             "GET",
