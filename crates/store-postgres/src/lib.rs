@@ -486,7 +486,8 @@ fn scope(actor: &Actor, purpose: Purpose, sql: &mut String, args: &mut Vec<Arg>)
     }
 }
 
-fn filter_sql(f: &IncidentFilter, sql: &mut String, args: &mut Vec<Arg>) {
+/// The filters as SQL over alias `i`, after `scope` (which fixes the tenant).
+fn filter_sql(tenant: TenantId, f: &IncidentFilter, sql: &mut String, args: &mut Vec<Arg>) {
     if let Some(from) = f.from {
         sql.push_str(" AND i.occurred_from >= ?");
         args.push(Arg::I(ts(from)));
@@ -496,10 +497,14 @@ fn filter_sql(f: &IncidentFilter, sql: &mut String, args: &mut Vec<Arg>) {
         args.push(Arg::I(ts(to)));
     }
     if let Some(c) = &f.category {
+        // The tenant as a parameter, not i.tenant_id: an uncorrelated subquery is computed
+        // once; a correlated one was scanned again for every incident row (34 ms of a 35 ms
+        // list query on 29 tenants' categories).
         sql.push_str(
-            " AND i.category_code IN (SELECT code FROM categories WHERE tenant_id = i.tenant_id \
+            " AND i.category_code IN (SELECT code FROM categories WHERE tenant_id = ? \
              AND (code = ? OR parent_code = ?))",
         );
+        args.push(Arg::I(tenant));
         args.push(Arg::S(c.as_str().into()));
         args.push(Arg::S(c.as_str().into()));
     }
@@ -1960,7 +1965,7 @@ impl Store for PgStore {
         let mut sql = format!("SELECT {INCIDENT_COLS} FROM {INCIDENT_FROM}");
         let mut args = Vec::new();
         scope(actor, Purpose::Read, &mut sql, &mut args);
-        filter_sql(&q.filter, &mut sql, &mut args);
+        filter_sql(actor.tenant_id, &q.filter, &mut sql, &mut args);
         if let Some(c) = q.after {
             sql.push_str(" AND (i.occurred_from < ? OR (i.occurred_from = ? AND i.id < ?))");
             args.extend([
@@ -1996,7 +2001,7 @@ impl Store for PgStore {
         let mut sql = "SELECT count(*) FROM incidents i".to_string();
         let mut args = Vec::new();
         scope(actor, Purpose::Read, &mut sql, &mut args);
-        filter_sql(filter, &mut sql, &mut args);
+        filter_sql(actor.tenant_id, filter, &mut sql, &mut args);
         let row = bind_all(sqlx::query(&numbered(&sql)), args)
             .fetch_one(&self.pool)
             .await
@@ -2017,7 +2022,7 @@ impl Store for PgStore {
             .to_string();
         let mut args = Vec::new();
         scope(actor, Purpose::Map, &mut inner, &mut args);
-        filter_sql(filter, &mut inner, &mut args);
+        filter_sql(actor.tenant_id, filter, &mut inner, &mut args);
         inner.push_str(" ORDER BY i.occurred_from DESC, i.id DESC LIMIT ?");
         args.push(Arg::I(i64::from(limit)));
         let sql = format!(
@@ -2372,7 +2377,12 @@ impl Store for PgStore {
         );
         let mut args = Vec::new();
         scope(actor, Purpose::Map, &mut inner, &mut args);
-        filter_sql(&tile_filter(filter, tile), &mut inner, &mut args);
+        filter_sql(
+            actor.tenant_id,
+            &tile_filter(filter, tile),
+            &mut inner,
+            &mut args,
+        );
         inner.push_str(
             " AND i.precision <> 'municipality' ORDER BY i.occurred_from DESC, i.id DESC LIMIT ?",
         );
