@@ -4,7 +4,9 @@
 
 use crate::AppState;
 use crate::ctx::Ctx;
-use crate::filters::{ListParams, format_cursor, parse_cursor, parse_filter, parse_limit};
+use crate::filters::{
+    ListParams, filter_or_errors, format_cursor, number_in, parse_cursor, parse_limit,
+};
 use crate::i18n::Lang;
 use crate::views;
 use axum::body::Bytes;
@@ -151,12 +153,8 @@ pub async fn list(
     api: ApiUser,
     Query(q): Query<ListParams>,
 ) -> Response {
-    let tz = service::stockholm();
     let mut errors = Vec::new();
-    let (filter, _) = parse_filter(&q, &tz).unwrap_or_else(|e| {
-        errors.extend(e);
-        Default::default()
-    });
+    let filter = filter_or_errors(&q, &mut errors);
     let limit = parse_limit(&q, 100, MAX_LIMIT).unwrap_or_else(|e| {
         errors.push(e);
         100
@@ -332,12 +330,8 @@ pub async fn geojson(
     api: ApiUser,
     Query(q): Query<ListParams>,
 ) -> Response {
-    let tz = service::stockholm();
     let mut errors = Vec::new();
-    let (filter, _) = parse_filter(&q, &tz).unwrap_or_else(|e| {
-        errors.extend(e);
-        Default::default()
-    });
+    let filter = filter_or_errors(&q, &mut errors);
     let limit = parse_limit(&q, GEOJSON_DEFAULT_LIMIT, GEOJSON_MAX_LIMIT).unwrap_or_else(|e| {
         errors.push(e);
         0
@@ -497,24 +491,15 @@ pub async fn hotspots(
     Query(q): Query<ListParams>,
     Query(h): Query<HotspotParams>,
 ) -> Response {
-    let tz = service::stockholm();
     let mut errors = Vec::new();
-    let (filter, _) = parse_filter(&q, &tz).unwrap_or_else(|e| {
-        errors.extend(e);
-        Default::default()
-    });
-    let cell = match h.cell.as_deref().map(str::parse::<f64>) {
-        None => 100.0,
-        Some(Ok(c)) if (50.0..=1000.0).contains(&c) => c,
-        Some(_) => {
-            errors.push(FieldError::new(
-                "cell",
-                "error-invalid-choice",
-                h.cell.clone().unwrap_or_default(),
-            ));
-            100.0
-        }
-    };
+    let filter = filter_or_errors(&q, &mut errors);
+    let cell = number_in(
+        h.cell.as_deref(),
+        "cell",
+        (50.0, 1000.0),
+        100.0,
+        &mut errors,
+    );
     let weights = match analysis::Weights::parse(h.weights.as_deref().unwrap_or("queen")) {
         Ok(w) => w,
         Err(_) => {
@@ -645,12 +630,8 @@ pub async fn tile(
     Path((z, x, y)): Path<(String, String, String)>,
     Query(q): Query<ListParams>,
 ) -> Response {
-    let tz = service::stockholm();
     let mut errors = Vec::new();
-    let (filter, _) = parse_filter(&q, &tz).unwrap_or_else(|e| {
-        errors.extend(e);
-        Default::default()
-    });
+    let filter = filter_or_errors(&q, &mut errors);
     let y_num = y.strip_suffix(".mvt").unwrap_or(&y);
     let tile = match (z.parse(), x.parse(), y_num.parse()) {
         (Ok(z), Ok(x), Ok(y)) => geo::tile::TileId::parse(z, x, y).ok(),

@@ -70,6 +70,41 @@ fn parse_id(field: &str, v: &str, errors: &mut Vec<FieldError>) -> Option<i64> {
     }
 }
 
+/// The filters of a query for the API: what parses, and the errors of what does not appended
+/// to `errors` (the caller answers 422 with all of them at once).
+pub fn filter_or_errors(p: &ListParams, errors: &mut Vec<FieldError>) -> IncidentFilter {
+    match parse_filter(p, &service::stockholm()) {
+        Ok((f, _)) => f,
+        Err(e) => {
+            errors.extend(e);
+            IncidentFilter::default()
+        }
+    }
+}
+
+/// An optional number parameter in `lo..=hi` (`default` when absent); anything else is an
+/// `error-invalid-choice` on `field`.
+pub fn number_in(
+    v: Option<&str>,
+    field: &'static str,
+    (lo, hi): (f64, f64),
+    default: f64,
+    errors: &mut Vec<FieldError>,
+) -> f64 {
+    match v.map(|s| s.trim().parse::<f64>()) {
+        None => default,
+        Some(Ok(x)) if (lo..=hi).contains(&x) => x,
+        _ => {
+            errors.push(FieldError::new(
+                field,
+                "error-invalid-choice",
+                v.unwrap_or_default(),
+            ));
+            default
+        }
+    }
+}
+
 pub fn parse_filter(
     p: &ListParams,
     tz: &TimeZone,

@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::api::{ApiUser, cells_geojson, internal, unprocessable};
 use crate::ctx::Ctx;
-use crate::filters::{ListParams, parse_filter};
+use crate::filters::{ListParams, filter_or_errors, number_in};
 use crate::i18n::Lang;
 use crate::pages::{login_redirect, render};
 use crate::views;
@@ -55,14 +55,7 @@ fn window(
     now: Timestamp,
     errors: &mut Vec<FieldError>,
 ) -> IncidentFilter {
-    let tz = service::stockholm();
-    let mut filter = match parse_filter(q, &tz) {
-        Ok((f, _)) => f,
-        Err(e) => {
-            errors.extend(e);
-            IncidentFilter::default()
-        }
-    };
+    let mut filter = filter_or_errors(q, errors);
     filter.from = Timestamp::from_second(now.as_second() - 2 * days * 86_400).ok();
     filter.to = Some(now);
     filter
@@ -119,37 +112,19 @@ pub async fn density(
     Query(q): Query<ListParams>,
     Query(a): Query<AnalysisParams>,
 ) -> Response {
-    let tz = service::stockholm();
     let mut errors = Vec::new();
-    let filter = parse_filter(&q, &tz).map(|(f, _)| f).unwrap_or_else(|e| {
-        errors.extend(e);
-        IncidentFilter::default()
-    });
-    let number = |v: &Option<String>,
-                  field: &'static str,
-                  lo: f64,
-                  hi: f64,
-                  default: f64,
-                  errors: &mut Vec<FieldError>| {
-        match v.as_deref().map(|s| s.trim().parse::<f64>()) {
-            None => default,
-            Some(Ok(x)) if (lo..=hi).contains(&x) => x,
-            _ => {
-                errors.push(FieldError::new(
-                    field,
-                    "error-invalid-choice",
-                    v.clone().unwrap_or_default(),
-                ));
-                default
-            }
-        }
-    };
-    let cell = number(&a.cell, "cell", 50.0, 1000.0, 100.0, &mut errors);
-    let bandwidth = number(
-        &a.bandwidth,
+    let filter = filter_or_errors(&q, &mut errors);
+    let cell = number_in(
+        a.cell.as_deref(),
+        "cell",
+        (50.0, 1000.0),
+        100.0,
+        &mut errors,
+    );
+    let bandwidth = number_in(
+        a.bandwidth.as_deref(),
         "bandwidth",
-        cell.max(100.0),
-        3000.0,
+        (cell.max(100.0), 3000.0),
         400.0_f64.max(cell),
         &mut errors,
     );
