@@ -79,3 +79,47 @@ pub fn row(what: &str, measured: f64, target: f64, unit: &str) {
         if measured <= target { "ok" } else { "OVER" }
     );
 }
+
+/// One synthetic report for the benchmarks: a point, a time, a category; visibility and
+/// organisation drawn from `rng` (in that order).
+pub fn synthetic_incident(
+    rng: &mut rand::rngs::StdRng,
+    (lon, lat): (f64, f64),
+    t: jiff::Timestamp,
+    category: model::CategoryCode,
+    municipality: &str,
+    orgs: &[i64],
+) -> store::NewIncident {
+    use model::{IncidentStatus, Precision, Source, Visibility};
+    use rand::Rng;
+    let p = geo::to_sweref99tm(lon, lat);
+    store::NewIncident {
+        category,
+        occurred_from: t,
+        occurred_to: t,
+        lon,
+        lat,
+        e: p.e,
+        n: p.n,
+        precision: Precision::Exact,
+        place_id: None,
+        area_ids: vec![],
+        place_text: None,
+        municipality_code: Some(municipality.into()),
+        description: "Syntetisk händelse för prestandamätning".into(),
+        school_id: None,
+        persons_involved: None,
+        visibility: [
+            Visibility::AllPartners,
+            Visibility::PoliceAndCoordinator,
+            Visibility::OwnOrganisation,
+        ][rng.gen_range(0..3)],
+        status: IncidentStatus::New,
+        source: Source::Bulk,
+        external_id: None,
+        external_url: None,
+        org_id: orgs[rng.gen_range(0..orgs.len())],
+        user_id: None,
+        created_at: t,
+    }
+}

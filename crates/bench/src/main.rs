@@ -17,7 +17,7 @@
 
 use anyhow::{Context, Result, bail};
 use jiff::{SignedDuration, Timestamp};
-use model::{CategoryCode, Email, IncidentStatus, Precision, Role, Source, Visibility};
+use model::{CategoryCode, Email, Role};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -78,6 +78,7 @@ async fn seed(path: &str, n: usize) -> Result<(String, Vec<String>)> {
             created_at: Timestamp::now(),
         })
         .await?;
+    let org_ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
     let [w, s, e, nn] = m.outline.bbox();
     let mut rng = StdRng::seed_from_u64(1);
     let now = Timestamp::now();
@@ -93,43 +94,14 @@ async fn seed(path: &str, n: usize) -> Result<(String, Vec<String>)> {
                         break (lon, lat);
                     }
                 };
-                let p = geo::to_sweref99tm(lon, lat);
                 // Reports arrive roughly in time order, as they do in real use: batch by batch
                 // from two years ago to now, shuffled within a batch.
                 let slice = 730 * 86_400 / ((n as u64).div_ceil(50_000).max(1) as i64);
                 let batch_no = (done / 50_000) as i64;
                 let age = 730 * 86_400 - batch_no * slice - rng.gen_range(0..slice.max(1));
                 let t = now - SignedDuration::from_secs(age.max(0));
-                let c = &cats[rng.gen_range(0..cats.len())];
-                NewIncident {
-                    category: c.code.clone(),
-                    occurred_from: t,
-                    occurred_to: t,
-                    lon,
-                    lat,
-                    e: p.e,
-                    n: p.n,
-                    precision: Precision::Exact,
-                    place_id: None,
-                    area_ids: vec![],
-                    place_text: None,
-                    municipality_code: Some("1960".into()),
-                    description: "Syntetisk händelse för prestandamätning".into(),
-                    school_id: None,
-                    persons_involved: None,
-                    visibility: [
-                        Visibility::AllPartners,
-                        Visibility::PoliceAndCoordinator,
-                        Visibility::OwnOrganisation,
-                    ][rng.gen_range(0..3)],
-                    status: IncidentStatus::New,
-                    source: Source::Bulk,
-                    external_id: None,
-                    external_url: None,
-                    org_id: orgs[rng.gen_range(0..orgs.len())].id,
-                    user_id: None,
-                    created_at: t,
-                }
+                let c = cats[rng.gen_range(0..cats.len())].code.clone();
+                synthetic_incident(&mut rng, (lon, lat), t, c, "1960", &org_ids)
             })
             .collect();
         store.insert_incidents(tenant.id, &batch).await?;

@@ -6,7 +6,7 @@
 
 use anyhow::{Context, Result, bail};
 use jiff::{SignedDuration, Timestamp};
-use model::{Email, IncidentStatus, Precision, Role, Source, Visibility};
+use model::{Email, Role};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::process::{Command, Stdio};
@@ -243,39 +243,11 @@ async fn seed(db: &str, n: usize, tenants: usize) -> Result<String> {
                     let batch: Vec<NewIncident> = (0..size)
                         .map(|_| {
                             let (lon, lat) = (rng.gen_range(w..e), rng.gen_range(so..no));
-                            let p = geo::to_sweref99tm(lon, lat);
                             let age =
                                 730 * 86_400 - batch_no * slice - rng.gen_range(0..slice.max(1));
                             let t = now - SignedDuration::from_secs(age.max(0));
-                            NewIncident {
-                                category: s.cats[rng.gen_range(0..s.cats.len())].clone(),
-                                occurred_from: t,
-                                occurred_to: t,
-                                lon,
-                                lat,
-                                e: p.e,
-                                n: p.n,
-                                precision: Precision::Exact,
-                                place_id: None,
-                                area_ids: vec![],
-                                place_text: None,
-                                municipality_code: Some(s.tenant.code.clone()),
-                                description: "Syntetisk händelse för prestandamätning".into(),
-                                school_id: None,
-                                persons_involved: None,
-                                visibility: [
-                                    Visibility::AllPartners,
-                                    Visibility::PoliceAndCoordinator,
-                                    Visibility::OwnOrganisation,
-                                ][rng.gen_range(0..3)],
-                                status: IncidentStatus::New,
-                                source: Source::Bulk,
-                                external_id: None,
-                                external_url: None,
-                                org_id: s.orgs[rng.gen_range(0..s.orgs.len())],
-                                user_id: None,
-                                created_at: t,
-                            }
+                            let c = s.cats[rng.gen_range(0..s.cats.len())].clone();
+                            synthetic_incident(&mut rng, (lon, lat), t, c, &s.tenant.code, &s.orgs)
                         })
                         .collect();
                     store.insert_incidents(s.tenant.id, &batch).await?;
