@@ -36,13 +36,7 @@ fn fresh_database(tag: &str) -> String {
             .unwrap();
         admin.close().await;
     });
-    let (base, query) = server.split_once('?').unwrap_or((&server, ""));
-    let scheme = base.find("://").unwrap() + 3;
-    let path = base[scheme..]
-        .find('/')
-        .map(|i| scheme + i)
-        .unwrap_or(base.len());
-    format!("{}/{name}?{query}", &base[..path])
+    store_postgres::with_database(&server, &name)
 }
 
 fn get(addr: &str, path: &str) -> Option<String> {

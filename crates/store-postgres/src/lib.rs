@@ -46,6 +46,21 @@ fn numbered(sql: &str) -> String {
     out
 }
 
+/// The same server URL with another database (`postgres://…/NAME?…`), for tools and tests
+/// that create databases.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    format!("{}/{name}{query}", &base[..path_start])
+}
+
 /// The migrations this binary knows.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -2534,5 +2549,24 @@ impl Store for PgStore {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn another_database_on_the_same_server() {
+        assert_eq!(
+            super::with_database("postgres:///postgres?host=/tmp/pg&user=postgres", "lb"),
+            "postgres:///lb?host=/tmp/pg&user=postgres"
+        );
+        assert_eq!(
+            super::with_database("postgres://u:p@db.example:5432/main", "lb"),
+            "postgres://u:p@db.example:5432/lb"
+        );
+        assert_eq!(
+            super::with_database("postgres://db", "lb"),
+            "postgres://db/lb"
+        );
     }
 }

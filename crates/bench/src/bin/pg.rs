@@ -13,21 +13,11 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::{NewApiToken, NewIncident, NewOrganisation, NewTenant, NewUser, Store};
-use store_postgres::PgStore;
+use store_postgres::{PgStore, with_database};
 
 #[path = "../common.rs"]
 mod common;
 use common::*;
-
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
-    let scheme = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path = base[scheme..]
-        .find('/')
-        .map(|i| scheme + i)
-        .unwrap_or(base.len());
-    format!("{}/{name}?{query}", &base[..path])
-}
 
 struct Seeded {
     tenant: store::Tenant,

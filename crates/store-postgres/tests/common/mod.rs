@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use store_postgres::PgStore;
+use store_postgres::{PgStore, with_database};
 
 /// The server to test against. Without it the suite cannot run, and says so rather than
 /// passing by doing nothing.
@@ -33,18 +33,4 @@ pub async fn fresh() -> PgStore {
     PgStore::open(&with_database(&server(), &name))
         .await
         .unwrap()
-}
-
-/// The URL with another database name (`postgres://…/NAME?…`).
-pub fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    format!("{}/{name}{query}", &base[..path_start])
 }
