@@ -7,6 +7,15 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME:-/tmp}/.cache/lagesbild-target}"
 export CARGO_TERM_COLOR=never
 
+# The shared data set (police events, SF 2012, reference fixtures' sources) sits beside the
+# repository in ../shared; a clone elsewhere names it with LAGESBILD_SHARED.
+export LAGESBILD_SHARED="${LAGESBILD_SHARED:-$(cd .. && pwd)/shared}"
+if ! [ -f "$LAGESBILD_SHARED/data/polisen/events-2022-09-to-2026-08.jsonl.gz" ]; then
+  echo "the shared data set is not at $LAGESBILD_SHARED: set LAGESBILD_SHARED to the folder" \
+    "that holds data/polisen and data/sf-2012 (beside this repository it is ../shared)" >&2
+  exit 2
+fi
+
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 if ! [ -x /usr/bin/chromium ]; then

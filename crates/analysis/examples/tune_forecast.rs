@@ -5,10 +5,15 @@
 use analysis::{ForecastParams, Grid, pai_pei, prospective, top_share};
 
 fn main() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/sf-2012/incidents.csv"
-    );
+    let path = &std::env::var("LAGESBILD_SHARED")
+        .map(|d| format!("{d}/data/sf-2012/incidents.csv"))
+        .unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/data/sf-2012/incidents.csv"
+            )
+            .to_string()
+        });
     let text = std::fs::read_to_string(path).expect("sf-2012 data");
     let (mut x, mut y, mut t) = (vec![], vec![], vec![]);
     for line in text.lines().skip(1) {

@@ -13,10 +13,15 @@ struct Sf {
 }
 
 fn sf() -> Sf {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/sf-2012/incidents.csv"
-    );
+    let path = &std::env::var("LAGESBILD_SHARED")
+        .map(|d| format!("{d}/data/sf-2012/incidents.csv"))
+        .unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/data/sf-2012/incidents.csv"
+            )
+            .to_string()
+        });
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut rdr = text.lines();
     assert_eq!(

@@ -501,10 +501,14 @@ async fn serve(store: Arc<dyn Store>, addr: &str, config: web::WebConfig) -> Res
 
 fn default_polisen_file() -> Option<PathBuf> {
     let name = "data/polisen/events-2022-09-to-2026-08.jsonl.gz";
-    let mut candidates = vec![
+    let mut candidates: Vec<PathBuf> = std::env::var_os("LAGESBILD_SHARED")
+        .map(|d| PathBuf::from(d).join(name))
+        .into_iter()
+        .collect();
+    candidates.extend([
         PathBuf::from("../shared").join(name),
         PathBuf::from("shared").join(name),
-    ];
+    ]);
     if let Ok(exe) = std::env::current_exe() {
         for dir in exe.ancestors().skip(1) {
             candidates.push(dir.join("../shared").join(name));

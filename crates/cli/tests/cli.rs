@@ -6,11 +6,10 @@ use std::process::{Command, Stdio};
 const BIN: &str = env!("CARGO_BIN_EXE_lagesbild");
 
 fn polisen_file() -> String {
-    concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/polisen/events-2022-09-to-2026-08.jsonl.gz"
-    )
-    .to_string()
+    service::shared_data("data/polisen/events-2022-09-to-2026-08.jsonl.gz")
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 fn run(args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
@@ -464,10 +463,10 @@ fn analyze_commands_follow_the_csv_contract() {
 
 #[test]
 fn forecast_then_pai_on_real_data() {
-    let sf = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/sf-2012/incidents.csv"
-    );
+    let sf = service::shared_data("data/sf-2012/incidents.csv")
+        .to_str()
+        .unwrap()
+        .to_string();
     let dir = tempfile::tempdir().unwrap();
     // The analysis reads x, y and t: give the file a t column, and keep October–December apart.
     let text = std::fs::read_to_string(sf).unwrap();

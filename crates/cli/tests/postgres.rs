@@ -61,11 +61,11 @@ fn migrate_demo_and_serve_on_postgresql() {
     assert!(ok);
     assert_eq!(out.trim(), "the database is up to date");
 
-    let polisen = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/polisen/events-2022-09-to-2026-08.jsonl.gz"
-    );
-    let (ok, out, err) = run(&["demo", "--db", &db, "--no-serve", "--polisen", polisen]);
+    let polisen = service::shared_data("data/polisen/events-2022-09-to-2026-08.jsonl.gz")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let (ok, out, err) = run(&["demo", "--db", &db, "--no-serve", "--polisen", &polisen]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("samordnare@kungsor.example"), "{out}");
     assert!(out.contains("46 nya"), "{out}");
@@ -113,11 +113,11 @@ fn a_municipality_moves_from_sqlite_to_postgresql() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("kungsor.db");
     let file = file.to_str().unwrap();
-    let polisen = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/polisen/events-2022-09-to-2026-08.jsonl.gz"
-    );
-    let (ok, out, err) = run(&["demo", "--db", file, "--no-serve", "--polisen", polisen]);
+    let polisen = service::shared_data("data/polisen/events-2022-09-to-2026-08.jsonl.gz")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let (ok, out, err) = run(&["demo", "--db", file, "--no-serve", "--polisen", &polisen]);
     assert!(ok, "{out}{err}");
     let db = fresh_database("copy");
     let (ok, out, err) = run(&["copy", "--from", file, "--to", &db, "--tenant", "1960"]);

@@ -730,17 +730,14 @@ mod tests {
             .await
             .unwrap();
         let now: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
-        let police = Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/polisen/events-2022-09-to-2026-08.jsonl.gz"
-        ));
-        let report = seed(&store, Some(police), now, 7).await.unwrap().unwrap();
+        let police = crate::shared_data("data/polisen/events-2022-09-to-2026-08.jsonl.gz");
+        let report = seed(&store, Some(&police), now, 7).await.unwrap().unwrap();
         assert_eq!(report.logins.len(), 6);
         assert_eq!(report.tenant.code, "1960");
         let summary = report.police.as_ref().unwrap();
         assert!(summary.stored.inserted > 30, "{summary:?}");
         assert!(
-            seed(&store, Some(police), now, 7).await.unwrap().is_none(),
+            seed(&store, Some(&police), now, 7).await.unwrap().is_none(),
             "second run must not seed again"
         );
 

