@@ -50,17 +50,61 @@ impl TileId {
         [lon(min_x), lat(min_y), lon(max_x), lat(max_y)]
     }
 
-    /// A WGS84 point in this tile's coordinates (0..EXTENT, y down). The arithmetic is the
-    /// one the PostgreSQL store writes in SQL (`TILE_X_SQL`, `TILE_Y_SQL`), step for step, so
-    /// both stores place a point alike; halves round up (floor(v + 0.5)) in both.
+    /// A WGS84 point in this tile's coordinates (0..EXTENT, y down): its world position
+    /// (`world`) brought to this zoom by an arithmetic shift, as both stores do in SQL.
     pub fn project(self, lon: f64, lat: f64) -> (i64, i64) {
-        let n = f64::from(1u32 << self.z);
-        let e = f64::from(EXTENT);
-        let fx = (lon + 180.0) / 360.0 * n - f64::from(self.x);
-        let r = lat.to_radians();
-        let fy = (1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n
-            - f64::from(self.y);
-        ((fx * e + 0.5).floor() as i64, (fy * e + 0.5).floor() as i64)
+        let (wx, wy) = world(lon, lat);
+        self.local(wx, wy)
+    }
+
+    /// Bits a world coordinate is shifted right to be in this zoom's tile units (negative
+    /// beyond zoom 20: shifted left).
+    pub fn world_shift(self) -> i32 {
+        WORLD_BITS as i32 - EXTENT_BITS as i32 - i32::from(self.z)
+    }
+
+    /// A world position in this tile's coordinates.
+    pub fn local(self, wx: i64, wy: i64) -> (i64, i64) {
+        let s = self.world_shift();
+        let at = |w: i64| if s >= 0 { w >> s } else { w << -s };
+        (
+            at(wx) - i64::from(self.x) * i64::from(EXTENT),
+            at(wy) - i64::from(self.y) * i64::from(EXTENT),
+        )
+    }
+
+    /// The world positions drawn in this tile, its buffer included: inclusive ranges
+    /// `[x0, y0, x1, y1]`, exactly those that `local` places within -BUFFER..EXTENT+BUFFER.
+    pub fn world_range(self) -> [i64; 4] {
+        let (e, b) = (i64::from(EXTENT), i64::from(BUFFER));
+        let s = self.world_shift();
+        // Local units lo..=hi at this zoom, in world units.
+        let span = |t: u32| {
+            let (lo, hi) = (i64::from(t) * e - b, (i64::from(t) + 1) * e + b - 1);
+            let (lo, hi) = if s >= 0 {
+                (lo << s, ((hi + 1) << s) - 1)
+            } else {
+                let k = 1i64 << -s;
+                ((lo + k - 1).div_euclid(k), hi.div_euclid(k))
+            };
+            (lo.max(0), hi.min(WORLD_MAX))
+        };
+        let ((x0, x1), (y0, y1)) = (span(self.x), span(self.y));
+        [x0, y0, x1, y1]
+    }
+
+    /// Bits a world coordinate is shifted right to give its gathering cell at this zoom
+    /// (for zooms that cluster).
+    pub fn cell_shift(self) -> u32 {
+        (self.world_shift() + CELL_SHIFT as i32).max(0) as u32
+    }
+
+    /// The centre of a gathering cell (`world >> cell_shift`) in this tile's coordinates.
+    pub fn cell_local(self, cx: i64, cy: i64) -> (i64, i64) {
+        (
+            (cx << CELL_SHIFT) + CELL / 2 - i64::from(self.x) * i64::from(EXTENT),
+            (cy << CELL_SHIFT) + CELL / 2 - i64::from(self.y) * i64::from(EXTENT),
+        )
     }
 
     /// Up to this zoom, points are gathered into cells of `CELL` tile units, one feature per
@@ -70,11 +114,13 @@ impl TileId {
     }
 }
 
-/// The deepest zoom at which tiles gather points into cells (at 13 a cell is about 40 m).
+/// The deepest zoom at which tiles gather points into cells (at 13 a cell is about 80 m in
+/// Sweden).
 pub const CLUSTER_MAX_ZOOM: u8 = 13;
-/// Side of a gathering cell in tile units, as a power of two (2^5 = 32: 128 cells across a
-/// tile), so the cell of a coordinate is an arithmetic shift in SQL as in Rust.
-pub const CELL_SHIFT: u32 = 5;
+/// Side of a gathering cell in tile units, as a power of two (2^7 = 128: 32 cells across a
+/// tile, 16 pixels of a 512-pixel tile; at 64 a town's zoom-10 tile took a quarter longer), so the
+/// cell of a coordinate is an arithmetic shift in SQL as in Rust.
+pub const CELL_SHIFT: u32 = 7;
 pub const CELL: i64 = 1 << CELL_SHIFT;
 
 /// The centre of the gathering cell of a point in tile coordinates.
@@ -85,10 +131,24 @@ pub fn cell_centre(x: i64, y: i64) -> (i64, i64) {
     )
 }
 
-/// `TileId::project` in SQL over columns `lon`, `lat` and parameters z, x, y given as
-/// `{z}`, `{x}`, `{y}` placeholders (the PostgreSQL store fills them in).
-pub const TILE_X_SQL: &str = "floor(((i.lon + 180.0) / 360.0 * 2.0 ^ {z} - {x}) * 4096.0 + 0.5)";
-pub const TILE_Y_SQL: &str = "floor(((1.0 - ln(tan(radians(i.lat)) + 1.0 / cos(radians(i.lat))) / pi()) / 2.0 * 2.0 ^ {z} - {y}) * 4096.0 + 0.5)";
+/// World positions are Web Mercator coordinates in units of 2^-32 of the world's width
+/// (about 9 mm at the equator), from the north-west corner: zoom 20's tile units. Every
+/// incident stores its own (`wx`, `wy`, computed here), so the stores place, gather and
+/// select map points by integer arithmetic and a B-tree range.
+pub const WORLD_BITS: u32 = 32;
+const EXTENT_BITS: u32 = 12;
+const WORLD_MAX: i64 = (1i64 << WORLD_BITS) - 1;
+
+/// The world position of a WGS84 point (see `WORLD_BITS`); latitudes beyond Web Mercator's
+/// ±85.05° are held at its edge.
+pub fn world(lon: f64, lat: f64) -> (i64, i64) {
+    let size = (1u64 << WORLD_BITS) as f64;
+    let fx = (lon + 180.0) / 360.0;
+    let r = lat.clamp(-85.051_128_78, 85.051_128_78).to_radians();
+    let fy = (1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0;
+    let at = |f: f64| ((f * size).floor() as i64).clamp(0, WORLD_MAX);
+    (at(fx), at(fy))
+}
 
 /// A point feature of a vector tile.
 #[derive(Debug, Clone, PartialEq)]
@@ -333,5 +393,60 @@ mod tests {
         assert!(decode_points(&bytes, "other").unwrap().is_empty());
         assert!(encode_points("incidents", &[]).is_empty());
         assert!(decode_points(&bytes[..bytes.len() - 3], "incidents").is_err());
+    }
+
+    #[test]
+    fn world_positions_agree_with_the_tile_bounds() {
+        let (lon, lat) = (16.0978f64, 59.4224f64);
+        // The mercator formula at zoom 20 and the world position agree to a unit.
+        let (wx, wy) = world(lon, lat);
+        let n = f64::from(1u32 << 20) * 4096.0;
+        let lr = lat.to_radians();
+        let fy = (1.0 - (lr.tan() + 1.0 / lr.cos()).ln() / std::f64::consts::PI) / 2.0 * n;
+        assert!(((lon + 180.0) / 360.0 * n - wx as f64).abs() <= 1.0);
+        assert!((fy - wy as f64).abs() <= 1.0);
+        assert_eq!(world(-180.0, 90.0), (0, 0));
+        assert_eq!(world(180.0, -90.0), (WORLD_MAX, WORLD_MAX));
+        for z in [0u8, 5, 10, 12, 13, 16, 20, 21, 22] {
+            let t = TileId::parse(
+                u32::from(z),
+                (((lon + 180.0) / 360.0) * f64::from(1u32 << z)) as u32,
+                (wy >> (WORLD_BITS - u32::from(z))) as u32,
+            )
+            .unwrap();
+            let (x, y) = t.local(wx, wy);
+            assert!(
+                (0..4096).contains(&x) && (0..4096).contains(&y),
+                "z{z}: {x} {y}"
+            );
+            // The world range is exactly what lands within the buffer, on each side.
+            let [x0, y0, x1, y1] = t.world_range();
+            let b = i64::from(BUFFER);
+            let e = i64::from(EXTENT);
+            for (w, inside) in [(x0, true), (x1, true), (x0 - 1, false), (x1 + 1, false)] {
+                if !(0..=WORLD_MAX).contains(&w) {
+                    continue;
+                }
+                let (lx, _) = t.local(w, wy);
+                assert_eq!((-b..e + b).contains(&lx), inside, "z{z} x {w} -> {lx}");
+            }
+            for (w, inside) in [(y0, true), (y1, true), (y0 - 1, false), (y1 + 1, false)] {
+                if !(0..=WORLD_MAX).contains(&w) {
+                    continue;
+                }
+                let (_, ly) = t.local(wx, w);
+                assert_eq!((-b..e + b).contains(&ly), inside, "z{z} y {w} -> {ly}");
+            }
+            // The WGS84 bounds say the same within a unit of the tile.
+            let [w, s, ee, nn] = t.bounds_wgs84();
+            let (a, bb) = (world(w, nn), world(ee, s));
+            assert!((a.0 - x0).abs() <= 1 << t.world_shift().max(0));
+            assert!((bb.1 - y1).abs() <= 1 << t.world_shift().max(0));
+            if t.clusters() {
+                // A cell's centre is the centre of its CELL tile units.
+                let (cx, cy) = (wx >> t.cell_shift(), wy >> t.cell_shift());
+                assert_eq!(t.cell_local(cx, cy), cell_centre(x, y));
+            }
+        }
     }
 }

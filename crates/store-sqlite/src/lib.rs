@@ -70,6 +70,7 @@ impl SqliteStore {
             .run(&write)
             .await
             .map_err(|e| StoreError::Backend(format!("migrating {path}: {e}")))?;
+        fill_world_positions(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts.read_only(true))
@@ -422,9 +423,81 @@ fn bind_all<'q>(
     q
 }
 
+/// World positions (migration 0007) of incidents stored before they were kept, computed
+/// by `geo::tile::world` as for new ones; a database has none left after the first open.
+async fn fill_world_positions(write: &SqlitePool) -> Result<()> {
+    loop {
+        let rows = sqlx::query(
+            "SELECT tenant_id, id, lon, lat FROM incidents WHERE wx IS NULL OR wy IS NULL LIMIT 10000",
+        )
+        .fetch_all(write)
+        .await
+        .map_err(backend)?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = write.begin().await.map_err(backend)?;
+        for r in rows {
+            let (wx, wy) = geo::tile::world(r.get(2), r.get(3));
+            sqlx::query("UPDATE incidents SET wx = ?, wy = ? WHERE tenant_id = ? AND id = ?")
+                .bind(wx)
+                .bind(wy)
+                .bind(r.get::<i64, _>(0))
+                .bind(r.get::<i64, _>(1))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+    }
+}
+
+/// Checks what new incidents refer to, one query per kind, so that a wrong reference is
+/// named with its row (the foreign keys stay, behind it).
+async fn check_references(
+    tx: &mut Transaction<'_, Sqlite>,
+    tenant: TenantId,
+    incidents: &[NewIncident],
+) -> Result<()> {
+    let want = References::of(incidents);
+    let marks = |n: usize| vec!["?"; n].join(", ");
+    let sql = format!(
+        "SELECT code FROM categories WHERE tenant_id = ? AND code IN ({})",
+        marks(want.categories.len())
+    );
+    let mut q = sqlx::query_scalar(&sql).bind(tenant);
+    for c in &want.categories {
+        q = q.bind(c);
+    }
+    let mut found = References {
+        categories: q.fetch_all(&mut **tx).await.map_err(backend)?,
+        ..Default::default()
+    };
+    for (table, list, into) in [
+        ("organisations", &want.orgs, &mut found.orgs),
+        ("users", &want.users, &mut found.users),
+        ("places", &want.places, &mut found.places),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "SELECT id FROM {table} WHERE tenant_id = ? AND id IN ({})",
+            marks(list.len())
+        );
+        let mut q = sqlx::query_scalar(&sql).bind(tenant);
+        for v in list {
+            q = q.bind(v);
+        }
+        *into = q.fetch_all(&mut **tx).await.map_err(backend)?;
+    }
+    References::check(incidents, &found)
+}
+
+/// An incident, its areas and first status row, and (with a chain) its own audit row.
 async fn insert_incident(
     tx: &mut Transaction<'_, Sqlite>,
-    chain: &mut Chain,
+    chain: Option<&mut Chain>,
     tenant: TenantId,
     id: IncidentId,
     n: &NewIncident,
@@ -432,8 +505,8 @@ async fn insert_incident(
     sqlx::query(
         "INSERT INTO incidents (tenant_id, id, category_code, occurred_from, occurred_to, lon, lat, e, n, \
          precision, place_id, place_text, municipality_code, description, school_id, persons_involved, \
-         visibility, status, source, external_id, external_url, org_id, user_id, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         visibility, status, source, external_id, external_url, org_id, user_id, created_at, updated_at, wx, wy) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(tenant)
     .bind(id)
@@ -460,6 +533,8 @@ async fn insert_incident(
     .bind(n.user_id)
     .bind(ts(n.created_at))
     .bind(ts(n.created_at))
+    .bind(geo::tile::world(n.lon, n.lat).0)
+    .bind(geo::tile::world(n.lon, n.lat).1)
     .execute(&mut **tx)
     .await
     .map_err(|e| StoreError::Backend(format!("inserting incident ({}, {}): {e}", n.category, n.occurred_from)))?;
@@ -486,14 +561,11 @@ async fn insert_incident(
     .execute(&mut **tx)
     .await
     .map_err(backend)?;
-    let action = if n.external_id.is_some() {
-        "incident.import"
-    } else {
-        "incident.create"
-    };
-    let mut entry = audit(n.created_at, n.user_id, action, "incident", id);
-    entry.after = Some(incident_json(n));
-    chain.push(tx, &entry).await?;
+    if let Some(chain) = chain {
+        chain
+            .push(tx, &new_incidents_audit(id, std::slice::from_ref(n)))
+            .await?;
+    }
     Ok(())
 }
 
@@ -1363,12 +1435,13 @@ impl Store for SqliteStore {
             return Ok(vec![]);
         }
         let mut tx = self.write.begin().await.map_err(backend)?;
+        check_references(&mut tx, tenant, incidents).await?;
         let first = next_ids(&mut tx, "incidents", incidents.len() as i64).await?;
         let mut chain = Chain::load(&mut tx, tenant).await?;
         let mut ids = Vec::with_capacity(incidents.len());
         for (i, n) in incidents.iter().enumerate() {
             let id = first + i as i64;
-            insert_incident(&mut tx, &mut chain, tenant, id, n)
+            insert_incident(&mut tx, None, tenant, id, n)
                 .await
                 .map_err(|e| match e {
                     StoreError::Backend(m) => StoreError::Backend(format!("row {}: {m}", i + 1)),
@@ -1376,6 +1449,9 @@ impl Store for SqliteStore {
                 })?;
             ids.push(id);
         }
+        chain
+            .push(&mut tx, &new_incidents_audit(first, incidents))
+            .await?;
         tx.commit().await.map_err(backend)?;
         Ok(ids)
     }
@@ -1387,6 +1463,7 @@ impl Store for SqliteStore {
     ) -> Result<ImportCounts> {
         let mut counts = ImportCounts::default();
         let mut tx = self.write.begin().await.map_err(backend)?;
+        check_references(&mut tx, tenant, incidents).await?;
         let mut chain = Chain::load(&mut tx, tenant).await?;
         for (i, n) in incidents.iter().enumerate() {
             let Some(ext) = n.external_id.as_deref() else {
@@ -1409,7 +1486,7 @@ impl Store for SqliteStore {
             match existing {
                 None => {
                     let id = next_ids(&mut tx, "incidents", 1).await?;
-                    insert_incident(&mut tx, &mut chain, tenant, id, n).await?;
+                    insert_incident(&mut tx, Some(&mut chain), tenant, id, n).await?;
                     counts.inserted += 1;
                 }
                 // Retention removed its details: importing it again must not bring them back.
@@ -1429,14 +1506,16 @@ impl Store for SqliteStore {
                     }
                     sqlx::query(
                         "UPDATE incidents SET category_code = ?, occurred_from = ?, occurred_to = ?, lon = ?, \
-                         lat = ?, e = ?, n = ?, description = ?, external_url = ?, municipality_code = ?, \
-                         updated_at = ? WHERE tenant_id = ? AND id = ?",
+                         lat = ?, wx = ?, wy = ?, e = ?, n = ?, description = ?, external_url = ?, \
+                         municipality_code = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
                     )
                     .bind(n.category.as_str())
                     .bind(ts(n.occurred_from))
                     .bind(ts(n.occurred_to))
                     .bind(n.lon)
                     .bind(n.lat)
+                    .bind(geo::tile::world(n.lon, n.lat).0)
+                    .bind(geo::tile::world(n.lon, n.lat).1)
                     .bind(n.e)
                     .bind(n.n)
                     .bind(&n.description)
@@ -1967,7 +2046,7 @@ impl Store for SqliteStore {
                         let (lon, lat) = geo::from_sweref99tm(geo::Sweref99Tm { e: ce, n: cn });
                         sqlx::query(
                             "UPDATE incidents SET occurred_from = ?, occurred_to = ?, e = ?, n = ?, lon = ?, lat = ?, \
-                             precision = ?, description = '', place_text = NULL, place_id = NULL, school_id = NULL, \
+                             wx = ?, wy = ?, precision = ?, description = '', place_text = NULL, place_id = NULL, school_id = NULL, \
                              persons_involved = NULL, user_id = NULL, external_url = NULL, anonymised_at = ?, \
                              updated_at = ? WHERE tenant_id = ? AND id = ?",
                         )
@@ -1977,6 +2056,8 @@ impl Store for SqliteStore {
                         .bind(cn)
                         .bind(lon)
                         .bind(lat)
+                        .bind(geo::tile::world(lon, lat).0)
+                        .bind(geo::tile::world(lon, lat).1)
                         .bind(if coarse { Precision::Municipality.as_str() } else { Precision::Cell.as_str() })
                         .bind(ts(now))
                         .bind(ts(now))
@@ -2080,10 +2161,28 @@ impl Store for SqliteStore {
         filter: &IncidentFilter,
         tile: geo::tile::TileId,
     ) -> Result<Vec<u8>> {
-        let points = self
-            .incident_points(actor, &tile_filter(filter, tile), TILE_LIMIT)
-            .await?;
-        Ok(points_tile(&points, tile))
+        let q = TileQuery::new(tile);
+        let mut sql = format!("SELECT {} FROM incidents i", q.select);
+        let mut args = Vec::new();
+        scope(actor, Purpose::Map, &mut sql, &mut args);
+        filter_sql(actor.tenant_id, filter, &mut sql, &mut args);
+        sql.push_str(&q.tail);
+        args.extend(q.args.iter().map(|v| Arg::I(*v)));
+        let rows = bind_all(sqlx::query(&sql), args)
+            .fetch_all(&self.read)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| TileRow {
+                id: r.get("id"),
+                category: r.get("category"),
+                status: r.get("status"),
+                n: r.get("n"),
+                x: r.get("x"),
+                y: r.get("y"),
+            })
+            .collect();
+        Ok(encode_tile(&q, rows))
     }
 
     async fn set_incident_status(

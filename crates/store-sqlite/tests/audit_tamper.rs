@@ -9,15 +9,12 @@ async fn store_with_log() -> (SqliteStore, tempfile::TempDir, String, i64) {
     let path = dir.path().join("a.db").to_str().unwrap().to_string();
     let s = SqliteStore::open(&path).await.unwrap();
     let f = store::conformance::fixture(&s, "1960").await;
-    let mut batch = Vec::new();
+    // Five reports, one at a time: each has its own audit row with the incident.
     for h in 0..5 {
-        batch.push(store::conformance::incident(
-            &f.teacher,
-            "trafik",
-            &format!("2026-11-20T1{h}:00:00Z"),
-        ));
+        let n =
+            store::conformance::incident(&f.teacher, "trafik", &format!("2026-11-20T1{h}:00:00Z"));
+        s.insert_incidents(f.tenant.id, &[n]).await.unwrap();
     }
-    s.insert_incidents(f.tenant.id, &batch).await.unwrap();
     assert_eq!(s.verify_audit(f.tenant.id).await.unwrap(), Ok(16));
     (s, dir, path, f.tenant.id)
 }

@@ -1,7 +1,7 @@
 //! Helpers every store backend needs and that say nothing in SQL: time and value conversions
 //! with errors that name the table, row and field, and what audit rows record.
 
-use crate::{NewAudit, NewIncident, Result, StoreError, UserId};
+use crate::{IncidentId, NewAudit, NewIncident, Result, StoreError, UserId};
 use jiff::Timestamp;
 
 /// Seconds since 1970-01-01 UTC, as both schemas store times.
@@ -82,4 +82,118 @@ pub fn incident_json(n: &NewIncident) -> String {
         "org_id": n.org_id,
     })
     .to_string()
+}
+
+/// What new incidents refer to (categories, organisations, users, places), each value once:
+/// a store looks them up in one query per kind and per batch, and `check` names the first row
+/// that refers to something the tenant does not have.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct References {
+    pub categories: Vec<String>,
+    pub orgs: Vec<i64>,
+    pub users: Vec<i64>,
+    pub places: Vec<i64>,
+}
+
+impl References {
+    pub fn of(incidents: &[NewIncident]) -> References {
+        let mut r = References::default();
+        for n in incidents {
+            r.categories.push(n.category.as_str().to_string());
+            r.orgs.push(n.org_id);
+            r.users.extend(n.user_id);
+            r.places.extend(n.place_id);
+            r.places.extend(n.school_id);
+            r.places.extend(&n.area_ids);
+        }
+        for v in [&mut r.orgs, &mut r.users, &mut r.places] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        r.categories.sort_unstable();
+        r.categories.dedup();
+        r
+    }
+
+    /// `Ok` when every reference of every row is among `found` (what the store found of
+    /// `References::of(incidents)` in the tenant).
+    pub fn check(incidents: &[NewIncident], found: &References) -> Result<()> {
+        let unknown = |row: usize, field: &'static str, value: String| {
+            Err(StoreError::UnknownReference {
+                row: row + 1,
+                field,
+                value,
+            })
+        };
+        for (row, n) in incidents.iter().enumerate() {
+            if !found.categories.iter().any(|c| c == n.category.as_str()) {
+                return unknown(row, "category", n.category.as_str().to_string());
+            }
+            if !found.orgs.contains(&n.org_id) {
+                return unknown(row, "org_id", n.org_id.to_string());
+            }
+            if let Some(u) = n.user_id.filter(|u| !found.users.contains(u)) {
+                return unknown(row, "user_id", u.to_string());
+            }
+            let places = [("place_id", n.place_id), ("school_id", n.school_id)]
+                .into_iter()
+                .filter_map(|(f, p)| p.map(|p| (f, p)))
+                .chain(n.area_ids.iter().map(|a| ("area_ids", *a)));
+            for (field, p) in places {
+                if !found.places.contains(&p) {
+                    return unknown(row, field, p.to_string());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The audit row of new incidents with ids `first`, `first + 1`, …: for one incident, the
+/// incident as `incident_json` writes it (`incident.create`, or `incident.import` when it
+/// has an external id); for a batch, one row for the whole batch (`incident.create_batch`):
+/// its ids, count, and the SHA-256 of the incidents' `incident_json`, one per line, in id
+/// order — so that a batch can be shown to be what its source held. A row per incident in
+/// a bulk import cost as much to write as the incident itself.
+pub fn new_incidents_audit(first: IncidentId, incidents: &[NewIncident]) -> NewAudit {
+    if let [n] = incidents {
+        let action = if n.external_id.is_some() {
+            "incident.import"
+        } else {
+            "incident.create"
+        };
+        let mut entry = audit(n.created_at, n.user_id, action, "incident", first);
+        entry.after = Some(incident_json(n));
+        return entry;
+    }
+    let last = first + incidents.len() as i64 - 1;
+    let at = incidents
+        .iter()
+        .map(|n| n.created_at)
+        .max()
+        .unwrap_or_else(Timestamp::now);
+    let user = incidents.first().and_then(|n| n.user_id);
+    let user = user.filter(|u| incidents.iter().all(|n| n.user_id == Some(*u)));
+    let mut lines = String::new();
+    for n in incidents {
+        lines.push_str(&incident_json(n));
+        lines.push('\n');
+    }
+    let mut entry = audit(
+        at,
+        user,
+        "incident.create_batch",
+        "incident",
+        format!("{first}-{last}"),
+    );
+    entry.after = Some(
+        serde_json::json!({
+            "count": incidents.len(),
+            "first_id": first,
+            "last_id": last,
+            "sha256": crate::audit::sha256_hex(&lines),
+        })
+        .to_string(),
+    );
+    entry
 }

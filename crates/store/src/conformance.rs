@@ -935,11 +935,40 @@ pub async fn bulk_insert_is_all_or_nothing(s: &dyn Store) {
     // An organisation of no tenant makes the second row fail.
     let mut bad = good.clone();
     bad.org_id = 987_654;
-    assert!(
-        s.insert_incidents(f.tenant.id, &[good.clone(), bad])
-            .await
-            .is_err()
+    // The error names the row, the field and the value.
+    match s.insert_incidents(f.tenant.id, &[good.clone(), bad]).await {
+        Err(StoreError::UnknownReference { row, field, value }) => {
+            assert_eq!((row, field, value.as_str()), (2, "org_id", "987654"))
+        }
+        other => panic!("{other:?}"),
+    }
+    // Another tenant's category or place is not this one's.
+    let g = fixture(s, "1980").await;
+    let mut foreign = good.clone();
+    foreign.place_id = Some(
+        s.create_place(&NewPlace {
+            tenant_id: g.tenant.id,
+            name: "Annanstans".into(),
+            kind: PlaceKind::Point,
+            is_school: false,
+            geometry_geojson: r#"{"type":"Point","coordinates":[16.1,59.42]}"#.into(),
+            lon: 16.1,
+            lat: 59.42,
+            is_demo: false,
+        })
+        .await
+        .unwrap()
+        .id,
     );
+    match s
+        .insert_incidents(f.tenant.id, &[good.clone(), good.clone(), foreign])
+        .await
+    {
+        Err(StoreError::UnknownReference { row, field, .. }) => {
+            assert_eq!((row, field), (3, "place_id"))
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(
         s.count_incidents(&f.admin.actor(), &IncidentFilter::default())
             .await
@@ -947,12 +976,38 @@ pub async fn bulk_insert_is_all_or_nothing(s: &dyn Store) {
         0
     );
     assert_eq!(
-        s.insert_incidents(f.tenant.id, &[good])
+        s.insert_incidents(f.tenant.id, std::slice::from_ref(&good))
             .await
             .unwrap()
             .len(),
         1
     );
+    // A batch has one audit row: its ids, count and the digest of what it held.
+    let mut batch = vec![good.clone(), good.clone(), good];
+    batch[1].category = CategoryCode::parse("skadegorelse-klotter").unwrap();
+    let ids = s.insert_incidents(f.tenant.id, &batch).await.unwrap();
+    assert_eq!(ids.len(), 3);
+    let log = s
+        .audit_log(
+            f.tenant.id,
+            &AuditFilter {
+                limit: 2,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(log[0].action, "incident.create_batch");
+    assert_eq!(log[0].entity_id, format!("{}-{}", ids[0], ids[2]));
+    let after: serde_json::Value = serde_json::from_str(log[0].after.as_deref().unwrap()).unwrap();
+    assert_eq!(after["count"], 3);
+    let lines: String = batch
+        .iter()
+        .map(|n| crate::backend::incident_json(n) + "\n")
+        .collect();
+    assert_eq!(after["sha256"], audit::sha256_hex(&lines));
+    assert_eq!(log[1].action, "incident.create");
+    assert!(s.verify_audit(f.tenant.id).await.unwrap().is_ok());
 }
 
 pub async fn points_match_the_list(s: &dyn Store) {
@@ -1515,7 +1570,7 @@ pub async fn map_tiles(s: &dyn Store) {
         ids,
         "admin sees all three, in id order"
     );
-    // At zoom 13 points gather into cells of 32 tile units (about 40 m): these lie apart, so
+    // At zoom 13 points gather into cells of 128 tile units (about 80 m): these lie apart, so
     // each is a cell of one, at the cell's centre.
     for (p, k) in admin.iter().zip(0..) {
         let (x, y) = tile.project(16.0978 + k as f64 * 0.005, 59.4224 + k as f64 * 0.003);

@@ -144,6 +144,8 @@ pub const TABLES: &[TableSpec] = &[
             ("created_at", Int),
             ("updated_at", Int),
             ("anonymised_at", Int),
+            ("wx", Int),
+            ("wy", Int),
         ],
         tenant_column: "tenant_id",
         order_by: "id",

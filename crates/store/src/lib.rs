@@ -36,6 +36,12 @@ pub enum StoreError {
         field: &'static str,
         value: String,
     },
+    #[error("row {row}: {field} {value:?} is not one of this municipality's")]
+    UnknownReference {
+        row: usize,
+        field: &'static str,
+        value: String,
+    },
     #[error("database error: {0}")]
     Backend(String),
 }
@@ -64,73 +70,125 @@ pub fn sort_swedish<T>(items: &mut [T], name: impl Fn(&T) -> &str) {
     items.sort_by_cached_key(|t| key(name(t)));
 }
 
-/// At most this many points in one map tile (the newest): a tile over a whole town at a low
-/// zoom would otherwise carry every incident, and cost time and memory to no use on a map.
+/// At most this many points in one map tile deeper than `geo::tile::CLUSTER_MAX_ZOOM` (the
+/// newest). Shallower tiles gather points into cells, so their size is bounded by the cells.
 pub const TILE_LIMIT: u32 = 20_000;
 
-/// Map points as a vector tile (layer `incidents`, see `Store::incident_tile`), encoded in Rust
-/// (the SQLite store; PostGIS encodes its own with `ST_AsMVT`). Up to zoom
-/// `geo::tile::CLUSTER_MAX_ZOOM` the points of a cell are one feature at the cell's centre,
-/// with the smallest incident id and its category and status, and `count`; deeper, each
-/// incident is a feature with `count` 1.
-pub fn points_tile(points: &[IncidentPoint], tile: geo::tile::TileId) -> Vec<u8> {
-    use std::collections::BTreeMap;
-    // Per feature: smallest id, its category and status, count, position.
-    let mut cells: BTreeMap<(i64, i64), (i64, &str, &str, u64)> = BTreeMap::new();
-    let mut features = Vec::new();
-    for p in points
-        .iter()
-        .filter(|p| p.precision != model::Precision::Municipality)
-    {
-        let (x, y) = tile.project(p.lon, p.lat);
+/// How a store reads a map tile's features: `SELECT {select} FROM incidents i`, the scope and
+/// filters, then `{tail}` with `args` bound after the filters' arguments. Every incident
+/// keeps its world position (`wx`, `wy`, see `geo::tile::world`), so the tile's range is a
+/// B-tree range and cells are arithmetic shifts, the same integers in both stores.
+/// Columns: `id`, `category`, `status`, `n` (points in the feature), `x`, `y` (world
+/// position, or cell for gathering zooms; `TileQuery::local` places them in the tile).
+pub struct TileQuery {
+    pub tile: geo::tile::TileId,
+    pub select: String,
+    pub tail: String,
+    pub args: Vec<i64>,
+}
+
+impl TileQuery {
+    pub fn new(tile: geo::tile::TileId) -> TileQuery {
+        let [x0, y0, x1, y1] = tile.world_range();
+        let range =
+            " AND i.precision <> 'municipality' AND i.wx BETWEEN ? AND ? AND i.wy BETWEEN ? AND ?";
         if tile.clusters() {
-            let c = cells.entry(geo::tile::cell_centre(x, y)).or_insert((
-                p.id,
-                p.category.as_str(),
-                p.status.as_str(),
-                0,
-            ));
-            if p.id < c.0 {
-                (c.0, c.1, c.2) = (p.id, p.category.as_str(), p.status.as_str());
+            // A cell of several categories (or statuses) says so with an empty value.
+            let cs = tile.cell_shift();
+            TileQuery {
+                tile,
+                select: format!(
+                    "min(i.id) AS id, \
+                     CASE WHEN min(i.category_code) = max(i.category_code) THEN min(i.category_code) ELSE '' END AS category, \
+                     CASE WHEN min(i.status) = max(i.status) THEN min(i.status) ELSE '' END AS status, \
+                     count(*) AS n, i.wx >> {cs} AS x, i.wy >> {cs} AS y"
+                ),
+                tail: format!("{range} GROUP BY i.wx >> {cs}, i.wy >> {cs}"),
+                args: vec![x0, x1, y0, y1],
             }
-            c.3 += 1;
         } else {
-            features.push((p.id, p.category.as_str(), p.status.as_str(), 1, x, y));
+            TileQuery {
+                tile,
+                select: "i.id AS id, i.category_code AS category, i.status AS status, 1 AS n, \
+                         i.wx AS x, i.wy AS y"
+                    .into(),
+                tail: format!("{range} ORDER BY i.occurred_from DESC, i.id DESC LIMIT ?"),
+                args: vec![x0, x1, y0, y1, i64::from(TILE_LIMIT)],
+            }
         }
     }
-    features.extend(
-        cells
-            .into_iter()
-            .map(|((x, y), (id, c, st, n))| (id, c, st, n, x, y)),
-    );
-    features.sort_by_key(|f| f.0);
-    let features: Vec<geo::tile::TilePoint> = features
+
+    /// A row's position in the tile.
+    pub fn local(&self, x: i64, y: i64) -> (i64, i64) {
+        if self.tile.clusters() {
+            self.tile.cell_local(x, y)
+        } else {
+            self.tile.local(x, y)
+        }
+    }
+
+    /// `local` in SQL over the columns `x` and `y` (for `ST_AsMVT`, which takes geometry in
+    /// tile coordinates).
+    pub fn local_sql(&self) -> (String, String) {
+        let (tx, ty) = (
+            i64::from(self.tile.x) * i64::from(geo::tile::EXTENT),
+            i64::from(self.tile.y) * i64::from(geo::tile::EXTENT),
+        );
+        if self.tile.clusters() {
+            let (c, h) = (geo::tile::CELL_SHIFT, geo::tile::CELL / 2);
+            (
+                format!("((x << {c}) + {h} - {tx})"),
+                format!("((y << {c}) + {h} - {ty})"),
+            )
+        } else {
+            let s = self.tile.world_shift();
+            let at = |col: &str| {
+                if s >= 0 {
+                    format!("({col} >> {s})")
+                } else {
+                    format!("({col} << {})", -s)
+                }
+            };
+            (
+                format!("({} - {tx})", at("x")),
+                format!("({} - {ty})", at("y")),
+            )
+        }
+    }
+}
+
+/// One feature of a map tile as a store read it (see `TileQuery`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TileRow {
+    pub id: i64,
+    pub category: String,
+    pub status: String,
+    pub n: i64,
+    pub x: i64,
+    pub y: i64,
+}
+
+/// A vector tile (layer `incidents`, see `Store::incident_tile`) of the rows a store read with
+/// `TileQuery`, encoded in Rust (the SQLite store; PostGIS encodes its own with `ST_AsMVT`).
+pub fn encode_tile(q: &TileQuery, mut rows: Vec<TileRow>) -> Vec<u8> {
+    rows.sort_by_key(|r| r.id);
+    let features: Vec<geo::tile::TilePoint> = rows
         .into_iter()
-        .map(|(id, category, status, count, x, y)| geo::tile::TilePoint {
-            id: id as u64,
-            x,
-            y,
-            properties: vec![
-                ("category".into(), category.into()),
-                ("status".into(), status.into()),
-                ("count".into(), count.to_string()),
-            ],
+        .map(|r| {
+            let (x, y) = q.local(r.x, r.y);
+            geo::tile::TilePoint {
+                id: r.id as u64,
+                x,
+                y,
+                properties: vec![
+                    ("category".into(), r.category),
+                    ("status".into(), r.status),
+                    ("count".into(), r.n.to_string()),
+                ],
+            }
         })
         .collect();
     geo::tile::encode_points("incidents", &features)
-}
-
-/// The filter of a tile: the caller's, within the tile's WGS84 bounds (with its buffer).
-pub fn tile_filter(filter: &IncidentFilter, tile: geo::tile::TileId) -> IncidentFilter {
-    let [w, s, e, n] = tile.bounds_wgs84();
-    let bbox = match filter.bbox {
-        Some([fw, fs, fe, fn_]) => [w.max(fw), s.max(fs), e.min(fe), n.min(fn_)],
-        None => [w, s, e, n],
-    };
-    IncidentFilter {
-        bbox: Some(bbox),
-        ..filter.clone()
-    }
 }
 
 #[async_trait]
@@ -259,9 +317,12 @@ pub trait Store: Send + Sync {
         limit: u32,
     ) -> Result<Vec<IncidentPoint>>;
     /// The map points the actor may see in a Web Mercator tile (with its buffer) as a Mapbox
-    /// Vector Tile: layer `incidents`, point features in id order with the incident id and the
-    /// properties `category`, `status` and `count` (see `points_tile` for the cells of low
-    /// zooms); municipality-level events are not points and are left out. Empty bytes for an empty tile. At most `TILE_LIMIT` points (the newest).
+    /// Vector Tile: layer `incidents`, one point feature per incident with its id and the
+    /// properties `category`, `status` and `count` 1 (at most `TILE_LIMIT`, the newest). Up to
+    /// `geo::tile::CLUSTER_MAX_ZOOM` the points of a cell (`geo::tile::CELL` tile units) are one feature at
+    /// the cell's centre with the smallest id and `count` points; its `category` and `status`
+    /// are empty when its points differ in them. Municipality-level events are not points and
+    /// are left out. Empty bytes for an empty tile.
     async fn incident_tile(
         &self,
         actor: &Actor,

@@ -17,6 +17,7 @@ use store::{AuditEntry, AuditFilter, User};
 pub const AUDIT_ACTIONS: &[&str] = &[
     "incident.create",
     "incident.import",
+    "incident.create_batch",
     "incident.update",
     "incident.status",
     "incident.read",

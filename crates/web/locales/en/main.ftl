@@ -204,6 +204,7 @@ audit-system = System
 audit-export = Export as CSV
 audit-action-incident-create = Incident reported
 audit-action-incident-import = Incident imported
+audit-action-incident-create_batch = Incidents created in a batch
 audit-action-incident-update = Incident updated
 audit-action-incident-status = Status changed
 audit-action-incident-read = Restricted incident read

@@ -204,6 +204,7 @@ audit-system = System
 audit-export = Exportera som CSV
 audit-action-incident-create = Händelse rapporterad
 audit-action-incident-import = Händelse importerad
+audit-action-incident-create_batch = Händelser skapade i en omgång
 audit-action-incident-update = Händelse uppdaterad
 audit-action-incident-status = Status ändrad
 audit-action-incident-read = Begränsad händelse läst
