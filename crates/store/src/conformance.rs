@@ -985,8 +985,24 @@ pub async fn bulk_insert_is_all_or_nothing(s: &dyn Store) {
     // A batch has one audit row: its ids, count and the digest of what it held.
     let mut batch = vec![good.clone(), good.clone(), good];
     batch[1].category = CategoryCode::parse("skadegorelse-klotter").unwrap();
+    // Text that separates fields and rows in bulk formats comes back as it was written.
+    batch[2].description = "Rad ett\nrad två\tmed flik, \\N och \\ snedstreck\r\nslut".into();
+    batch[2].place_text = Some("Torget\t\\".into());
+    (batch[2].lon, batch[2].lat) = (16.098_765_432_1, 59.422_123_456_7);
     let ids = s.insert_incidents(f.tenant.id, &batch).await.unwrap();
     assert_eq!(ids.len(), 3);
+    let back = s.incident(&f.admin.actor(), ids[2]).await.unwrap().unwrap();
+    assert_eq!(back.description, batch[2].description);
+    assert_eq!(back.place_text, batch[2].place_text);
+    assert_eq!((back.lon, back.lat), (batch[2].lon, batch[2].lat));
+    assert_eq!(
+        s.incident(&f.admin.actor(), ids[1])
+            .await
+            .unwrap()
+            .unwrap()
+            .category,
+        batch[1].category
+    );
     let log = s
         .audit_log(
             f.tenant.id,
@@ -1001,10 +1017,12 @@ pub async fn bulk_insert_is_all_or_nothing(s: &dyn Store) {
     assert_eq!(log[0].entity_id, format!("{}-{}", ids[0], ids[2]));
     let after: serde_json::Value = serde_json::from_str(log[0].after.as_deref().unwrap()).unwrap();
     assert_eq!(after["count"], 3);
-    let lines: String = batch
-        .iter()
-        .map(|n| crate::backend::incident_json(n) + "\n")
-        .collect();
+    let mut lines = String::new();
+    for n in &batch {
+        crate::backend::incident_line(&mut lines, n);
+    }
+    assert_eq!(lines.lines().count(), 3, "{lines}");
+    assert!(lines.contains("Rad ett\\nrad två\\tmed flik"), "{lines}");
     assert_eq!(after["sha256"], audit::sha256_hex(&lines));
     assert_eq!(log[1].action, "incident.create");
     assert!(s.verify_audit(f.tenant.id).await.unwrap().is_ok());

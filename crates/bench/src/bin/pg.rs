@@ -1,5 +1,5 @@
 //! The PostgreSQL store at national scale: `lagesbild-bench-pg --lagesbild BIN --url URL
-//! [--incidents 10000000] [--tenants 290] [--queries 300] [--reuse]`. Creates (or reuses) the
+//! [--incidents 10000000] [--tenants 290] [--queries 300] [--import-workers 2] [--reuse]`. Creates (or reuses) the
 //! database `lb_bench` on the server at URL, seeds the municipalities and the incidents through
 //! the store (the import rate), then times a real `lagesbild serve` process over loopback HTTP:
 //! one tenant's 30-day filtered list and its map tiles (p95).
@@ -43,6 +43,12 @@ async fn main() -> Result<()> {
         .map(|v| v.parse())
         .transpose()?
         .unwrap_or(300);
+    // Importers at once, each a municipality at a time (while one prepares its next batch,
+    // the other's is written).
+    let workers: usize = arg("--import-workers")
+        .map(|v| v.parse())
+        .transpose()?
+        .unwrap_or(2);
     let reuse = std::env::args().any(|a| a == "--reuse");
     let db = with_database(&url, "lb_bench");
     let token_file = std::env::temp_dir().join("lb_bench.token");
@@ -56,7 +62,7 @@ async fn main() -> Result<()> {
             .await?;
         admin.execute_admin("CREATE DATABASE lb_bench").await?;
         admin.close().await;
-        let token = seed(&db, n, tenants).await?;
+        let token = seed(&db, n, tenants, workers).await?;
         std::fs::write(&token_file, &token)?;
         token
     };
@@ -137,7 +143,7 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-async fn seed(db: &str, n: usize, tenants: usize) -> Result<String> {
+async fn seed(db: &str, n: usize, tenants: usize, importers: usize) -> Result<String> {
     let store = Arc::new(PgStore::open(db).await?);
     let munis = geo::load_municipalities(service::MUNICIPALITIES_GEOJSON)?;
     // Kungsör first: its admin's token is the one the queries use.
@@ -216,7 +222,7 @@ async fn seed(db: &str, n: usize, tenants: usize) -> Result<String> {
     let seeded = Arc::new(seeded);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut workers = Vec::new();
-    for w in 0..2u64 {
+    for w in 0..importers as u64 {
         let (store, seeded, next) = (store.clone(), seeded.clone(), next.clone());
         workers.push(tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(10 + w);
