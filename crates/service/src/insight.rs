@@ -71,7 +71,8 @@ fn direction(d: analysis::Direction) -> &'static str {
     }
 }
 
-fn change(category: String, before: u64, after: u64) -> Change {
+/// The change between two equally long periods, marked at the 5 % level (Poisson).
+pub fn change(category: String, before: u64, after: u64) -> Change {
     let t = analysis::two_periods(before, after, 1.0, 1.0);
     let change = if t.p <= 0.05 && after > before {
         "up"
@@ -273,4 +274,57 @@ mod tests {
         let few = insight(&pts[..8], to, 28, &tz);
         assert!(few.near_repeat.is_none() && few.near_repeat_warning.is_none());
     }
+}
+
+/// An area's incidents in the period and the one before.
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaChange {
+    pub area_id: i64,
+    pub name: String,
+    #[serde(flatten)]
+    pub change: Change,
+}
+
+/// Per area of the actor's tenant (see `Store::area_counts`): the incidents matching
+/// `filter` in [to − days, to) against the `days` before, most incidents first.
+pub async fn area_changes(
+    store: &dyn store::Store,
+    actor: &store::Actor,
+    filter: &store::IncidentFilter,
+    to: Timestamp,
+    days: i64,
+) -> Result<Vec<AreaChange>, store::StoreError> {
+    let at = |s: i64| Timestamp::from_second(to.as_second() - s).unwrap_or(to);
+    let period = |from: Timestamp, until: Timestamp| store::IncidentFilter {
+        from: Some(from),
+        to: Some(until),
+        ..filter.clone()
+    };
+    let (earlier, now) = (
+        period(at(2 * days * 86_400), at(days * 86_400)),
+        period(at(days * 86_400), to),
+    );
+    let (places, before, after) = tokio::try_join!(
+        store.places(actor.tenant_id),
+        store.area_counts(actor, &earlier),
+        store.area_counts(actor, &now),
+    )?;
+    let mut out: Vec<AreaChange> = after
+        .iter()
+        .map(|(id, a)| {
+            let b = before.iter().find(|(i, _)| i == id).map_or(0, |(_, n)| *n);
+            AreaChange {
+                area_id: *id,
+                name: places
+                    .iter()
+                    .find(|p| p.id == *id)
+                    .map_or_else(|| id.to_string(), |p| p.name.clone()),
+                change: change(String::new(), b, *a),
+            }
+        })
+        .collect();
+    // Names the Swedish way, then (stable) most incidents first.
+    store::sort_swedish(&mut out, |a| a.name.as_str());
+    out.sort_by_key(|a| std::cmp::Reverse((a.change.after, a.change.before)));
+    Ok(out)
 }

@@ -1623,6 +1623,35 @@ impl Store for PgStore {
         })
     }
 
+    async fn area_counts(
+        &self,
+        actor: &Actor,
+        filter: &IncidentFilter,
+    ) -> Result<Vec<(PlaceId, u64)>> {
+        // PostGIS tests each point against each area's shape, in WGS84 as the shapes were
+        // drawn (as the service tests them for the SQLite store); an incident reported at an
+        // area counts there wherever its point is.
+        let mut sql =
+            "WITH p AS (SELECT id, ST_SetSRID(ST_GeomFromGeoJSON(geometry_geojson), 4326) \
+                       AS shape FROM places WHERE tenant_id = ? AND kind = 'area') \
+                       SELECT p.id, (SELECT count(*) FROM incidents i"
+                .to_string();
+        let mut args = vec![Arg::I(actor.tenant_id)];
+        scope(actor, Purpose::Read, &mut sql, &mut args);
+        filter_sql(actor.tenant_id, filter, &mut sql, &mut args);
+        sql.push_str(
+            " AND (i.place_id = p.id OR (i.precision <> 'municipality' AND i.anonymised_at IS NULL \
+             AND ST_Covers(p.shape, i.geom_wgs84)))) FROM p ORDER BY p.id",
+        );
+        Ok(bind_all(sqlx::query(&numbered(&sql)), args)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1) as u64))
+            .collect())
+    }
+
     async fn places(&self, tenant: TenantId) -> Result<Vec<Place>> {
         let mut places: Vec<Place> = sqlx::query(&numbered("SELECT tenant_id, id, name, kind, is_school, geometry_geojson, lon, lat, is_demo FROM places \
              WHERE tenant_id = ? ORDER BY name, id",))

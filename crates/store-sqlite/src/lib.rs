@@ -1410,6 +1410,32 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn area_counts(
+        &self,
+        actor: &Actor,
+        filter: &IncidentFilter,
+    ) -> Result<Vec<(PlaceId, u64)>> {
+        // The areas found for each point when it was written (incident_areas), and the
+        // place it was reported at.
+        let mut sql = "SELECT p.id, (SELECT count(*) FROM incidents i".to_string();
+        let mut args = Vec::new();
+        scope(actor, Purpose::Read, &mut sql, &mut args);
+        filter_sql(actor.tenant_id, filter, &mut sql, &mut args);
+        sql.push_str(
+            " AND (i.place_id = p.id OR EXISTS (SELECT 1 FROM incident_areas ia WHERE \
+             ia.tenant_id = i.tenant_id AND ia.area_id = p.id AND ia.incident_id = i.id))) \
+             FROM places p WHERE p.tenant_id = ? AND p.kind = 'area' ORDER BY p.id",
+        );
+        args.push(Arg::I(actor.tenant_id));
+        Ok(bind_all(sqlx::query(&sql), args)
+            .fetch_all(&self.read)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1) as u64))
+            .collect())
+    }
+
     async fn places(&self, tenant: TenantId) -> Result<Vec<Place>> {
         let mut places: Vec<Place> = sqlx::query(
             "SELECT tenant_id, id, name, kind, is_school, geometry_geojson, lon, lat, is_demo FROM places \

@@ -20,7 +20,8 @@ macro_rules! conformance_tests {
             sorting_and_paging, import_is_idempotent, status_changes_are_recorded,
             bulk_insert_is_all_or_nothing, points_match_the_list, audit_trail_is_chained,
             retention_anonymises_past_the_period, retention_can_delete, second_factor,
-            redaction_leaves_no_text_in_the_audit_trail, map_tiles, swedish_names_and_summer_time);
+            redaction_leaves_no_text_in_the_audit_trail, map_tiles, swedish_names_and_summer_time,
+            area_statistics);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -1805,4 +1806,169 @@ pub async fn swedish_names_and_summer_time(s: &dyn Store) {
     assert!(report.anonymised >= 1, "{report:?}");
     let a = s.incident(&f.admin.actor(), old).await.unwrap().unwrap();
     assert_eq!(a.occurred_from, t("2024-03-31T22:00:00Z"));
+}
+
+/// Area statistics count what lies in each area by its shape (the PostgreSQL store asks
+/// PostGIS; the SQLite store reads the areas found when the point was written, as the service
+/// finds them), and what was reported at an area, within the reader's visibility and filters.
+pub async fn area_statistics(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let square = |w: f64, so: f64, e: f64, n: f64| {
+        format!(
+            r#"{{"type":"Polygon","coordinates":[[[{w},{so}],[{e},{so}],[{e},{n}],[{w},{n}],[{w},{so}]]]}}"#
+        )
+    };
+    let mut areas = Vec::new();
+    for (name, shape) in [
+        ("Centrum", square(16.09, 59.415, 16.11, 59.425)),
+        ("Hamnen", square(16.20, 59.40, 16.22, 59.41)),
+        ("Skogen", square(16.25, 59.45, 16.27, 59.46)),
+    ] {
+        areas.push(
+            s.create_place(&NewPlace {
+                tenant_id: f.tenant.id,
+                name: name.into(),
+                kind: PlaceKind::Area,
+                is_school: false,
+                geometry_geojson: shape,
+                lon: 16.1,
+                lat: 59.42,
+                is_demo: false,
+            })
+            .await
+            .unwrap(),
+        );
+    }
+    // A point of interest is no area.
+    s.create_place(&NewPlace {
+        tenant_id: f.tenant.id,
+        name: "Kiosken".into(),
+        kind: PlaceKind::Point,
+        is_school: false,
+        geometry_geojson: r#"{"type":"Point","coordinates":[16.1,59.42]}"#.into(),
+        lon: 16.1,
+        lat: 59.42,
+        is_demo: false,
+    })
+    .await
+    .unwrap();
+    let shapes: Vec<(PlaceId, geo::MultiPolygon)> = areas
+        .iter()
+        .map(|a| {
+            (
+                a.id,
+                geo::MultiPolygon::from_geojson_str(&a.geometry_geojson).unwrap(),
+            )
+        })
+        .collect();
+    // As the service writes them: the areas whose shape holds the point.
+    let at = |by: &User, cat: &str, when: &str, lon: f64, lat: f64| {
+        let mut n = incident(by, cat, when);
+        (n.lon, n.lat) = (lon, lat);
+        n.area_ids = shapes
+            .iter()
+            .filter(|(_, sh)| sh.contains(lon, lat))
+            .map(|(id, _)| *id)
+            .collect();
+        n
+    };
+    let (centrum, hamnen, skogen) = (areas[0].id, areas[1].id, areas[2].id);
+    insert_one(
+        s,
+        at(&f.teacher, "trafik", "2026-11-10T10:00:00Z", 16.10, 59.42),
+    )
+    .await;
+    insert_one(
+        s,
+        at(
+            &f.admin,
+            "skadegorelse-klotter",
+            "2026-11-12T10:00:00Z",
+            16.105,
+            59.418,
+        ),
+    )
+    .await;
+    insert_one(
+        s,
+        at(&f.admin, "trafik", "2026-11-13T10:00:00Z", 16.21, 59.405),
+    )
+    .await;
+    // Reported at Hamnen with its point outside it.
+    let mut n = at(
+        &f.admin,
+        "skadegorelse-klotter",
+        "2026-11-14T10:00:00Z",
+        16.15,
+        59.44,
+    );
+    assert!(n.area_ids.is_empty());
+    n.place_id = Some(hamnen);
+    n.area_ids = vec![hamnen];
+    insert_one(s, n).await;
+    // Outside every area.
+    insert_one(
+        s,
+        at(&f.admin, "trafik", "2026-11-15T10:00:00Z", 16.15, 59.44),
+    )
+    .await;
+    // A police event placed at the municipality's point, here inside Centrum: no area.
+    let mut n = incident(&f.analyst, "trafik", "2026-11-16T10:00:00Z");
+    (n.lon, n.lat) = (16.10, 59.42);
+    n.precision = Precision::Municipality;
+    n.municipality_code = Some("1960".into());
+    insert_one(s, n).await;
+    // The school's own report in Centrum: its organisation sees it, the municipality does not.
+    let mut n = at(&f.teacher, "trafik", "2026-11-17T10:00:00Z", 16.095, 59.416);
+    n.visibility = Visibility::OwnOrganisation;
+    insert_one(s, n).await;
+
+    let counts = |actor: Actor, filter: IncidentFilter| async move {
+        s.area_counts(&actor, &filter).await.unwrap()
+    };
+    assert_eq!(
+        counts(f.admin.actor(), IncidentFilter::default()).await,
+        vec![(centrum, 2), (hamnen, 2), (skogen, 0)]
+    );
+    assert_eq!(
+        counts(f.teacher.actor(), IncidentFilter::default()).await,
+        vec![(centrum, 2), (hamnen, 0), (skogen, 0)],
+        "a reporter reads their own reports, the restricted one too"
+    );
+    assert_eq!(
+        counts(
+            f.admin.actor(),
+            IncidentFilter {
+                category: Some(CategoryCode::parse("trafik").unwrap()),
+                ..Default::default()
+            }
+        )
+        .await,
+        vec![(centrum, 1), (hamnen, 1), (skogen, 0)]
+    );
+    assert_eq!(
+        counts(
+            f.admin.actor(),
+            IncidentFilter {
+                from: Some(t("2026-11-12T00:00:00Z")),
+                to: Some(t("2026-11-14T00:00:00Z")),
+                ..Default::default()
+            }
+        )
+        .await,
+        vec![(centrum, 1), (hamnen, 1), (skogen, 0)]
+    );
+    assert!(
+        counts(f.reader.actor(), IncidentFilter::default())
+            .await
+            .iter()
+            .all(|(_, n)| *n == 0)
+    );
+    // Another municipality has no areas of this one.
+    let g = fixture(s, "1980").await;
+    assert!(
+        counts(g.admin.actor(), IncidentFilter::default())
+            .await
+            .is_empty()
+    );
 }

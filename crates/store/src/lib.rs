@@ -290,6 +290,16 @@ pub trait Store: Send + Sync {
     async fn apply_retention(&self, tenant: TenantId, now: Timestamp) -> Result<RetentionReport>;
     async fn create_place(&self, place: &NewPlace) -> Result<Place>;
     async fn places(&self, tenant: TenantId) -> Result<Vec<Place>>;
+    /// Area statistics: for every area (place of kind Area) of the actor's tenant, in id
+    /// order, how many incidents the actor may read match `filter` and lie in it (their point
+    /// inside its shape, or reported at it). Points of municipality precision and anonymised
+    /// incidents lie in no area. PostGIS tests the shapes on PostgreSQL (`ST_Covers`); the
+    /// SQLite store reads the areas found for each point when it was written.
+    async fn area_counts(
+        &self,
+        actor: &Actor,
+        filter: &IncidentFilter,
+    ) -> Result<Vec<(PlaceId, u64)>>;
 
     // Incidents
     /// Inserts incidents in one transaction (all or none) and returns their ids in order.

@@ -96,8 +96,18 @@ pub async fn api_analysis(
     if !errors.is_empty() {
         return unprocessable(&state, api.lang, &errors);
     }
-    match load(&state, &api.user.actor(), &filter, now, days).await {
-        Ok(i) => axum::Json(i).into_response(),
+    let actor = api.user.actor();
+    let areas = async {
+        service::insight::area_changes(state.store.as_ref(), &actor, &filter, now, days)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    match tokio::try_join!(load(&state, &actor, &filter, now, days), areas) {
+        Ok((i, areas)) => {
+            let mut v = serde_json::to_value(i).unwrap_or_default();
+            v["areas"] = serde_json::to_value(areas).unwrap_or_default();
+            axum::Json(v).into_response()
+        }
         Err(e) => internal(e),
     }
 }
@@ -247,7 +257,7 @@ pub async fn analysis_page(
     let i18n = &state.i18n;
     let t = |key: &str| i18n.t(lang, key, &[]);
     let actor = user.actor();
-    let (cats, found) = match tokio::try_join!(
+    let (cats, found, areas) = match tokio::try_join!(
         async {
             state
                 .store
@@ -256,6 +266,11 @@ pub async fn analysis_page(
                 .map_err(|e| e.to_string())
         },
         load(&state, &actor, &filter, now, days),
+        async {
+            service::insight::area_changes(state.store.as_ref(), &actor, &filter, now, days)
+                .await
+                .map_err(|e| e.to_string())
+        },
     ) {
         Ok(x) => x,
         Err(e) => return internal_page(&state, &ctx, e),
@@ -285,6 +300,15 @@ pub async fn analysis_page(
         after: c.after,
         change: change_text(c),
     }));
+    let areas: Vec<ChangeRow> = areas
+        .iter()
+        .map(|a| ChangeRow {
+            label: a.name.clone(),
+            before: a.change.before,
+            after: a.change.after,
+            change: change_text(&a.change),
+        })
+        .collect();
     let weekdays: Vec<String> = (0..7).map(|d| t(&format!("weekday-{d}"))).collect();
     let months: Vec<String> = (0..12).map(|m| t(&format!("month-{m}"))).collect();
     let weekday_hour = heat(&weekdays, &found.weekday_hour, lang);
@@ -340,6 +364,7 @@ pub async fn analysis_page(
         from => views::local(found.from, &tz),
         to => views::local(found.to, &tz),
         changes,
+        areas,
         weekly => found.weekly,
         weekly_trend => t(trend_key),
         hours => (0..24).collect::<Vec<u32>>(),

@@ -2122,12 +2122,44 @@ async fn analysis_of_the_period_api_page_and_density() {
         .insert_incidents(kungsor.id, &batch)
         .await
         .unwrap();
+    // An area drawn afterwards around the southern row of pairs (8 incidents, all recent).
+    let corner = |de: f64, dn: f64| {
+        let (lon, lat) = geo::from_sweref99tm(geo::Sweref99Tm {
+            e: 562_295.0 + de,
+            n: 6_587_601.0 + dn,
+        });
+        format!("[{lon},{lat}]")
+    };
+    let ring = [
+        corner(-1300.0, -1300.0),
+        corner(1400.0, -1300.0),
+        corner(1400.0, -1100.0),
+        corner(-1300.0, -1100.0),
+        corner(-1300.0, -1300.0),
+    ]
+    .join(",");
+    app.store
+        .create_place(&store::NewPlace {
+            tenant_id: kungsor.id,
+            name: "Södra raden".into(),
+            kind: store::PlaceKind::Area,
+            is_school: false,
+            geometry_geojson: format!(r#"{{"type":"Polygon","coordinates":[[{ring}]]}}"#),
+            lon: 16.1,
+            lat: 59.42,
+            is_demo: false,
+        })
+        .await
+        .unwrap();
     let admin = app.token(&ku[0]).await;
     let r = app
         .api("GET", "/api/v1/analysis?days=28", Some(&admin), None)
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let v = r.json();
+    assert_eq!(v["areas"][0]["name"], "Södra raden", "{v}");
+    assert_eq!(v["areas"][0]["after"], 8, "{v}");
+    assert_eq!(v["areas"][0]["before"], 0, "{v}");
     assert_eq!(v["total"]["before"], 5, "{v}");
     assert_eq!(v["total"]["after"], 30, "{v}");
     assert_eq!(v["total"]["change"], "up");
@@ -2224,6 +2256,8 @@ async fn analysis_of_the_period_api_page_and_density() {
         "Ökning",
         "När i veckan händer det?",
         "Knox-test",
+        "Per område",
+        "Södra raden",
     ] {
         assert!(page.body.contains(text), "{text}");
     }
