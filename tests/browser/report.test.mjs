@@ -208,8 +208,20 @@ test('a reporter reports from a phone and finds the incident in the list and on 
   await axe(page, 'the map page');
   await page.screenshot({ path: join(process.env.SCREENSHOT_DIR || dir, 'map.png') });
 
+  // A municipality with many incidents gets the map from vector tiles (forced here): the
+  // server's tiles are drawn, and a shorter period asks for fewer.
+  await page.goto(`${BASE}/map?tiles=1`);
+  await page.waitForFunction(() => Number(document.getElementById('map').dataset.tileFeatures) > 0, null, { timeout: 30000 });
+  const tiled = Number(await page.locator('#map').getAttribute('data-tile-features'));
+  assert.ok(tiled > 10, `tile features drawn (${tiled})`);
+  await page.locator('#period').fill('7');
+  await page.locator('#period').dispatchEvent('change');
+  await page.waitForFunction((before) => Number(document.getElementById('map').dataset.tileFeatures) < before, tiled, { timeout: 30000 });
+  await axe(page, 'the tiled map page');
+  await page.screenshot({ path: join(process.env.SCREENSHOT_DIR || dir, 'map-tiles.png') });
+
   // The analysis page: the year's trends, time patterns and near repeats, as tables.
-  await page.getByRole('link', { name: 'Analys' }).click();
+  await page.getByRole('link', { name: 'Analys', exact: true }).click();
   await page.getByRole('heading', { name: 'Analys av lägesbilden' }).waitFor();
   await page.getByLabel('Period', { exact: true }).selectOption('365');
   await page.getByRole('button', { name: 'Visa' }).click();

@@ -15,6 +15,7 @@ mod insight;
 mod limits;
 mod mfa;
 mod pages;
+pub use pages::MAP_GEOJSON_MAX;
 mod render;
 mod views;
 

@@ -13,7 +13,7 @@ use minijinja::{Value, context};
 use model::{Email, IncidentDraft, IncidentStatus, Role, Source, Visibility};
 use serde::Deserialize;
 use std::sync::Arc;
-use store::{IncidentQuery, NewSession, Sort, User};
+use store::{IncidentFilter, IncidentQuery, NewSession, Sort, User};
 
 pub const PAGE_SIZE: u32 = 50;
 
@@ -875,14 +875,39 @@ pub async fn incident_redact(
     }
 }
 
-pub async fn map_page(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+/// Above this many incidents (the last two years, as the map's period reaches), the map
+/// draws vector tiles from the server instead of loading every point as GeoJSON.
+pub const MAP_GEOJSON_MAX: u64 = 20_000;
+
+#[derive(Deserialize, Default)]
+pub struct MapParams {
+    /// `tiles=1` draws vector tiles whatever the number of incidents.
+    #[serde(default)]
+    tiles: String,
+}
+
+pub async fn map_page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Query(p): Query<MapParams>,
+) -> Response {
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
-    let cats = match state.store.categories(user.tenant_id).await {
+    let since = jiff::Timestamp::from_second(state.now().as_second() - 730 * 86_400).ok();
+    let window = IncidentFilter {
+        from: since,
+        ..Default::default()
+    };
+    let actor = user.actor();
+    let (cats, count) = match tokio::try_join!(
+        state.store.categories(user.tenant_id),
+        state.store.count_incidents(&actor, &window),
+    ) {
         Ok(c) => c,
         Err(e) => return internal(&state, &ctx, "map", e),
     };
+    let tiles = p.tiles == "1" || count > MAP_GEOJSON_MAX;
     let style_url = ctx
         .tenant
         .as_ref()
@@ -894,7 +919,7 @@ pub async fn map_page(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response 
         &ctx,
         "map.html",
         "map",
-        context! { categories => views::categories(&cats, ctx.lang), style_url },
+        context! { categories => views::categories(&cats, ctx.lang), style_url, tiles },
         StatusCode::OK,
     );
     crate::ctx::allow_tenant_map(res, &ctx)

@@ -36,10 +36,52 @@ function bbox(geometry) {
   return [[b[0], b[1]], [b[2], b[3]]];
 }
 
+// A municipality with many incidents: points come as vector tiles from the server, which
+// gathers them into cells up to zoom 13 (`count` in each feature; `category` empty when a
+// cell holds several; the circle grows with the count). The period slider asks for new
+// tiles.
+function tileLayers(map, days) {
+  const source = () => {
+    const from = new Date(Date.now() - days() * 86400000).toISOString();
+    return `${window.location.origin}${el.dataset.tileUrl}?from=${encodeURIComponent(from)}`;
+  };
+  const color = ['match', ['get', 'category']];
+  for (const c of categories) color.push(c.code, c.color || '#555555');
+  color.push('#004b87');
+  map.addSource('incidents', { type: 'vector', tiles: [source()], maxzoom: 16 });
+  const count = ['to-number', ['get', 'count']];
+  map.addLayer({
+    id: 'clusters', type: 'circle', source: 'incidents', 'source-layer': 'incidents', filter: ['>', count, 1],
+    paint: {
+      'circle-color': color, 'circle-opacity': 0.75, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2,
+      'circle-radius': ['step', count, 8, 5, 12, 20, 16, 100, 22, 500, 30],
+    },
+  });
+  map.addLayer({
+    id: 'points', type: 'circle', source: 'incidents', 'source-layer': 'incidents', filter: ['==', count, 1],
+    paint: { 'circle-color': color, 'circle-radius': 6, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1.5 },
+  });
+  map.addLayer({
+    id: 'heat', type: 'heatmap', source: 'incidents', 'source-layer': 'incidents', layout: { visibility: 'none' },
+    paint: { 'heatmap-radius': 25, 'heatmap-opacity': 0.8, 'heatmap-weight': ['min', 1, ['/', count, 20]] },
+  });
+  map.on('click', 'clusters', (e) => {
+    map.easeTo({ center: e.features[0].geometry.coordinates, zoom: map.getZoom() + 2 });
+  });
+  periodInput.addEventListener('change', () => map.getSource('incidents').setTiles([source()]));
+  const counted = () => {
+    const seen = map.querySourceFeatures('incidents', { sourceLayer: 'incidents' });
+    el.dataset.tileFeatures = String(seen.length);
+  };
+  map.on('idle', counted);
+}
+
 async function main() {
+  const tiles = el.dataset.tiles === '1';
   const [tenant, data] = await Promise.all([
     fetch(el.dataset.tenant, { credentials: 'same-origin' }).then((r) => r.json()),
-    fetch(el.dataset.geojson, { credentials: 'same-origin' }).then((r) => r.json()),
+    tiles ? Promise.resolve({ features: [] })
+      : fetch(el.dataset.geojson, { credentials: 'same-origin' }).then((r) => r.json()),
   ]);
   const outline = { type: 'Feature', properties: {}, geometry: tenant.outline };
   const styleUrl = el.dataset.styleUrl;
@@ -73,6 +115,7 @@ async function main() {
 
   function updateText(sel) {
     periodText.textContent = periodText.dataset.template.replace('{days}', sel.days);
+    if (tiles) return;
     const n = sel.coarse.length;
     coarseNote.hidden = n === 0;
     coarseNote.textContent = n === 1 ? coarseNote.dataset.one : coarseNote.dataset.many.replace('999999', n).replace('999 999', n);
@@ -97,6 +140,20 @@ async function main() {
     if (styleUrl) {
       map.addSource('outline', { type: 'geojson', data: outline });
       map.addLayer({ id: 'outline-line', type: 'line', source: 'outline', paint: { 'line-color': '#004b87', 'line-width': 2 } });
+    }
+    if (tiles) {
+      tileLayers(map, () => Number(periodInput.value));
+      for (const layer of ['clusters', 'points']) {
+        map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
+        map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; });
+      }
+      map.on('click', 'points', (e) => {
+        window.location.href = '/incidents/' + e.features[0].id;
+      });
+      updateText(sel);
+      el.dataset.loaded = 'tiles';
+      status.textContent = '';
+      return;
     }
     map.addLayer({ id: 'coarse-fill', type: 'fill', source: 'outline', paint: { 'fill-color': '#004b87', 'fill-opacity': 0.08 } });
     map.addSource('incidents', { type: 'geojson', data: sel.points, cluster: true, clusterRadius: 40, clusterMaxZoom: 15 });
@@ -135,6 +192,10 @@ async function main() {
 
   periodInput.addEventListener('input', () => {
     const sel = selected();
+    if (tiles) {
+      updateText(sel);
+      return;
+    }
     map.getSource('incidents')?.setData(sel.points);
     map.getSource('incidents-heat')?.setData(sel.points);
     updateText(sel);

@@ -2262,3 +2262,34 @@ async fn analysis_of_the_period_api_page_and_density() {
         assert!(page.body.contains(text), "{text}");
     }
 }
+
+#[tokio::test]
+async fn the_map_draws_tiles_when_a_municipality_has_many_incidents() {
+    let (app, kungsor, ku, ..) = app().await;
+    let (cookie, _) = app.login("admin@k1960.example").await;
+    let page = app.get("/map", Some(&cookie)).await;
+    assert!(
+        page.body.contains(r#"data-tiles="0""#),
+        "few incidents: GeoJSON"
+    );
+    let forced = app.get("/map?tiles=1", Some(&cookie)).await;
+    assert!(forced.body.contains(r#"data-tiles="1""#));
+    assert!(forced.body.contains("/api/v1/tiles/{z}/{x}/{y}.mvt"));
+    // Past the limit the page itself chooses tiles.
+    let when = Timestamp::from_second(app.now().as_second() - 86_400)
+        .unwrap()
+        .to_string();
+    let batch: Vec<_> = (0..=web::MAP_GEOJSON_MAX)
+        .map(|_| store::conformance::incident(&ku[0], "trafik", &when))
+        .collect();
+    app.store
+        .insert_incidents(kungsor.id, &batch)
+        .await
+        .unwrap();
+    let many = app.get("/map", Some(&cookie)).await;
+    assert!(many.body.contains(r#"data-tiles="1""#));
+    assert!(
+        many.body.contains("analyssidan"),
+        "the summary points to the analysis page"
+    );
+}

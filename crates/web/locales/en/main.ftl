@@ -144,6 +144,8 @@ map-period-label = Show the last days
 map-heatmap = Show as heat map
 map-label = Map of incidents. The same information is in the table below the map and in the incident list.
 map-summary = Incidents in the period by category
+map-tiles-note = The municipality has many incidents: the map fetches them in tiles from the server, and where several lie close together they are shown as one larger circle.
+map-tiles-analysis = Counts per category and area are on the analysis page.
 map-coarse = { $count ->
     [one] One police event has only the municipality as its place and is shown as the municipality's area.
    *[other] { $count } police events have only the municipality as their place and are shown as the municipality's area.

@@ -144,6 +144,8 @@ map-period-label = Visa de senaste dagarna
 map-heatmap = Visa som värmekarta
 map-label = Karta över händelser. Samma uppgifter finns i tabellen under kartan och i händelselistan.
 map-summary = Händelser i perioden per kategori
+map-tiles-note = Kommunen har många händelser: kartan hämtar dem i rutor från servern, och där flera ligger nära varandra visas de som en större ring.
+map-tiles-analysis = Antal per kategori och område finns på analyssidan.
 map-coarse = { $count ->
     [one] En händelse från polisen har bara kommunen som plats och visas som kommunens yta.
    *[other] { $count } händelser från polisen har bara kommunen som plats och visas som kommunens yta.
