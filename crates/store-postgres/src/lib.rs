@@ -477,9 +477,14 @@ fn filter_sql(tenant: TenantId, f: &IncidentFilter, sql: &mut String, args: &mut
         args.push(Arg::S(s.as_str().into()));
     }
     if let Some([w, s, e, n]) = f.bbox {
-        // By PostGIS, on the GiST index of the points (the same inclusive box as the SQLite
-        // store's comparisons).
-        sql.push_str(" AND i.geom_wgs84 && ST_MakeEnvelope(?, ?, ?, ?, 4326)");
+        // The box's world positions narrow by the tenant's B-tree (a superset: positions are
+        // floored), PostGIS decides (the same inclusive box as the SQLite store's comparisons).
+        let [x0, y0, x1, y1] = world_box(w, s, e, n);
+        sql.push_str(
+            " AND i.wx BETWEEN ? AND ? AND i.wy BETWEEN ? AND ? \
+             AND i.geom_wgs84 && ST_MakeEnvelope(?, ?, ?, ?, 4326)",
+        );
+        args.extend([Arg::I(x0), Arg::I(x1), Arg::I(y0), Arg::I(y1)]);
         args.extend([Arg::F(w), Arg::F(s), Arg::F(e), Arg::F(n)]);
     }
 }

@@ -404,7 +404,13 @@ fn filter_sql(tenant: TenantId, f: &IncidentFilter, sql: &mut String, args: &mut
         args.push(Arg::S(s.as_str().into()));
     }
     if let Some([w, s, e, n]) = f.bbox {
-        sql.push_str(" AND i.lon >= ? AND i.lon <= ? AND i.lat >= ? AND i.lat <= ?");
+        // The box's world positions narrow by the index, the coordinates decide.
+        let [x0, y0, x1, y1] = world_box(w, s, e, n);
+        sql.push_str(
+            " AND i.wx BETWEEN ? AND ? AND i.wy BETWEEN ? AND ? \
+             AND i.lon >= ? AND i.lon <= ? AND i.lat >= ? AND i.lat <= ?",
+        );
+        args.extend([Arg::I(x0), Arg::I(x1), Arg::I(y0), Arg::I(y1)]);
         args.extend([Arg::F(w), Arg::F(e), Arg::F(s), Arg::F(n)]);
     }
 }

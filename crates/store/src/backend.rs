@@ -342,3 +342,11 @@ mod tests {
         );
     }
 }
+
+/// The world positions (`geo::tile::world`) of a WGS84 box [west, south, east, north]:
+/// `[x0, y0, x1, y1]`, inclusive, holding every point of the box (north is the smaller y).
+pub fn world_box(w: f64, s: f64, e: f64, n: f64) -> [i64; 4] {
+    let (x0, y0) = geo::tile::world(w, n);
+    let (x1, y1) = geo::tile::world(e, s);
+    [x0, y0, x1, y1]
+}
