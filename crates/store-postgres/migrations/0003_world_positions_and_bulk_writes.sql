@@ -35,3 +35,31 @@ CREATE INDEX incidents_geom_wgs84 ON incidents USING brin (geom_wgs84);
 -- and tests the category (2.3 ms for a 30-day list of 20,000 reports, against 0.3 ms), and
 -- every insert paid 8 µs for it.
 DROP INDEX incidents_category_time;
+-- A tenant's map version: any change to what its map tiles show (incidents, the areas they
+-- lie in, categories, places) counts it up in the same transaction, so a server may keep the
+-- tiles it made for a version and know when they are stale.
+ALTER TABLE tenants ADD COLUMN map_version BIGINT NOT NULL DEFAULT 0;
+CREATE FUNCTION bump_map_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE tenants SET map_version = map_version + 1
+        WHERE id IN (SELECT DISTINCT tenant_id FROM changed);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER incidents_map_insert AFTER INSERT ON incidents
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION bump_map_version();
+CREATE TRIGGER incidents_map_update AFTER UPDATE ON incidents
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION bump_map_version();
+CREATE TRIGGER incidents_map_delete AFTER DELETE ON incidents
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION bump_map_version();
+CREATE TRIGGER incident_areas_map_insert AFTER INSERT ON incident_areas
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION bump_map_version();
+CREATE TRIGGER incident_areas_map_delete AFTER DELETE ON incident_areas
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION bump_map_version();
+CREATE TRIGGER categories_map_insert AFTER INSERT ON categories
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION bump_map_version();
+CREATE TRIGGER categories_map_update AFTER UPDATE ON categories
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION bump_map_version();
+CREATE TRIGGER places_map_insert AFTER INSERT ON places
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION bump_map_version();
+CREATE TRIGGER places_map_update AFTER UPDATE ON places
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION bump_map_version();

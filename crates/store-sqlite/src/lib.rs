@@ -25,6 +25,7 @@ pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
     path: String,
+    tiles: TileCache,
 }
 
 fn backend(e: sqlx::Error) -> StoreError {
@@ -76,7 +77,12 @@ impl SqliteStore {
             .connect_with(opts.read_only(true))
             .await
             .map_err(backend)?;
-        Ok(SqliteStore { read, write, path })
+        Ok(SqliteStore {
+            read,
+            write,
+            path,
+            tiles: TileCache::default(),
+        })
     }
 
     /// An incident the actor may see, without logging the read.
@@ -573,6 +579,40 @@ async fn insert_incident(
             .await?;
     }
     Ok(())
+}
+
+impl SqliteStore {
+    /// A map tile made from the database (see `Store::incident_tile`; the trait method keeps
+    /// it in the tile cache).
+    async fn make_tile(
+        &self,
+        actor: &Actor,
+        filter: &IncidentFilter,
+        tile: geo::tile::TileId,
+    ) -> Result<Vec<u8>> {
+        let q = TileQuery::new(tile);
+        let mut sql = format!("SELECT {} FROM incidents i", q.select);
+        let mut args = Vec::new();
+        scope(actor, Purpose::Map, &mut sql, &mut args);
+        filter_sql(actor.tenant_id, filter, &mut sql, &mut args);
+        sql.push_str(&q.tail);
+        args.extend(q.args.iter().map(|v| Arg::I(*v)));
+        let rows = bind_all(sqlx::query(&sql), args)
+            .fetch_all(&self.read)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| TileRow {
+                id: r.get("id"),
+                category: r.get("category"),
+                status: r.get("status"),
+                n: r.get("n"),
+                x: r.get("x"),
+                y: r.get("y"),
+            })
+            .collect();
+        Ok(encode_tile(&q, rows))
+    }
 }
 
 #[async_trait]
@@ -2193,28 +2233,21 @@ impl Store for SqliteStore {
         filter: &IncidentFilter,
         tile: geo::tile::TileId,
     ) -> Result<Vec<u8>> {
-        let q = TileQuery::new(tile);
-        let mut sql = format!("SELECT {} FROM incidents i", q.select);
-        let mut args = Vec::new();
-        scope(actor, Purpose::Map, &mut sql, &mut args);
-        filter_sql(actor.tenant_id, filter, &mut sql, &mut args);
-        sql.push_str(&q.tail);
-        args.extend(q.args.iter().map(|v| Arg::I(*v)));
-        let rows = bind_all(sqlx::query(&sql), args)
-            .fetch_all(&self.read)
+        let row = sqlx::query("SELECT map_version, reporter_view FROM tenants WHERE id = ?")
+            .bind(actor.tenant_id)
+            .fetch_optional(&self.read)
             .await
-            .map_err(backend)?
-            .iter()
-            .map(|r| TileRow {
-                id: r.get("id"),
-                category: r.get("category"),
-                status: r.get("status"),
-                n: r.get("n"),
-                x: r.get("x"),
-                y: r.get("y"),
-            })
-            .collect();
-        Ok(encode_tile(&q, rows))
+            .map_err(backend)?;
+        let Some(row) = row else {
+            return Ok(Vec::new());
+        };
+        let key = TileCache::key(actor, row.get::<&str, _>(1), row.get(0), filter, tile);
+        if let Some(hit) = self.tiles.get(&key) {
+            return Ok(hit);
+        }
+        let made = self.make_tile(actor, filter, tile).await?;
+        self.tiles.put(key, &made);
+        Ok(made)
     }
 
     async fn set_incident_status(

@@ -271,6 +271,14 @@ pub fn new_incidents_audit(first: IncidentId, incidents: &[NewIncident]) -> NewA
     entry
 }
 
+/// The world positions (`geo::tile::world`) of a WGS84 box [west, south, east, north]:
+/// `[x0, y0, x1, y1]`, inclusive, holding every point of the box (north is the smaller y).
+pub fn world_box(w: f64, s: f64, e: f64, n: f64) -> [i64; 4] {
+    let (x0, y0) = geo::tile::world(w, n);
+    let (x1, y1) = geo::tile::world(e, s);
+    [x0, y0, x1, y1]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,12 +349,4 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }
-}
-
-/// The world positions (`geo::tile::world`) of a WGS84 box [west, south, east, north]:
-/// `[x0, y0, x1, y1]`, inclusive, holding every point of the box (north is the smaller y).
-pub fn world_box(w: f64, s: f64, e: f64, n: f64) -> [i64; 4] {
-    let (x0, y0) = geo::tile::world(w, n);
-    let (x1, y1) = geo::tile::world(e, s);
-    [x0, y0, x1, y1]
 }

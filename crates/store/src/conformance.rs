@@ -21,7 +21,7 @@ macro_rules! conformance_tests {
             bulk_insert_is_all_or_nothing, points_match_the_list, audit_trail_is_chained,
             retention_anonymises_past_the_period, retention_can_delete, second_factor,
             redaction_leaves_no_text_in_the_audit_trail, map_tiles, swedish_names_and_summer_time,
-            area_statistics);
+            area_statistics, tiles_follow_every_change);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -1971,4 +1971,83 @@ pub async fn area_statistics(s: &dyn Store) {
             .await
             .is_empty()
     );
+}
+
+/// A store may keep the tiles it made; what it serves follows every change a tile shows.
+pub async fn tiles_follow_every_change(s: &dyn Store) {
+    use geo::tile::{TileId, decode_points};
+    let f = fixture(s, "1960").await;
+    let (lon, lat) = (16.0978, 59.4224);
+    let tile = TileId::parse(
+        13,
+        ((lon + 180.0) / 360.0 * 8192.0) as u32,
+        (geo::tile::world(lon, lat).1 >> (32 - 13)) as u32,
+    )
+    .unwrap();
+    let all = &IncidentFilter::default();
+    let features = |actor: Actor| async move {
+        decode_points(
+            &s.incident_tile(&actor, all, tile).await.unwrap(),
+            "incidents",
+        )
+        .unwrap()
+    };
+    let prop = |p: &geo::tile::TilePoint, k: &str| {
+        p.properties
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    let mut n = incident(&f.teacher, "trafik", "2026-11-20T10:00:00Z");
+    (n.lon, n.lat) = (lon, lat);
+    let first = insert_one(s, n).await;
+    assert_eq!(features(f.admin.actor()).await.len(), 1);
+    assert_eq!(features(f.admin.actor()).await.len(), 1, "asked again");
+    // A new report.
+    let mut n = incident(&f.teacher, "trafik", "2026-11-21T10:00:00Z");
+    (n.lon, n.lat) = (lon + 0.004, lat);
+    insert_one(s, n).await;
+    assert_eq!(features(f.admin.actor()).await.len(), 2);
+    // A status.
+    s.set_incident_status(
+        &f.admin.actor(),
+        first,
+        IncidentStatus::Reviewed,
+        "",
+        t("2026-11-22T08:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let now = features(f.admin.actor()).await;
+    let p = now.iter().find(|p| p.id as i64 == first).unwrap();
+    assert_eq!(prop(p, "status"), "reviewed");
+    // What reporters may see on the map.
+    assert_eq!(features(f.teacher2.actor()).await.len(), 2);
+    s.set_reporter_view(f.tenant.id, ReporterView::Own)
+        .await
+        .unwrap();
+    assert!(features(f.teacher2.actor()).await.is_empty());
+    // Retention moves a point to its 500 m cell: the tile shows where it is now.
+    let before: Vec<(i64, i64)> = features(f.admin.actor())
+        .await
+        .iter()
+        .map(|p| (p.x, p.y))
+        .collect();
+    let cats = s.categories(f.tenant.id).await.unwrap();
+    let mut trafik = cats
+        .into_iter()
+        .find(|c| c.code.as_str() == "trafik")
+        .unwrap();
+    trafik.retention_months = Some(1);
+    s.upsert_category(&trafik).await.unwrap();
+    s.apply_retention(f.tenant.id, t("2027-06-01T00:00:00Z"))
+        .await
+        .unwrap();
+    let after: Vec<(i64, i64)> = features(f.admin.actor())
+        .await
+        .iter()
+        .map(|p| (p.x, p.y))
+        .collect();
+    assert_ne!(before, after, "anonymised points moved");
 }

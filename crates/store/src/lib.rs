@@ -157,6 +157,68 @@ impl TileQuery {
     }
 }
 
+/// Map tiles a store made, kept for the tenant's map version they were made at (the
+/// database counts a tenant's `map_version` up with every change its tiles show, in the same
+/// transaction): a municipality's overview tiles are asked for by everyone who opens the map,
+/// and a town's zoom-10 tile groups every point it has. Keyed by everything a tile depends
+/// on (tenant, version, the reader's role, organisation and user, the tenant's reporter view,
+/// the filter, the tile); at most `TileCache::BYTES` bytes, the oldest dropped first.
+#[derive(Default)]
+pub struct TileCache {
+    inner: std::sync::Mutex<TileCacheInner>,
+}
+
+#[derive(Default)]
+struct TileCacheInner {
+    tiles: std::collections::HashMap<String, Vec<u8>>,
+    order: std::collections::VecDeque<String>,
+    bytes: usize,
+}
+
+impl TileCache {
+    pub const BYTES: usize = 32 << 20;
+
+    /// The key of a tile for a reader at a map version.
+    pub fn key(
+        actor: &Actor,
+        reporter_view: &str,
+        version: i64,
+        filter: &IncidentFilter,
+        tile: geo::tile::TileId,
+    ) -> String {
+        format!(
+            "{}/{version}/{:?}/{}/{}/{reporter_view}/{filter:?}/{}/{}/{}",
+            actor.tenant_id, actor.role, actor.org_id, actor.user_id, tile.z, tile.x, tile.y
+        )
+    }
+
+    pub fn get(&self, key: &str) -> Option<Vec<u8>> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.tiles.get(key).cloned()
+    }
+
+    pub fn put(&self, key: String, tile: &[u8]) {
+        if tile.len() > Self::BYTES / 8 {
+            return;
+        }
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.tiles.contains_key(&key) {
+            return;
+        }
+        inner.bytes += tile.len() + key.len();
+        inner.tiles.insert(key.clone(), tile.to_vec());
+        inner.order.push_back(key);
+        while inner.bytes > Self::BYTES {
+            let Some(old) = inner.order.pop_front() else {
+                break;
+            };
+            if let Some(b) = inner.tiles.remove(&old) {
+                inner.bytes -= b.len() + old.len();
+            }
+        }
+    }
+}
+
 /// One feature of a map tile as a store read it (see `TileQuery`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TileRow {

@@ -42,8 +42,9 @@ function bbox(geometry) {
 // tiles.
 function tileLayers(map, days) {
   const source = () => {
-    const from = new Date(Date.now() - days() * 86400000).toISOString();
-    return `${window.location.origin}${el.dataset.tileUrl}?from=${encodeURIComponent(from)}`;
+    // By the day, so that everyone's map asks for the same tiles (the server keeps them).
+    const from = new Date(Date.now() - days() * 86400000).toISOString().slice(0, 10);
+    return `${window.location.origin}${el.dataset.tileUrl}?from=${from}`;
   };
   const color = ['match', ['get', 'category']];
   for (const c of categories) color.push(c.code, c.color || '#555555');
