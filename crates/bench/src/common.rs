@@ -123,3 +123,49 @@ pub fn synthetic_incident(
         created_at: t,
     }
 }
+
+/// Tile paths over Kungsör at zooms 10–15, as a map panned and zoomed there asks for them.
+/// With `anew`, each path carries filters that change no tile but every key of the server's
+/// tile cache (a `to` far ahead, a `from` long ago), so every tile is made from the database.
+pub fn kungsor_tiles(rng: &mut rand::rngs::StdRng, queries: usize, anew: bool) -> Vec<String> {
+    use rand::Rng;
+    let (lon0, lat0) = (16.0978f64, 59.4224f64);
+    (0..queries)
+        .map(|k| {
+            let z = 10 + (k % 6) as u32;
+            let nz = f64::from(1u32 << z);
+            let lon = lon0 + rng.gen_range(-0.05..0.05);
+            let la = (lat0 + rng.gen_range(-0.03..0.03f64)).to_radians();
+            let x = ((lon + 180.0) / 360.0 * nz) as u32;
+            let y =
+                ((1.0 - (la.tan() + 1.0 / la.cos()).ln() / std::f64::consts::PI) / 2.0 * nz) as u32;
+            let mut path = format!("/api/v1/tiles/{z}/{x}/{y}.mvt");
+            if anew {
+                path.push_str(&format!(
+                    "?to=2100-01-01T00:00:{:02}Z&from=2000-01-{:02}",
+                    k % 60,
+                    1 + k / 60 % 28
+                ));
+            }
+            path
+        })
+        .collect()
+}
+
+/// Times GET of each path (ms, sorted) and the bytes they answered; an answer other than 200
+/// is an error.
+pub fn time_gets(port: u16, paths: &[String], token: &str) -> anyhow::Result<(Vec<f64>, usize)> {
+    let mut times = Vec::with_capacity(paths.len());
+    let mut bytes = 0;
+    for path in paths {
+        let t = std::time::Instant::now();
+        let (status, size) = http_get(port, path, token)?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        if status != 200 {
+            anyhow::bail!("{path} answered {status}");
+        }
+        bytes += size;
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((times, bytes))
+}

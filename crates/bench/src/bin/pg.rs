@@ -98,51 +98,8 @@ async fn main() -> Result<()> {
         }
     }
     lat.sort_by(f64::total_cmp);
-    // Tiles over Kungsör at zooms 10–15, as a map panned and zoomed there asks for them.
-    let (lon0, lat0) = (16.0978f64, 59.4224f64);
-    let mut tiles = Vec::with_capacity(queries);
-    let mut bytes = 0usize;
-    for k in 0..queries {
-        let z = 10 + (k % 6) as u32;
-        let nz = f64::from(1u32 << z);
-        let lon = lon0 + rng.gen_range(-0.05..0.05);
-        let la = (lat0 + rng.gen_range(-0.03..0.03f64)).to_radians();
-        let x = ((lon + 180.0) / 360.0 * nz) as u32;
-        let y = ((1.0 - (la.tan() + 1.0 / la.cos()).ln() / std::f64::consts::PI) / 2.0 * nz) as u32;
-        let path = format!("/api/v1/tiles/{z}/{x}/{y}.mvt");
-        let t = Instant::now();
-        let (status, size) = http_get(port, &path, &token)?;
-        tiles.push(t.elapsed().as_secs_f64() * 1000.0);
-        if status != 200 {
-            bail!("{path} answered {status}");
-        }
-        bytes += size;
-    }
-    tiles.sort_by(f64::total_cmp);
-    // The same tiles again, each made anew: a `to` far ahead changes no tile but every key
-    // of the server's tile cache.
-    let mut rng = StdRng::seed_from_u64(3);
-    let mut fresh = Vec::with_capacity(queries);
-    for k in 0..queries {
-        let z = 10 + (k % 6) as u32;
-        let nz = f64::from(1u32 << z);
-        let lon = lon0 + rng.gen_range(-0.05..0.05);
-        let la = (lat0 + rng.gen_range(-0.03..0.03f64)).to_radians();
-        let x = ((lon + 180.0) / 360.0 * nz) as u32;
-        let y = ((1.0 - (la.tan() + 1.0 / la.cos()).ln() / std::f64::consts::PI) / 2.0 * nz) as u32;
-        let path = format!(
-            "/api/v1/tiles/{z}/{x}/{y}.mvt?to=2100-01-01T00:00:{:02}Z&from=2000-01-{:02}",
-            k % 60,
-            1 + k / 60
-        );
-        let t = Instant::now();
-        let (status, _) = http_get(port, &path, &token)?;
-        fresh.push(t.elapsed().as_secs_f64() * 1000.0);
-        if status != 200 {
-            bail!("{path} answered {status}");
-        }
-    }
-    fresh.sort_by(f64::total_cmp);
+    let (tiles, bytes) = time_gets(port, &kungsor_tiles(&mut rng, queries, false), &token)?;
+    let (fresh, _) = time_gets(port, &kungsor_tiles(&mut rng, queries, true), &token)?;
     serve.kill()?;
     let _ = serve.wait();
     println!();
