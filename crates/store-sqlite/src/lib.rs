@@ -72,9 +72,11 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Backend(format!("migrating {path}: {e}")))?;
         fill_world_positions(&write).await?;
+        // Readers sort and group in temporary files: a town's tile groups every point it has,
+        // and in memory that sort held them all (serve's peak 280 -> 373 MB on a million).
         let read = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(opts.read_only(true))
+            .connect_with(opts.read_only(true).pragma("temp_store", "file"))
             .await
             .map_err(backend)?;
         Ok(SqliteStore {
@@ -596,9 +598,6 @@ impl SqliteStore {
             return Ok(Vec::new());
         }
         let q = TileQuery::new(tile);
-        if tile.clusters() {
-            return self.gather_tile(actor, filter, &q).await;
-        }
         // By the world positions: with a period too, SQLite chose the time index and read
         // the whole period for a street's tile (1 s on a million incidents).
         let mut sql = format!(
@@ -625,61 +624,6 @@ impl SqliteStore {
             })
             .collect();
         Ok(encode_tile(&q, rows))
-    }
-
-    /// A tile of gathered cells, the cells counted here while the points stream by (SQLite's
-    /// GROUP BY over a whole town kept a temporary table of every point in memory: serve's
-    /// peak went from 280 to 370 MB on a million incidents). The same cells and values as
-    /// `TileQuery`'s SQL gives PostgreSQL.
-    async fn gather_tile(
-        &self,
-        actor: &Actor,
-        filter: &IncidentFilter,
-        q: &TileQuery,
-    ) -> Result<Vec<u8>> {
-        use futures_util::TryStreamExt;
-        use std::collections::HashMap;
-        let mut sql = "SELECT i.id, i.category_code, i.status, i.wx, i.wy \
-                       FROM incidents i INDEXED BY incidents_world"
-            .to_string();
-        let mut args = Vec::new();
-        scope(actor, Purpose::Map, &mut sql, &mut args);
-        filter_sql(actor.tenant_id, filter, &mut sql, &mut args);
-        sql.push_str(q.range_sql());
-        args.extend(q.args.iter().take(4).map(|v| Arg::I(*v)));
-        let shift = q.tile.cell_shift();
-        // Per cell: smallest id, category and status (None once they differ), count.
-        type Cell = (i64, Option<String>, Option<String>, i64);
-        let mut cells: HashMap<(i64, i64), Cell> = HashMap::new();
-        let query = bind_all(sqlx::query(&sql), args);
-        let mut rows = query.fetch(&self.read);
-        while let Some(r) = rows.try_next().await.map_err(backend)? {
-            let (id, cat, st): (i64, &str, &str) = (r.get(0), r.get(1), r.get(2));
-            let key = (r.get::<i64, _>(3) >> shift, r.get::<i64, _>(4) >> shift);
-            let c = cells
-                .entry(key)
-                .or_insert_with(|| (id, Some(cat.to_string()), Some(st.to_string()), 0));
-            c.0 = c.0.min(id);
-            if c.1.as_deref().is_some_and(|v| v != cat) {
-                c.1 = None;
-            }
-            if c.2.as_deref().is_some_and(|v| v != st) {
-                c.2 = None;
-            }
-            c.3 += 1;
-        }
-        let rows = cells
-            .into_iter()
-            .map(|((x, y), (id, cat, st, n))| TileRow {
-                id,
-                category: cat.unwrap_or_default(),
-                status: st.unwrap_or_default(),
-                n,
-                x,
-                y,
-            })
-            .collect();
-        Ok(encode_tile(q, rows))
     }
 }
 

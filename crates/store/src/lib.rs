@@ -118,12 +118,6 @@ impl TileQuery {
         }
     }
 
-    /// The tile's range alone (its arguments are the first four of `args`), for a store that
-    /// gathers the cells itself.
-    pub fn range_sql(&self) -> &'static str {
-        TILE_RANGE_SQL
-    }
-
     /// A row's position in the tile.
     pub fn local(&self, x: i64, y: i64) -> (i64, i64) {
         if self.tile.clusters() {
@@ -224,9 +218,6 @@ impl TileCache {
         }
     }
 }
-
-const TILE_RANGE_SQL: &str =
-    " AND i.precision <> 'municipality' AND i.wx BETWEEN ? AND ? AND i.wy BETWEEN ? AND ?";
 
 /// One feature of a map tile as a store read it (see `TileQuery`).
 #[derive(Debug, Clone, PartialEq)]
