@@ -56,7 +56,7 @@ fn migrate_demo_and_serve_on_postgresql() {
     let db = fresh_database("demo");
     let (ok, out, err) = run(&["migrate", "--db", &db]);
     assert!(ok, "{err}");
-    assert_eq!(out.trim(), "applied migrations [1, 2]");
+    assert_eq!(out.trim(), "applied migrations [1, 2, 3]");
     let (ok, out, _) = run(&["migrate", "--db", &db]);
     assert!(ok);
     assert_eq!(out.trim(), "the database is up to date");
@@ -132,7 +132,8 @@ fn a_municipality_moves_from_sqlite_to_postgresql() {
     };
     assert!(rows("incidents") > 1000, "{out}");
     assert!(
-        rows("users") >= 5 && rows("audit_log") > rows("incidents"),
+        // Every user has its audit row; the demo's incidents came in batches (a row each).
+        rows("users") >= 5 && rows("audit_log") > rows("users"),
         "{out}"
     );
     // The copy's audit trail holds; the demo logins work against it (the same hashes).
