@@ -324,3 +324,34 @@ mod tests {
         }
     }
 }
+
+string_enum!(
+    /// Where an action (åtgärd) stands.
+    ActionStatus, "action status", {
+        Planned => "planned",
+        InProgress => "in_progress",
+        Done => "done",
+        Cancelled => "cancelled",
+    }
+);
+
+impl ActionStatus {
+    /// The statuses an action may move to from this one; done and cancelled are final.
+    pub fn next(self) -> &'static [ActionStatus] {
+        use ActionStatus::*;
+        match self {
+            Planned => &[InProgress, Done, Cancelled],
+            InProgress => &[Done, Cancelled],
+            Done | Cancelled => &[],
+        }
+    }
+
+    pub fn can_become(self, to: ActionStatus) -> bool {
+        self.next().contains(&to)
+    }
+
+    /// Done or cancelled: closed with a note, no longer due.
+    pub fn is_closed(self) -> bool {
+        matches!(self, ActionStatus::Done | ActionStatus::Cancelled)
+    }
+}

@@ -4,17 +4,19 @@
 //! valid, so code that receives one never checks it again. Errors name the bad value.
 #![forbid(unsafe_code)]
 
+mod action;
 mod incident;
 mod kinds;
 pub mod screening;
 
+pub use action::{ActionDraft, ValidAction};
 pub use incident::{
     Description, FieldError, IncidentDraft, MAX_DESCRIPTION_CHARS, MAX_PERSONS, OccurredTime,
     ValidIncident, Wgs84,
 };
 pub use kinds::{
-    CategoryCode, Email, IncidentStatus, Precision, ReporterView, RetentionAction, Role, Source,
-    Visibility,
+    ActionStatus, CategoryCode, Email, IncidentStatus, Precision, ReporterView, RetentionAction,
+    Role, Source, Visibility,
 };
 
 /// A value that failed to parse. Carries the offending value in its message.
