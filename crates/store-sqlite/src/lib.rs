@@ -627,6 +627,31 @@ impl SqliteStore {
     }
 }
 
+/// An action from a row of `ACTION_COLS`.
+fn action_row(r: &sqlx::sqlite::SqliteRow) -> Result<Action> {
+    action_from_parts(
+        r.get(0),
+        r.get(1),
+        r.get(2),
+        r.get(3),
+        r.get(4),
+        r.get(5),
+        r.get(6),
+        r.get::<&str, _>(7),
+        r.get::<&str, _>(8),
+        r.get(9),
+        r.get(10),
+        r.get(11),
+        r.get(12),
+        r.get(13),
+    )
+}
+
+/// SQLite takes the store's SQL as written (PostgreSQL's store numbers the placeholders).
+fn plain(sql: &str) -> &str {
+    sql
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn describe(&self) -> String {
@@ -1492,6 +1517,154 @@ impl Store for SqliteStore {
             .iter()
             .map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1) as u64))
             .collect())
+    }
+
+    async fn create_action(&self, a: &NewAction) -> Result<Action> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let id = next_ids(&mut tx, "actions", 1).await?;
+        let v = &a.action;
+        let at = ts(a.created_at);
+        sqlx::query(plain(
+            "INSERT INTO actions (tenant_id, id, title, description, owner_org_id, owner_user_id, \
+             area_id, due_on, status, closing_note, created_by, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'planned', '', ?, ?, ?)",
+        ))
+        .bind(a.tenant_id)
+        .bind(id)
+        .bind(&v.title)
+        .bind(v.description.as_str())
+        .bind(v.owner_org_id)
+        .bind(v.owner_user_id)
+        .bind(v.area_id)
+        .bind(v.due_on.to_string())
+        .bind(a.created_by)
+        .bind(at)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            StoreError::Backend(format!(
+                "action {:?}: the organisation {}, person {:?} or area {:?} is not this \
+                 municipality's ({e})",
+                v.title, v.owner_org_id, v.owner_user_id, v.area_id
+            ))
+        })?;
+        Chain::load(&mut tx, a.tenant_id)
+            .await?
+            .push(&mut tx, &action_audit(id, a))
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        self.action(a.tenant_id, id)
+            .await?
+            .ok_or(StoreError::NotFound {
+                what: "action",
+                id: id.to_string(),
+            })
+    }
+
+    async fn actions(&self, tenant: TenantId, filter: &ActionFilter) -> Result<Vec<Action>> {
+        let mut sql = format!("SELECT {ACTION_COLS} FROM actions WHERE tenant_id = ?");
+        let mut args = vec![Arg::I(tenant)];
+        if let Some(s) = filter.status {
+            sql.push_str(" AND status = ?");
+            args.push(Arg::S(s.as_str().into()));
+        }
+        if let Some(o) = filter.owner_org_id {
+            sql.push_str(" AND owner_org_id = ?");
+            args.push(Arg::I(o));
+        }
+        if let Some(u) = filter.owner_user_id {
+            sql.push_str(" AND owner_user_id = ?");
+            args.push(Arg::I(u));
+        }
+        if let Some(d) = filter.overdue_on {
+            sql.push_str(" AND status IN ('planned', 'in_progress') AND due_on < ?");
+            args.push(Arg::S(d.to_string()));
+        }
+        sql.push_str(" ORDER BY due_on, id");
+        bind_all(sqlx::query(plain(&sql)), args)
+            .fetch_all(&self.read)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(action_row)
+            .collect()
+    }
+
+    async fn action(&self, tenant: TenantId, id: i64) -> Result<Option<Action>> {
+        let sql = format!("SELECT {ACTION_COLS} FROM actions WHERE tenant_id = ? AND id = ?");
+        sqlx::query(plain(&sql))
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(backend)?
+            .map(|r| action_row(&r))
+            .transpose()
+    }
+
+    async fn set_action_status(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        by: Option<UserId>,
+        to: model::ActionStatus,
+        note: &str,
+        now: Timestamp,
+    ) -> Result<Action> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let row = sqlx::query(plain(
+            "SELECT status FROM actions WHERE tenant_id = ? AND id = ?",
+        ))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?
+        .ok_or(StoreError::NotFound {
+            what: "action",
+            id: id.to_string(),
+        })?;
+        let from_s: String = row.get(0);
+        let from = parsed(
+            "actions",
+            id,
+            "status",
+            &from_s,
+            model::ActionStatus::parse(&from_s),
+        )?;
+        if !from.can_become(to) {
+            return Err(StoreError::InvalidActionTransition { from, to });
+        }
+        let closed = to.is_closed().then_some(ts(now));
+        sqlx::query(plain(
+            "UPDATE actions SET status = ?, closing_note = ?, updated_at = ?, closed_at = ? \
+             WHERE tenant_id = ? AND id = ?",
+        ))
+        .bind(to.as_str())
+        .bind(note.trim())
+        .bind(ts(now))
+        .bind(closed)
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let mut entry = audit(now, by, "action.status", "action", id);
+        entry.before = Some(serde_json::json!({ "status": from.as_str() }).to_string());
+        entry.after = Some(
+            serde_json::json!({ "status": to.as_str(), "note": text_digest(Some(note.trim())) })
+                .to_string(),
+        );
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &entry)
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        self.action(tenant, id).await?.ok_or(StoreError::NotFound {
+            what: "action",
+            id: id.to_string(),
+        })
     }
 
     async fn places(&self, tenant: TenantId) -> Result<Vec<Place>> {

@@ -279,6 +279,77 @@ pub fn world_box(w: f64, s: f64, e: f64, n: f64) -> [i64; 4] {
     [x0, y0, x1, y1]
 }
 
+/// The columns of an action, in the order `action_from_row` reads them.
+pub const ACTION_COLS: &str = "tenant_id, id, title, description, owner_org_id, owner_user_id, \
+    area_id, due_on, status, closing_note, created_by, created_at, updated_at, closed_at";
+
+/// An action from its columns (`ACTION_COLS`), each stored value checked.
+#[allow(clippy::too_many_arguments)]
+pub fn action_from_parts(
+    tenant_id: i64,
+    id: i64,
+    title: String,
+    description: String,
+    owner_org_id: i64,
+    owner_user_id: Option<i64>,
+    area_id: Option<i64>,
+    due_on: &str,
+    status: &str,
+    closing_note: String,
+    created_by: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    closed_at: Option<i64>,
+) -> Result<crate::Action> {
+    Ok(crate::Action {
+        tenant_id,
+        id,
+        title,
+        description,
+        owner_org_id,
+        owner_user_id,
+        area_id,
+        due_on: parsed(
+            "actions",
+            id,
+            "due_on",
+            due_on,
+            due_on.parse::<jiff::civil::Date>(),
+        )?,
+        status: parsed(
+            "actions",
+            id,
+            "status",
+            status,
+            model::ActionStatus::parse(status),
+        )?,
+        closing_note,
+        created_by,
+        created_at: from_ts("actions", id, "created_at", created_at)?,
+        updated_at: from_ts("actions", id, "updated_at", updated_at)?,
+        closed_at: closed_at
+            .map(|v| from_ts("actions", id, "closed_at", v))
+            .transpose()?,
+    })
+}
+
+/// The audit row of a new action.
+pub fn action_audit(id: i64, a: &crate::NewAction) -> NewAudit {
+    let mut entry = audit(a.created_at, a.created_by, "action.create", "action", id);
+    entry.after = Some(
+        serde_json::json!({
+            "title": text_digest(Some(&a.action.title)),
+            "description": text_digest(Some(a.action.description.as_str())),
+            "owner_org_id": a.action.owner_org_id,
+            "owner_user_id": a.action.owner_user_id,
+            "area_id": a.action.area_id,
+            "due_on": a.action.due_on.to_string(),
+        })
+        .to_string(),
+    );
+    entry
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

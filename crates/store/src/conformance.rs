@@ -21,7 +21,7 @@ macro_rules! conformance_tests {
             bulk_insert_is_all_or_nothing, points_match_the_list, audit_trail_is_chained,
             retention_anonymises_past_the_period, retention_can_delete, second_factor,
             redaction_leaves_no_text_in_the_audit_trail, map_tiles, swedish_names_and_summer_time,
-            area_statistics, tiles_follow_every_change);
+            area_statistics, tiles_follow_every_change, actions_are_owned_and_closed);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -2050,4 +2050,167 @@ pub async fn tiles_follow_every_change(s: &dyn Store) {
         .map(|p| (p.x, p.y))
         .collect();
     assert_ne!(before, after, "anonymised points moved");
+}
+
+/// Actions are planned, owned, moved on and closed with a note, each step in the audit trail;
+/// overdue ones are found by date; another municipality's organisations cannot own them.
+pub async fn actions_are_owned_and_closed(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let new = |title: &str, org: i64, user: Option<i64>, due: &str| NewAction {
+        tenant_id: f.tenant.id,
+        action: model::ActionDraft {
+            title: title.into(),
+            description: "Gångvägen vid skolan".into(),
+            owner_org_id: org.to_string(),
+            owner_user_id: user.map(|u| u.to_string()).unwrap_or_default(),
+            area_id: String::new(),
+            due_on: due.into(),
+        }
+        .validate()
+        .unwrap(),
+        created_by: Some(f.admin.id),
+        created_at: t("2026-11-01T09:00:00Z"),
+    };
+    let light = s
+        .create_action(&new(
+            "Bättre belysning",
+            f.kommun.id,
+            Some(f.admin.id),
+            "2026-11-20",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(light.status, model::ActionStatus::Planned);
+    assert_eq!(light.due_on.to_string(), "2026-11-20");
+    assert_eq!(light.title, "Bättre belysning");
+    let walk = s
+        .create_action(&new("Trygghetsvandring", f.polis.id, None, "2026-12-15"))
+        .await
+        .unwrap();
+    let all = s
+        .actions(f.tenant.id, &ActionFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![light.id, walk.id]
+    );
+    let today: jiff::civil::Date = "2026-11-27".parse().unwrap();
+    let overdue = s
+        .actions(
+            f.tenant.id,
+            &ActionFilter {
+                overdue_on: Some(today),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        overdue.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![light.id]
+    );
+    assert!(overdue[0].overdue(today) && !walk.overdue(today));
+    let mine = s
+        .actions(
+            f.tenant.id,
+            &ActionFilter {
+                owner_user_id: Some(f.admin.id),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    // On, then closed with a note; closed is final.
+    s.set_action_status(
+        f.tenant.id,
+        light.id,
+        Some(f.admin.id),
+        model::ActionStatus::InProgress,
+        "",
+        t("2026-11-21T08:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let done = s
+        .set_action_status(
+            f.tenant.id,
+            light.id,
+            Some(f.admin.id),
+            model::ActionStatus::Done,
+            "Sex nya armaturer",
+            t("2026-11-25T08:00:00Z"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.status, model::ActionStatus::Done);
+    assert_eq!(done.closing_note, "Sex nya armaturer");
+    assert_eq!(done.closed_at, Some(t("2026-11-25T08:00:00Z")));
+    assert!(matches!(
+        s.set_action_status(
+            f.tenant.id,
+            light.id,
+            None,
+            model::ActionStatus::InProgress,
+            "",
+            t("2026-11-26T08:00:00Z")
+        )
+        .await,
+        Err(StoreError::InvalidActionTransition { .. })
+    ));
+    assert!(
+        s.actions(
+            f.tenant.id,
+            &ActionFilter {
+                overdue_on: Some(today),
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap()
+        .is_empty(),
+        "a done action is not overdue"
+    );
+    let log = s
+        .audit_log(
+            f.tenant.id,
+            &AuditFilter {
+                limit: 5,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(log[0].action, "action.status");
+    assert!(log[0].after.as_deref().unwrap().contains("done"));
+    assert!(
+        !log[0].after.as_deref().unwrap().contains("armaturer"),
+        "no free text in the log"
+    );
+    assert!(
+        log.iter()
+            .any(|e| e.action == "action.create" && e.entity_id == walk.id.to_string())
+    );
+    // Another municipality: none of these, and its organisations cannot own ours.
+    let g = fixture(s, "1980").await;
+    assert!(
+        s.actions(g.tenant.id, &ActionFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(s.action(g.tenant.id, light.id).await.unwrap().is_none());
+    assert!(
+        s.create_action(&new("Fel ägare", g.kommun.id, None, "2027-01-01"))
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        s.actions(f.tenant.id, &ActionFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }

@@ -189,6 +189,27 @@ pub const TABLES: &[TableSpec] = &[
         tenant_column: "tenant_id",
         order_by: "seq",
     },
+    TableSpec {
+        name: "actions",
+        columns: &[
+            ("tenant_id", Int),
+            ("id", Int),
+            ("title", Text),
+            ("description", Text),
+            ("owner_org_id", Int),
+            ("owner_user_id", Int),
+            ("area_id", Int),
+            ("due_on", Text),
+            ("status", Text),
+            ("closing_note", Text),
+            ("created_by", Int),
+            ("created_at", Int),
+            ("updated_at", Int),
+            ("closed_at", Int),
+        ],
+        tenant_column: "tenant_id",
+        order_by: "id",
+    },
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

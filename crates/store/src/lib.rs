@@ -36,6 +36,11 @@ pub enum StoreError {
         field: &'static str,
         value: String,
     },
+    #[error("an action cannot go from {from} to {to}")]
+    InvalidActionTransition {
+        from: model::ActionStatus,
+        to: model::ActionStatus,
+    },
     #[error("row {row}: {field} {value:?} is not one of this municipality's")]
     UnknownReference {
         row: usize,
@@ -352,6 +357,22 @@ pub trait Store: Send + Sync {
     async fn apply_retention(&self, tenant: TenantId, now: Timestamp) -> Result<RetentionReport>;
     async fn create_place(&self, place: &NewPlace) -> Result<Place>;
     async fn places(&self, tenant: TenantId) -> Result<Vec<Place>>;
+    /// A new action, with its audit row (`action.create`). The owner organisation, person
+    /// and area must be the tenant's.
+    async fn create_action(&self, a: &NewAction) -> Result<Action>;
+    async fn actions(&self, tenant: TenantId, filter: &ActionFilter) -> Result<Vec<Action>>;
+    async fn action(&self, tenant: TenantId, id: i64) -> Result<Option<Action>>;
+    /// Moves an action on (`ActionStatus::can_become`), with a note when it closes, and an
+    /// audit row (`action.status`).
+    async fn set_action_status(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        by: Option<UserId>,
+        to: model::ActionStatus,
+        note: &str,
+        now: Timestamp,
+    ) -> Result<Action>;
     /// Area statistics: for every area (place of kind Area) of the actor's tenant, in id
     /// order, how many incidents the actor may read match `filter` and lie in it (their point
     /// inside its shape, or reported at it). Points of municipality precision and anonymised

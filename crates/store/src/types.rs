@@ -521,3 +521,47 @@ pub struct RetentionReport {
     /// (category, retention months, cutoff, incidents affected)
     pub categories: Vec<(CategoryCode, u32, Timestamp, u64)>,
 }
+
+/// An action (åtgärd) as stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Action {
+    pub tenant_id: TenantId,
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub owner_org_id: OrgId,
+    pub owner_user_id: Option<UserId>,
+    pub area_id: Option<PlaceId>,
+    pub due_on: jiff::civil::Date,
+    pub status: model::ActionStatus,
+    pub closing_note: String,
+    pub created_by: Option<UserId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+}
+
+impl Action {
+    /// Open and due before `today`.
+    pub fn overdue(&self, today: jiff::civil::Date) -> bool {
+        !self.status.is_closed() && self.due_on < today
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAction {
+    pub tenant_id: TenantId,
+    pub action: model::ValidAction,
+    pub created_by: Option<UserId>,
+    pub created_at: Timestamp,
+}
+
+/// Which actions to list (all of a tenant by default), by due date then id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActionFilter {
+    pub status: Option<model::ActionStatus>,
+    pub owner_org_id: Option<OrgId>,
+    pub owner_user_id: Option<UserId>,
+    /// Only open actions due before this date.
+    pub overdue_on: Option<jiff::civil::Date>,
+}

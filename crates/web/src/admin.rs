@@ -18,6 +18,8 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "incident.create",
     "incident.import",
     "incident.create_batch",
+    "action.create",
+    "action.status",
     "incident.update",
     "incident.status",
     "incident.read",
