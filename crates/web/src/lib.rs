@@ -5,6 +5,7 @@
 //! enforces tenant scope and visibility) and the service layer, and render the results.
 #![forbid(unsafe_code)]
 
+mod actions;
 mod admin;
 mod api;
 mod assets;
@@ -123,6 +124,11 @@ app_routes! {
     post "/incidents/{id}/redact" => pages::incident_redact;
     get "/map" => pages::map_page;
     get "/analysis" => insight::analysis_page;
+    get "/actions" => actions::list;
+    post "/actions" => actions::create;
+    get "/actions/new" => actions::new_form;
+    get "/actions/{id}" => actions::detail;
+    post "/actions/{id}/status" => actions::status;
     get "/categories.css" => pages::categories_css;
     get "/admin" => admin::overview;
     get "/admin/users" => admin::users;

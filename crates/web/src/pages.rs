@@ -537,12 +537,21 @@ pub async fn incident_list(
     if shown.sort.is_empty() {
         shown.sort = Sort::default().as_str().into();
     }
+    // The start page: the overdue actions this user owns (the coordinator: all of them).
+    let overdue = match crate::actions::overdue_for(&state, user).await {
+        Ok(list) => list
+            .iter()
+            .map(|a| context! { id => a.id, title => a.title.clone(), due_on => a.due_on.to_string() })
+            .collect::<Vec<_>>(),
+        Err(e) => return internal(&state, &ctx, "overdue actions", e),
+    };
     render(
         &state,
         &ctx,
         "incidents.html",
         "incidents",
         context! {
+            overdue,
             q => shown,
             total,
             page,

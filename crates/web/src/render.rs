@@ -21,6 +21,12 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("incident.html", include_str!("../templates/incident.html")),
     ("map.html", include_str!("../templates/map.html")),
     ("analysis.html", include_str!("../templates/analysis.html")),
+    ("actions.html", include_str!("../templates/actions.html")),
+    ("action.html", include_str!("../templates/action.html")),
+    (
+        "action_new.html",
+        include_str!("../templates/action_new.html"),
+    ),
     ("audit.html", include_str!("../templates/audit.html")),
     (
         "admin_notice.html",

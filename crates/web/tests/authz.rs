@@ -87,6 +87,16 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
             }
         }
         ("post", "/incidents") | ("get", "/incidents/new") => page(role != Some(Role::Reader)),
+        // Everyone reads actions; the coordinator and analysts plan them; the owner (the
+        // reporter, in this test) and they move them on.
+        ("get", "/actions" | "/actions/{id}") => page(true),
+        ("get", "/actions/new") | ("post", "/actions") => {
+            page(matches!(role, Some(Role::Admin | Role::Analyst)))
+        }
+        ("post", "/actions/{id}/status") => page(matches!(
+            role,
+            Some(Role::Admin | Role::Analyst | Role::Reporter)
+        )),
         ("get", "/incidents/{id}") => page(visible(target.expect("an incident"))),
         ("post", "/incidents/{id}/redact") => {
             page(role == Some(Role::Admin) && visible(target.expect("an incident")))
@@ -268,6 +278,25 @@ async fn every_route_for_every_role_and_visibility() {
         foreign: true,
     });
 
+    // An action owned by the school's reporter.
+    let action = store
+        .create_action(&store::NewAction {
+            tenant_id: tenants[0].id,
+            action: model::ActionDraft {
+                title: "Belysning".into(),
+                owner_org_id: orgs[2].id.to_string(),
+                owner_user_id: users[2].id.to_string(),
+                due_on: "2026-12-01".into(),
+                ..Default::default()
+            }
+            .validate()
+            .unwrap(),
+            created_by: Some(users[0].id),
+            created_at: now,
+        })
+        .await
+        .unwrap();
+
     let state = web::AppState::with_clock(
         store.clone(),
         web::WebConfig::default(),
@@ -306,6 +335,8 @@ async fn every_route_for_every_role_and_visibility() {
             Some(users[2].id)
         } else if path.starts_with("/admin/organisations/") {
             Some(orgs[2].id)
+        } else if path.starts_with("/actions/") && path.contains("{id}") {
+            Some(action.id)
         } else {
             None
         };

@@ -2293,3 +2293,117 @@ async fn the_map_draws_tiles_when_a_municipality_has_many_incidents() {
         "the summary points to the analysis page"
     );
 }
+
+#[tokio::test]
+async fn an_action_is_planned_shown_overdue_and_closed_with_a_note() {
+    let (app, _kungsor, ku, ..) = app().await;
+    let (cookie, csrf) = app.login("admin@k1960.example").await;
+    let reporter = &ku[1];
+    // Every bad field is named, nothing is stored.
+    let bad = app
+        .post_form(
+            "/actions",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("title", ""),
+                ("owner_org_id", &ku[0].org_id.to_string()),
+                ("due_on", "snart"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Fältet måste fyllas i."), "{}", bad.body);
+    assert!(
+        bad.body.contains("Förstod inte datumet snart"),
+        "{}",
+        bad.body
+    );
+    assert!(
+        app.get("/actions", Some(&cookie))
+            .await
+            .body
+            .contains("Inga åtgärder här ännu.")
+    );
+    // Due yesterday, owned by the school's reporter.
+    let yesterday =
+        (app.now().to_zoned(service::stockholm()).date() - jiff::Span::new().days(1)).to_string();
+    let made = app
+        .post_form(
+            "/actions",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("title", "Klipp buskarna vid gångtunneln"),
+                ("description", "Skymmer sikten på kvällen."),
+                ("owner_org_id", &reporter.org_id.to_string()),
+                ("owner_user_id", &reporter.id.to_string()),
+                ("due_on", &yesterday),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let at = made
+        .headers
+        .get(header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let page = app.get(&at, Some(&cookie)).await;
+    assert!(page.body.contains("Klipp buskarna vid gångtunneln") && page.body.contains("Försenad"));
+    // Overdue: on the coordinator's start page and on the owner's.
+    let start = app.get("/incidents", Some(&cookie)).await;
+    assert!(start.body.contains("Försenade åtgärder") && start.body.contains("Klipp buskarna"));
+    let (rc, rcsrf) = app.login("rapportor@k1960.example").await;
+    assert!(
+        app.get("/incidents", Some(&rc))
+            .await
+            .body
+            .contains("Klipp buskarna")
+    );
+    // The manager reads it, but its start page holds no one else's overdue work… of another org.
+    let (mc, _) = app.login("chef@k1960.example").await;
+    assert_eq!(app.get(&at, Some(&mc)).await.status, StatusCode::OK);
+    assert!(
+        !app.get("/incidents", Some(&mc))
+            .await
+            .body
+            .contains("Klipp buskarna")
+    );
+    // The owner closes it: not without a note, then with one.
+    let status = format!("{at}/status");
+    let no_note = app
+        .post_form(
+            &status,
+            Some(&rc),
+            &[("csrf", &rcsrf), ("to", "done"), ("note", "")],
+        )
+        .await;
+    assert_eq!(no_note.status, StatusCode::SEE_OTHER);
+    assert!(app.get(&at, Some(&rc)).await.body.contains("Planerad"));
+    let done = app
+        .post_form(
+            &status,
+            Some(&rc),
+            &[
+                ("csrf", &rcsrf),
+                ("to", "done"),
+                ("note", "Buskarna klipptes den 20:e."),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let closed = app.get(&at, Some(&rc)).await;
+    assert!(closed.body.contains("Genomförd") && closed.body.contains("Buskarna klipptes"));
+    assert!(!closed.body.contains("Försenad"));
+    assert!(
+        !app.get("/incidents", Some(&cookie))
+            .await
+            .body
+            .contains("Försenade åtgärder")
+    );
+    // The audit trail has both steps.
+    let audit = app.get("/admin/audit", Some(&cookie)).await;
+    assert!(audit.body.contains("Åtgärd skapad") && audit.body.contains("Åtgärdens status ändrad"));
+}
