@@ -279,5 +279,22 @@ test('the English interface is selectable', async () => {
     if (path === '/admin/places') await page.locator('#draw-map canvas').waitFor({ state: 'visible', timeout: 20000 });
     await axe(page, `${path} (desktop, English)`);
   }
+  // An action: planned in the form, then closed with a note; every page passes axe.
+  await page.goto(`${BASE}/actions`);
+  await page.getByRole('heading', { name: 'Actions', exact: true }).waitFor();
+  await axe(page, 'the actions list (desktop, English)');
+  await page.getByRole('link', { name: 'New action' }).click();
+  await page.getByRole('heading', { name: 'New action' }).waitFor();
+  await axe(page, 'the new action form (desktop, English)');
+  await page.getByLabel('Action', { exact: true }).fill('Better lighting by the bus station');
+  await page.getByLabel('Due by').fill('2030-06-30');
+  await page.getByRole('button', { name: 'Save the action' }).click();
+  await page.getByRole('heading', { name: 'Better lighting by the bus station' }).waitFor();
+  await axe(page, 'an action (desktop, English)');
+  await page.getByLabel('New status').selectOption('done');
+  await page.getByLabel('Comment').fill('Six new lamps.');
+  await page.getByRole('button', { name: 'Save status' }).click();
+  await page.getByText('Six new lamps.').waitFor();
+  assert.ok(await page.getByText('Done', { exact: true }).count() > 0);
   await context.close();
 });
