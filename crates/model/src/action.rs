@@ -19,6 +19,11 @@ pub struct ActionDraft {
     pub owner_user_id: String,
     #[serde(default)]
     pub area_id: String,
+    /// For the effect evaluation: the area around the treated one, and a comparable area.
+    #[serde(default)]
+    pub buffer_area_id: String,
+    #[serde(default)]
+    pub control_area_id: String,
     /// The due date, `YYYY-MM-DD`.
     #[serde(default)]
     pub due_on: String,
@@ -33,6 +38,8 @@ pub struct ValidAction {
     pub owner_org_id: i64,
     pub owner_user_id: Option<i64>,
     pub area_id: Option<i64>,
+    pub buffer_area_id: Option<i64>,
+    pub control_area_id: Option<i64>,
     pub due_on: Date,
 }
 
@@ -86,6 +93,8 @@ impl ActionDraft {
         let owner_org_id = id("owner_org_id", &self.owner_org_id, true, &mut errors);
         let owner_user_id = id("owner_user_id", &self.owner_user_id, false, &mut errors);
         let area_id = id("area_id", &self.area_id, false, &mut errors);
+        let buffer_area_id = id("buffer_area_id", &self.buffer_area_id, false, &mut errors);
+        let control_area_id = id("control_area_id", &self.control_area_id, false, &mut errors);
         let due_on = match self.due_on.trim().parse::<Date>() {
             Ok(d) => Some(d),
             Err(_) if self.due_on.trim().is_empty() => {
@@ -105,6 +114,8 @@ impl ActionDraft {
                     owner_org_id,
                     owner_user_id,
                     area_id,
+                    buffer_area_id,
+                    control_area_id,
                     due_on,
                 })
             }
@@ -125,6 +136,8 @@ mod tests {
             owner_org_id: "3".into(),
             owner_user_id: "".into(),
             area_id: "7".into(),
+            buffer_area_id: "8".into(),
+            control_area_id: String::new(),
             due_on: "2027-03-31".into(),
         }
     }

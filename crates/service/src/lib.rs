@@ -5,6 +5,7 @@
 //! No SQL here (that is the store's) and no HTTP (that is the web crate's).
 #![forbid(unsafe_code)]
 
+pub mod actions;
 pub mod analyze;
 pub mod auth;
 pub mod copy;

@@ -821,6 +821,8 @@ fn action_row(r: &PgRow) -> Result<Action> {
         r.get(11),
         r.get(12),
         r.get(13),
+        r.get(14),
+        r.get(15),
     )
 }
 
@@ -1725,8 +1727,9 @@ impl Store for PgStore {
         let at = ts(a.created_at);
         sqlx::query(&numbered(
             "INSERT INTO actions (tenant_id, id, title, description, owner_org_id, owner_user_id, \
-             area_id, due_on, status, closing_note, created_by, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'planned', '', ?, ?, ?)",
+             area_id, due_on, status, closing_note, created_by, created_at, updated_at, \
+             buffer_area_id, control_area_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'planned', '', ?, ?, ?, ?, ?)",
         ))
         .bind(a.tenant_id)
         .bind(id)
@@ -1739,6 +1742,8 @@ impl Store for PgStore {
         .bind(a.created_by)
         .bind(at)
         .bind(at)
+        .bind(v.buffer_area_id)
+        .bind(v.control_area_id)
         .execute(&mut *tx)
         .await
         .map_err(|e| {

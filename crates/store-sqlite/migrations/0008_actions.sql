@@ -8,6 +8,9 @@ CREATE TABLE actions (
     owner_org_id BIGINT NOT NULL,
     owner_user_id BIGINT,
     area_id BIGINT,
+    -- For the effect evaluation: an area around the treated one, and one to compare with.
+    buffer_area_id BIGINT,
+    control_area_id BIGINT,
     -- The civil date it is due, YYYY-MM-DD (Europe/Stockholm).
     due_on TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'planned'
@@ -20,7 +23,9 @@ CREATE TABLE actions (
     PRIMARY KEY (tenant_id, id),
     FOREIGN KEY (tenant_id, owner_org_id) REFERENCES organisations (tenant_id, id),
     FOREIGN KEY (tenant_id, owner_user_id) REFERENCES users (tenant_id, id),
-    FOREIGN KEY (tenant_id, area_id) REFERENCES places (tenant_id, id)
+    FOREIGN KEY (tenant_id, area_id) REFERENCES places (tenant_id, id),
+    FOREIGN KEY (tenant_id, buffer_area_id) REFERENCES places (tenant_id, id),
+    FOREIGN KEY (tenant_id, control_area_id) REFERENCES places (tenant_id, id)
 );
 CREATE INDEX actions_due ON actions (tenant_id, status, due_on);
 INSERT INTO sequences (name, next) VALUES ('actions', 1);

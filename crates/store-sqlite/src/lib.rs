@@ -644,6 +644,8 @@ fn action_row(r: &sqlx::sqlite::SqliteRow) -> Result<Action> {
         r.get(11),
         r.get(12),
         r.get(13),
+        r.get(14),
+        r.get(15),
     )
 }
 
@@ -1526,8 +1528,9 @@ impl Store for SqliteStore {
         let at = ts(a.created_at);
         sqlx::query(plain(
             "INSERT INTO actions (tenant_id, id, title, description, owner_org_id, owner_user_id, \
-             area_id, due_on, status, closing_note, created_by, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'planned', '', ?, ?, ?)",
+             area_id, due_on, status, closing_note, created_by, created_at, updated_at, \
+             buffer_area_id, control_area_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'planned', '', ?, ?, ?, ?, ?)",
         ))
         .bind(a.tenant_id)
         .bind(id)
@@ -1540,6 +1543,8 @@ impl Store for SqliteStore {
         .bind(a.created_by)
         .bind(at)
         .bind(at)
+        .bind(v.buffer_area_id)
+        .bind(v.control_area_id)
         .execute(&mut *tx)
         .await
         .map_err(|e| {

@@ -281,7 +281,8 @@ pub fn world_box(w: f64, s: f64, e: f64, n: f64) -> [i64; 4] {
 
 /// The columns of an action, in the order `action_from_row` reads them.
 pub const ACTION_COLS: &str = "tenant_id, id, title, description, owner_org_id, owner_user_id, \
-    area_id, due_on, status, closing_note, created_by, created_at, updated_at, closed_at";
+    area_id, due_on, status, closing_note, created_by, created_at, updated_at, closed_at, \
+    buffer_area_id, control_area_id";
 
 /// An action from its columns (`ACTION_COLS`), each stored value checked.
 #[allow(clippy::too_many_arguments)]
@@ -300,6 +301,8 @@ pub fn action_from_parts(
     created_at: i64,
     updated_at: i64,
     closed_at: Option<i64>,
+    buffer_area_id: Option<i64>,
+    control_area_id: Option<i64>,
 ) -> Result<crate::Action> {
     Ok(crate::Action {
         tenant_id,
@@ -309,6 +312,8 @@ pub fn action_from_parts(
         owner_org_id,
         owner_user_id,
         area_id,
+        buffer_area_id,
+        control_area_id,
         due_on: parsed(
             "actions",
             id,
@@ -343,6 +348,8 @@ pub fn action_audit(id: i64, a: &crate::NewAction) -> NewAudit {
             "owner_org_id": a.action.owner_org_id,
             "owner_user_id": a.action.owner_user_id,
             "area_id": a.action.area_id,
+            "buffer_area_id": a.action.buffer_area_id,
+            "control_area_id": a.action.control_area_id,
             "due_on": a.action.due_on.to_string(),
         })
         .to_string(),

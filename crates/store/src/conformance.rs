@@ -2064,6 +2064,8 @@ pub async fn actions_are_owned_and_closed(s: &dyn Store) {
             owner_org_id: org.to_string(),
             owner_user_id: user.map(|u| u.to_string()).unwrap_or_default(),
             area_id: String::new(),
+            buffer_area_id: String::new(),
+            control_area_id: String::new(),
             due_on: due.into(),
         }
         .validate()

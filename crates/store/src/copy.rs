@@ -206,6 +206,8 @@ pub const TABLES: &[TableSpec] = &[
             ("created_at", Int),
             ("updated_at", Int),
             ("closed_at", Int),
+            ("buffer_area_id", Int),
+            ("control_area_id", Int),
         ],
         tenant_column: "tenant_id",
         order_by: "id",

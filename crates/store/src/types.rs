@@ -532,6 +532,8 @@ pub struct Action {
     pub owner_org_id: OrgId,
     pub owner_user_id: Option<UserId>,
     pub area_id: Option<PlaceId>,
+    pub buffer_area_id: Option<PlaceId>,
+    pub control_area_id: Option<PlaceId>,
     pub due_on: jiff::civil::Date,
     pub status: model::ActionStatus,
     pub closing_note: String,

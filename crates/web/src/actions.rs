@@ -185,6 +185,7 @@ async fn form_page(
             orgs, people, areas, errors => list, field_errors => by_field,
             title => draft.title, description => draft.description, owner_org_id => draft.owner_org_id,
             owner_user_id => draft.owner_user_id, area_id => draft.area_id, due_on => draft.due_on,
+            buffer_area_id => draft.buffer_area_id, control_area_id => draft.control_area_id,
         },
         code,
     )
@@ -303,6 +304,83 @@ pub async fn detail(
         })
         .collect();
     let tz = service::stockholm();
+    let evaluation = match service::actions::evaluate(
+        state.store.as_ref(),
+        &user.actor(),
+        &a,
+        state.now(),
+    )
+    .await
+    {
+        Ok(e) => e,
+        Err(e) => return internal(&state, &ctx, "action evaluation", e),
+    };
+    let t =
+        |key: &str, args: &[(&str, fluent_bundle::FluentValue)]| state.i18n.t(ctx.lang, key, args);
+    let (effect, effect_rows, verdict) = match &evaluation {
+        service::actions::Evaluation::NoAreas => {
+            (t("action-effect-no-areas", &[]), vec![], String::new())
+        }
+        service::actions::Evaluation::TooEarly { days } => (
+            t(
+                "action-effect-too-early",
+                &[
+                    ("days", (*days).into()),
+                    ("min", service::actions::MIN_DAYS.into()),
+                ],
+            ),
+            vec![],
+            String::new(),
+        ),
+        service::actions::Evaluation::Ready {
+            start,
+            days,
+            treated,
+            buffer,
+            control,
+            wdq,
+        } => {
+            let rows = vec![
+                (t("action-effect-treated", &[]), treated.0, treated.1),
+                (t("action-effect-buffer", &[]), buffer.0, buffer.1),
+                (t("action-effect-control", &[]), control.0, control.1),
+            ];
+            let verdict = match wdq {
+                None => t("action-effect-no-control", &[]),
+                Some(w) => {
+                    let key = match w.verdict {
+                        analysis::Displacement::NoEffect => "action-effect-none",
+                        analysis::Displacement::DiffusionGreater => {
+                            "action-effect-diffusion-greater"
+                        }
+                        analysis::Displacement::Diffusion => "action-effect-diffusion",
+                        analysis::Displacement::Neither => "action-effect-neither",
+                        analysis::Displacement::Displacement => "action-effect-displacement",
+                        analysis::Displacement::DisplacementGreater => {
+                            "action-effect-displacement-greater"
+                        }
+                    };
+                    let q = w.wdq.map_or_else(|| "–".to_string(), |q| format!("{q:.2}"));
+                    format!(
+                        "{} {}",
+                        t(key, &[]),
+                        t("action-effect-wdq", &[("wdq", q.into())])
+                    )
+                }
+            };
+            (
+                t(
+                    "action-effect-periods",
+                    &[
+                        ("days", (*days).into()),
+                        ("start", views::local(*start, &tz).into()),
+                    ],
+                ),
+                rows,
+                verdict,
+            )
+        }
+    };
     render(
         &state,
         &ctx,
@@ -312,6 +390,7 @@ pub async fn detail(
             a => row, description => a.description, closing_note => a.closing_note,
             closed_at => a.closed_at.map(|t| views::local(t, &tz)),
             next, may_move => may_move(user, &a),
+            effect, effect_rows, verdict,
         },
         StatusCode::OK,
     )

@@ -2407,3 +2407,124 @@ async fn an_action_is_planned_shown_overdue_and_closed_with_a_note() {
     let audit = app.get("/admin/audit", Some(&cookie)).await;
     assert!(audit.body.contains("Åtgärd skapad") && audit.body.contains("Åtgärdens status ändrad"));
 }
+
+#[tokio::test]
+async fn an_action_shows_its_effect_weighed_by_the_displacement_quotient() {
+    let (app, kungsor, ku, ..) = app().await;
+    let square = |w: f64, s: f64| {
+        format!(
+            r#"{{"type":"Polygon","coordinates":[[[{w},{s}],[{e},{s}],[{e},{n}],[{w},{n}],[{w},{s}]]]}}"#,
+            e = w + 0.01,
+            n = s + 0.005
+        )
+    };
+    let mut areas = Vec::new();
+    for (name, w, s) in [
+        ("Torget", 16.09, 59.42),
+        ("Runt torget", 16.11, 59.42),
+        ("Hamnen", 16.20, 59.40),
+    ] {
+        areas.push(
+            app.store
+                .create_place(&store::NewPlace {
+                    tenant_id: kungsor.id,
+                    name: name.into(),
+                    kind: store::PlaceKind::Area,
+                    is_school: false,
+                    geometry_geojson: square(w, s),
+                    lon: w,
+                    lat: s,
+                    is_demo: false,
+                })
+                .await
+                .unwrap(),
+        );
+    }
+    let now = app.now();
+    let ago = |days: i64| (now - jiff::SignedDuration::from_hours(days * 24)).to_string();
+    // Treated 10 → 2, buffer 5 → 4, control 10 → 10 over 60 days on each side.
+    let mut batch = Vec::new();
+    for (k, before, after) in [(0usize, 10, 2), (1, 5, 4), (2, 10, 10)] {
+        for (n, days) in [(before, 90), (after, 30)] {
+            for _ in 0..n {
+                let mut i = store::conformance::incident(&ku[0], "trafik", &ago(days));
+                (i.lon, i.lat) = (areas[k].lon + 0.005, areas[k].lat + 0.0025);
+                i.area_ids = vec![areas[k].id];
+                batch.push(i);
+            }
+        }
+    }
+    app.store
+        .insert_incidents(kungsor.id, &batch)
+        .await
+        .unwrap();
+    let id = |k: usize| areas[k].id.to_string();
+    let action = app
+        .store
+        .create_action(&store::NewAction {
+            tenant_id: kungsor.id,
+            action: model::ActionDraft {
+                title: "Kameror vid torget".into(),
+                owner_org_id: ku[0].org_id.to_string(),
+                area_id: id(0),
+                buffer_area_id: id(1),
+                control_area_id: id(2),
+                due_on: "2026-12-31".into(),
+                ..Default::default()
+            }
+            .validate()
+            .unwrap(),
+            created_by: Some(ku[0].id),
+            created_at: now - jiff::SignedDuration::from_hours(60 * 24),
+        })
+        .await
+        .unwrap();
+    let (cookie, _) = app.login("admin@k1960.example").await;
+    let page = app
+        .get(&format!("/actions/{}", action.id), Some(&cookie))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Händelser 60 dagar före och efter"),
+        "{}",
+        page.body
+    );
+    for row in [
+        "Behandlat område</th><td>10</td><td>2</td>",
+        "Buffertområde</th><td>5</td><td>4</td>",
+        "Kontrollområde</th><td>10</td><td>10</td>",
+    ] {
+        assert!(page.body.contains(row), "{row}");
+    }
+    assert!(
+        page.body.contains("Nyttan spred sig till buffertområdet."),
+        "{}",
+        page.body
+    );
+    // Without a control area there is nothing to weigh against.
+    let plain = app
+        .store
+        .create_action(&store::NewAction {
+            tenant_id: kungsor.id,
+            action: model::ActionDraft {
+                title: "Städa".into(),
+                owner_org_id: ku[0].org_id.to_string(),
+                area_id: id(0),
+                due_on: "2026-12-31".into(),
+                ..Default::default()
+            }
+            .validate()
+            .unwrap(),
+            created_by: None,
+            created_at: now,
+        })
+        .await
+        .unwrap();
+    let page = app
+        .get(&format!("/actions/{}", plain.id), Some(&cookie))
+        .await;
+    assert!(
+        page.body
+            .contains("Ange åtgärdens område, ett buffertområde och ett kontrollområde")
+    );
+}
