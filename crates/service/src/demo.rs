@@ -7,7 +7,9 @@ use crate::polisen::{self, ImportSummary};
 use crate::reporting::TenantGeo;
 use geo::{Sweref99Tm, from_sweref99tm, to_sweref99tm};
 use jiff::{SignedDuration, Timestamp, ToSpan};
-use model::{CategoryCode, Email, IncidentStatus, Precision, Role, Source, Visibility};
+use model::{
+    ActionStatus, CategoryCode, Email, IncidentStatus, Precision, Role, Source, Visibility,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::path::Path;
@@ -703,6 +705,7 @@ pub async fn seed(
     }
     incidents.sort_by_key(|i| i.created_at);
     store.insert_incidents(tenant.id, &incidents).await?;
+    seed_actions(store, &tenant, &orgs, &users, &place_ids, now).await?;
 
     let police = match polisen_file {
         None => Err("no police events file given".to_string()),
@@ -716,6 +719,124 @@ pub async fn seed(
         synthetic: SYNTHETIC_INCIDENTS,
         police,
     }))
+}
+
+/// A realistic set of actions: one done months ago (with an effect to evaluate), one under
+/// way, one overdue, one planned.
+async fn seed_actions(
+    store: &dyn Store,
+    tenant: &store::Tenant,
+    orgs: &[Organisation],
+    users: &[store::User],
+    areas: &[i64],
+    now: Timestamp,
+) -> Result<(), DemoError> {
+    let tz = crate::stockholm();
+    let day = |d: i64| now + jiff::SignedDuration::from_hours(d * 24);
+    let date = |d: i64| day(d).to_zoned(tz.clone()).date().to_string();
+    struct Plan {
+        title: &'static str,
+        description: &'static str,
+        org: usize,
+        user: Option<usize>,
+        /// Treated, buffer, control (indexes of the demo areas).
+        areas: (usize, Option<usize>, Option<usize>),
+        /// Days from now: planned, due, closed.
+        days: (i64, i64, i64),
+        status: ActionStatus,
+        note: &'static str,
+    }
+    let plans = [
+        Plan {
+            title: "Bättre belysning på gångvägen vid stationen",
+            description: "Byt till LED-armaturer och tät ut dem längs gångvägen mellan stationen och centrum.",
+            org: 0,
+            user: Some(0),
+            areas: (1, Some(0), Some(4)),
+            days: (-150, -100, -110),
+            status: ActionStatus::Done,
+            note: "Tolv nya armaturer monterade; gångvägen är upplyst hela vägen.",
+        },
+        Plan {
+            title: "Trygghetsvandring i Strandparken",
+            description: "Gemensam vandring med kommunen, polisen och bostadsbolaget en kväll.",
+            org: 1,
+            user: Some(1),
+            areas: (2, None, None),
+            days: (-20, 20, -1),
+            status: ActionStatus::InProgress,
+            note: "",
+        },
+        Plan {
+            title: "Klottersanering i centrum inom ett dygn",
+            description: "Avtal med entreprenören om sanering inom 24 timmar efter anmälan.",
+            org: 0,
+            user: Some(0),
+            areas: (0, None, None),
+            days: (-40, -10, 0),
+            status: ActionStatus::Planned,
+            note: "",
+        },
+        Plan {
+            title: "Fältassistenter kvällstid i Bostadsområdet Norr",
+            description: "Fredags- och lördagskvällar under vinterhalvåret.",
+            org: 3,
+            user: None,
+            areas: (3, None, None),
+            days: (-5, 45, 0),
+            status: ActionStatus::Planned,
+            note: "",
+        },
+    ];
+    for p in plans {
+        let id = |k: Option<usize>| k.map(|k| areas[k].to_string()).unwrap_or_default();
+        let (created, due, closed) = p.days;
+        let valid = model::ActionDraft {
+            title: p.title.into(),
+            description: p.description.into(),
+            owner_org_id: orgs[p.org].id.to_string(),
+            owner_user_id: p.user.map(|u| users[u].id.to_string()).unwrap_or_default(),
+            area_id: areas[p.areas.0].to_string(),
+            buffer_area_id: id(p.areas.1),
+            control_area_id: id(p.areas.2),
+            due_on: date(due),
+        }
+        .validate()
+        .expect("demo actions are valid");
+        let a = store
+            .create_action(&store::NewAction {
+                tenant_id: tenant.id,
+                action: valid,
+                created_by: Some(users[0].id),
+                created_at: day(created),
+            })
+            .await?;
+        if p.status != ActionStatus::Planned {
+            if p.status == ActionStatus::Done {
+                store
+                    .set_action_status(
+                        tenant.id,
+                        a.id,
+                        Some(users[0].id),
+                        ActionStatus::InProgress,
+                        "",
+                        day(created + 5),
+                    )
+                    .await?;
+            }
+            store
+                .set_action_status(
+                    tenant.id,
+                    a.id,
+                    Some(users[0].id),
+                    p.status,
+                    p.note,
+                    day(closed.min(-1)),
+                )
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -740,6 +861,15 @@ mod tests {
             seed(&store, Some(&police), now, 7).await.unwrap().is_none(),
             "second run must not seed again"
         );
+        // The demo's actions: one done with an effect to evaluate, one overdue.
+        let tid = report.tenant.id;
+        let actions = store
+            .actions(tid, &store::ActionFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(actions.len(), 4);
+        let today = now.to_zoned(crate::stockholm()).date();
+        assert_eq!(actions.iter().filter(|a| a.overdue(today)).count(), 1);
 
         let admin = store
             .user_credentials(&Email::parse(&report.logins[0].email).unwrap())
@@ -751,6 +881,23 @@ mod tests {
             &admin.1
         ));
         let actor: Actor = admin.0.actor();
+        let lighting = actions
+            .iter()
+            .find(|a| a.status == ActionStatus::Done)
+            .unwrap();
+        match crate::actions::evaluate(&store, &actor, lighting, now)
+            .await
+            .unwrap()
+        {
+            crate::actions::Evaluation::Ready {
+                days, control, wdq, ..
+            } => {
+                assert_eq!(days, 90);
+                assert!(control.0 > 0 && control.1 > 0, "{control:?}");
+                assert!(wdq.is_some());
+            }
+            other => panic!("{other:?}"),
+        }
         let all = store
             .list_incidents(
                 &actor,
