@@ -552,17 +552,7 @@ async fn check_references(
 fn copy_field(out: &mut String, v: Option<&str>) {
     match v {
         None => out.push_str("\\N"),
-        Some(s) => {
-            for c in s.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '\t' => out.push_str("\\t"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    c => out.push(c),
-                }
-            }
-        }
+        Some(s) => escape_tabbed(out, s),
     }
     out.push('\t');
 }

@@ -180,21 +180,27 @@ impl References {
     }
 }
 
+/// Text as a field of tab-separated lines (PostgreSQL's COPY text format): backslash,
+/// tab, newline and carriage return escaped with a backslash.
+pub fn escape_tabbed(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
 /// A new incident as one line of tab-separated fields (the fields of `incident_json`, free
 /// text as written, backslash-escaped; empty for none), ending in a newline: what a batch's
 /// audit digest is computed over.
 pub fn incident_line(out: &mut String, n: &NewIncident) {
     use std::fmt::Write;
     let text = |out: &mut String, t: Option<&str>| {
-        for c in t.unwrap_or("").chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '\t' => out.push_str("\\t"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                c => out.push(c),
-            }
-        }
+        escape_tabbed(out, t.unwrap_or(""));
         out.push('\t');
     };
     let num = |out: &mut String, v: Option<i64>| {
