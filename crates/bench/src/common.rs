@@ -169,3 +169,73 @@ pub fn time_gets(port: u16, paths: &[String], token: &str) -> anyhow::Result<(Ve
     times.sort_by(f64::total_cmp);
     Ok((times, bytes))
 }
+
+/// A municipality as both benchmarks set it up: the tenant, the EST categories and three
+/// organisations.
+pub struct BenchTenant {
+    pub tenant: store::Tenant,
+    pub cats: Vec<model::CategoryCode>,
+    pub orgs: Vec<i64>,
+}
+
+pub async fn bench_tenant(
+    store: &dyn store::Store,
+    m: &geo::Municipality,
+) -> anyhow::Result<BenchTenant> {
+    let tenant = store
+        .create_tenant(&store::NewTenant {
+            code: m.code.clone(),
+            name: m.name.clone(),
+            outline_geojson: m.outline.to_geojson().to_string(),
+        })
+        .await?;
+    let cats = service::taxonomy::est_defaults(tenant.id);
+    for c in &cats {
+        store.upsert_category(c).await?;
+    }
+    let mut orgs = Vec::new();
+    for (name, kind) in [
+        ("Kommunen", "kommun"),
+        ("Polisen", "polis"),
+        ("Skolan", "skola"),
+    ] {
+        let o = store
+            .create_organisation(&store::NewOrganisation {
+                tenant_id: tenant.id,
+                name: name.into(),
+                kind: kind.into(),
+            })
+            .await?;
+        orgs.push(o.id);
+    }
+    Ok(BenchTenant {
+        tenant,
+        cats: cats.into_iter().map(|c| c.code).collect(),
+        orgs,
+    })
+}
+
+/// The benchmark's administrator in a tenant, and an API token for its requests.
+pub async fn bench_token(store: &dyn store::Store, t: &BenchTenant) -> anyhow::Result<String> {
+    let user = store
+        .create_user(&store::NewUser {
+            tenant_id: t.tenant.id,
+            org_id: t.orgs[0],
+            email: model::Email::parse("bench@kungsor.example")?,
+            display_name: "Bench".into(),
+            role: model::Role::Admin,
+            password_hash: "!".into(),
+        })
+        .await?;
+    let token = service::auth::new_secret();
+    store
+        .create_api_token(&store::NewApiToken {
+            token_hash: service::auth::hash_secret(&token),
+            tenant_id: t.tenant.id,
+            user_id: user.id,
+            label: "bench".into(),
+            created_at: jiff::Timestamp::now(),
+        })
+        .await?;
+    Ok(token)
+}

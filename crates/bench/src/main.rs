@@ -17,13 +17,13 @@
 
 use anyhow::{Context, Result, bail};
 use jiff::{SignedDuration, Timestamp};
-use model::{CategoryCode, Email, Role};
+use model::{CategoryCode, Email};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use store::{NewApiToken, NewIncident, NewOrganisation, NewTenant, NewUser, Store};
+use store::{NewIncident, Store};
 
 mod common;
 use common::*;
@@ -31,54 +31,9 @@ use common::*;
 async fn seed(path: &str, n: usize) -> Result<(String, Vec<String>)> {
     let store = store_sqlite::SqliteStore::open(path).await?;
     let m = service::municipality("1960").context("Kungsör boundary")?;
-    let tenant = store
-        .create_tenant(&NewTenant {
-            code: "1960".into(),
-            name: m.name.clone(),
-            outline_geojson: m.outline.to_geojson().to_string(),
-        })
-        .await?;
-    let cats = service::taxonomy::est_defaults(tenant.id);
-    for c in &cats {
-        store.upsert_category(c).await?;
-    }
-    let mut orgs = Vec::new();
-    for (name, kind) in [
-        ("Kommunen", "kommun"),
-        ("Polisen", "polis"),
-        ("Skolan", "skola"),
-    ] {
-        orgs.push(
-            store
-                .create_organisation(&NewOrganisation {
-                    tenant_id: tenant.id,
-                    name: name.into(),
-                    kind: kind.into(),
-                })
-                .await?,
-        );
-    }
-    let user = store
-        .create_user(&NewUser {
-            tenant_id: tenant.id,
-            org_id: orgs[0].id,
-            email: Email::parse("bench@kungsor.example")?,
-            display_name: "Bench".into(),
-            role: Role::Admin,
-            password_hash: "!".into(),
-        })
-        .await?;
-    let token = service::auth::new_secret();
-    store
-        .create_api_token(&NewApiToken {
-            token_hash: service::auth::hash_secret(&token),
-            tenant_id: tenant.id,
-            user_id: user.id,
-            label: "bench".into(),
-            created_at: Timestamp::now(),
-        })
-        .await?;
-    let org_ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
+    let t = bench_tenant(&store, m).await?;
+    let token = bench_token(&store, &t).await?;
+    let (tenant, cats, org_ids) = (&t.tenant, &t.cats, &t.orgs);
     let [w, s, e, nn] = m.outline.bbox();
     let mut rng = StdRng::seed_from_u64(1);
     let now = Timestamp::now();
@@ -100,8 +55,8 @@ async fn seed(path: &str, n: usize) -> Result<(String, Vec<String>)> {
                 let batch_no = (done / 50_000) as i64;
                 let age = 730 * 86_400 - batch_no * slice - rng.gen_range(0..slice.max(1));
                 let t = now - SignedDuration::from_secs(age.max(0));
-                let c = cats[rng.gen_range(0..cats.len())].code.clone();
-                synthetic_incident(&mut rng, (lon, lat), t, c, "1960", &org_ids)
+                let c = cats[rng.gen_range(0..cats.len())].clone();
+                synthetic_incident(&mut rng, (lon, lat), t, c, "1960", org_ids)
             })
             .collect();
         store.insert_incidents(tenant.id, &batch).await?;
@@ -113,10 +68,7 @@ async fn seed(path: &str, n: usize) -> Result<(String, Vec<String>)> {
         n as f64 / started.elapsed().as_secs_f64()
     );
     store.close().await;
-    let codes = cats
-        .iter()
-        .map(|c: &store::Category| c.code.to_string())
-        .collect();
+    let codes = cats.iter().map(|c| c.to_string()).collect();
     Ok((token, codes))
 }
 

@@ -6,13 +6,13 @@
 
 use anyhow::{Context, Result, bail};
 use jiff::{SignedDuration, Timestamp};
-use model::{Email, Role};
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use store::{NewApiToken, NewIncident, NewOrganisation, NewTenant, NewUser, Store};
+use store::{NewIncident, Store};
 use store_postgres::{PgStore, with_database};
 
 #[path = "../common.rs"]
@@ -20,9 +20,7 @@ mod common;
 use common::*;
 
 struct Seeded {
-    tenant: store::Tenant,
-    orgs: Vec<i64>,
-    cats: Vec<model::CategoryCode>,
+    t: BenchTenant,
     bbox: [f64; 4],
 }
 
@@ -140,61 +138,13 @@ async fn seed(db: &str, n: usize, tenants: usize, importers: usize) -> Result<St
     let mut seeded = Vec::new();
     let mut token = String::new();
     for m in order.into_iter().take(tenants) {
-        let tenant = store
-            .create_tenant(&NewTenant {
-                code: m.code.clone(),
-                name: m.name.clone(),
-                outline_geojson: m.outline.to_geojson().to_string(),
-            })
-            .await?;
-        let cats = service::taxonomy::est_defaults(tenant.id);
-        for c in &cats {
-            store.upsert_category(c).await?;
-        }
-        let mut orgs = Vec::new();
-        for (name, kind) in [
-            ("Kommunen", "kommun"),
-            ("Polisen", "polis"),
-            ("Skolan", "skola"),
-        ] {
-            orgs.push(
-                store
-                    .create_organisation(&NewOrganisation {
-                        tenant_id: tenant.id,
-                        name: name.into(),
-                        kind: kind.into(),
-                    })
-                    .await?
-                    .id,
-            );
-        }
+        let t = bench_tenant(store.as_ref(), m).await?;
         if m.code == "1960" {
-            let user = store
-                .create_user(&NewUser {
-                    tenant_id: tenant.id,
-                    org_id: orgs[0],
-                    email: Email::parse("bench@kungsor.example")?,
-                    display_name: "Bench".into(),
-                    role: Role::Admin,
-                    password_hash: "!".into(),
-                })
-                .await?;
-            token = service::auth::new_secret();
-            store
-                .create_api_token(&NewApiToken {
-                    token_hash: service::auth::hash_secret(&token),
-                    tenant_id: tenant.id,
-                    user_id: user.id,
-                    label: "bench".into(),
-                    created_at: Timestamp::now(),
-                })
-                .await?;
+            token = bench_token(store.as_ref(), &t).await?;
         }
         seeded.push(Seeded {
-            tenant,
-            orgs,
-            cats: cats.into_iter().map(|c| c.code).collect(),
             bbox: m.outline.bbox(),
+            t,
         });
     }
     println!(
@@ -229,11 +179,18 @@ async fn seed(db: &str, n: usize, tenants: usize, importers: usize) -> Result<St
                             let age =
                                 730 * 86_400 - batch_no * slice - rng.gen_range(0..slice.max(1));
                             let t = now - SignedDuration::from_secs(age.max(0));
-                            let c = s.cats[rng.gen_range(0..s.cats.len())].clone();
-                            synthetic_incident(&mut rng, (lon, lat), t, c, &s.tenant.code, &s.orgs)
+                            let c = s.t.cats[rng.gen_range(0..s.t.cats.len())].clone();
+                            synthetic_incident(
+                                &mut rng,
+                                (lon, lat),
+                                t,
+                                c,
+                                &s.t.tenant.code,
+                                &s.t.orgs,
+                            )
                         })
                         .collect();
-                    store.insert_incidents(s.tenant.id, &batch).await?;
+                    store.insert_incidents(s.t.tenant.id, &batch).await?;
                     done += size;
                 }
             }
