@@ -3,6 +3,10 @@
 -- point. Rows from before this migration get theirs when the store opens the database.
 ALTER TABLE incidents ADD COLUMN wx INTEGER;
 ALTER TABLE incidents ADD COLUMN wy INTEGER;
+-- Work the store does once after a migration (here: the positions of the rows above), so that
+-- opening a database does not look for it every time.
+CREATE TABLE pending_fills (what TEXT PRIMARY KEY);
+INSERT INTO pending_fills (what) VALUES ('world_positions');
 -- A tile is a range of wx (and wy) in one tenant; the columns a tile shows and its scope
 -- needs ride along, so a tile is read from the index alone.
 CREATE INDEX incidents_world ON incidents

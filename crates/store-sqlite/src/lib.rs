@@ -438,8 +438,16 @@ fn bind_all<'q>(
 }
 
 /// World positions (migration 0007) of incidents stored before they were kept, computed
-/// by `geo::tile::world` as for new ones; a database has none left after the first open.
+/// by `geo::tile::world` as for new ones, once: the migration leaves a `pending_fills` row,
+/// which goes when the last row has its position (a database opens without a table scan).
 async fn fill_world_positions(write: &SqlitePool) -> Result<()> {
+    let pending = sqlx::query("SELECT 1 FROM pending_fills WHERE what = 'world_positions'")
+        .fetch_optional(write)
+        .await
+        .map_err(backend)?;
+    if pending.is_none() {
+        return Ok(());
+    }
     loop {
         let rows = sqlx::query(
             "SELECT tenant_id, id, lon, lat FROM incidents WHERE wx IS NULL OR wy IS NULL LIMIT 10000",
@@ -448,6 +456,10 @@ async fn fill_world_positions(write: &SqlitePool) -> Result<()> {
         .await
         .map_err(backend)?;
         if rows.is_empty() {
+            sqlx::query("DELETE FROM pending_fills WHERE what = 'world_positions'")
+                .execute(write)
+                .await
+                .map_err(backend)?;
             return Ok(());
         }
         let mut tx = write.begin().await.map_err(backend)?;

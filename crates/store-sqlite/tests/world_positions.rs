@@ -16,12 +16,17 @@ async fn old_rows_get_their_world_positions_on_open() {
     (n.lon, n.lat) = (16.0978, 59.4224);
     s.insert_incidents(f.tenant.id, &[n]).await.unwrap();
     s.close().await;
-    // As a database written before the migration: no positions.
+    // As a database written before the migration: no positions, and the migration's note
+    // that they are to be filled.
     let pool = SqlitePoolOptions::new()
         .connect(&format!("sqlite://{path}"))
         .await
         .unwrap();
     sqlx::query("UPDATE incidents SET wx = NULL, wy = NULL")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO pending_fills (what) VALUES ('world_positions')")
         .execute(&pool)
         .await
         .unwrap();
