@@ -270,10 +270,18 @@ pub async fn create(
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DetailParams {
+    /// Set when a status change came back for want of (or with an unusable) comment.
+    note: String,
+}
+
 pub async fn detail(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     Path(id): Path<String>,
+    Query(p): Query<DetailParams>,
 ) -> Response {
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
@@ -390,6 +398,7 @@ pub async fn detail(
             a => row, description => a.description, closing_note => a.closing_note,
             closed_at => a.closed_at.map(|t| views::local(t, &tz)),
             next, may_move => may_move(user, &a),
+            note_error => p.note == "1",
             effect, effect_rows, verdict,
         },
         StatusCode::OK,

@@ -2382,6 +2382,19 @@ async fn an_action_is_planned_shown_overdue_and_closed_with_a_note() {
         .await;
     assert_eq!(no_note.status, StatusCode::SEE_OTHER);
     assert!(app.get(&at, Some(&rc)).await.body.contains("Planerad"));
+    let back = no_note
+        .headers
+        .get(header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        app.get(&back, Some(&rc))
+            .await
+            .body
+            .contains("Statusen ändrades inte")
+    );
     let done = app
         .post_form(
             &status,

@@ -469,3 +469,4 @@ action-effect-neither = The treated area improved; the buffer changed as the con
 action-effect-displacement = The treated area improved; some moved to the buffer, less than was prevented.
 action-effect-displacement-greater = More moved to the buffer than was prevented.
 action-effect-wdq = (WDQ { $wdq })
+action-note-required = The status was not changed: write a comment when the action is closed (at most 2,000 characters, no identity numbers, phone numbers or e-mail addresses).

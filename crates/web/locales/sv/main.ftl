@@ -469,3 +469,4 @@ action-effect-neither = Det behandlade området förbättrades; buffertområdet 
 action-effect-displacement = Det behandlade området förbättrades; en del förflyttades till buffertområdet, men mindre än som förebyggdes.
 action-effect-displacement-greater = Mer förflyttades till buffertområdet än som förebyggdes.
 action-effect-wdq = (WDQ { $wdq })
+action-note-required = Statusen ändrades inte: skriv en kommentar när åtgärden avslutas (högst 2 000 tecken, inga personnummer, telefonnummer eller e-postadresser).
