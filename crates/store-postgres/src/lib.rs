@@ -2652,12 +2652,9 @@ impl Store for PgStore {
             return Ok(Vec::new());
         };
         let key = TileCache::key(actor, row.get::<&str, _>(1), row.get(0), filter, tile);
-        if let Some(hit) = self.tiles.get(&key) {
-            return Ok(hit);
-        }
-        let made = self.make_tile(actor, filter, tile).await?;
-        self.tiles.put(key, &made);
-        Ok(made)
+        self.tiles
+            .get_or_make(key, self.make_tile(actor, filter, tile))
+            .await
     }
 
     async fn set_incident_status(

@@ -197,6 +197,20 @@ impl TileCache {
         )
     }
 
+    /// The tile kept under `key`, or the one `make` makes (then kept).
+    pub async fn get_or_make(
+        &self,
+        key: String,
+        make: impl std::future::Future<Output = Result<Vec<u8>>>,
+    ) -> Result<Vec<u8>> {
+        if let Some(hit) = self.get(&key) {
+            return Ok(hit);
+        }
+        let made = make.await?;
+        self.put(key, &made);
+        Ok(made)
+    }
+
     pub fn get(&self, key: &str) -> Option<Vec<u8>> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.tiles.get(key).cloned()
