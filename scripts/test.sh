@@ -24,6 +24,12 @@ if ! [ -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
 fi
 
+if ! command -v pdftotext >/dev/null; then
+  echo "== installing Debian's poppler-utils (pdftotext reads the PDFs back in the tests)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq poppler-utils >/dev/null
+fi
+
 echo "== npm packages (MapLibre GL JS, playwright-core, axe-core)"
 npm ci --prefix frontend --no-audit --no-fund --loglevel=error
 

@@ -109,6 +109,34 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The lägesbild of a period as a PDF (A4), e.g. for scheduled mailing.
+    Report {
+        /// A SQLite file or a PostgreSQL URL.
+        #[arg(long, env = "LAGESBILD_DB")]
+        db: String,
+        /// The municipality's code, e.g. 1960.
+        #[arg(long)]
+        tenant: String,
+        /// First day of the period (YYYY-MM-DD); default two weeks before --to.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day of the period, included (YYYY-MM-DD); default yesterday.
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this area or school (its name as in the municipality's places).
+        #[arg(long)]
+        area: Option<String>,
+        /// sv or en.
+        #[arg(long, default_value = "sv")]
+        lang: String,
+        /// Who may read it: restricted (police and coordinator), partners, or management
+        /// (aggregated figures only).
+        #[arg(long, default_value = "restricted")]
+        level: String,
+        /// The PDF file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Import data.
     Import {
         #[command(subcommand)]
@@ -800,6 +828,70 @@ async fn import_polisen(db: &str, tenant: &str, org: Option<String>, file: &Path
     Ok(())
 }
 
+struct ReportArgs {
+    db: String,
+    tenant: String,
+    from: Option<String>,
+    to: Option<String>,
+    area: Option<String>,
+    lang: String,
+    level: String,
+    out: PathBuf,
+}
+
+fn parse_date(option: &str, value: &str) -> Result<jiff::civil::Date> {
+    value
+        .trim()
+        .parse()
+        .with_context(|| format!("{option} {value:?} is not a date (YYYY-MM-DD)"))
+}
+
+/// `lagesbild report`: the lägesbild PDF of a period.
+async fn report(a: ReportArgs) -> Result<()> {
+    use service::lagesbild::{self as lb, Language, Level, Request};
+    let lang = Language::parse(&a.lang)?;
+    let level = Level::parse(&a.level)?;
+    let now = Timestamp::now();
+    let today = now.to_zoned(service::stockholm()).date();
+    let to = match &a.to {
+        Some(v) => parse_date("--to", v)?,
+        None => Request::default_period(today).1,
+    };
+    let from = match &a.from {
+        Some(v) => parse_date("--from", v)?,
+        None => to - jiff::ToSpan::days(13),
+    };
+    Request::period(from, to)?;
+    let store = open(&a.db).await?;
+    let tenant = store
+        .tenant_by_code(&a.tenant)
+        .await?
+        .with_context(|| format!("no tenant with code {:?}", a.tenant))?;
+    let area = match &a.area {
+        Some(name) => Some(lb::find_area(&store.places(tenant.id).await?, name)?),
+        None => None,
+    };
+    let req = Request {
+        from,
+        to,
+        area,
+        lang,
+    };
+    let actor = lb::view(tenant.id, None, level);
+    let doc = lb::build(store.as_ref(), &actor, level, &tenant, &req, now).await?;
+    let pdf =
+        tokio::task::spawn_blocking(move || report::pdf(report::Kind::Lagesbild, &doc)).await??;
+    std::fs::write(&a.out, &pdf).with_context(|| format!("writing {}", a.out.display()))?;
+    println!(
+        "{}: {} bytes, {} – {}",
+        a.out.display(),
+        pdf.len(),
+        req.from,
+        req.to
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
@@ -817,6 +909,28 @@ async fn main() -> Result<()> {
             no_serve,
         } => demo(serve, polisen, no_serve).await,
         Command::Migrate { db } => migrate(&db).await,
+        Command::Report {
+            db,
+            tenant,
+            from,
+            to,
+            area,
+            lang,
+            level,
+            out,
+        } => {
+            report(ReportArgs {
+                db,
+                tenant,
+                from,
+                to,
+                area,
+                lang,
+                level,
+                out,
+            })
+            .await
+        }
         Command::Copy { from, to, tenant } => copy(&from, &to, &tenant).await,
         Command::Serve(a) => {
             let store = open(&a.db).await?;

@@ -551,3 +551,245 @@ fn forecast_then_pai_on_real_data() {
     );
     assert!(String::from_utf8_lossy(&o.stderr).contains("line 3"));
 }
+
+/// The text of a PDF, page by page (pdftotext from poppler-utils; scripts/test.sh installs it).
+fn pdf_pages(path: &std::path::Path) -> Vec<String> {
+    let out = Command::new("pdftotext")
+        .args(["-layout", path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (Debian poppler-utils) must be installed: scripts/test.sh does it");
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}",
+        path.display()
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The number in the first column after `label` on the line that starts with it.
+fn figure_after(text: &str, label: &str) -> u64 {
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("no line starting with {label:?} in\n{text}"));
+    line[line.find(label).unwrap() + label.len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.trim_end_matches('.').parse().ok())
+        .unwrap_or_else(|| panic!("no number after {label:?}: {line}"))
+}
+
+/// What the database holds for the report's period, counted by the store the way the report's
+/// reader (the coordinator's view) may see it.
+fn db_count(
+    db: &str,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+    area: Option<&str>,
+    source: Option<model::Source>,
+) -> u64 {
+    use store::Store;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let s = store_sqlite::SqliteStore::open(db).await.unwrap();
+        let t = s.tenant_by_code("1960").await.unwrap().unwrap();
+        let area_id = match area {
+            Some(name) => Some(
+                s.places(t.id)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|p| p.name == name)
+                    .unwrap()
+                    .id,
+            ),
+            None => None,
+        };
+        let level = service::lagesbild::Level::Restricted;
+        let actor = service::lagesbild::view(t.id, None, level);
+        let tz = service::stockholm();
+        let midnight = |d: jiff::civil::Date| d.to_zoned(tz.clone()).unwrap().timestamp();
+        let filter = store::IncidentFilter {
+            from: Some(midnight(from)),
+            to: Some(midnight(to.tomorrow().unwrap())),
+            area_id,
+            source,
+            ..Default::default()
+        };
+        s.count_incidents(&actor, &filter).await.unwrap()
+    })
+}
+
+#[test]
+fn report_writes_the_lagesbild_pdf_with_the_database_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("report.db");
+    let db = db.to_str().unwrap();
+    let (ok, out, err) = run(
+        &[
+            "demo",
+            "--db",
+            db,
+            "--no-serve",
+            "--polisen",
+            &polisen_file(),
+        ],
+        None,
+    );
+    assert!(ok, "{out}{err}");
+
+    // A year that holds police events (the shared file ends 2026-08) when the demo's
+    // incidents (the last two years, counted from today) reach back to it.
+    let today = jiff::Zoned::now().date();
+    let to = jiff::civil::date(2026, 8, 31).max(today - jiff::ToSpan::days(90));
+    let from = to - jiff::ToSpan::days(364);
+    let pdf = dir.path().join("year.pdf");
+    let (ok, out, err) = run(
+        &[
+            "report",
+            "--db",
+            db,
+            "--tenant",
+            "1960",
+            "--from",
+            &from.to_string(),
+            "--to",
+            &to.to_string(),
+            "--out",
+            pdf.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(ok, "{out}{err}");
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
+    let pages = pdf_pages(&pdf);
+    assert!(pages.len() >= 2, "{} pages", pages.len());
+    let period = format!("{from} – {to}");
+    for (i, page) in pages.iter().enumerate() {
+        // Every page names the period and its visibility level and is numbered.
+        assert!(page.contains(&period), "page {}: no period\n{page}", i + 1);
+        assert!(
+            page.contains("Synlighet: Begränsad"),
+            "page {}\n{page}",
+            i + 1
+        );
+        assert!(
+            page.contains(&format!("Sida {} av {}", i + 1, pages.len())),
+            "page {}\n{page}",
+            i + 1
+        );
+    }
+    let text = pages.join("\n");
+    assert!(text.contains("Lägesbild Kungsör"), "{text}");
+    let total = db_count(db, from, to, None, None);
+    assert!(total > 100, "the demo should fill a year: {total}");
+    assert_eq!(figure_after(&text, "Alla händelser"), total, "{text}");
+    let police = db_count(db, from, to, None, Some(model::Source::ImportPolisen));
+    assert_eq!(
+        figure_after(&text, "Antal under perioden:"),
+        police,
+        "{text}"
+    );
+    for section in [
+        "Händelser per kategori",
+        "Karta: hot spots och täthet",
+        "Veckodag och timme",
+        "Åtgärder",
+    ] {
+        assert!(text.contains(section), "no {section}:\n{text}");
+    }
+
+    // An area, in English, for management: the area's own figure, no single incidents.
+    let area = "Centrum och torget (demo)";
+    let pdf = dir.path().join("area.pdf");
+    let (ok, out, err) = run(
+        &[
+            "report",
+            "--db",
+            db,
+            "--tenant",
+            "1960",
+            "--from",
+            &from.to_string(),
+            "--to",
+            &to.to_string(),
+            "--area",
+            area,
+            "--lang",
+            "en",
+            "--level",
+            "management",
+            "--out",
+            pdf.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(ok, "{out}{err}");
+    let pages = pdf_pages(&pdf);
+    let text = pages.join("\n");
+    assert!(
+        text.contains(&format!("Situation report Kungsör – {area}")),
+        "{text}"
+    );
+    assert!(
+        pages
+            .iter()
+            .all(|p| p.contains("Management: aggregated figures only")),
+        "{text}"
+    );
+    assert!(
+        pages[0].contains(&format!("Page 1 of {}", pages.len())),
+        "{}",
+        pages[0]
+    );
+    assert!(
+        !text.contains("Notable incidents") && !text.contains("Police events"),
+        "{text}"
+    );
+    let in_area = db_count(db, from, to, Some(area), None);
+    assert!(in_area > 0 && in_area < total);
+    assert_eq!(figure_after(&text, "All incidents"), in_area, "{text}");
+
+    // Bad input says what is wrong and writes nothing.
+    let bad = dir.path().join("bad.pdf");
+    for (args, expect) in [
+        (
+            vec!["--from", "2026-05-02", "--to", "2026-05-01"],
+            "from 2026-05-02, to 2026-05-01",
+        ),
+        (
+            vec!["--from", "2025-01-01", "--to", "2026-05-01"],
+            "at most 366 days",
+        ),
+        (
+            vec!["--to", "2026-13-01"],
+            "--to \"2026-13-01\" is not a date",
+        ),
+        (
+            vec!["--area", "Ingenstans"],
+            "no area or school named \"Ingenstans\"",
+        ),
+        (vec!["--lang", "de"], "unknown language \"de\""),
+    ] {
+        let mut all = vec![
+            "report",
+            "--db",
+            db,
+            "--tenant",
+            "1960",
+            "--out",
+            bad.to_str().unwrap(),
+        ];
+        all.extend(args);
+        let (ok, out, err) = run(&all, None);
+        assert!(!ok, "{all:?} should fail: {out}");
+        assert!(err.contains(expect), "{all:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!bad.exists());
+    }
+}

@@ -157,6 +157,11 @@ impl MultiPolygon {
         Ok(())
     }
 
+    /// The polygons, each its outer ring then its holes, as [lon, lat] positions.
+    pub fn polygons(&self) -> &[Vec<Ring>] {
+        &self.polygons
+    }
+
     /// [min lon, min lat, max lon, max lat].
     pub fn bbox(&self) -> [f64; 4] {
         self.bbox

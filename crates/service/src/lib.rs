@@ -11,6 +11,7 @@ pub mod auth;
 pub mod copy;
 pub mod demo;
 pub mod insight;
+pub mod lagesbild;
 pub mod points;
 pub mod polisen;
 pub mod reporting;

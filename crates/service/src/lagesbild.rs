@@ -1,0 +1,709 @@
+//! The lägesbild of a period: what the partners look at together every other week, and, for a
+//! year, the kartläggning and analysis the law 2023:196 asks for. Every figure comes from the
+//! analysis crate (Poisson test of two periods, Gi* with FDR bins, quartic KDE, aoristic time
+//! profile); this module fetches what the reader may see, picks the texts of the chosen
+//! language and returns one serialisable document that the web page and the PDF both show.
+
+use crate::insight::{Change, change};
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan, tz::TimeZone};
+use model::{Precision, Role, Source};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use store::{
+    Action, ActionFilter, Actor, IncidentFilter, IncidentPoint, IncidentQuery, Place, Sort, Store,
+    StoreError, Tenant,
+};
+
+/// At most this many incidents are analysed for one document (all three periods together).
+pub const MAX_POINTS: u32 = 1_000_000;
+/// The longest period of one lägesbild (a year, and a leap day).
+pub const MAX_DAYS: i64 = 366;
+/// Hot spot cells: side (m) and the density layer's bandwidth (m).
+pub const HOT_CELL: f64 = 200.0;
+pub const BANDWIDTH: f64 = 500.0;
+/// The density layer is drawn on at most this many cells across the map.
+const DENSITY_ACROSS: f64 = 60.0;
+const NOTABLE: usize = 12;
+const POLICE: u32 = 15;
+const TOP_PLACES: usize = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LagesbildError {
+    #[error("the period must end on or after its start: from {from}, to {to}")]
+    Period { from: Date, to: Date },
+    #[error("a lägesbild covers at most {MAX_DAYS} days; {from} to {to} is {days} days")]
+    TooLong { from: Date, to: Date, days: i64 },
+    #[error("no area or school named \"{0}\" in this municipality")]
+    UnknownArea(String),
+    #[error("unknown language \"{0}\" (expected sv or en)")]
+    Language(String),
+    #[error("unknown level \"{0}\" (expected restricted, partners or management)")]
+    Level(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The language of a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Sv,
+    En,
+}
+
+impl Language {
+    pub fn parse(s: &str) -> Result<Language, LagesbildError> {
+        match s.trim() {
+            "sv" => Ok(Language::Sv),
+            "en" => Ok(Language::En),
+            other => Err(LagesbildError::Language(other.to_string())),
+        }
+    }
+}
+
+/// Who the document may be shown to, printed on every page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Includes incidents shared with the police and the coordinator only, and notable
+    /// incidents: for the coordinator, the police and the samverkansmöte.
+    Restricted,
+    /// What every partner sees.
+    Partners,
+    /// Management: aggregated figures only, no single incidents.
+    Management,
+}
+
+impl Level {
+    pub fn for_role(role: Role) -> Level {
+        match role {
+            Role::Admin | Role::Analyst => Level::Restricted,
+            Role::Reporter => Level::Partners,
+            Role::Reader => Level::Management,
+        }
+    }
+}
+
+/// The actor whose view a document of `level` is made from: a user's own view, except for
+/// management, who see no single incidents (see `Actor::may_see`) and get the coordinator's
+/// figures aggregated. `None`: no user (the command line) at that level.
+pub fn view(tenant: store::TenantId, user: Option<&Actor>, level: Level) -> Actor {
+    match (user, level) {
+        (Some(a), Level::Restricted | Level::Partners) => *a,
+        // Nobody's own: the shared picture as every partner sees it.
+        (None, Level::Partners) => Actor {
+            tenant_id: tenant,
+            user_id: 0,
+            org_id: 0,
+            role: Role::Reporter,
+        },
+        _ => Actor {
+            tenant_id: tenant,
+            user_id: 0,
+            org_id: 0,
+            role: Role::Analyst,
+        },
+    }
+}
+
+impl Level {
+    pub fn parse(s: &str) -> Result<Level, LagesbildError> {
+        match s.trim() {
+            "restricted" => Ok(Level::Restricted),
+            "partners" => Ok(Level::Partners),
+            "management" => Ok(Level::Management),
+            other => Err(LagesbildError::Level(other.to_string())),
+        }
+    }
+}
+
+/// The chosen period (both dates included, Swedish days) and area.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub from: Date,
+    pub to: Date,
+    pub area: Option<Place>,
+    pub lang: Language,
+}
+
+impl Request {
+    /// A period by its dates, checked.
+    pub fn period(from: Date, to: Date) -> Result<(Date, Date, i64), LagesbildError> {
+        if to < from {
+            return Err(LagesbildError::Period { from, to });
+        }
+        let days = i64::from((to - from).get_days()) + 1;
+        if days > MAX_DAYS {
+            return Err(LagesbildError::TooLong { from, to, days });
+        }
+        Ok((from, to, days))
+    }
+
+    /// The default: the last two weeks, ending yesterday.
+    pub fn default_period(today: Date) -> (Date, Date) {
+        (today - 14.days(), today - 1.days())
+    }
+}
+
+/// An area or school of the tenant by its name (case and surrounding space ignored).
+pub fn find_area(places: &[Place], name: &str) -> Result<Place, LagesbildError> {
+    let want = name.trim().to_lowercase();
+    places
+        .iter()
+        .find(|p| p.name.to_lowercase() == want)
+        .cloned()
+        .ok_or_else(|| LagesbildError::UnknownArea(name.trim().to_string()))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub code: String,
+    pub label: String,
+    pub color: String,
+    pub count: u64,
+    /// Against the period before (equally long) and the same dates a year earlier.
+    pub previous: Change,
+    pub last_year: Change,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    /// South-west corner, metres east and north of the map's south-west corner.
+    pub x: f64,
+    pub y: f64,
+    /// Gi* confidence bin (±1 90 %, ±2 95 %, ±3 99 %) or density class 1–5.
+    pub v: i8,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Map {
+    /// The map's size in metres (SWEREF 99 TM), and its south-west corner.
+    pub width: f64,
+    pub height: f64,
+    pub e0: f64,
+    pub n0: f64,
+    /// Outline of the municipality or area, rings in map metres.
+    pub outline: Vec<Vec<[f64; 2]>>,
+    pub hot_cell: f64,
+    pub hot: Vec<Cell>,
+    pub density_cell: f64,
+    pub density: Vec<Cell>,
+    /// Hot and cold cells at each confidence level: [90, 95, 99] for hot, then cold.
+    pub hot_counts: [u32; 3],
+    pub cold_counts: [u32; 3],
+    /// Incidents that lie on the map (a place or a point), and those only known by municipality.
+    pub located: u64,
+    pub unlocated: u64,
+    /// A round length for the scale bar (m).
+    pub scale: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlaceRow {
+    pub name: String,
+    pub count: u64,
+    pub previous: u64,
+    pub change: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentRow {
+    pub id: i64,
+    pub date: String,
+    pub category: String,
+    pub place: String,
+    pub text: String,
+    pub restricted: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionRow {
+    pub id: i64,
+    pub title: String,
+    pub owner: String,
+    pub due: String,
+    pub status: &'static str,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Lagesbild {
+    pub lang: Language,
+    pub level: Level,
+    pub tenant: String,
+    pub municipality_code: String,
+    pub area: Option<String>,
+    pub from: String,
+    pub to: String,
+    pub days: i64,
+    pub previous_from: String,
+    pub previous_to: String,
+    pub last_year_from: String,
+    pub last_year_to: String,
+    pub generated: String,
+    pub total: Row,
+    pub categories: Vec<Row>,
+    /// Incidents per week of the previous period and this one (the last week may be shorter).
+    pub weekly: Vec<u64>,
+    pub weekly_split: usize,
+    /// Aoristic weights, Monday..Sunday × hours 0..23, and their largest value.
+    pub weekday_hour: Vec<Vec<f64>>,
+    pub weekday_hour_max: f64,
+    pub map: Map,
+    pub top_places: Vec<PlaceRow>,
+    pub notable: Vec<IncidentRow>,
+    pub police: Vec<IncidentRow>,
+    pub police_count: u64,
+    pub actions: Vec<ActionRow>,
+    pub actions_overdue: usize,
+}
+
+fn at_midnight(d: Date, tz: &TimeZone) -> Timestamp {
+    d.to_zoned(tz.clone())
+        .map(|z| z.timestamp())
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn round_scale(width: f64) -> f64 {
+    let target = width / 5.0;
+    let mut best = 100.0;
+    for s in [
+        100.0, 200.0, 250.0, 500.0, 1000.0, 2000.0, 2500.0, 5000.0, 10_000.0, 20_000.0, 50_000.0,
+        100_000.0,
+    ] {
+        if s <= target {
+            best = s;
+        }
+    }
+    best
+}
+
+/// The map of the period: outline, hot spot cells and density, in metres from its corner.
+pub fn map(outline: Option<&geo::MultiPolygon>, points: &[&IncidentPoint]) -> Map {
+    let rings: Vec<Vec<[f64; 2]>> = outline
+        .map(|o| o.polygons())
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|p| p.iter())
+        .map(|r| {
+            r.iter()
+                .map(|&[lon, lat]| {
+                    let s = geo::to_sweref99tm(lon, lat);
+                    [s.e, s.n]
+                })
+                .collect()
+        })
+        .collect();
+    let (xs, ys): (Vec<f64>, Vec<f64>) = points
+        .iter()
+        .filter(|p| p.precision != Precision::Municipality)
+        .map(|p| (p.e, p.n))
+        .unzip();
+    let mut bb = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    for [e, n] in rings
+        .iter()
+        .flatten()
+        .copied()
+        .chain(xs.iter().zip(&ys).map(|(&e, &n)| [e, n]))
+    {
+        bb = [bb[0].min(e), bb[1].min(n), bb[2].max(e), bb[3].max(n)];
+    }
+    if bb[0] > bb[2] {
+        bb = [0.0, 0.0, 1000.0, 1000.0];
+    }
+    // Snap outward to whole hot spot cells, so cells and outline share one frame.
+    let e0 = (bb[0] / HOT_CELL).floor() * HOT_CELL;
+    let n0 = (bb[1] / HOT_CELL).floor() * HOT_CELL;
+    let e1 = ((bb[2] / HOT_CELL).ceil() * HOT_CELL).max(e0 + HOT_CELL);
+    let n1 = ((bb[3] / HOT_CELL).ceil() * HOT_CELL).max(n0 + HOT_CELL);
+    let (width, height) = (e1 - e0, n1 - n0);
+    let extent = [e0, n0, e1, n1];
+    let mut hot = Vec::new();
+    let (mut hot_counts, mut cold_counts) = ([0u32; 3], [0u32; 3]);
+    if let Ok(grid) = analysis::Grid::bin(&xs, &ys, HOT_CELL, Some(extent))
+        && let Ok(g) = analysis::gi_star(&grid, analysis::Weights::Queen)
+    {
+        let (_, bins) = analysis::bh_bins(&g.z);
+        for (k, &b) in bins.iter().enumerate() {
+            if b == 0 {
+                continue;
+            }
+            let (x, y) = grid.corner(k);
+            hot.push(Cell {
+                x: x - e0,
+                y: y - n0,
+                v: b,
+            });
+            let level = usize::from(b.unsigned_abs()) - 1;
+            if b > 0 {
+                hot_counts[level] += 1;
+            } else {
+                cold_counts[level] += 1;
+            }
+        }
+    }
+    let density_cell = ((width.max(height) / DENSITY_ACROSS / 50.0).ceil() * 50.0).max(50.0);
+    let mut density = Vec::new();
+    if let Ok(grid) = analysis::Grid::bin(&xs, &ys, density_cell, Some(extent))
+        && let Ok(kde) = analysis::quartic_kde(&xs, &ys, &grid, BANDWIDTH.max(density_cell))
+    {
+        let peak = kde.iter().copied().fold(0.0, f64::max);
+        if peak > 0.0 {
+            for (k, &v) in kde.iter().enumerate() {
+                // Five classes of the peak; below 5 % is left white.
+                let share = v / peak;
+                if share < 0.05 {
+                    continue;
+                }
+                let (x, y) = grid.corner(k);
+                density.push(Cell {
+                    x: x - e0,
+                    y: y - n0,
+                    v: ((share * 5.0).ceil() as i8).clamp(1, 5),
+                });
+            }
+        }
+    }
+    let located = xs.len() as u64;
+    Map {
+        width,
+        height,
+        e0,
+        n0,
+        outline: rings
+            .into_iter()
+            .map(|r| r.into_iter().map(|[e, n]| [e - e0, n - n0]).collect())
+            .collect(),
+        hot_cell: HOT_CELL,
+        hot,
+        density_cell,
+        density,
+        hot_counts,
+        cold_counts,
+        located,
+        unlocated: points.len() as u64 - located,
+        scale: round_scale(width),
+    }
+}
+
+fn status_key(s: model::ActionStatus) -> &'static str {
+    s.as_str()
+}
+
+/// Builds the lägesbild that `actor` may see, at `level`.
+pub async fn build(
+    store: &dyn Store,
+    actor: &Actor,
+    level: Level,
+    tenant: &Tenant,
+    req: &Request,
+    now: Timestamp,
+) -> Result<Lagesbild, LagesbildError> {
+    let tz = crate::stockholm();
+    let (from, to, days) = Request::period(req.from, req.to)?;
+    let start = at_midnight(from, &tz);
+    let end = at_midnight(to + 1.days(), &tz);
+    let prev_from = from - days.days();
+    let prev_start = at_midnight(prev_from, &tz);
+    let ly_from = from - 1.year();
+    let ly_to = to - 1.year();
+    let (ly_start, ly_end) = (
+        at_midnight(ly_from, &tz),
+        at_midnight(ly_to + 1.days(), &tz),
+    );
+    let area_id = req.area.as_ref().map(|p| p.id);
+    let window = |f: Timestamp, t: Timestamp| IncidentFilter {
+        from: Some(f),
+        to: Some(t),
+        area_id,
+        ..Default::default()
+    };
+    let today = now.to_zoned(tz.clone()).date();
+    let show_incidents = level != Level::Management;
+    let notable_query = IncidentQuery {
+        filter: window(start, end),
+        sort: Sort::OccurredDesc,
+        limit: 2_000,
+        ..Default::default()
+    };
+    let police_query = IncidentQuery {
+        filter: IncidentFilter {
+            source: Some(Source::ImportPolisen),
+            ..window(start, end)
+        },
+        sort: Sort::OccurredDesc,
+        limit: POLICE,
+        ..Default::default()
+    };
+    let police_filter = police_query.filter.clone();
+    let (both, year_before, all_actions) = (
+        window(prev_start, end),
+        window(ly_start, ly_end),
+        ActionFilter::default(),
+    );
+    let (points, last_year, categories, places, orgs, actions) = tokio::try_join!(
+        store.incident_points(actor, &both, MAX_POINTS),
+        store.incident_points(actor, &year_before, MAX_POINTS),
+        store.categories(tenant.id),
+        store.places(tenant.id),
+        store.organisations(tenant.id),
+        store.actions(tenant.id, &all_actions),
+    )?;
+    let (police, police_count, listed) = if show_incidents {
+        tokio::try_join!(
+            store.list_incidents(actor, &police_query),
+            store.count_incidents(actor, &police_filter),
+            store.list_incidents(actor, &notable_query),
+        )?
+    } else {
+        (Vec::new(), 0, Vec::new())
+    };
+    let areas = area_counts(store, actor, area_id, (prev_start, start), (start, end)).await?;
+
+    let en = req.lang == Language::En;
+    let cat_label = |code: &str| {
+        categories
+            .iter()
+            .find(|c| c.code.as_str() == code)
+            .map_or_else(
+                || code.to_string(),
+                |c| {
+                    if en {
+                        c.name_en.clone()
+                    } else {
+                        c.name_sv.clone()
+                    }
+                },
+            )
+    };
+    let cat_color = |code: &str| {
+        categories
+            .iter()
+            .find(|c| c.code.as_str() == code)
+            .map_or_else(|| "#555555".to_string(), |c| c.color.clone())
+    };
+
+    // Counts per category: this period, the one before, last year.
+    let (s, e, ps) = (start.as_second(), end.as_second(), prev_start.as_second());
+    let mut per: BTreeMap<&str, [u64; 3]> = BTreeMap::new();
+    let mut totals = [0u64; 3];
+    let mut current: Vec<&IncidentPoint> = Vec::new();
+    let week = 7 * 86_400;
+    let weeks_each = (days as usize).div_ceil(7);
+    let mut weekly = vec![0u64; 2 * weeks_each];
+    for p in &points {
+        let t = p.occurred_from.as_second();
+        let slot = if (s..e).contains(&t) {
+            current.push(p);
+            weekly[weeks_each + ((t - s) / week) as usize] += 1;
+            0
+        } else if (ps..s).contains(&t) {
+            weekly[((t - ps) / week) as usize] += 1;
+            1
+        } else {
+            continue;
+        };
+        per.entry(p.category.as_str()).or_default()[slot] += 1;
+        totals[slot] += 1;
+    }
+    for p in &last_year {
+        per.entry(p.category.as_str()).or_default()[2] += 1;
+        totals[2] += 1;
+    }
+    // Periods a year apart are equally long but for a leap day: the test weighs by length.
+    let ly_days = i64::from((ly_to - ly_from).get_days()) + 1;
+    let year_change = |code: String, now: u64, then: u64| {
+        let t = analysis::two_periods(then, now, ly_days as f64, days as f64);
+        let mut c = change(code, then, now);
+        c.p = t.p;
+        c.change = if t.p <= 0.05 && now as f64 / days as f64 > then as f64 / ly_days as f64 {
+            "up"
+        } else if t.p <= 0.05 && (now as f64 / days as f64) < then as f64 / ly_days as f64 {
+            "down"
+        } else {
+            "none"
+        };
+        c
+    };
+    let row = |code: &str, label: String, color: String, c: [u64; 3]| Row {
+        code: code.to_string(),
+        label,
+        color,
+        count: c[0],
+        previous: change(code.to_string(), c[1], c[0]),
+        last_year: year_change(code.to_string(), c[0], c[2]),
+    };
+    let mut rows: Vec<Row> = per
+        .iter()
+        .map(|(code, c)| row(code, cat_label(code), cat_color(code), *c))
+        .collect();
+    rows.sort_by(|a, b| {
+        (b.count, b.previous.before)
+            .cmp(&(a.count, a.previous.before))
+            .then_with(|| a.label.cmp(&b.label))
+    });
+    let total = row(
+        "",
+        if en {
+            "All incidents"
+        } else {
+            "Alla händelser"
+        }
+        .to_string(),
+        String::new(),
+        totals,
+    );
+
+    // When in the week (aoristic: an incident known only within a span is spread over it).
+    let local = |ts: Timestamp| ts.as_second() + i64::from(tz.to_offset(ts).seconds());
+    let (f, t): (Vec<i64>, Vec<i64>) = current
+        .iter()
+        .map(|p| {
+            (
+                local(p.occurred_from),
+                local(p.occurred_to.max(p.occurred_from)),
+            )
+        })
+        .unzip();
+    let profile = analysis::weekday_hour_profile(&f, &t);
+    let weekday_hour_max = profile.iter().flatten().copied().fold(0.0, f64::max);
+
+    let outline = match &req.area {
+        Some(p) => geo::MultiPolygon::from_geojson_str(&p.geometry_geojson).ok(),
+        None => geo::MultiPolygon::from_geojson_str(&tenant.outline_geojson).ok(),
+    };
+    let map = map(outline.as_ref(), &current);
+
+    let top_places: Vec<PlaceRow> = areas
+        .into_iter()
+        .filter(|(id, _, _)| Some(*id) != area_id)
+        .filter_map(|(id, before, after)| {
+            let place = places.iter().find(|p| p.id == id)?;
+            (after > 0).then(|| PlaceRow {
+                name: place.name.clone(),
+                count: after,
+                previous: before,
+                change: change(String::new(), before, after).change,
+            })
+        })
+        .take(TOP_PLACES)
+        .collect();
+
+    let date = |ts: Timestamp| ts.to_zoned(tz.clone()).date().to_string();
+    let incident_row = |i: &store::Incident| IncidentRow {
+        id: i.id,
+        date: date(i.occurred_from),
+        category: cat_label(i.category.as_str()),
+        place: i
+            .place_name
+            .clone()
+            .or_else(|| i.school_name.clone())
+            .unwrap_or_else(|| tenant.name.clone()),
+        text: i.description.chars().take(240).collect(),
+        restricted: i.visibility != model::Visibility::AllPartners,
+    };
+    // Notable: the reports of partners in categories that rose significantly, and those with
+    // several persons involved; newest first.
+    let rising: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.previous.change == "up" || r.last_year.change == "up")
+        .map(|r| r.code.as_str())
+        .collect();
+    let notable: Vec<IncidentRow> = listed
+        .iter()
+        .filter(|i| i.source != Source::ImportPolisen)
+        .filter(|i| {
+            rising.contains(&i.category.as_str()) || i.persons_involved.is_some_and(|n| n >= 3)
+        })
+        .take(NOTABLE)
+        .map(incident_row)
+        .collect();
+    let police: Vec<IncidentRow> = police.iter().map(incident_row).collect();
+
+    let org_name = |id: store::OrgId| {
+        orgs.iter()
+            .find(|o| o.id == id)
+            .map_or_else(String::new, |o| o.name.clone())
+    };
+    let mut open: Vec<&Action> = actions
+        .iter()
+        .filter(|a| !a.status.is_closed())
+        .filter(|a| area_id.is_none() || a.area_id == area_id)
+        .collect();
+    open.sort_by_key(|a| (!a.overdue(today), a.due_on, a.id));
+    let actions_overdue = open.iter().filter(|a| a.overdue(today)).count();
+    let actions: Vec<ActionRow> = open
+        .iter()
+        .map(|a| ActionRow {
+            id: a.id,
+            title: a.title.clone(),
+            owner: org_name(a.owner_org_id),
+            due: a.due_on.to_string(),
+            status: status_key(a.status),
+            overdue: a.overdue(today),
+        })
+        .collect();
+
+    Ok(Lagesbild {
+        lang: req.lang,
+        level,
+        tenant: tenant.name.clone(),
+        municipality_code: tenant.code.clone(),
+        area: req.area.as_ref().map(|p| p.name.clone()),
+        from: from.to_string(),
+        to: to.to_string(),
+        days,
+        previous_from: prev_from.to_string(),
+        previous_to: (from - 1.days()).to_string(),
+        last_year_from: ly_from.to_string(),
+        last_year_to: ly_to.to_string(),
+        generated: now
+            .to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string(),
+        total,
+        categories: rows,
+        weekly,
+        weekly_split: weeks_each,
+        weekday_hour: profile.iter().map(|r| r.to_vec()).collect(),
+        weekday_hour_max,
+        map,
+        top_places,
+        notable,
+        police,
+        police_count,
+        actions,
+        actions_overdue,
+    })
+}
+
+/// Per area of the tenant: (area id, incidents in `before`, incidents in `now`), most first.
+async fn area_counts(
+    store: &dyn Store,
+    actor: &Actor,
+    area_id: Option<store::PlaceId>,
+    before: (Timestamp, Timestamp),
+    now: (Timestamp, Timestamp),
+) -> Result<Vec<(store::PlaceId, u64, u64)>, StoreError> {
+    let f = |(from, to): (Timestamp, Timestamp)| IncidentFilter {
+        from: Some(from),
+        to: Some(to),
+        area_id,
+        ..Default::default()
+    };
+    let (before, now) = (f(before), f(now));
+    let (b, a) = tokio::try_join!(
+        store.area_counts(actor, &before),
+        store.area_counts(actor, &now)
+    )?;
+    let mut out: Vec<(store::PlaceId, u64, u64)> = a
+        .iter()
+        .map(|(id, n)| {
+            let before = b.iter().find(|(i, _)| i == id).map_or(0, |(_, m)| *m);
+            (*id, before, *n)
+        })
+        .collect();
+    out.sort_by_key(|&(id, b, a)| (std::cmp::Reverse((a, b)), id));
+    Ok(out)
+}
