@@ -6,7 +6,7 @@
 // Run: LAGESBILD_BIN=path/to/lagesbild node --test tests/browser/
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -279,6 +279,26 @@ test('the English interface is selectable', async () => {
     if (path === '/admin/places') await page.locator('#draw-map canvas').waitFor({ state: 'visible', timeout: 20000 });
     await axe(page, `${path} (desktop, English)`);
   }
+  // The situation report of the last two weeks: on screen (printable, axe-checked) and the
+  // same figures in the PDF the page offers.
+  await page.getByRole('link', { name: 'Situation report', exact: true }).click();
+  await page.getByRole('heading', { name: 'Situation report', exact: true }).waitFor();
+  await axe(page, 'the situation report (desktop, English)');
+  await page.screenshot({ path: join(process.env.SCREENSHOT_DIR || dir, 'lagesbild.png'), fullPage: true });
+  const total = (await page.locator('#lb-counts ~ .table-wrap tbody tr').first().locator('td').first().innerText()).trim();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download as PDF' }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^lagesbild-1960-\d{4}-\d\d-\d\d-\d{4}-\d\d-\d\d\.pdf$/);
+  const pdfPath = join(dir, 'lagesbild.pdf');
+  await download.saveAs(pdfPath);
+  assert.equal(readFileSync(pdfPath).subarray(0, 5).toString(), '%PDF-');
+  const pdfText = execFileSync('pdftotext', ['-layout', pdfPath, '-'], { encoding: 'utf8' });
+  assert.match(pdfText, /Situation report Kungsör/);
+  assert.match(pdfText, new RegExp(`All incidents\\s+${total}\\s`), `the PDF's total is the page's (${total})`);
+  assert.match(pdfText, /Visibility: Restricted: police and security coordinator/);
+
   // An action: planned in the form, then closed with a note; every page passes axe.
   await page.goto(`${BASE}/actions`);
   await page.getByRole('heading', { name: 'Actions', exact: true }).waitFor();

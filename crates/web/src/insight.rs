@@ -188,13 +188,13 @@ pub async fn density(
 }
 
 #[derive(Serialize)]
-struct Cell {
+pub(crate) struct Cell {
     text: String,
     level: u8,
 }
 
 #[derive(Serialize)]
-struct Row {
+pub(crate) struct Row {
     label: String,
     cells: Vec<Cell>,
 }
@@ -207,7 +207,7 @@ struct ChangeRow {
     change: String,
 }
 
-fn number(v: f64, decimals: usize, lang: Lang) -> String {
+pub(crate) fn number(v: f64, decimals: usize, lang: Lang) -> String {
     let s = format!("{v:.decimals$}");
     if lang == Lang::Sv {
         s.replace('.', ",")
@@ -217,7 +217,7 @@ fn number(v: f64, decimals: usize, lang: Lang) -> String {
 }
 
 /// Heat rows: each value as text and a level 0–4 of the table's largest.
-fn heat(labels: &[String], rows: &[Vec<f64>], lang: Lang) -> Vec<Row> {
+pub(crate) fn heat(labels: &[String], rows: &[Vec<f64>], lang: Lang) -> Vec<Row> {
     let max = rows.iter().flatten().cloned().fold(0.0, f64::max);
     labels
         .iter()

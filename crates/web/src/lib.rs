@@ -13,6 +13,7 @@ mod ctx;
 mod filters;
 pub mod i18n;
 mod insight;
+mod lagesbild;
 mod limits;
 mod mfa;
 mod pages;
@@ -124,6 +125,8 @@ app_routes! {
     post "/incidents/{id}/redact" => pages::incident_redact;
     get "/map" => pages::map_page;
     get "/analysis" => insight::analysis_page;
+    get "/lagesbild" => lagesbild::page;
+    get "/lagesbild.pdf" => lagesbild::pdf;
     get "/actions" => actions::list;
     post "/actions" => actions::create;
     get "/actions/new" => actions::new_form;

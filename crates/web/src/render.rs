@@ -21,6 +21,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("incident.html", include_str!("../templates/incident.html")),
     ("map.html", include_str!("../templates/map.html")),
     ("analysis.html", include_str!("../templates/analysis.html")),
+    (
+        "lagesbild.html",
+        include_str!("../templates/lagesbild.html"),
+    ),
     ("actions.html", include_str!("../templates/actions.html")),
     ("action.html", include_str!("../templates/action.html")),
     (

@@ -79,6 +79,8 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         ("get", "/") => Ok,
         ("post", "/logout-all" | "/account/password")
         | ("get", "/account" | "/incidents" | "/map" | "/analysis") => page(true),
+        // Everyone reads the lägesbild, at their level (see service::lagesbild::Level).
+        ("get", "/lagesbild" | "/lagesbild.pdf") => page(true),
         ("get", "/categories.css") => {
             if signed {
                 Ok

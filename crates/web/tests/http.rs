@@ -2541,3 +2541,146 @@ async fn an_action_shows_its_effect_weighed_by_the_displacement_quotient() {
             .contains("Ange åtgärdens område, ett buffertområde och ett kontrollområde")
     );
 }
+
+/// The lägesbild page and its PDF: each reader at their level, the period and area chosen in
+/// the query, bad dates named.
+#[tokio::test]
+async fn lagesbild_page_and_pdf_at_each_level() {
+    let (app, _k, ku, ..) = app().await;
+    let token = app.token(&ku[1]).await;
+    // Three shared reports and one for police and coordinator only, in the last two weeks
+    // (NOW is 2026-11-27; the default period is 2026-11-13 – 2026-11-26).
+    for (day, visibility, text) in [
+        (20, "all_partners", "Krossad ruta vid entrén"),
+        (21, "all_partners", "Krossad ruta vid cykelstället"),
+        (22, "all_partners", "Krossad ruta i trapphuset"),
+        (
+            23,
+            "police_and_coordinator",
+            "Begränsad iakttagelse vid skolan",
+        ),
+    ] {
+        let body = json!({
+            "category": "skadegorelse-glaskross",
+            "occurred_from": format!("2026-11-{day}T22:00:00+01:00"),
+            "lat": 59.4224, "lon": 16.0978,
+            "description": text,
+            "persons_involved": 3,
+            "visibility": visibility
+        });
+        let r = app
+            .api("POST", "/api/v1/incidents", Some(&token), Some(body))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let (admin, _) = app.login("admin@k1960.example").await;
+    let page = app.get("/lagesbild", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("Perioden 2026-11-13 – 2026-11-26 (14 dagar)."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Begränsad: polis och säkerhetssamordnare")
+    );
+    // All four in the total, the restricted one among the notable incidents, marked.
+    assert!(
+        page.body
+            .contains(r#"<th scope="row">Alla händelser</th><td>4</td>"#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Begränsad iakttagelse vid skolan"));
+    assert!(page.body.contains("(begränsad)"));
+    assert!(
+        page.body
+            .contains(r#"href="/lagesbild.pdf?from=2026-11-13&amp;to=2026-11-26""#),
+        "{}",
+        page.body
+    );
+
+    // The PDF: the same period, served as an attachment.
+    let pdf = app
+        .get("/lagesbild.pdf?from=2026-11-13&to=2026-11-26", Some(&admin))
+        .await;
+    assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.body);
+    assert_eq!(pdf.headers[header::CONTENT_TYPE], "application/pdf");
+    assert_eq!(
+        pdf.headers[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"lagesbild-1960-2026-11-13-2026-11-26.pdf\""
+    );
+    assert!(pdf.bytes.starts_with(b"%PDF-"));
+
+    // The reporter sees what partners share: three, no restricted one.
+    let (rep, _) = app.login("rapportor@k1960.example").await;
+    let page = app.get("/lagesbild", Some(&rep)).await;
+    assert!(page.body.contains("Samverkansparter"));
+    // The reporter wrote all four, so they see their own restricted one too.
+    assert!(
+        page.body
+            .contains(r#"<th scope="row">Alla händelser</th><td>4</td>"#),
+        "{}",
+        page.body
+    );
+
+    // Management: the coordinator's figures, no single incidents.
+    let (chef, _) = app.login("chef@k1960.example").await;
+    let page = app.get("/lagesbild", Some(&chef)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("Ledning: endast sammanställda uppgifter")
+    );
+    assert!(
+        page.body
+            .contains(r#"<th scope="row">Alla händelser</th><td>4</td>"#),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("Krossad ruta"),
+        "no incident text for management"
+    );
+    assert!(!page.body.contains("Särskilda händelser"));
+
+    // A period without them, and the year before.
+    let page = app
+        .get("/lagesbild?from=2026-10-01&to=2026-10-14", Some(&admin))
+        .await;
+    assert!(
+        page.body
+            .contains(r#"<th scope="row">Alla händelser</th><td>0</td>"#),
+        "{}",
+        page.body
+    );
+
+    // Bad input is named, field by field, and nothing is made.
+    let page = app.get("/lagesbild?from=2026-13-01", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body.contains("Förstod inte datumet 2026-13-01"),
+        "{}",
+        page.body
+    );
+    let page = app
+        .get("/lagesbild?from=2026-11-20&to=2026-11-10", Some(&admin))
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body.contains("Sluttiden måste vara efter starttiden."),
+        "{}",
+        page.body
+    );
+    let page = app
+        .get("/lagesbild?from=2025-01-01&to=2026-11-10", Some(&admin))
+        .await;
+    assert!(page.body.contains("högst 366 dagar"), "{}", page.body);
+    let page = app.get("/lagesbild?area=999999", Some(&admin)).await;
+    assert!(page.body.contains("Ogiltigt val: 999999"), "{}", page.body);
+    let pdf = app.get("/lagesbild.pdf?to=nej", Some(&admin)).await;
+    assert_eq!(pdf.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(pdf.body.contains("Förstod inte datumet nej"));
+}

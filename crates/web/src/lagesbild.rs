@@ -1,0 +1,322 @@
+//! The lägesbild of a period (`service::lagesbild`): on screen (printable) at `/lagesbild`, and
+//! as a PDF (`report` crate) at `/lagesbild.pdf`, with the same figures. Everyone signed in
+//! reads it at their level: the coordinator and the police everything they may see, reporters
+//! what partners share, managers aggregated figures only.
+
+use crate::AppState;
+use crate::ctx::Ctx;
+use crate::i18n::Lang;
+use crate::insight::{heat, number};
+use crate::pages::{internal, login_redirect, render};
+use crate::views;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fluent_bundle::FluentValue;
+use jiff::civil::Date;
+use minijinja::context;
+use model::FieldError;
+use serde::{Deserialize, Serialize};
+use service::lagesbild::{self as lb, Lagesbild, Language, Level, Request};
+use std::fmt::Write as _;
+use std::sync::Arc;
+use store::{Place, User};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Params {
+    from: Option<String>,
+    to: Option<String>,
+    area: Option<String>,
+}
+
+fn language(lang: Lang) -> Language {
+    match lang {
+        Lang::Sv => Language::Sv,
+        Lang::En => Language::En,
+    }
+}
+
+fn date(field: &str, v: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Date> {
+    let v = v.map(str::trim).filter(|v| !v.is_empty())?;
+    match v.parse::<Date>() {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push(FieldError::new(field, "error-date", v));
+            None
+        }
+    }
+}
+
+/// The request the query asks for, or the errors that say which field is wrong.
+fn request(
+    p: &Params,
+    today: Date,
+    places: &[Place],
+    lang: Lang,
+    errors: &mut Vec<FieldError>,
+) -> Request {
+    let (def_from, def_to) = Request::default_period(today);
+    let to = date("to", p.to.as_deref(), errors).unwrap_or(def_to);
+    let from = date("from", p.from.as_deref(), errors).unwrap_or(if p.to.is_some() {
+        to - jiff::ToSpan::days(13)
+    } else {
+        def_from
+    });
+    let (from, to) = match Request::period(from, to) {
+        Ok((f, t, _)) => (f, t),
+        Err(lb::LagesbildError::TooLong { .. }) => {
+            errors.push(FieldError::new(
+                "from",
+                "error-period-too-long",
+                from.to_string(),
+            ));
+            (def_from, def_to)
+        }
+        Err(_) => {
+            errors.push(FieldError::new(
+                "to",
+                "error-interval-order",
+                to.to_string(),
+            ));
+            (def_from, def_to)
+        }
+    };
+    let area = match p.area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        None => None,
+        Some(v) => match v
+            .parse::<i64>()
+            .ok()
+            .and_then(|id| places.iter().find(|p| p.id == id))
+        {
+            Some(place) => Some(place.clone()),
+            None => {
+                errors.push(FieldError::new("area", "error-invalid-choice", v));
+                None
+            }
+        },
+    };
+    Request {
+        from,
+        to,
+        area,
+        lang: language(lang),
+    }
+}
+
+/// Makes the document for `user`, or says what is wrong with the query.
+async fn document(
+    state: &AppState,
+    user: &User,
+    p: &Params,
+    lang: Lang,
+) -> Result<Result<(Lagesbild, Vec<Place>), (Vec<FieldError>, Vec<Place>)>, String> {
+    let (tenant, places) = tokio::try_join!(
+        state.store.tenant(user.tenant_id),
+        state.store.places(user.tenant_id)
+    )
+    .map_err(|e| e.to_string())?;
+    let tenant = tenant.ok_or("the user's tenant is gone")?;
+    let mut errors = Vec::new();
+    let today = state.now().to_zoned(service::stockholm()).date();
+    let req = request(p, today, &places, lang, &mut errors);
+    if !errors.is_empty() {
+        return Ok(Err((errors, places)));
+    }
+    let level = Level::for_role(user.role);
+    let actor = lb::view(tenant.id, Some(&user.actor()), level);
+    let doc = lb::build(
+        state.store.as_ref(),
+        &actor,
+        level,
+        &tenant,
+        &req,
+        state.now(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(Ok((doc, places)))
+}
+
+#[derive(Serialize)]
+struct Row {
+    label: String,
+    code: String,
+    count: u64,
+    previous: u64,
+    previous_change: String,
+    last_year: u64,
+    last_year_change: String,
+}
+
+/// The outline rings as SVG path data, north up (SVG's y runs down).
+fn outline_path(doc: &Lagesbild) -> String {
+    let h = doc.map.height;
+    let mut d = String::new();
+    for ring in &doc.map.outline {
+        for (i, [x, y]) in ring.iter().enumerate() {
+            let _ = write!(
+                d,
+                "{}{:.0},{:.0} ",
+                if i == 0 { "M" } else { "L" },
+                x,
+                h - y
+            );
+        }
+        d.push_str("Z ");
+    }
+    d
+}
+
+fn page_context(state: &AppState, lang: Lang, doc: &Lagesbild) -> minijinja::Value {
+    let i18n = &state.i18n;
+    let t = |key: &str| i18n.t(lang, key, &[]);
+    let change_text = |c: &service::insight::Change| {
+        let key = match c.change {
+            "up" => "analysis-change-up",
+            "down" => "analysis-change-down",
+            _ => "analysis-change-none",
+        };
+        let pct = c
+            .ratio
+            .map(|r| number((r - 1.0) * 100.0, 0, lang))
+            .unwrap_or_else(|| "–".into());
+        i18n.t(lang, key, &[("percent", FluentValue::from(pct))])
+    };
+    let rows: Vec<Row> = std::iter::once(&doc.total)
+        .chain(&doc.categories)
+        .map(|r| Row {
+            label: r.label.clone(),
+            code: r.code.clone(),
+            count: r.count,
+            previous: r.previous.before,
+            previous_change: change_text(&r.previous),
+            last_year: r.last_year.before,
+            last_year_change: change_text(&r.last_year),
+        })
+        .collect();
+    let weekdays: Vec<String> = (0..7).map(|d| t(&format!("weekday-{d}"))).collect();
+    let weekly_max = doc.weekly.iter().copied().max().unwrap_or(0).max(1);
+    let bars: Vec<minijinja::Value> = doc
+        .weekly
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let h = v as f64 / weekly_max as f64 * 90.0;
+            context! { x => i * 10 + 1, y => 95.0 - h, h => h, v => v, current => i >= doc.weekly_split }
+        })
+        .collect();
+    let actions: Vec<minijinja::Value> = doc
+        .actions
+        .iter()
+        .map(|a| {
+            context! {
+                id => a.id, title => a.title, owner => a.owner, due => a.due,
+                overdue => a.overdue,
+                status => t(&format!("action-status-{}", a.status)),
+            }
+        })
+        .collect();
+    let m = &doc.map;
+    context! {
+        doc => doc,
+        rows,
+        level => t(&format!("lagesbild-level-{}", match doc.level {
+            Level::Restricted => "restricted",
+            Level::Partners => "partners",
+            Level::Management => "management",
+        })),
+        hours => (0..24).collect::<Vec<u32>>(),
+        weekday_hour => heat(&weekdays, &doc.weekday_hour, lang),
+        bars,
+        bars_width => doc.weekly.len() * 10,
+        weekly_max,
+        outline => outline_path(doc),
+        map_hot => m.hot.iter().map(|c| context! {
+            x => c.x, y => m.height - c.y - m.hot_cell, v => c.v,
+        }).collect::<Vec<_>>(),
+        map_density => m.density.iter().map(|c| context! {
+            x => c.x, y => m.height - c.y - m.density_cell, v => c.v,
+        }).collect::<Vec<_>>(),
+        hot_counts => m.hot_counts.iter().map(u32::to_string).collect::<Vec<_>>().join("/"),
+        actions,
+    }
+}
+
+/// `GET /lagesbild`: the lägesbild page. Query: `from`, `to` (YYYY-MM-DD, both included;
+/// default the last two weeks), `area` (a place id).
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Query(p): Query<Params>,
+) -> Response {
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
+    };
+    let lang = ctx.lang;
+    let (doc, places, errors) = match document(&state, user, &p, lang).await {
+        Ok(Ok((doc, places))) => (Some(doc), places, Vec::new()),
+        Ok(Err((errors, places))) => (None, places, errors),
+        Err(e) => return internal(&state, &ctx, "lagesbild", e),
+    };
+    let mut query = String::new();
+    if let Some(d) = &doc {
+        let _ = write!(query, "from={}&to={}", d.from, d.to);
+        if let Some(a) = p.area.as_deref().filter(|a| !a.trim().is_empty()) {
+            let _ = write!(query, "&area={}", a.trim());
+        }
+    }
+    let mut areas: Vec<&Place> = places.iter().collect();
+    store::sort_swedish(&mut areas, |p| p.name.as_str());
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = context! {
+        errors => views::field_messages(&state.i18n, lang, &errors).1,
+        from => p.from.clone().or_else(|| doc.as_ref().map(|d| d.from.clone())).unwrap_or_default(),
+        to => p.to.clone().or_else(|| doc.as_ref().map(|d| d.to.clone())).unwrap_or_default(),
+        area => p.area.clone().unwrap_or_default(),
+        areas => areas.iter().map(|a| context! { id => a.id.to_string(), name => a.name, school => a.is_school }).collect::<Vec<_>>(),
+        query,
+        report => doc.as_ref().map(|d| page_context(&state, lang, d)),
+    };
+    render(&state, &ctx, "lagesbild.html", "lagesbild", page, status)
+}
+
+/// `GET /lagesbild.pdf`: the same lägesbild as an A4 PDF.
+pub async fn pdf(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Query(p): Query<Params>,
+) -> Response {
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
+    };
+    let doc = match document(&state, user, &p, ctx.lang).await {
+        Ok(Ok((doc, _))) => doc,
+        // The page shows what is wrong with the query.
+        Ok(Err(_)) => return page(State(state), ctx, Query(p)).await,
+        Err(e) => return internal(&state, &ctx, "lagesbild", e),
+    };
+    let name = format!(
+        "lagesbild-{}-{}-{}.pdf",
+        doc.municipality_code, doc.from, doc.to
+    );
+    match tokio::task::spawn_blocking(move || report::pdf(report::Kind::Lagesbild, &doc)).await {
+        Ok(Ok(bytes)) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(Err(e)) => internal(&state, &ctx, "lagesbild pdf", e),
+        Err(e) => internal(&state, &ctx, "lagesbild pdf", e),
+    }
+}
