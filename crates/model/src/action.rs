@@ -27,6 +27,9 @@ pub struct ActionDraft {
     /// The due date, `YYYY-MM-DD`.
     #[serde(default)]
     pub due_on: String,
+    /// The case, meeting or promise activity it comes from (an EST record's id).
+    #[serde(default)]
+    pub record_id: String,
 }
 
 /// An action whose fields are all valid (the store checks that the organisation, user and
@@ -41,6 +44,7 @@ pub struct ValidAction {
     pub buffer_area_id: Option<i64>,
     pub control_area_id: Option<i64>,
     pub due_on: Date,
+    pub record_id: Option<i64>,
 }
 
 fn id(field: &str, value: &str, required: bool, errors: &mut Vec<FieldError>) -> Option<i64> {
@@ -95,6 +99,7 @@ impl ActionDraft {
         let area_id = id("area_id", &self.area_id, false, &mut errors);
         let buffer_area_id = id("buffer_area_id", &self.buffer_area_id, false, &mut errors);
         let control_area_id = id("control_area_id", &self.control_area_id, false, &mut errors);
+        let record_id = id("record_id", &self.record_id, false, &mut errors);
         let due_on = match self.due_on.trim().parse::<Date>() {
             Ok(d) => Some(d),
             Err(_) if self.due_on.trim().is_empty() => {
@@ -117,6 +122,7 @@ impl ActionDraft {
                     buffer_area_id,
                     control_area_id,
                     due_on,
+                    record_id,
                 })
             }
             _ => Err(errors),
@@ -138,6 +144,7 @@ mod tests {
             area_id: "7".into(),
             buffer_area_id: "8".into(),
             control_area_id: String::new(),
+            record_id: String::new(),
             due_on: "2027-03-31".into(),
         }
     }

@@ -355,3 +355,37 @@ impl ActionStatus {
         matches!(self, ActionStatus::Done | ActionStatus::Cancelled)
     }
 }
+
+string_enum!(
+    /// What an EST record (`store::Record`) is.
+    RecordKind, "record kind", {
+        Case => "case",
+        Visit => "visit",
+        Meeting => "meeting",
+        Promise => "promise",
+        Activity => "activity",
+        Mobilisation => "mobilisation",
+    }
+);
+
+impl RecordKind {
+    /// The kind a record of this kind hangs under, if any.
+    pub fn parent(self) -> Option<RecordKind> {
+        match self {
+            RecordKind::Visit => Some(RecordKind::Case),
+            RecordKind::Activity => Some(RecordKind::Promise),
+            _ => None,
+        }
+    }
+}
+
+string_enum!(
+    /// The EST steps of a hot spot case, in order.
+    CaseStep, "case step", {
+        Kartlaggning => "kartlaggning",
+        Analys => "analys",
+        Atgarder => "atgarder",
+        Uppfoljning => "uppfoljning",
+        Avslutad => "avslutad",
+    }
+);

@@ -15,8 +15,8 @@ pub use incident::{
     ValidIncident, Wgs84,
 };
 pub use kinds::{
-    ActionStatus, CategoryCode, Email, IncidentStatus, Precision, ReporterView, RetentionAction,
-    Role, Source, Visibility,
+    ActionStatus, CaseStep, CategoryCode, Email, IncidentStatus, Precision, RecordKind,
+    ReporterView, RetentionAction, Role, Source, Visibility,
 };
 
 /// A value that failed to parse. Carries the offending value in its message.

@@ -800,6 +800,7 @@ async fn seed_actions(
             buffer_area_id: id(p.areas.1),
             control_area_id: id(p.areas.2),
             due_on: date(due),
+            record_id: String::new(),
         }
         .validate()
         .expect("demo actions are valid");

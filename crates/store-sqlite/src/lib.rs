@@ -640,6 +640,19 @@ impl SqliteStore {
 }
 
 /// An action from a row of `ACTION_COLS`.
+fn record_row(r: &sqlx::sqlite::SqliteRow) -> Result<Record> {
+    record_from_parts(
+        r.get(0),
+        r.get(1),
+        r.get::<&str, _>(2),
+        r.get(3),
+        r.get::<&str, _>(4),
+        r.get(5),
+        r.get(6),
+        r.get(7),
+    )
+}
+
 fn action_row(r: &sqlx::sqlite::SqliteRow) -> Result<Action> {
     action_from_parts(
         r.get(0),
@@ -658,6 +671,7 @@ fn action_row(r: &sqlx::sqlite::SqliteRow) -> Result<Action> {
         r.get(13),
         r.get(14),
         r.get(15),
+        r.get(16),
     )
 }
 
@@ -1507,6 +1521,153 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn create_record(&self, r: &NewRecord) -> Result<Record> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        if let Some(p) = r.parent_id {
+            let found = sqlx::query(plain(
+                "SELECT kind FROM est_records WHERE tenant_id = ? AND id = ?",
+            ))
+            .bind(r.tenant_id)
+            .bind(p)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let found: Option<String> = found.map(|row| row.get(0));
+            if found.as_deref() != r.kind.parent().map(|k| k.as_str()) {
+                return Err(StoreError::WrongParent {
+                    kind: r.kind,
+                    parent: p,
+                    found: found.unwrap_or_else(|| "missing record".into()),
+                });
+            }
+        } else if let Some(k) = r.kind.parent() {
+            return Err(StoreError::WrongParent {
+                kind: r.kind,
+                parent: 0,
+                found: format!("none; it needs a {k}"),
+            });
+        }
+        let id = next_ids(&mut tx, "est_records", 1).await?;
+        let data = r.data.to_string();
+        let at = ts(r.at);
+        sqlx::query(plain(
+            "INSERT INTO est_records (tenant_id, id, kind, parent_id, data, created_by, \
+             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        ))
+        .bind(r.tenant_id)
+        .bind(id)
+        .bind(r.kind.as_str())
+        .bind(r.parent_id)
+        .bind(&data)
+        .bind(r.by)
+        .bind(at)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        Chain::load(&mut tx, r.tenant_id)
+            .await?
+            .push(&mut tx, &record_audit(r.at, r.by, r.kind, id, None, &data))
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        self.record(r.tenant_id, id)
+            .await?
+            .ok_or(StoreError::NotFound {
+                what: "record",
+                id: id.to_string(),
+            })
+    }
+
+    async fn update_record(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        data: &serde_json::Value,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<Record> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let row = sqlx::query(plain(
+            "SELECT kind, data FROM est_records WHERE tenant_id = ? AND id = ?",
+        ))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?
+        .ok_or(StoreError::NotFound {
+            what: "record",
+            id: id.to_string(),
+        })?;
+        let (kind, before): (String, String) = (row.get(0), row.get(1));
+        let kind = parsed(
+            "est_records",
+            id,
+            "kind",
+            &kind,
+            model::RecordKind::parse(&kind),
+        )?;
+        let after = data.to_string();
+        sqlx::query(plain(
+            "UPDATE est_records SET data = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+        ))
+        .bind(&after)
+        .bind(ts(at))
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(
+                &mut tx,
+                &record_audit(at, by, kind, id, Some(&before), &after),
+            )
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        self.record(tenant, id).await?.ok_or(StoreError::NotFound {
+            what: "record",
+            id: id.to_string(),
+        })
+    }
+
+    async fn records(
+        &self,
+        tenant: TenantId,
+        kind: model::RecordKind,
+        parent: Option<i64>,
+    ) -> Result<Vec<Record>> {
+        let mut sql =
+            format!("SELECT {RECORD_COLS} FROM est_records WHERE tenant_id = ? AND kind = ?");
+        if parent.is_some() {
+            sql.push_str(" AND parent_id = ?");
+        }
+        sql.push_str(" ORDER BY id");
+        let mut q = sqlx::query(plain(&sql)).bind(tenant).bind(kind.as_str());
+        if let Some(p) = parent {
+            q = q.bind(p);
+        }
+        q.fetch_all(&self.read)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(record_row)
+            .collect()
+    }
+
+    async fn record(&self, tenant: TenantId, id: i64) -> Result<Option<Record>> {
+        let sql = format!("SELECT {RECORD_COLS} FROM est_records WHERE tenant_id = ? AND id = ?");
+        sqlx::query(plain(&sql))
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(backend)?
+            .map(|r| record_row(&r))
+            .transpose()
+    }
+
     async fn area_counts(
         &self,
         actor: &Actor,
@@ -1538,11 +1699,28 @@ impl Store for SqliteStore {
         let id = next_ids(&mut tx, "actions", 1).await?;
         let v = &a.action;
         let at = ts(a.created_at);
+        if let Some(r) = v.record_id {
+            let found = sqlx::query(plain(
+                "SELECT 1 FROM est_records WHERE tenant_id = ? AND id = ?",
+            ))
+            .bind(a.tenant_id)
+            .bind(r)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if found.is_none() {
+                return Err(StoreError::UnknownReference {
+                    row: 0,
+                    field: "record_id",
+                    value: r.to_string(),
+                });
+            }
+        }
         sqlx::query(plain(
             "INSERT INTO actions (tenant_id, id, title, description, owner_org_id, owner_user_id, \
              area_id, due_on, status, closing_note, created_by, created_at, updated_at, \
-             buffer_area_id, control_area_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'planned', '', ?, ?, ?, ?, ?)",
+             buffer_area_id, control_area_id, record_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'planned', '', ?, ?, ?, ?, ?, ?)",
         ))
         .bind(a.tenant_id)
         .bind(id)
@@ -1557,6 +1735,7 @@ impl Store for SqliteStore {
         .bind(at)
         .bind(v.buffer_area_id)
         .bind(v.control_area_id)
+        .bind(v.record_id)
         .execute(&mut *tx)
         .await
         .map_err(|e| {

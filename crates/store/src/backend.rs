@@ -288,7 +288,62 @@ pub fn world_box(w: f64, s: f64, e: f64, n: f64) -> [i64; 4] {
 /// The columns of an action, in the order `action_from_row` reads them.
 pub const ACTION_COLS: &str = "tenant_id, id, title, description, owner_org_id, owner_user_id, \
     area_id, due_on, status, closing_note, created_by, created_at, updated_at, closed_at, \
-    buffer_area_id, control_area_id";
+    buffer_area_id, control_area_id, record_id";
+
+pub const RECORD_COLS: &str =
+    "tenant_id, id, kind, parent_id, data, created_by, created_at, updated_at";
+
+/// A record from its columns (`RECORD_COLS`), each stored value checked.
+#[allow(clippy::too_many_arguments)]
+pub fn record_from_parts(
+    tenant_id: i64,
+    id: i64,
+    kind: &str,
+    parent_id: Option<i64>,
+    data: &str,
+    created_by: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+) -> Result<crate::Record> {
+    let corrupt = |field: &'static str, value: &str| crate::StoreError::Corrupt {
+        table: "est_records",
+        id: id.to_string(),
+        field,
+        value: value.chars().take(200).collect(),
+    };
+    Ok(crate::Record {
+        tenant_id,
+        id,
+        kind: model::RecordKind::parse(kind).map_err(|_| corrupt("kind", kind))?,
+        parent_id,
+        data: serde_json::from_str(data).map_err(|_| corrupt("data", data))?,
+        created_by,
+        created_at: Timestamp::from_second(created_at)
+            .map_err(|_| corrupt("created_at", &created_at.to_string()))?,
+        updated_at: Timestamp::from_second(updated_at)
+            .map_err(|_| corrupt("updated_at", &updated_at.to_string()))?,
+    })
+}
+
+/// The audit row of a new record or of a changed one: the documents' SHA-256, not their text.
+pub fn record_audit(
+    at: Timestamp,
+    by: Option<crate::UserId>,
+    kind: model::RecordKind,
+    id: i64,
+    before: Option<&str>,
+    after: &str,
+) -> NewAudit {
+    let action = if before.is_some() {
+        "record.update"
+    } else {
+        "record.create"
+    };
+    let mut entry = audit(at, by, action, kind.as_str(), id);
+    entry.before = before.map(|b| serde_json::json!({ "data": text_digest(Some(b)) }).to_string());
+    entry.after = Some(serde_json::json!({ "data": text_digest(Some(after)) }).to_string());
+    entry
+}
 
 /// An action from its columns (`ACTION_COLS`), each stored value checked.
 #[allow(clippy::too_many_arguments)]
@@ -309,6 +364,7 @@ pub fn action_from_parts(
     closed_at: Option<i64>,
     buffer_area_id: Option<i64>,
     control_area_id: Option<i64>,
+    record_id: Option<i64>,
 ) -> Result<crate::Action> {
     Ok(crate::Action {
         tenant_id,
@@ -320,6 +376,7 @@ pub fn action_from_parts(
         area_id,
         buffer_area_id,
         control_area_id,
+        record_id,
         due_on: parsed(
             "actions",
             id,
@@ -357,6 +414,7 @@ pub fn action_audit(id: i64, a: &crate::NewAction) -> NewAudit {
             "buffer_area_id": a.action.buffer_area_id,
             "control_area_id": a.action.control_area_id,
             "due_on": a.action.due_on.to_string(),
+            "record_id": a.action.record_id,
         })
         .to_string(),
     );

@@ -21,7 +21,8 @@ macro_rules! conformance_tests {
             bulk_insert_is_all_or_nothing, points_match_the_list, audit_trail_is_chained,
             retention_anonymises_past_the_period, retention_can_delete, second_factor,
             redaction_leaves_no_text_in_the_audit_trail, map_tiles, swedish_names_and_summer_time,
-            area_statistics, tiles_follow_every_change, actions_are_owned_and_closed);
+            area_statistics, tiles_follow_every_change, actions_are_owned_and_closed,
+            records_of_the_est_loop);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -2067,6 +2068,7 @@ pub async fn actions_are_owned_and_closed(s: &dyn Store) {
             buffer_area_id: String::new(),
             control_area_id: String::new(),
             due_on: due.into(),
+            record_id: String::new(),
         }
         .validate()
         .unwrap(),
@@ -2214,5 +2216,169 @@ pub async fn actions_are_owned_and_closed(s: &dyn Store) {
             .unwrap()
             .len(),
         2
+    );
+}
+
+/// The EST loop's records: a case with its visits, kept as documents, changed with the audit
+/// trail; parents checked by kind and tenant; actions linked to a record of their own tenant.
+pub async fn records_of_the_est_loop(s: &dyn Store) {
+    use model::RecordKind;
+    let f = fixture(s, "1960").await;
+    let other = fixture(s, "1984").await;
+    let new = |kind, parent, data: serde_json::Value| NewRecord {
+        tenant_id: f.tenant.id,
+        kind,
+        parent_id: parent,
+        data,
+        by: Some(f.admin.id),
+        at: t("2026-11-02T10:00:00Z"),
+    };
+    let case = s
+        .create_record(&new(
+            RecordKind::Case,
+            None,
+            serde_json::json!({"title": "Torget kvällstid", "step": "kartlaggning", "å": [1, 2.5]}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(case.kind, RecordKind::Case);
+    assert_eq!(case.data["title"], "Torget kvällstid");
+    assert_eq!(case.data["å"], serde_json::json!([1, 2.5]));
+    assert_eq!(case.created_at, t("2026-11-02T10:00:00Z"));
+    let v1 = s
+        .create_record(&new(
+            RecordKind::Visit,
+            Some(case.id),
+            serde_json::json!({"n": 1}),
+        ))
+        .await
+        .unwrap();
+    let v2 = s
+        .create_record(&new(
+            RecordKind::Visit,
+            Some(case.id),
+            serde_json::json!({"n": 2}),
+        ))
+        .await
+        .unwrap();
+    // A visit needs a case; a case has no parent; a parent of the wrong kind is refused.
+    for bad in [
+        new(RecordKind::Visit, None, serde_json::json!({})),
+        new(RecordKind::Case, Some(case.id), serde_json::json!({})),
+        new(RecordKind::Visit, Some(v1.id), serde_json::json!({})),
+        new(RecordKind::Activity, Some(case.id), serde_json::json!({})),
+        new(RecordKind::Visit, Some(999_999), serde_json::json!({})),
+    ] {
+        let e = s.create_record(&bad).await.unwrap_err();
+        assert!(matches!(e, StoreError::WrongParent { .. }), "{e}");
+    }
+    // Another municipality cannot hang a visit under this case.
+    let mut foreign = new(RecordKind::Visit, Some(case.id), serde_json::json!({}));
+    foreign.tenant_id = other.tenant.id;
+    assert!(matches!(
+        s.create_record(&foreign).await.unwrap_err(),
+        StoreError::WrongParent { .. }
+    ));
+    let visits = s
+        .records(f.tenant.id, RecordKind::Visit, Some(case.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        visits.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![v1.id, v2.id]
+    );
+    assert!(
+        s.records(other.tenant.id, RecordKind::Case, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.records(f.tenant.id, RecordKind::Case, None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(s.record(other.tenant.id, case.id).await.unwrap().is_none());
+
+    let changed = s
+        .update_record(
+            f.tenant.id,
+            case.id,
+            &serde_json::json!({"title": "Torget kvällstid", "step": "analys"}),
+            Some(f.analyst.id),
+            t("2026-11-09T10:00:00Z"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.data["step"], "analys");
+    assert_eq!(changed.updated_at, t("2026-11-09T10:00:00Z"));
+    assert_eq!(changed.created_at, case.created_at);
+    assert!(matches!(
+        s.update_record(
+            other.tenant.id,
+            case.id,
+            &serde_json::json!({}),
+            None,
+            t("2026-11-09T10:00:00Z")
+        )
+        .await
+        .unwrap_err(),
+        StoreError::NotFound { .. }
+    ));
+    let log = s
+        .audit_log(
+            f.tenant.id,
+            &AuditFilter {
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let upd = log.iter().find(|e| e.action == "record.update").unwrap();
+    assert_eq!(upd.entity, "case");
+    assert_eq!(upd.entity_id, case.id.to_string());
+    assert_eq!(upd.user_id, Some(f.analyst.id));
+    assert!(
+        !upd.after.as_deref().unwrap().contains("analys"),
+        "digests, not the text"
+    );
+    assert_eq!(
+        log.iter().filter(|e| e.action == "record.create").count(),
+        3
+    );
+    assert!(s.verify_audit(f.tenant.id).await.unwrap().is_ok());
+
+    // An action from the case; another municipality's record is refused by field and value.
+    let action = |record: i64, tenant: &Fixture| NewAction {
+        tenant_id: tenant.tenant.id,
+        action: model::ActionDraft {
+            title: "Belysning på torget".into(),
+            owner_org_id: tenant.kommun.id.to_string(),
+            due_on: "2026-12-01".into(),
+            record_id: record.to_string(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap(),
+        created_by: Some(tenant.admin.id),
+        created_at: t("2026-11-03T09:00:00Z"),
+    };
+    let a = s.create_action(&action(case.id, &f)).await.unwrap();
+    assert_eq!(a.record_id, Some(case.id));
+    assert_eq!(
+        s.action(f.tenant.id, a.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .record_id,
+        Some(case.id)
+    );
+    let e = s.create_action(&action(case.id, &other)).await.unwrap_err();
+    assert!(
+        matches!(&e, StoreError::UnknownReference { field: "record_id", value, .. } if *value == case.id.to_string()),
+        "{e}"
     );
 }

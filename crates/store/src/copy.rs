@@ -190,6 +190,21 @@ pub const TABLES: &[TableSpec] = &[
         order_by: "seq",
     },
     TableSpec {
+        name: "est_records",
+        columns: &[
+            ("tenant_id", Int),
+            ("id", Int),
+            ("kind", Text),
+            ("parent_id", Int),
+            ("data", Text),
+            ("created_by", Int),
+            ("created_at", Int),
+            ("updated_at", Int),
+        ],
+        tenant_column: "tenant_id",
+        order_by: "id",
+    },
+    TableSpec {
         name: "actions",
         columns: &[
             ("tenant_id", Int),
@@ -208,6 +223,7 @@ pub const TABLES: &[TableSpec] = &[
             ("closed_at", Int),
             ("buffer_area_id", Int),
             ("control_area_id", Int),
+            ("record_id", Int),
         ],
         tenant_column: "tenant_id",
         order_by: "id",

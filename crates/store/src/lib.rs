@@ -47,6 +47,12 @@ pub enum StoreError {
         field: &'static str,
         value: String,
     },
+    #[error("a {kind} record cannot hang under record {parent} (a {found})")]
+    WrongParent {
+        kind: model::RecordKind,
+        parent: i64,
+        found: String,
+    },
     #[error("database error: {0}")]
     Backend(String),
 }
@@ -387,6 +393,26 @@ pub trait Store: Send + Sync {
         note: &str,
         now: Timestamp,
     ) -> Result<Action>;
+    /// A new EST record, with an audit row (`record.create`, the document's digest). A parent
+    /// must be the tenant's and of the kind `RecordKind::parent` names.
+    async fn create_record(&self, r: &NewRecord) -> Result<Record>;
+    /// Replaces a record's document, with an audit row (`record.update`, both digests).
+    async fn update_record(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        data: &serde_json::Value,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<Record>;
+    /// The tenant's records of a kind (under `parent` if given), oldest first.
+    async fn records(
+        &self,
+        tenant: TenantId,
+        kind: model::RecordKind,
+        parent: Option<i64>,
+    ) -> Result<Vec<Record>>;
+    async fn record(&self, tenant: TenantId, id: i64) -> Result<Option<Record>>;
     /// Area statistics: for every area (place of kind Area) of the actor's tenant, in id
     /// order, how many incidents the actor may read match `filter` and lie in it (their point
     /// inside its shape, or reported at it). Points of municipality precision and anonymised

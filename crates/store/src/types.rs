@@ -535,6 +535,8 @@ pub struct Action {
     pub buffer_area_id: Option<PlaceId>,
     pub control_area_id: Option<PlaceId>,
     pub due_on: jiff::civil::Date,
+    /// The case, meeting or promise activity it comes from.
+    pub record_id: Option<i64>,
     pub status: model::ActionStatus,
     pub closing_note: String,
     pub created_by: Option<UserId>,
@@ -566,4 +568,29 @@ pub struct ActionFilter {
     pub owner_user_id: Option<UserId>,
     /// Only open actions due before this date.
     pub overdue_on: Option<jiff::civil::Date>,
+}
+
+/// One record of the EST loop (a hot spot case, a visit, a meeting, a promise, an activity, a
+/// mobilisation list): its kind, the record it hangs under, and its content as a JSON document
+/// whose shape `service::est` gives and checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub tenant_id: TenantId,
+    pub id: i64,
+    pub kind: model::RecordKind,
+    pub parent_id: Option<i64>,
+    pub data: serde_json::Value,
+    pub created_by: Option<UserId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRecord {
+    pub tenant_id: TenantId,
+    pub kind: model::RecordKind,
+    pub parent_id: Option<i64>,
+    pub data: serde_json::Value,
+    pub by: Option<UserId>,
+    pub at: Timestamp,
 }
