@@ -5,6 +5,7 @@
 //! definitions; each function's documentation says exactly what it computes.
 #![forbid(unsafe_code)]
 
+mod cluster;
 mod crand;
 mod emerging;
 mod evaluate;
@@ -18,6 +19,7 @@ mod rng;
 mod timeprofile;
 mod trend;
 
+pub use cluster::{Cluster, hot_clusters};
 pub use emerging::{Emerging, Pattern, classify, emerging_hot_spots};
 pub use evaluate::{BeforeAfter, Displacement, HitRate, Wdq, pai_pei, top_share, wdq};
 pub use forecast::{ForecastParams, prospective};

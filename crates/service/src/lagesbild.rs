@@ -197,7 +197,33 @@ pub struct Map {
     pub unlocated: u64,
     /// A round length for the scale bar (m).
     pub scale: f64,
+    /// Clusters of hot cells at 95 % or more, most incidents first: candidates for a hot spot
+    /// case.
+    pub clusters: Vec<HotCluster>,
 }
+
+/// Touching hot cells (95 % or more) and what lies in them.
+#[derive(Debug, Clone, Serialize)]
+pub struct HotCluster {
+    /// Bounding box, SWEREF 99 TM metres (what a case's area is made from).
+    pub e0: f64,
+    pub n0: f64,
+    pub e1: f64,
+    pub n1: f64,
+    /// The same box in map metres, for drawing.
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+    pub cells: usize,
+    pub bin: i8,
+    pub incidents: u64,
+    /// The named area it lies in mostly, if any (filled in by `build`).
+    pub near: Option<String>,
+}
+
+/// At most this many clusters are offered.
+const CLUSTERS: usize = 5;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PlaceRow {
@@ -320,11 +346,43 @@ pub fn map(outline: Option<&geo::MultiPolygon>, points: &[&IncidentPoint]) -> Ma
     let (width, height) = (e1 - e0, n1 - n0);
     let extent = [e0, n0, e1, n1];
     let mut hot = Vec::new();
+    let mut clusters = Vec::new();
     let (mut hot_counts, mut cold_counts) = ([0u32; 3], [0u32; 3]);
     if let Ok(grid) = analysis::Grid::bin(&xs, &ys, HOT_CELL, Some(extent))
         && let Ok(g) = analysis::gi_star(&grid, analysis::Weights::Queen)
     {
         let (_, bins) = analysis::bh_bins(&g.z);
+        for c in analysis::hot_clusters(grid.nx, grid.ny, &bins, 2) {
+            let (ce0, cn0) = (
+                grid.x0 + c.min_ix as f64 * grid.cell,
+                grid.y0 + c.min_iy as f64 * grid.cell,
+            );
+            let (ce1, cn1) = (
+                grid.x0 + (c.max_ix + 1) as f64 * grid.cell,
+                grid.y0 + (c.max_iy + 1) as f64 * grid.cell,
+            );
+            let incidents = xs
+                .iter()
+                .zip(&ys)
+                .filter(|&(&x, &y)| x >= ce0 && x < ce1 && y >= cn0 && y < cn1)
+                .count() as u64;
+            clusters.push(HotCluster {
+                e0: ce0,
+                n0: cn0,
+                e1: ce1,
+                n1: cn1,
+                x: ce0 - e0,
+                y: cn0 - n0,
+                w: ce1 - ce0,
+                h: cn1 - cn0,
+                cells: c.cells.len(),
+                bin: c.bin,
+                incidents,
+                near: None,
+            });
+        }
+        clusters.sort_by(|a, b| b.incidents.cmp(&a.incidents).then(b.cells.cmp(&a.cells)));
+        clusters.truncate(CLUSTERS);
         for (k, &b) in bins.iter().enumerate() {
             if b == 0 {
                 continue;
@@ -384,6 +442,7 @@ pub fn map(outline: Option<&geo::MultiPolygon>, points: &[&IncidentPoint]) -> Ma
         located,
         unlocated: points.len() as u64 - located,
         scale: round_scale(width),
+        clusters,
     }
 }
 
@@ -573,7 +632,22 @@ pub async fn build(
         Some(p) => geo::MultiPolygon::from_geojson_str(&p.geometry_geojson).ok(),
         None => geo::MultiPolygon::from_geojson_str(&tenant.outline_geojson).ok(),
     };
-    let map = map(outline.as_ref(), &current);
+    let mut map = map(outline.as_ref(), &current);
+    // Name each cluster by the area its centre lies in, when there is one.
+    for c in &mut map.clusters {
+        let (lon, lat) = geo::from_sweref99tm(geo::Sweref99Tm {
+            e: (c.e0 + c.e1) / 2.0,
+            n: (c.n0 + c.n1) / 2.0,
+        });
+        c.near = places
+            .iter()
+            .filter(|p| p.kind == store::PlaceKind::Area)
+            .find(|p| {
+                geo::MultiPolygon::from_geojson_str(&p.geometry_geojson)
+                    .is_ok_and(|m| m.contains(lon, lat))
+            })
+            .map(|p| p.name.clone());
+    }
 
     let top_places: Vec<PlaceRow> = areas
         .into_iter()

@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod analyze;
 pub mod auth;
+pub mod cases;
 pub mod copy;
 pub mod demo;
 pub mod insight;

@@ -186,12 +186,27 @@ async fn form_page(
             title => draft.title, description => draft.description, owner_org_id => draft.owner_org_id,
             owner_user_id => draft.owner_user_id, area_id => draft.area_id, due_on => draft.due_on,
             buffer_area_id => draft.buffer_area_id, control_area_id => draft.control_area_id,
+            record_id => draft.record_id,
         },
         code,
     )
 }
 
-pub async fn new_form(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+/// What a new action comes from: `record` (a case, meeting or promise activity), `area`,
+/// `title` (a meeting's decision), as links from those pages prefill the form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewParams {
+    record: String,
+    area: String,
+    title: String,
+}
+
+pub async fn new_form(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Query(q): Query<NewParams>,
+) -> Response {
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
@@ -200,6 +215,9 @@ pub async fn new_form(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response 
     }
     let draft = ActionDraft {
         owner_org_id: user.org_id.to_string(),
+        record_id: q.record.trim().to_string(),
+        area_id: q.area.trim().to_string(),
+        title: q.title.trim().to_string(),
         ..Default::default()
     };
     form_page(&state, &ctx, user, &draft, &[], StatusCode::OK).await
@@ -256,6 +274,18 @@ pub async fn create(
                 "error-invalid-choice",
                 &f.draft.owner_org_id,
             )];
+            form_page(
+                &state,
+                &ctx,
+                user,
+                &f.draft,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(store::StoreError::UnknownReference { field, value, .. }) => {
+            let errors = vec![FieldError::new(field, "error-invalid-choice", value)];
             form_page(
                 &state,
                 &ctx,

@@ -238,6 +238,9 @@ fn page_context(state: &AppState, lang: Lang, doc: &Lagesbild) -> minijinja::Val
         map_density => m.density.iter().map(|c| context! {
             x => c.x, y => m.height - c.y - m.density_cell, v => c.v,
         }).collect::<Vec<_>>(),
+        clusters => m.clusters.iter().map(|c| context! {
+            x => c.x, y => m.height - c.y - c.h, w => c.w, h => c.h,
+        }).collect::<Vec<_>>(),
         hot_counts => m.hot_counts.iter().map(u32::to_string).collect::<Vec<_>>().join("/"),
         actions,
     }
@@ -280,6 +283,7 @@ pub async fn page(
         area => p.area.clone().unwrap_or_default(),
         areas => areas.iter().map(|a| context! { id => a.id.to_string(), name => a.name, school => a.is_school }).collect::<Vec<_>>(),
         query,
+        may_promote => matches!(user.role, model::Role::Admin | model::Role::Analyst),
         report => doc.as_ref().map(|d| page_context(&state, lang, d)),
     };
     render(&state, &ctx, "lagesbild.html", "lagesbild", page, status)

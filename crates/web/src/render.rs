@@ -21,6 +21,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("incident.html", include_str!("../templates/incident.html")),
     ("map.html", include_str!("../templates/map.html")),
     ("analysis.html", include_str!("../templates/analysis.html")),
+    ("cases.html", include_str!("../templates/cases.html")),
+    ("case.html", include_str!("../templates/case.html")),
     (
         "lagesbild.html",
         include_str!("../templates/lagesbild.html"),

@@ -92,6 +92,11 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         // Everyone reads actions; the coordinator and analysts plan them; the owner (the
         // reporter, in this test) and they move them on.
         ("get", "/actions" | "/actions/{id}") => page(true),
+        // Everyone reads hot spot cases; the coordinator and analysts open and work them.
+        ("get", "/cases" | "/cases/{id}") => page(true),
+        ("post", "/cases" | "/cases/{id}/step" | "/cases/{id}/visits") => {
+            page(matches!(role, Some(Role::Admin | Role::Analyst)))
+        }
         ("get", "/actions/new") | ("post", "/actions") => {
             page(matches!(role, Some(Role::Admin | Role::Analyst)))
         }
@@ -299,6 +304,33 @@ async fn every_route_for_every_role_and_visibility() {
         .await
         .unwrap();
 
+    // A hot spot case on an area.
+    let area = store
+        .create_place(&store::NewPlace {
+            tenant_id: tenants[0].id,
+            name: "Torget".into(),
+            kind: store::PlaceKind::Area,
+            is_school: false,
+            geometry_geojson: r#"{"type":"Polygon","coordinates":[[[16.09,59.42],[16.10,59.42],[16.10,59.43],[16.09,59.42]]]}"#.into(),
+            lon: 16.095,
+            lat: 59.422,
+            is_demo: false,
+        })
+        .await
+        .unwrap();
+    let case = service::cases::open(
+        store.as_ref(),
+        tenants[0].id,
+        "Torget",
+        "",
+        area.id,
+        "area",
+        Some(users[0].id),
+        now,
+    )
+    .await
+    .unwrap();
+
     let state = web::AppState::with_clock(
         store.clone(),
         web::WebConfig::default(),
@@ -339,6 +371,8 @@ async fn every_route_for_every_role_and_visibility() {
             Some(orgs[2].id)
         } else if path.starts_with("/actions/") && path.contains("{id}") {
             Some(action.id)
+        } else if path.starts_with("/cases/") && path.contains("{id}") {
+            Some(case.id)
         } else {
             None
         };

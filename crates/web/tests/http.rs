@@ -2684,3 +2684,191 @@ async fn lagesbild_page_and_pdf_at_each_level() {
     assert_eq!(pdf.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(pdf.body.contains("Förstod inte datumet nej"));
 }
+
+/// A hot spot case: promoted from a cluster's box, worked through the steps with a visit log,
+/// an action made from it, the personal data of residents refused.
+#[tokio::test]
+async fn hot_spot_case_from_a_cluster_to_an_action() {
+    let (app, _k, ku, ..) = app().await;
+    let (admin, csrf) = app.login("admin@k1960.example").await;
+    // Kungsör's centre, a 400 m box (SWEREF 99 TM).
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("title", "Hot spot vid torget"),
+        ("description", "Kluster i lägesbilden"),
+        ("e0", "562000"),
+        ("n0", "6588600"),
+        ("e1", "562400"),
+        ("n1", "6589000"),
+    ];
+    let r = app.post_form("/cases", Some(&admin), &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let case_url = r.location().to_string();
+    let id: i64 = case_url.trim_start_matches("/cases/").parse().unwrap();
+    // The box became an area of the municipality, named after the case.
+    let places = app.store.places(ku[0].tenant_id).await.unwrap();
+    let area = places
+        .iter()
+        .find(|p| p.name == "Hot spot vid torget (hot spot)")
+        .unwrap();
+    assert_eq!(area.kind, store::PlaceKind::Area);
+    let page = app.get(&case_url, Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<h1>Hot spot vid torget</h1>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(r#"aria-current="step" class="current">Kartläggning</li>"#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Händelser per vecka i området (26 veckor)")
+    );
+
+    // A visit; one naming a resident by identity number is refused and nothing is stored.
+    let visit = |learnt: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("on", "2026-11-20".to_string()),
+            ("who", "Fastighetsvärd, fritidsgården".to_string()),
+            ("learnt", learnt.to_string()),
+        ]
+    };
+    let send = |v: Vec<(&'static str, String)>| {
+        let app = &app;
+        let admin = admin.clone();
+        let url = format!("{case_url}/visits");
+        async move {
+            let form: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_form(&url, Some(&admin), &form).await
+        }
+    };
+    let r = send(visit("Belysningen vid kiosken är trasig sedan oktober.")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = send(visit("Boende 19811218-9876 klagar.")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("19811218-9876"),
+        "the refused value is named: {}",
+        r.body
+    );
+    let page = app.get(&case_url, Some(&admin)).await;
+    assert!(
+        page.body
+            .contains("Belysningen vid kiosken är trasig sedan oktober.")
+    );
+    assert!(!page.body.contains("klagar"));
+
+    // The next step, with a note.
+    let r = app
+        .post_form(
+            &format!("{case_url}/step"),
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("step", "analys"),
+                ("note", "Kvällar och helger."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get(&case_url, Some(&admin)).await;
+    assert!(
+        page.body.contains(r#"class="current">Analys</li>"#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Kvällar och helger."));
+
+    // An action from the case: the form carries the case, the case lists the action.
+    let form = app
+        .get(
+            &format!("/actions/new?record={id}&area={}", area.id),
+            Some(&admin),
+        )
+        .await;
+    assert!(
+        form.body
+            .contains(&format!(r#"name="record_id" value="{id}""#)),
+        "{}",
+        form.body
+    );
+    let org = ku[0].org_id.to_string();
+    let rid = id.to_string();
+    let r = app
+        .post_form(
+            "/actions",
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("title", "Laga belysningen vid kiosken"),
+                ("owner_org_id", org.as_str()),
+                ("due_on", "2026-12-15"),
+                ("record_id", rid.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get(&case_url, Some(&admin)).await;
+    assert!(
+        page.body.contains("Laga belysningen vid kiosken"),
+        "{}",
+        page.body
+    );
+    // An action cannot name a record that does not exist.
+    let r = app
+        .post_form(
+            "/actions",
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("title", "Fel koppling"),
+                ("owner_org_id", org.as_str()),
+                ("due_on", "2026-12-15"),
+                ("record_id", "99999"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Ogiltigt val: 99999"), "{}", r.body);
+    // The list; the reporter reads but cannot work the case.
+    assert!(
+        app.get("/cases", Some(&admin))
+            .await
+            .body
+            .contains("Hot spot vid torget")
+    );
+    let (rep, rcsrf) = app.login("rapportor@k1960.example").await;
+    let page = app.get(&case_url, Some(&rep)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("Anteckna besöket"));
+    let r = app
+        .post_form(
+            &format!("{case_url}/step"),
+            Some(&rep),
+            &[("csrf", rcsrf.as_str()), ("step", "avslutad")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // A box that is no box is refused.
+    let r = app
+        .post_form(
+            "/cases",
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("title", "X"),
+                ("e0", "5"),
+                ("n0", "5"),
+                ("e1", "1"),
+                ("n1", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -12,7 +12,6 @@ use std::time::Instant;
 use store::{NewIncident, Store};
 
 #[path = "../common.rs"]
-#[allow(dead_code)]
 mod common;
 use common::*;
 
