@@ -26,17 +26,21 @@ pub enum ReportError {
 pub enum Kind {
     /// The lägesbild of a period: figures, map, patterns, actions, promises.
     Lagesbild,
+    /// The minutes of a meeting: agenda with notes, decisions and their actions, focus areas.
+    Minutes,
 }
 
 impl Kind {
     fn name(self) -> &'static str {
         match self {
             Kind::Lagesbild => "lägesbild",
+            Kind::Minutes => "minutes",
         }
     }
     fn template(self) -> &'static str {
         match self {
             Kind::Lagesbild => include_str!("../templates/lagesbild.typ"),
+            Kind::Minutes => include_str!("../templates/minutes.typ"),
         }
     }
 }

@@ -545,6 +545,16 @@ pub async fn incident_list(
             .collect::<Vec<_>>(),
         Err(e) => return internal(&state, &ctx, "overdue actions", e),
     };
+    // The focus areas the last samverkansmöte chose, for everyone.
+    let focus = match service::meetings::current_focus(state.store.as_ref(), user.tenant_id).await {
+        Ok(f) => f.map(|(id, m)| {
+            context! {
+                meeting => id, date => m.held_on.to_string(),
+                areas => m.focus_areas.iter().map(|f| f.title.clone()).collect::<Vec<_>>(),
+            }
+        }),
+        Err(e) => return internal(&state, &ctx, "focus areas", e),
+    };
     render(
         &state,
         &ctx,
@@ -552,6 +562,7 @@ pub async fn incident_list(
         "incidents",
         context! {
             overdue,
+            focus,
             q => shown,
             total,
             page,

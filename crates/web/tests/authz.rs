@@ -92,6 +92,15 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         // Everyone reads actions; the coordinator and analysts plan them; the owner (the
         // reporter, in this test) and they move them on.
         ("get", "/actions" | "/actions/{id}") => page(true),
+        // Everyone reads meetings and their minutes; the coordinator and analysts hold them.
+        ("get", "/meetings" | "/meetings/{id}" | "/meetings/{id}/minutes.pdf") => page(true),
+        (
+            "post",
+            "/meetings"
+            | "/meetings/{id}/notes"
+            | "/meetings/{id}/decisions"
+            | "/meetings/{id}/focus",
+        ) => page(matches!(role, Some(Role::Admin | Role::Analyst))),
         // Everyone reads hot spot cases; the coordinator and analysts open and work them.
         ("get", "/cases" | "/cases/{id}") => page(true),
         ("post", "/cases" | "/cases/{id}/step" | "/cases/{id}/visits") => {
@@ -331,6 +340,20 @@ async fn every_route_for_every_role_and_visibility() {
     .await
     .unwrap();
 
+    let tenant0 = store.tenant(tenants[0].id).await.unwrap().unwrap();
+    let meeting = service::meetings::plan(
+        store.as_ref(),
+        &tenant0,
+        service::meetings::MeetingKind::Samverkan,
+        jiff::civil::date(2026, 11, 27),
+        service::lagesbild::Language::Sv,
+        &[],
+        Some(users[0].id),
+        now,
+    )
+    .await
+    .unwrap();
+
     let state = web::AppState::with_clock(
         store.clone(),
         web::WebConfig::default(),
@@ -373,6 +396,8 @@ async fn every_route_for_every_role_and_visibility() {
             Some(action.id)
         } else if path.starts_with("/cases/") && path.contains("{id}") {
             Some(case.id)
+        } else if path.starts_with("/meetings/") && path.contains("{id}") {
+            Some(meeting.id)
         } else {
             None
         };

@@ -2872,3 +2872,201 @@ async fn hot_spot_case_from_a_cluster_to_an_action() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// The samverkansmöte: the agenda from the lägesbild (an overdue action on it), notes, a
+/// decision that creates its action in one step, a focus area on everyone's start page and
+/// carried into the next agenda, the minutes as PDF.
+#[tokio::test]
+async fn a_meeting_from_agenda_to_minutes() {
+    let (app, _k, ku, ..) = app().await;
+    let (admin, csrf) = app.login("admin@k1960.example").await;
+    let org = ku[0].org_id.to_string();
+    let r = app
+        .post_form(
+            "/actions",
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("title", "Röj buskarna vid gångtunneln"),
+                ("owner_org_id", org.as_str()),
+                ("due_on", "2026-11-20"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = app
+        .post_form(
+            "/meetings",
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("held_on", "2026-11-27"),
+                ("kind", "samverkan"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let url = r.location().to_string();
+    let id: i64 = url.trim_start_matches("/meetings/").parse().unwrap();
+    let page = app.get(&url, Some(&admin)).await;
+    assert!(
+        page.body
+            .contains("Lägesbilden för 2026-11-13 – 2026-11-26."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Försenad åtgärd: Röj buskarna vid gångtunneln"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Övriga frågor"));
+
+    // Notes on the first item (the overdue action) and the attendees.
+    let r = app
+        .post_form(
+            &format!("{url}/notes"),
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("attendees", "Kommunpolisen, säkerhetssamordnaren"),
+                ("notes_0", "Gatukontoret tar det nästa vecka."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // A personal identity number in the notes is refused, the earlier notes stay.
+    let r = app
+        .post_form(
+            &format!("{url}/notes"),
+            Some(&admin),
+            &[("csrf", csrf.as_str()), ("notes_0", "Ring 070-123 45 67")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = app.get(&url, Some(&admin)).await;
+    assert!(page.body.contains("Gatukontoret tar det nästa vecka."));
+
+    // A decision creates its action, linked to the meeting.
+    let r = app
+        .post_form(
+            &format!("{url}/decisions"),
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("decision", "Extra tillsyn vid torget fredagskvällar"),
+                ("owner_org_id", org.as_str()),
+                ("due_on", "2026-12-18"),
+                ("area_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let actions = app
+        .store
+        .actions(ku[0].tenant_id, &store::ActionFilter::default())
+        .await
+        .unwrap();
+    let a = actions
+        .iter()
+        .find(|a| a.title == "Extra tillsyn vid torget fredagskvällar")
+        .unwrap();
+    assert_eq!(a.record_id, Some(id));
+    assert_eq!(a.due_on, jiff::civil::date(2026, 12, 18));
+    // A decision without a date creates nothing.
+    let r = app
+        .post_form(
+            &format!("{url}/decisions"),
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("decision", "Utan datum"),
+                ("owner_org_id", org.as_str()),
+                ("due_on", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.store
+            .actions(ku[0].tenant_id, &store::ActionFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // A focus area: on the start page of everyone, and in the next meeting's agenda.
+    let r = app
+        .post_form(
+            &format!("{url}/focus"),
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("focus_title", "Torget fredagskvällar"),
+                ("focus_area", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (rep, rcsrf) = app.login("rapportor@k1960.example").await;
+    let start = app.get("/incidents", Some(&rep)).await;
+    assert!(
+        start.body.contains("Fokusområden just nu"),
+        "{}",
+        start.body
+    );
+    assert!(start.body.contains("<li>Torget fredagskvällar</li>"));
+    let r = app
+        .post_form(
+            "/meetings",
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("held_on", "2026-12-11"),
+                ("kind", "samverkan"),
+            ],
+        )
+        .await;
+    let next = app.get(r.location(), Some(&admin)).await;
+    assert!(
+        next.body
+            .contains("Uppföljning av fokusområde: Torget fredagskvällar"),
+        "{}",
+        next.body
+    );
+
+    // The minutes as PDF: the notes, the decision and its action, the focus area.
+    let pdf = app.get(&format!("{url}/minutes.pdf"), Some(&rep)).await;
+    assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.body);
+    assert_eq!(pdf.headers[header::CONTENT_TYPE], "application/pdf");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.pdf");
+    std::fs::write(&path, &pdf.bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args([path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils; scripts/test.sh installs it)");
+    let text = String::from_utf8(out.stdout).unwrap();
+    for want in [
+        "Samverkansmöte Kungsör 2026-11-27",
+        "Kommunpolisen, säkerhetssamordnaren",
+        "Gatukontoret tar det nästa vecka.",
+        "Extra tillsyn vid torget fredagskvällar",
+        &format!("#{}", a.id),
+        "Torget fredagskvällar",
+        "Sida 1 av",
+    ] {
+        assert!(text.contains(want), "{want:?} not in the minutes:\n{text}");
+    }
+    // Reporters read but do not hold meetings.
+    let r = app
+        .post_form(
+            &format!("{url}/focus"),
+            Some(&rep),
+            &[("csrf", rcsrf.as_str()), ("focus_title", "X")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
