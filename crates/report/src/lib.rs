@@ -28,6 +28,8 @@ pub enum Kind {
     Lagesbild,
     /// The minutes of a meeting: agenda with notes, decisions and their actions, focus areas.
     Minutes,
+    /// The yearly follow-up of the medborgarlöften.
+    Promises,
 }
 
 impl Kind {
@@ -35,12 +37,14 @@ impl Kind {
         match self {
             Kind::Lagesbild => "lägesbild",
             Kind::Minutes => "minutes",
+            Kind::Promises => "promises",
         }
     }
     fn template(self) -> &'static str {
         match self {
             Kind::Lagesbild => include_str!("../templates/lagesbild.typ"),
             Kind::Minutes => include_str!("../templates/minutes.typ"),
+            Kind::Promises => include_str!("../templates/promises.typ"),
         }
     }
 }

@@ -34,6 +34,8 @@ pub enum DemoError {
     NoBoundary(&'static str),
     #[error("hashing a demo password: {0}")]
     Password(#[from] crate::auth::PasswordError),
+    #[error(transparent)]
+    Promise(#[from] crate::promises::PromiseError),
 }
 
 #[derive(Debug, Clone)]
@@ -706,6 +708,7 @@ pub async fn seed(
     incidents.sort_by_key(|i| i.created_at);
     store.insert_incidents(tenant.id, &incidents).await?;
     seed_actions(store, &tenant, &orgs, &users, &place_ids, now).await?;
+    seed_promises(store, &tenant, &users, now).await?;
 
     let police = match polisen_file {
         None => Err("no police events file given".to_string()),
@@ -840,6 +843,147 @@ async fn seed_actions(
     Ok(())
 }
 
+/// Kungsör's three medborgarlöften of 2020 (../shared/seed), given for the demo's year, with
+/// their activities followed up as far as the year has come.
+async fn seed_promises(
+    store: &dyn Store,
+    tenant: &store::Tenant,
+    users: &[store::User],
+    now: Timestamp,
+) -> Result<(), DemoError> {
+    use crate::promises::{Activity, Indicator, Promise};
+    let today = now.to_zoned(crate::stockholm()).date();
+    let year = today.year();
+    let d = |m: i8, day: i8| jiff::civil::date(year, m, day);
+    // How far the year has come, for the measured values.
+    let share = f64::from(today.day_of_year()) / 365.0;
+    let parties = "Polisen lokalpolisområde Västra Mälardalen och Kungsörs kommun (text ur medborgarlöftena 2020)";
+    let ind = |name: &str, target: f64, measured: Option<f64>, unit: &str| Indicator {
+        name: name.into(),
+        target,
+        measured,
+        unit: unit.into(),
+    };
+    let status = |to: jiff::civil::Date, done_by_now: bool| {
+        if done_by_now && to < today {
+            ActionStatus::Done
+        } else if d(1, 1) <= today {
+            ActionStatus::InProgress
+        } else {
+            ActionStatus::Planned
+        }
+    };
+    let promises: Vec<(Promise, Vec<Activity>)> = vec![
+        (
+            Promise {
+                year: i32::from(year),
+                title: "Skolor och skolmiljö".into(),
+                text: "Fördjupa samverkan mellan polisen och olika aktörer inom Kungsörs kommun gällande brottsförebyggande arbete samt trygghetsskapande åtgärder med fokus på skolor och skolmiljö i Kungsörs kommun. Syftet är att motverka brottslighet, störningar samt upplevd otrygghet i skolmiljö genom ett problemorienterat arbetssätt.".into(),
+                parties: parties.into(),
+            },
+            vec![
+                Activity {
+                    title: "Kontinuerlig samverkan mot skolorna: polisen, skolan, socialtjänsten och säkerhetssamordnaren".into(),
+                    responsible: "Polisen, skolan, socialtjänsten, säkerhetssamordnaren".into(),
+                    planned_from: d(1, 1),
+                    planned_to: d(12, 31),
+                    status: status(d(12, 31), false),
+                    indicators: vec![ind("Samverkansträffar om skolorna", 20.0, Some((20.0 * share).round()), "st")],
+                },
+                Activity {
+                    title: "Planera och genomföra aktiviteter för förebyggande arbete och trygghet i skolmiljö".into(),
+                    responsible: "Polisen, skolan, socialtjänsten, säkerhetssamordnaren".into(),
+                    planned_from: d(3, 1),
+                    planned_to: d(11, 30),
+                    status: status(d(11, 30), false),
+                    indicators: vec![ind("Genomförda aktiviteter", 6.0, Some((6.0 * share).floor()), "st")],
+                },
+                Activity {
+                    title: "Arbetssätt för att mobilisera föräldrar, ungdomar och andra aktörer vid brott, störningar och otrygghet i skolmiljö".into(),
+                    responsible: "Polisen, skolan, socialtjänsten, säkerhetssamordnaren".into(),
+                    planned_from: d(2, 1),
+                    planned_to: d(6, 30),
+                    status: status(d(6, 30), true),
+                    indicators: vec![ind("Skolor med mobiliseringslista", 3.0, Some(3.0), "st")],
+                },
+            ],
+        ),
+        (
+            Promise {
+                year: i32::from(year),
+                title: "Hot spots".into(),
+                text: "Utveckla arbetet med återkommande brott eller störningar som identifierats till vissa specifika platser eller områden (hot spots) inom Kungsörs kommun.".into(),
+                parties: parties.into(),
+            },
+            vec![
+                Activity {
+                    title: "Kartlägga, analysera, vidta lämpliga aktiviteter och följa upp identifierade hot spots".into(),
+                    responsible: "Polisen och Kungsörs kommun".into(),
+                    planned_from: d(1, 1),
+                    planned_to: d(12, 31),
+                    status: status(d(12, 31), false),
+                    indicators: vec![ind("Hot spot-ärenden som följts upp", 4.0, Some((4.0 * share).floor()), "st")],
+                },
+                Activity {
+                    title: "Besök och samtal med berörda i identifierade hot spots".into(),
+                    responsible: "Polisen och Kungsörs kommun".into(),
+                    planned_from: d(4, 1),
+                    planned_to: d(10, 31),
+                    status: status(d(10, 31), true),
+                    indicators: vec![ind("Genomförda besök och samtal", 10.0, Some((10.0 * share).round()), "st")],
+                },
+            ],
+        ),
+        (
+            Promise {
+                year: i32::from(year),
+                title: "Lokal lägesbild och EST".into(),
+                text: "Polisen och Kungsörs kommun arbetar kontinuerligt med att upprätta en samlad lokal lägesbild för att följa brott, störningar och andra problem i kommunen, med metoden effektiv samordning för trygghet (EST).".into(),
+                parties: parties.into(),
+            },
+            vec![
+                Activity {
+                    title: "Upprätta lokal lägesbild löpande, med samverkansmöte varannan vecka".into(),
+                    responsible: "Polisen och Kungsörs kommun".into(),
+                    planned_from: d(1, 1),
+                    planned_to: d(12, 31),
+                    status: status(d(12, 31), false),
+                    indicators: vec![ind("Samverkansmöten", 24.0, Some((24.0 * share).floor()), "st")],
+                },
+                Activity {
+                    title: "Implementera digitalt stöd för att rapportera, kartlägga och analysera händelser".into(),
+                    responsible: "Kungsörs kommun".into(),
+                    planned_from: d(1, 1),
+                    planned_to: d(6, 30),
+                    status: status(d(6, 30), true),
+                    indicators: vec![ind("Utbildade rapportörer", 40.0, Some(46.0), "st")],
+                },
+                Activity {
+                    title: "Strategiskt möte med aktörer på ledningsnivå".into(),
+                    responsible: "Polisen och Kungsörs kommun".into(),
+                    planned_from: d(10, 1),
+                    planned_to: d(12, 15),
+                    status: ActionStatus::Planned,
+                    indicators: vec![ind("Strategiska möten", 1.0, Some(0.0), "st")],
+                },
+            ],
+        ),
+    ];
+    let by = users.first().map(|u| u.id);
+    // Signed in January (or now, early in January).
+    let at = d(1, 2)
+        .to_zoned(crate::stockholm())
+        .map_or(now, |z| z.timestamp())
+        .min(now);
+    for (p, acts) in promises {
+        let r = crate::promises::create_promise(store, tenant.id, &p, by, at).await?;
+        for a in acts {
+            crate::promises::add_activity(store, tenant.id, r.id, &a, by, at).await?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -869,6 +1013,14 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(actions.len(), 4);
+        // Kungsör's three promises for the year, with their eight activities.
+        let year = now.to_zoned(crate::stockholm()).year();
+        let promises = crate::promises::of_year(&store, tid, i32::from(year))
+            .await
+            .unwrap();
+        assert_eq!(promises.len(), 3);
+        assert_eq!(promises.iter().map(|(_, a)| a.len()).sum::<usize>(), 8);
+        assert_eq!(promises[1].0.1.title, "Hot spots");
         let today = now.to_zoned(crate::stockholm()).date();
         assert_eq!(actions.iter().filter(|a| a.overdue(today)).count(), 1);
 

@@ -283,6 +283,9 @@ pub struct Lagesbild {
     pub police_count: u64,
     pub actions: Vec<ActionRow>,
     pub actions_overdue: usize,
+    /// This year's medborgarlöften (the year the period ends in) and their activities.
+    pub promise_year: i16,
+    pub promises: Vec<crate::promises::PromiseRow>,
 }
 
 fn at_midnight(d: Date, tz: &TimeZone) -> Timestamp {
@@ -519,6 +522,12 @@ pub async fn build(
         (Vec::new(), 0, Vec::new())
     };
     let areas = area_counts(store, actor, area_id, (prev_start, start), (start, end)).await?;
+    let promises = crate::promises::rows(store, tenant.id, i32::from(to.year()), today)
+        .await
+        .map_err(|e| match e {
+            crate::promises::PromiseError::Store(s) => LagesbildError::Store(s),
+            other => LagesbildError::Store(StoreError::Backend(other.to_string())),
+        })?;
 
     let en = req.lang == Language::En;
     let cat_label = |code: &str| {
@@ -749,6 +758,8 @@ pub async fn build(
         police_count,
         actions,
         actions_overdue,
+        promise_year: to.year(),
+        promises,
     })
 }
 

@@ -320,6 +320,120 @@ pub async fn due_activities(
     Ok(out)
 }
 
+/// An activity as the lägesbild and the follow-up report show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivityRow {
+    pub title: String,
+    pub responsible: String,
+    pub from: String,
+    pub to: String,
+    pub status: &'static str,
+    pub overdue: bool,
+    /// Per cent of the indicators' targets reached (mean), if any is measured.
+    pub progress: Option<u32>,
+    pub indicators: Vec<Indicator>,
+    /// Actions linked to the activity: (id, title, status).
+    pub actions: Vec<(i64, String, &'static str)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PromiseRow {
+    pub title: String,
+    pub text: String,
+    pub parties: String,
+    pub activities: Vec<ActivityRow>,
+    pub done: usize,
+    pub total: usize,
+    pub progress: Option<u32>,
+}
+
+/// A year's promises with their activities' status, progress and actions.
+pub async fn rows(
+    store: &dyn Store,
+    tenant: TenantId,
+    year: i32,
+    today: Date,
+) -> Result<Vec<PromiseRow>, PromiseError> {
+    let all = store::ActionFilter::default();
+    let (found, actions) = tokio::try_join!(of_year(store, tenant, year), async {
+        store
+            .actions(tenant, &all)
+            .await
+            .map_err(PromiseError::from)
+    })?;
+    Ok(found
+        .into_iter()
+        .map(|((_, p), acts)| {
+            let activities: Vec<ActivityRow> = acts
+                .iter()
+                .map(|(r, a)| ActivityRow {
+                    title: a.title.clone(),
+                    responsible: a.responsible.clone(),
+                    from: a.planned_from.to_string(),
+                    to: a.planned_to.to_string(),
+                    status: a.status.as_str(),
+                    overdue: !a.status.is_closed() && a.planned_to < today,
+                    progress: a.progress().map(|v| (v * 100.0).round() as u32),
+                    indicators: a.indicators.clone(),
+                    actions: actions
+                        .iter()
+                        .filter(|x| x.record_id == Some(r.id))
+                        .map(|x| (x.id, x.title.clone(), x.status.as_str()))
+                        .collect(),
+                })
+                .collect();
+            let measured: Vec<u32> = activities.iter().filter_map(|a| a.progress).collect();
+            PromiseRow {
+                title: p.title,
+                text: p.text,
+                parties: p.parties,
+                done: acts
+                    .iter()
+                    .filter(|(_, a)| a.status == model::ActionStatus::Done)
+                    .count(),
+                total: acts.len(),
+                progress: (!measured.is_empty()).then(|| {
+                    (measured.iter().sum::<u32>() as f64 / measured.len() as f64).round() as u32
+                }),
+                activities,
+            }
+        })
+        .collect())
+}
+
+/// The yearly follow-up report's document.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowUp {
+    pub lang: crate::lagesbild::Language,
+    pub level: crate::lagesbild::Level,
+    pub tenant: String,
+    pub year: i32,
+    pub from: String,
+    pub to: String,
+    pub generated: String,
+    pub promises: Vec<PromiseRow>,
+}
+
+pub async fn follow_up_document(
+    store: &dyn Store,
+    tenant: &store::Tenant,
+    year: i32,
+    lang: crate::lagesbild::Language,
+    now: Timestamp,
+) -> Result<FollowUp, PromiseError> {
+    let zoned = now.to_zoned(crate::stockholm());
+    Ok(FollowUp {
+        lang,
+        level: crate::lagesbild::Level::Partners,
+        tenant: tenant.name.clone(),
+        year,
+        from: format!("{year}-01-01"),
+        to: format!("{year}-12-31"),
+        generated: zoned.strftime("%Y-%m-%d %H:%M").to_string(),
+        promises: rows(store, tenant.id, year, zoned.date()).await?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -101,6 +101,11 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
             | "/meetings/{id}/decisions"
             | "/meetings/{id}/focus",
         ) => page(matches!(role, Some(Role::Admin | Role::Analyst))),
+        // Everyone reads the medborgarlöften; the coordinator and analysts keep them.
+        ("get", "/promises" | "/promises/follow-up.pdf") => page(true),
+        ("post", "/promises" | "/promises/{id}/activities" | "/activities/{id}") => {
+            page(matches!(role, Some(Role::Admin | Role::Analyst)))
+        }
         // Everyone reads hot spot cases; the coordinator and analysts open and work them.
         ("get", "/cases" | "/cases/{id}") => page(true),
         ("post", "/cases" | "/cases/{id}/step" | "/cases/{id}/visits") => {
@@ -354,6 +359,41 @@ async fn every_route_for_every_role_and_visibility() {
     .await
     .unwrap();
 
+    let promise = service::promises::create_promise(
+        store.as_ref(),
+        tenants[0].id,
+        &service::promises::parse_promise(
+            "2026",
+            "Trygg skolväg",
+            "Vi lovar.",
+            "Polisen, kommunen",
+        )
+        .unwrap(),
+        Some(users[0].id),
+        now,
+    )
+    .await
+    .unwrap();
+    let activity = service::promises::add_activity(
+        store.as_ref(),
+        tenants[0].id,
+        promise.id,
+        &service::promises::parse_activity(
+            "Vandring",
+            "Kommunen",
+            "2026-03-01",
+            "2026-04-01",
+            "",
+            "",
+            "",
+        )
+        .unwrap(),
+        Some(users[0].id),
+        now,
+    )
+    .await
+    .unwrap();
+
     let state = web::AppState::with_clock(
         store.clone(),
         web::WebConfig::default(),
@@ -398,6 +438,10 @@ async fn every_route_for_every_role_and_visibility() {
             Some(case.id)
         } else if path.starts_with("/meetings/") && path.contains("{id}") {
             Some(meeting.id)
+        } else if path.starts_with("/promises/") && path.contains("{id}") {
+            Some(promise.id)
+        } else if path.starts_with("/activities/") {
+            Some(activity.id)
         } else {
             None
         };

@@ -3070,3 +3070,168 @@ async fn a_meeting_from_agenda_to_minutes() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils; scripts/test.sh installs it)");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Medborgarlöften: a promise, an activity with an indicator, its follow-up; the lägesbild,
+/// the meeting agenda and the yearly follow-up PDF show it.
+#[tokio::test]
+async fn promises_activities_follow_up_and_report() {
+    let (app, _k, ku, ..) = app().await;
+    let (admin, csrf) = app.login("admin@k1960.example").await;
+    let r = app
+        .post_form(
+            "/promises",
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("year", "2026"),
+                ("title", "Trygg skolväg"),
+                ("text", "Vi gör skolvägen tryggare."),
+                ("parties", "Polisen och kommunen"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/promises?year=2026");
+    let records = app
+        .store
+        .records(ku[0].tenant_id, model::RecordKind::Promise, None)
+        .await
+        .unwrap();
+    let pid = records[0].id;
+    // An activity ending before it starts is refused; a good one is kept.
+    let bad = app
+        .post_form(
+            &format!("/promises/{pid}/activities"),
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("title", "Vandring"),
+                ("responsible", "Kommunen"),
+                ("planned_from", "2026-05-01"),
+                ("planned_to", "2026-04-01"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("Sluttiden måste vara efter starttiden."),
+        "{}",
+        bad.body
+    );
+    let r = app
+        .post_form(
+            &format!("/promises/{pid}/activities"),
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("title", "Trygghetsvandringar vid skolorna"),
+                ("responsible", "Kommunen, polisen"),
+                ("planned_from", "2026-09-01"),
+                ("planned_to", "2026-12-05"),
+                ("indicator", "Vandringar"),
+                ("target", "4"),
+                ("unit", "st"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let aid = app
+        .store
+        .records(ku[0].tenant_id, model::RecordKind::Activity, Some(pid))
+        .await
+        .unwrap()[0]
+        .id;
+    // Follow-up: in progress, 3 of 4 walks; a measured value that is no number is refused.
+    let r = app
+        .post_form(
+            &format!("/activities/{aid}"),
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("status", "in_progress"),
+                ("measured_0", "tre"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post_form(
+            &format!("/activities/{aid}"),
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("status", "in_progress"),
+                ("measured_0", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get("/promises?year=2026", Some(&admin)).await;
+    assert!(
+        page.body.contains("Trygghetsvandringar vid skolorna"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("75 % av målen uppnått."),
+        "{}",
+        page.body
+    );
+    // The lägesbild of the period shows the year's promises.
+    let lb = app.get("/lagesbild", Some(&admin)).await;
+    assert!(lb.body.contains("Medborgarlöften 2026"), "{}", lb.body);
+    assert!(
+        lb.body
+            .contains("Trygghetsvandringar vid skolorna – Pågår (75 %)"),
+        "{}",
+        lb.body
+    );
+    // A meeting on 2026-11-27 gets the activity due 2026-12-05 on its agenda.
+    let r = app
+        .post_form(
+            "/meetings",
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("held_on", "2026-11-27"),
+                ("kind", "samverkan"),
+            ],
+        )
+        .await;
+    let m = app.get(r.location(), Some(&admin)).await;
+    assert!(
+        m.body
+            .contains("Aktivitet i medborgarlöftet: Trygghetsvandringar vid skolorna"),
+        "{}",
+        m.body
+    );
+    // The yearly follow-up as PDF.
+    let pdf = app
+        .get("/promises/follow-up.pdf?year=2026", Some(&admin))
+        .await;
+    assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.body);
+    let text = pdf_text(&pdf.bytes);
+    for want in [
+        "Uppföljning av medborgarlöften Kungsör 2026",
+        "Trygg skolväg",
+        "Trygghetsvandringar vid",
+        "Vandringar: 4 / 3 st",
+        "Genomförda aktiviteter: 0 / 1",
+        "Sida 1 av",
+    ] {
+        assert!(text.contains(want), "{want:?} not in\n{text}");
+    }
+    let r = app.get("/promises?year=tjugo", Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
