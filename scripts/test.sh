@@ -47,4 +47,5 @@ echo "== cargo test"
 cargo test --workspace --locked
 echo "== browser tests (Chromium + playwright-core + axe-core)"
 cargo build -p lagesbild --locked
-LAGESBILD_BIN="$CARGO_TARGET_DIR/debug/lagesbild" node --test tests/browser/
+# One file at a time: each starts its own demo server and Chromium on a 2-core machine.
+LAGESBILD_BIN="$CARGO_TARGET_DIR/debug/lagesbild" node --test --test-concurrency=1 tests/browser/

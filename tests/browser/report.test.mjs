@@ -6,100 +6,24 @@
 // Run: LAGESBILD_BIN=path/to/lagesbild node --test tests/browser/
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-import { createHmac } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDemo, axe, totp } from './lib.mjs';
 
-// RFC 6238 code for a base32 secret, as an authenticator app computes it.
-function totp(secret, now = Date.now()) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const ch of secret.toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(now / 1000 / 30)));
-  const h = createHmac('sha1', key).update(counter).digest();
-  const o = h[19] & 0x0f;
-  const bin = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
-  return String(bin % 1000000).padStart(6, '0');
-}
-
-const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), '../../frontend/package.json'));
-const { chromium } = require('playwright-core');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-const BIN = process.env.LAGESBILD_BIN;
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const PORT = 18000 + Math.floor(Math.random() * 2000);
-const BASE = `http://127.0.0.1:${PORT}`;
-
-let server;
-let browser;
+let env;
+let BASE;
 let dir;
-let logins = {};
-let serverOutput = '';
-
-function startServer() {
-  dir = mkdtempSync(join(tmpdir(), 'lagesbild-browser-'));
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    server = spawn(BIN, ['demo', '--db', join(dir, 'demo.db'), '--addr', `127.0.0.1:${PORT}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RUST_LOG: 'warn' },
-    });
-    const timer = setTimeout(() => reject(new Error(`demo did not start in 30 s:\n${serverOutput}`)), 30000);
-    server.stdout.on('data', (d) => {
-      serverOutput += d;
-      for (const m of serverOutput.matchAll(/^\s+(\S+@\S+)\s+lösenord: (\S+)\s+roll: (\w+)/gm)) {
-        logins[m[3] + ':' + m[1]] = { email: m[1], password: m[2], role: m[3] };
-      }
-      if (serverOutput.includes('körs på http://')) {
-        clearTimeout(timer);
-        console.log(`demo served after ${Date.now() - started} ms`);
-        resolve();
-      }
-    });
-    server.stderr.on('data', (d) => { serverOutput += d; });
-    server.on('exit', (code) => reject(new Error(`demo exited with ${code}:\n${serverOutput}`)));
-  });
-}
-
-function login(role, email) {
-  const l = Object.values(logins).find((x) => x.role === role && (!email || x.email === email));
-  assert.ok(l, `no ${role} login printed by demo:\n${serverOutput}`);
-  return l;
-}
-
-async function axe(page, what) {
-  await page.evaluate(AXE);
-  const result = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-  }));
-  const problems = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('\n    ')}`);
-  assert.deepEqual(problems, [], `axe found WCAG 2.1 A/AA violations on ${what}:\n${problems.join('\n')}`);
-  assert.ok(result.passes.length > 10, `axe ran on ${what}`);
-}
+let browser;
+const login = (role, email) => env.login(role, email);
 
 before(async () => {
-  assert.ok(BIN, 'set LAGESBILD_BIN to the lagesbild binary');
-  await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-    ],
-  });
+  env = await startDemo();
+  ({ base: BASE, dir, browser } = env);
 });
 
 after(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await env?.stop();
 });
 
 test('a reporter reports from a phone and finds the incident in the list and on the map', async () => {

@@ -209,7 +209,8 @@ pub async fn detail(
     let today = now.to_zoned(tz.clone()).date();
     let linked: Vec<_> = actions
         .iter()
-        .filter(|a| a.record_id == Some(id))
+        // Its own, and those decided elsewhere (a meeting) for its area.
+        .filter(|a| a.record_id == Some(id) || a.area_id == Some(case.area_id))
         .map(|a| {
             context! {
                 id => a.id, title => a.title, due => a.due_on.to_string(), overdue => a.overdue(today),
