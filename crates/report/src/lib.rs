@@ -77,10 +77,21 @@ pub fn pdf<T: Serialize>(kind: Kind, data: &T) -> Result<Vec<u8>, ReportError> {
             kind: kind.name(),
             message: messages(&world, &e),
         })?;
-    typst_pdf::pdf(&doc, &typst_pdf::PdfOptions::default()).map_err(|e| ReportError::Pdf {
-        kind: kind.name(),
-        message: messages(&world, &e),
-    })
+    let pdf =
+        typst_pdf::pdf(&doc, &typst_pdf::PdfOptions::default()).map_err(|e| ReportError::Pdf {
+            kind: kind.name(),
+            message: messages(&world, &e),
+        });
+    // Typst memoises across compilations; in a long-running server that memory would only
+    // grow. Keep what the last few documents used (the fonts and the templates' shared parts).
+    typst::comemo::evict(3);
+    pdf
+}
+
+/// Forgets everything Typst memoised, so the next document is typeset from scratch (the
+/// benchmark measures that, the worst case).
+pub fn forget() {
+    typst::comemo::evict(0);
 }
 
 #[cfg(test)]
