@@ -141,6 +141,18 @@ test('the coordinator works the EST loop from the lägesbild to the minutes', as
   assert.match(followUp, /Uppföljning av medborgarlöften Kungsör/);
   assert.match(followUp, /Hot spots/);
 
+  // 7. A school: its incidents by school time and its mobilisation list.
+  await nav('Skolor').click();
+  await page.getByRole('heading', { name: 'Skolor', exact: true }).waitFor();
+  await page.locator('main li a').first().click();
+  await page.getByRole('heading', { name: 'När händer det?' }).waitFor();
+  await page.getByLabel('Organisation').fill('Socialtjänsten');
+  await page.getByLabel('Funktion').fill('Fältassistent');
+  await page.getByLabel('E-post').fill('falt@kungsor.example');
+  await page.getByRole('button', { name: 'Lägg till i listan' }).click();
+  await page.getByRole('link', { name: 'falt@kungsor.example' }).waitFor();
+  await axe(page, 'a school');
+
   assert.deepEqual(errors, [], 'no script or CSP errors');
   await context.close();
 });

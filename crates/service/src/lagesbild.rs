@@ -224,6 +224,91 @@ pub struct HotCluster {
 
 /// At most this many clusters are offered.
 const CLUSTERS: usize = 5;
+/// Emerging hot spots: this many slices of `SLICE_DAYS` days, the last ending with the period.
+pub const SLICES: i64 = 12;
+pub const SLICE_DAYS: i64 = 28;
+
+/// New or intensifying hot spots (emerging hot spot analysis: Gi* in every four-week slice of
+/// the last year, Mann–Kendall on each cell's z-scores), touching cells grouped.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmergingSpot {
+    /// "new" or "intensifying".
+    pub pattern: &'static str,
+    pub cells: usize,
+    /// Incidents in its cells in the last slice.
+    pub incidents: u64,
+    pub near: Option<String>,
+    pub e0: f64,
+    pub n0: f64,
+    pub e1: f64,
+    pub n1: f64,
+}
+
+/// The emerging hot spots on the map's grid (`HOT_CELL` cells from (e0, n0), `nx` × `ny`),
+/// from the located points of the slices ending at `end` (seconds).
+pub fn emerging(
+    points: &[IncidentPoint],
+    (e0, n0, nx, ny): (f64, f64, usize, usize),
+    end: i64,
+) -> Vec<EmergingSpot> {
+    let slice = SLICE_DAYS * 86_400;
+    let start = end - SLICES * slice;
+    let mut slices = vec![vec![0.0f64; nx * ny]; SLICES as usize];
+    for p in points {
+        let t = p.occurred_from.as_second();
+        if p.precision == Precision::Municipality || t < start || t >= end {
+            continue;
+        }
+        let (ix, iy) = (
+            ((p.e - e0) / HOT_CELL).floor(),
+            ((p.n - n0) / HOT_CELL).floor(),
+        );
+        if ix < 0.0 || iy < 0.0 || ix >= nx as f64 || iy >= ny as f64 {
+            continue;
+        }
+        slices[((t - start) / slice) as usize][iy as usize * nx + ix as usize] += 1.0;
+    }
+    let grid = analysis::Grid {
+        cell: HOT_CELL,
+        x0: e0,
+        y0: n0,
+        nx,
+        ny,
+        counts: slices.iter().fold(vec![0.0; nx * ny], |mut acc, s| {
+            acc.iter_mut().zip(s).for_each(|(a, b)| *a += b);
+            acc
+        }),
+    };
+    let Ok(kinds) = analysis::emerging_hot_spots(&grid, &slices, analysis::Weights::Queen) else {
+        return Vec::new();
+    };
+    let last = &slices[SLICES as usize - 1];
+    let mut out = Vec::new();
+    for (pattern, want) in [
+        ("new", analysis::Pattern::New),
+        ("intensifying", analysis::Pattern::Intensifying),
+    ] {
+        let bins: Vec<i8> = kinds
+            .iter()
+            .map(|k| i8::from(*k == analysis::Emerging::Hot(want)))
+            .collect();
+        for c in analysis::hot_clusters(nx, ny, &bins, 1) {
+            out.push(EmergingSpot {
+                pattern,
+                cells: c.cells.len(),
+                incidents: c.cells.iter().map(|&k| last[k] as u64).sum(),
+                near: None,
+                e0: e0 + c.min_ix as f64 * HOT_CELL,
+                n0: n0 + c.min_iy as f64 * HOT_CELL,
+                e1: e0 + (c.max_ix + 1) as f64 * HOT_CELL,
+                n1: n0 + (c.max_iy + 1) as f64 * HOT_CELL,
+            });
+        }
+    }
+    out.sort_by(|a, b| b.incidents.cmp(&a.incidents).then(b.cells.cmp(&a.cells)));
+    out.truncate(CLUSTERS);
+    out
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PlaceRow {
@@ -283,6 +368,8 @@ pub struct Lagesbild {
     pub police_count: u64,
     pub actions: Vec<ActionRow>,
     pub actions_overdue: usize,
+    /// New and intensifying hot spots of the last year, up to the period's end.
+    pub emerging: Vec<EmergingSpot>,
     /// This year's medborgarlöften (the year the period ends in) and their activities.
     pub promise_year: i16,
     pub promises: Vec<crate::promises::PromiseRow>,
@@ -499,18 +586,22 @@ pub async fn build(
         ..Default::default()
     };
     let police_filter = police_query.filter.clone();
+    let slices_from = Timestamp::from_second(end.as_second() - SLICES * SLICE_DAYS * 86_400)
+        .unwrap_or(prev_start);
+    let slices_window = window(slices_from, end);
     let (both, year_before, all_actions) = (
         window(prev_start, end),
         window(ly_start, ly_end),
         ActionFilter::default(),
     );
-    let (points, last_year, categories, places, orgs, actions) = tokio::try_join!(
+    let (points, last_year, categories, places, orgs, actions, year_points) = tokio::try_join!(
         store.incident_points(actor, &both, MAX_POINTS),
         store.incident_points(actor, &year_before, MAX_POINTS),
         store.categories(tenant.id),
         store.places(tenant.id),
         store.organisations(tenant.id),
         store.actions(tenant.id, &all_actions),
+        store.incident_points(actor, &slices_window, MAX_POINTS),
     )?;
     let (police, police_count, listed) = if show_incidents {
         tokio::try_join!(
@@ -642,6 +733,9 @@ pub async fn build(
         None => geo::MultiPolygon::from_geojson_str(&tenant.outline_geojson).ok(),
     };
     let mut map = map(outline.as_ref(), &current);
+    let nx = (map.width / HOT_CELL).round() as usize;
+    let ny = (map.height / HOT_CELL).round() as usize;
+    let mut emerging = emerging(&year_points, (map.e0, map.n0, nx, ny), end.as_second());
     // Name each cluster by the area its centre lies in, when there is one.
     for c in &mut map.clusters {
         let (lon, lat) = geo::from_sweref99tm(geo::Sweref99Tm {
@@ -656,6 +750,20 @@ pub async fn build(
                     .is_ok_and(|m| m.contains(lon, lat))
             })
             .map(|p| p.name.clone());
+    }
+    let area_at = |e: f64, n: f64| {
+        let (lon, lat) = geo::from_sweref99tm(geo::Sweref99Tm { e, n });
+        places
+            .iter()
+            .filter(|p| p.kind == store::PlaceKind::Area)
+            .find(|p| {
+                geo::MultiPolygon::from_geojson_str(&p.geometry_geojson)
+                    .is_ok_and(|m| m.contains(lon, lat))
+            })
+            .map(|p| p.name.clone())
+    };
+    for s in &mut emerging {
+        s.near = area_at((s.e0 + s.e1) / 2.0, (s.n0 + s.n1) / 2.0);
     }
 
     let top_places: Vec<PlaceRow> = areas
@@ -758,6 +866,7 @@ pub async fn build(
         police_count,
         actions,
         actions_overdue,
+        emerging,
         promise_year: to.year(),
         promises,
     })
@@ -791,4 +900,80 @@ async fn area_counts(
         .collect();
     out.sort_by_key(|&(id, b, a)| (std::cmp::Reverse((a, b)), id));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(id: i64, e: f64, n: f64, t: i64) -> IncidentPoint {
+        IncidentPoint {
+            id,
+            category: model::CategoryCode::parse("trafik").unwrap(),
+            occurred_from: Timestamp::from_second(t).unwrap(),
+            occurred_to: Timestamp::from_second(t).unwrap(),
+            lon: 0.0,
+            lat: 0.0,
+            e,
+            n,
+            precision: Precision::Exact,
+            status: model::IncidentStatus::New,
+            municipality_code: None,
+        }
+    }
+
+    #[test]
+    fn a_cluster_that_appears_in_the_last_slice_is_a_new_hot_spot() {
+        let (e0, n0, nx, ny) = (500_000.0, 6_500_000.0, 30, 30);
+        let end = 1_800_000_000;
+        let slice = SLICE_DAYS * 86_400;
+        let mut pts = Vec::new();
+        let mut id = 0;
+        // A thin background spread over the grid in every slice…
+        for s in 0..SLICES {
+            for k in 0..40 {
+                id += 1;
+                let (ix, iy) = ((k * 7 + s * 3) % nx as i64, (k * 11 + s * 5) % ny as i64);
+                let t = end - (SLICES - s) * slice + 3_600 * (k + 1);
+                pts.push(point(
+                    id,
+                    e0 + ix as f64 * HOT_CELL + 50.0,
+                    n0 + iy as f64 * HOT_CELL + 50.0,
+                    t,
+                ));
+            }
+        }
+        // …and 40 incidents around one place in the last four weeks only.
+        for k in 0..40 {
+            id += 1;
+            let (dx, dy) = ((k % 3) as f64, ((k / 3) % 3) as f64);
+            pts.push(point(
+                id,
+                e0 + (20.0 + dx) * HOT_CELL + 10.0,
+                n0 + (5.0 + dy) * HOT_CELL + 10.0,
+                end - 86_400 * (k % 20 + 1),
+            ));
+        }
+        let found = emerging(&pts, (e0, n0, nx, ny), end);
+        let new = found
+            .iter()
+            .find(|s| s.pattern == "new")
+            .expect("a new hot spot");
+        assert!(
+            new.e0 >= e0 + 19.0 * HOT_CELL && new.e1 <= e0 + 24.0 * HOT_CELL,
+            "{new:?}"
+        );
+        assert!(
+            new.n0 >= n0 + 4.0 * HOT_CELL && new.n1 <= n0 + 9.0 * HOT_CELL,
+            "{new:?}"
+        );
+        assert!(new.incidents >= 30, "{new:?}");
+        // Nothing emerges from the background alone.
+        let background: Vec<_> = pts[..(SLICES * 40) as usize].to_vec();
+        assert!(
+            emerging(&background, (e0, n0, nx, ny), end)
+                .iter()
+                .all(|s| s.incidents < 5)
+        );
+    }
 }

@@ -19,6 +19,7 @@ pub mod polisen;
 pub mod promises;
 pub mod reporting;
 pub mod retention;
+pub mod schools;
 pub mod taxonomy;
 pub mod totp;
 

@@ -194,6 +194,34 @@ pub fn agenda(
             area_id: None,
         });
     }
+    for s in &doc.emerging {
+        let near = s.near.clone().unwrap_or_else(|| doc.tenant.clone());
+        let (sv, en_title) = match s.pattern {
+            "new" => ("Ny hot spot", "New hot spot"),
+            _ => ("Intensifierande hot spot", "Intensifying hot spot"),
+        };
+        items.push(AgendaItem {
+            source: "emerging".into(),
+            title: if en {
+                format!("{en_title} near {near}")
+            } else {
+                format!("{sv} vid {near}")
+            },
+            detail: if en {
+                format!(
+                    "{} cells, {} incidents in the last four weeks.",
+                    s.cells, s.incidents
+                )
+            } else {
+                format!(
+                    "{} rutor, {} händelser de senaste fyra veckorna.",
+                    s.cells, s.incidents
+                )
+            },
+            notes: String::new(),
+            area_id: None,
+        });
+    }
     for r in doc
         .categories
         .iter()

@@ -22,6 +22,7 @@ mod pages;
 mod promises;
 pub use pages::MAP_GEOJSON_MAX;
 mod render;
+mod schools;
 mod views;
 
 use axum::Router;
@@ -147,6 +148,9 @@ app_routes! {
     get "/promises/follow-up.pdf" => promises::report;
     post "/promises/{id}/activities" => promises::add_activity;
     post "/activities/{id}" => promises::follow_up;
+    get "/schools" => schools::list;
+    get "/schools/{id}" => schools::detail;
+    post "/schools/{id}/contacts" => schools::contact;
     get "/actions" => actions::list;
     post "/actions" => actions::create;
     get "/actions/new" => actions::new_form;

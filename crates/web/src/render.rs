@@ -22,6 +22,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("map.html", include_str!("../templates/map.html")),
     ("analysis.html", include_str!("../templates/analysis.html")),
     ("cases.html", include_str!("../templates/cases.html")),
+    ("schools.html", include_str!("../templates/schools.html")),
+    ("school.html", include_str!("../templates/school.html")),
     ("promises.html", include_str!("../templates/promises.html")),
     ("meetings.html", include_str!("../templates/meetings.html")),
     ("meeting.html", include_str!("../templates/meeting.html")),

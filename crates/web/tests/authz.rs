@@ -106,6 +106,11 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         ("post", "/promises" | "/promises/{id}/activities" | "/activities/{id}") => {
             page(matches!(role, Some(Role::Admin | Role::Analyst)))
         }
+        // Everyone reads the school view; the coordinator and analysts keep the lists.
+        ("get", "/schools" | "/schools/{id}") => page(true),
+        ("post", "/schools/{id}/contacts") => {
+            page(matches!(role, Some(Role::Admin | Role::Analyst)))
+        }
         // Everyone reads hot spot cases; the coordinator and analysts open and work them.
         ("get", "/cases" | "/cases/{id}") => page(true),
         ("post", "/cases" | "/cases/{id}/step" | "/cases/{id}/visits") => {
@@ -394,6 +399,20 @@ async fn every_route_for_every_role_and_visibility() {
     .await
     .unwrap();
 
+    let school = store
+        .create_place(&store::NewPlace {
+            tenant_id: tenants[0].id,
+            name: "Skolan".into(),
+            kind: store::PlaceKind::Area,
+            is_school: true,
+            geometry_geojson: r#"{"type":"Polygon","coordinates":[[[16.09,59.42],[16.10,59.42],[16.10,59.43],[16.09,59.42]]]}"#.into(),
+            lon: 16.095,
+            lat: 59.422,
+            is_demo: false,
+        })
+        .await
+        .unwrap();
+
     let state = web::AppState::with_clock(
         store.clone(),
         web::WebConfig::default(),
@@ -442,6 +461,8 @@ async fn every_route_for_every_role_and_visibility() {
             Some(promise.id)
         } else if path.starts_with("/activities/") {
             Some(activity.id)
+        } else if path.starts_with("/schools/") {
+            Some(school.id)
         } else {
             None
         };

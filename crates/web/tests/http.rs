@@ -3235,3 +3235,123 @@ async fn promises_activities_follow_up_and_report() {
     let r = app.get("/promises?year=tjugo", Some(&admin)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// The school view: incidents on and around the school by school time, and the mobilisation
+/// list kept by the coordinator (addresses checked).
+#[tokio::test]
+async fn school_view_and_mobilisation_list() {
+    let (app, _k, ku, ..) = app().await;
+    // A school ground in Kungsör: 16.090–16.094 E, 59.420–59.422 N.
+    let school = app
+        .store
+        .create_place(&store::NewPlace {
+            tenant_id: ku[0].tenant_id,
+            name: "Kungsgårdsskolan".into(),
+            kind: store::PlaceKind::Area,
+            is_school: true,
+            geometry_geojson: r#"{"type":"Polygon","coordinates":[[[16.090,59.420],[16.094,59.420],[16.094,59.422],[16.090,59.422],[16.090,59.420]]]}"#.into(),
+            lon: 16.092,
+            lat: 59.421,
+            is_demo: false,
+        })
+        .await
+        .unwrap();
+    let token = app.token(&ku[1]).await;
+    for (when, lat, lon) in [
+        // Tuesday 09:00 on the school ground: school hours.
+        ("2026-11-10T09:00:00+01:00", 59.421, 16.092),
+        // Saturday night 100 m north of it: around, weekend.
+        ("2026-11-14T23:00:00+01:00", 59.4229, 16.092),
+        // Far away: not the school's.
+        ("2026-11-14T23:00:00+01:00", 59.43, 16.15),
+    ] {
+        let body = json!({
+            "category": "skadegorelse-glaskross", "occurred_from": when,
+            "lat": lat, "lon": lon, "description": "Krossad ruta", "visibility": "all_partners"
+        });
+        let r = app
+            .api("POST", "/api/v1/incidents", Some(&token), Some(body))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let (admin, csrf) = app.login("admin@k1960.example").await;
+    let url = format!("/schools/{}", school.id);
+    assert!(
+        app.get("/schools", Some(&admin))
+            .await
+            .body
+            .contains("Kungsgårdsskolan")
+    );
+    let page = app.get(&url, Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("1 händelser på skolans område och 1 runt omkring"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(r#"<th scope="row">Skoltid</th><td>1</td><td>50 %</td>"#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(r#"<th scope="row">Helger</th><td>1</td>"#),
+        "{}",
+        page.body
+    );
+
+    // The mobilisation list: a contact added, a bad address refused, a contact removed.
+    let add = |org: &'static str, role: &'static str, email: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("organisation", org.to_string()),
+            ("role", role.to_string()),
+            ("email", email.to_string()),
+        ]
+    };
+    for (form, status) in [
+        (
+            add("Kungsgårdsskolan", "Rektor", "rektor@kungsor.example"),
+            StatusCode::SEE_OTHER,
+        ),
+        (
+            add("Socialtjänsten", "Fältassistent", "falt@kungsor.example"),
+            StatusCode::SEE_OTHER,
+        ),
+        (
+            add("Fritidsgården", "Föreståndare", "inte-en-adress"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let f: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = app
+            .post_form(&format!("{url}/contacts"), Some(&admin), &f)
+            .await;
+        assert_eq!(r.status, status, "{}", r.body);
+    }
+    let page = app.get(&url, Some(&admin)).await;
+    assert!(
+        page.body.contains("rektor@kungsor.example") && page.body.contains("falt@kungsor.example")
+    );
+    assert!(!page.body.contains("inte-en-adress"));
+    let r = app
+        .post_form(
+            &format!("{url}/contacts"),
+            Some(&admin),
+            &[("csrf", csrf.as_str()), ("remove", "0")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = app.get(&url, Some(&admin)).await;
+    assert!(
+        !page.body.contains("rektor@kungsor.example") && page.body.contains("falt@kungsor.example")
+    );
+    // Not a school: not found.
+    assert_eq!(
+        app.get("/schools/999999", Some(&admin)).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

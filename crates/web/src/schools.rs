@@ -1,0 +1,253 @@
+//! The school view (`service::schools`): the schools of the municipality; one school's incidents
+//! on and around its area over the last year and when they happen, its actions, the promise
+//! activities about schools, and its mobilisation list. Everyone signed in reads them; the
+//! coordinator and analysts keep the lists.
+
+use crate::AppState;
+use crate::ctx::Ctx;
+use crate::pages::{error_page, internal, login_redirect, render};
+use crate::views;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use minijinja::context;
+use model::{FieldError, Role};
+use serde::Deserialize;
+use service::schools::{self, Mobilisation};
+use std::sync::Arc;
+use store::{ActionFilter, Place, User};
+
+/// The school view covers the last year.
+const DAYS: i64 = 365;
+
+fn may_keep(user: &User) -> bool {
+    matches!(user.role, Role::Admin | Role::Analyst)
+}
+
+async fn school(state: &AppState, user: &User, id: &str) -> Result<Option<Place>, String> {
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(None);
+    };
+    Ok(state
+        .store
+        .places(user.tenant_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|p| p.id == id && p.is_school))
+}
+
+/// `GET /schools`.
+pub async fn list(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
+    };
+    let places = match state.store.places(user.tenant_id).await {
+        Ok(p) => p,
+        Err(e) => return internal(&state, &ctx, "schools", e),
+    };
+    let rows: Vec<_> = places
+        .iter()
+        .filter(|p| p.is_school)
+        .map(|p| context! { id => p.id, name => p.name })
+        .collect();
+    render(
+        &state,
+        &ctx,
+        "schools.html",
+        "schools",
+        context! { rows },
+        StatusCode::OK,
+    )
+}
+
+/// `GET /schools/{id}`.
+pub async fn detail(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
+    };
+    let school = match school(&state, user, &id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return error_page(&state, &ctx, StatusCode::NOT_FOUND),
+        Err(e) => return internal(&state, &ctx, "school", e),
+    };
+    let now = state.now();
+    let from = Timestamp::from_second(now.as_second() - DAYS * 86_400).unwrap_or(now);
+    let actor = service::lagesbild::view(
+        user.tenant_id,
+        Some(&user.actor()),
+        service::lagesbild::Level::for_role(user.role),
+    );
+    let all = ActionFilter::default();
+    let tz = service::stockholm();
+    let today = now.to_zoned(tz.clone()).date();
+    let (picture, cats, actions, list, promises) = match tokio::try_join!(
+        async {
+            schools::picture(state.store.as_ref(), &actor, &school, from, now)
+                .await
+                .map_err(|e| e.to_string())
+        },
+        async {
+            state
+                .store
+                .categories(user.tenant_id)
+                .await
+                .map_err(|e| e.to_string())
+        },
+        async {
+            state
+                .store
+                .actions(user.tenant_id, &all)
+                .await
+                .map_err(|e| e.to_string())
+        },
+        async {
+            schools::mobilisation(state.store.as_ref(), user.tenant_id, school.id)
+                .await
+                .map_err(|e| e.to_string())
+        },
+        async {
+            service::promises::rows(
+                state.store.as_ref(),
+                user.tenant_id,
+                i32::from(today.year()),
+                today,
+            )
+            .await
+            .map_err(|e| e.to_string())
+        },
+    ) {
+        Ok(x) => x,
+        Err(e) => return internal(&state, &ctx, "school", e),
+    };
+    let t = |k: &str| state.i18n.t(ctx.lang, k, &[]);
+    let activities: Vec<_> = promises
+        .iter()
+        .flat_map(|p| p.activities.iter())
+        .filter(|a| a.title.to_lowercase().contains("skol"))
+        .map(|a| context! { title => a.title, status => t(&format!("action-status-{}", a.status)), to => a.to, progress => a.progress })
+        .collect();
+    let actions: Vec<_> = actions
+        .iter()
+        .filter(|a| a.area_id == Some(school.id))
+        .map(|a| context! {
+            id => a.id, title => a.title, due => a.due_on.to_string(), overdue => a.overdue(today),
+            status => t(&format!("action-status-{}", a.status.as_str())),
+        })
+        .collect();
+    let total: u64 = picture.by_time.iter().map(|(_, n)| n).sum();
+    render(
+        &state,
+        &ctx,
+        "school.html",
+        "schools",
+        context! {
+            id => school.id, name => school.name, days => DAYS,
+            on_area => picture.on_area, around => picture.around, metres => schools::AROUND_METRES,
+            by_time => picture.by_time.iter().map(|(k, n)| context! {
+                label => t(&format!("school-time-{k}")), n,
+                share => if total > 0 { (*n as f64 / total as f64 * 100.0).round() as u64 } else { 0 },
+            }).collect::<Vec<_>>(),
+            by_category => picture.by_category.iter().map(|(c, n)| context! {
+                label => views::category_name(&cats, c, ctx.lang), n,
+            }).collect::<Vec<_>>(),
+            actions, activities,
+            contacts => list.map(|(_, m)| m.contacts).unwrap_or_default().iter().enumerate()
+                .map(|(i, c)| context! { i, organisation => c.organisation, role => c.role, email => c.email })
+                .collect::<Vec<_>>(),
+            may_keep => may_keep(user),
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ContactForm {
+    csrf: String,
+    organisation: String,
+    role: String,
+    email: String,
+    /// Set to remove the contact at this position instead.
+    remove: String,
+}
+
+/// `POST /schools/{id}/contacts`: adds a contact to the mobilisation list, or removes one.
+pub async fn contact(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<ContactForm>,
+) -> Response {
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
+    };
+    if !ctx.csrf_ok(Some(&f.csrf)) {
+        return error_page(&state, &ctx, StatusCode::FORBIDDEN);
+    }
+    if !may_keep(user) {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    }
+    let school = match school(&state, user, &id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return error_page(&state, &ctx, StatusCode::NOT_FOUND),
+        Err(e) => return internal(&state, &ctx, "school", e),
+    };
+    let mut list =
+        match schools::mobilisation(state.store.as_ref(), user.tenant_id, school.id).await {
+            Ok(found) => found.map(|(_, m)| m).unwrap_or(Mobilisation {
+                school_id: school.id,
+                contacts: Vec::new(),
+            }),
+            Err(e) => return internal(&state, &ctx, "school", e),
+        };
+    if f.remove.trim().is_empty() {
+        match schools::parse_contact(&f.organisation, &f.role, &f.email) {
+            Ok(c) => list.contacts.push(c),
+            Err(errors) => return invalid(&state, &ctx, &errors),
+        }
+    } else {
+        match f.remove.trim().parse::<usize>() {
+            Ok(i) if i < list.contacts.len() => {
+                list.contacts.remove(i);
+            }
+            _ => {
+                return invalid(
+                    &state,
+                    &ctx,
+                    &[FieldError::new("remove", "error-invalid-choice", &f.remove)],
+                );
+            }
+        }
+    }
+    match schools::save_mobilisation(
+        state.store.as_ref(),
+        user.tenant_id,
+        &list,
+        Some(user.id),
+        state.now(),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!("/schools/{}#mobilisation", school.id)).into_response(),
+        Err(e) => internal(&state, &ctx, "school", e),
+    }
+}
+
+fn invalid(state: &AppState, ctx: &Ctx, errors: &[FieldError]) -> Response {
+    let (_, list) = views::field_messages(&state.i18n, ctx.lang, errors);
+    render(
+        state,
+        ctx,
+        "error.html",
+        "schools",
+        context! { title_key => "form-invalid", text_key => "form-invalid-text", errors => list },
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+}
