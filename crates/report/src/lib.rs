@@ -30,6 +30,9 @@ pub enum Kind {
     Minutes,
     /// The yearly follow-up of the medborgarlöften.
     Promises,
+    /// The yearly strategic meeting's pack: the year's lägesbild, the promises' follow-up, the
+    /// actions and their effects.
+    Pack,
 }
 
 impl Kind {
@@ -38,6 +41,7 @@ impl Kind {
             Kind::Lagesbild => "lägesbild",
             Kind::Minutes => "minutes",
             Kind::Promises => "promises",
+            Kind::Pack => "strategic pack",
         }
     }
     fn template(self) -> &'static str {
@@ -45,6 +49,7 @@ impl Kind {
             Kind::Lagesbild => include_str!("../templates/lagesbild.typ"),
             Kind::Minutes => include_str!("../templates/minutes.typ"),
             Kind::Promises => include_str!("../templates/promises.typ"),
+            Kind::Pack => include_str!("../templates/pack.typ"),
         }
     }
 }

@@ -490,3 +490,148 @@ mod tests {
         assert_eq!(back, m);
     }
 }
+
+/// An action's effect as the strategic pack shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackAction {
+    pub id: i64,
+    pub title: String,
+    pub owner: String,
+    pub status: &'static str,
+    pub due: String,
+    pub closing_note: String,
+    /// "no_areas", "too_early" or "ready" (`crate::actions::Evaluation`).
+    pub effect: &'static str,
+    pub days: i64,
+    pub treated: (u64, u64),
+    pub buffer: (u64, u64),
+    pub control: (u64, u64),
+    pub wdq: Option<f64>,
+    /// The WDQ verdict: none, diffusion_greater, diffusion, neither, displacement,
+    /// displacement_greater; empty when it cannot be weighed.
+    pub verdict: &'static str,
+}
+
+/// The yearly strategic meeting's pack: the year's lägesbild (aggregated, for management),
+/// the promises' follow-up, and the year's actions with their effects.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pack {
+    pub lang: Language,
+    pub level: Level,
+    pub tenant: String,
+    pub held_on: String,
+    pub from: String,
+    pub to: String,
+    pub year: i16,
+    pub lagesbild: Lagesbild,
+    pub promises: Vec<crate::promises::PromiseRow>,
+    pub actions: Vec<PackAction>,
+}
+
+pub async fn strategic_pack(
+    store: &dyn Store,
+    tenant: &Tenant,
+    m: &Meeting,
+    lang: Language,
+    now: Timestamp,
+) -> Result<Pack, MeetingError> {
+    let level = Level::Management;
+    let actor = lagesbild::view(tenant.id, None, level);
+    let req = Request {
+        from: m.period_from,
+        to: m.period_to,
+        area: None,
+        lang,
+    };
+    let doc = lagesbild::build(store, &actor, level, tenant, &req, now).await?;
+    let tz = crate::stockholm();
+    let (start, end) = (
+        m.period_from
+            .to_zoned(tz.clone())
+            .map_or(now, |z| z.timestamp()),
+        (m.period_to + 1.days())
+            .to_zoned(tz.clone())
+            .map_or(now, |z| z.timestamp()),
+    );
+    let every = store::ActionFilter::default();
+    let (all, orgs) = tokio::try_join!(
+        store.actions(tenant.id, &every),
+        store.organisations(tenant.id)
+    )?;
+    let mut actions = Vec::new();
+    // The year's actions: planned or closed in it, and those still open.
+    for a in all.iter().filter(|a| {
+        (a.created_at >= start && a.created_at < end)
+            || a.closed_at.is_some_and(|c| c >= start && c < end)
+            || !a.status.is_closed()
+    }) {
+        let eval = crate::actions::evaluate(store, &actor, a, now).await?;
+        let mut row = PackAction {
+            id: a.id,
+            title: a.title.clone(),
+            owner: orgs
+                .iter()
+                .find(|o| o.id == a.owner_org_id)
+                .map_or_else(String::new, |o| o.name.clone()),
+            status: a.status.as_str(),
+            due: a.due_on.to_string(),
+            closing_note: a.closing_note.clone(),
+            effect: "no_areas",
+            days: 0,
+            treated: (0, 0),
+            buffer: (0, 0),
+            control: (0, 0),
+            wdq: None,
+            verdict: "",
+        };
+        match eval {
+            crate::actions::Evaluation::NoAreas => {}
+            crate::actions::Evaluation::TooEarly { days } => {
+                row.effect = "too_early";
+                row.days = days;
+            }
+            crate::actions::Evaluation::Ready {
+                days,
+                treated,
+                buffer,
+                control,
+                wdq,
+                ..
+            } => {
+                row.effect = "ready";
+                row.days = days;
+                (row.treated, row.buffer, row.control) = (treated, buffer, control);
+                if let Some(w) = wdq {
+                    row.wdq = w.wdq;
+                    row.verdict = match w.verdict {
+                        analysis::Displacement::NoEffect => "none",
+                        analysis::Displacement::DiffusionGreater => "diffusion_greater",
+                        analysis::Displacement::Diffusion => "diffusion",
+                        analysis::Displacement::Neither => "neither",
+                        analysis::Displacement::Displacement => "displacement",
+                        analysis::Displacement::DisplacementGreater => "displacement_greater",
+                    };
+                }
+            }
+        }
+        actions.push(row);
+    }
+    let today = now.to_zoned(tz).date();
+    Ok(Pack {
+        lang,
+        level,
+        tenant: tenant.name.clone(),
+        held_on: m.held_on.to_string(),
+        from: m.period_from.to_string(),
+        to: m.period_to.to_string(),
+        year: m.period_to.year(),
+        promises: crate::promises::rows(store, tenant.id, i32::from(m.period_to.year()), today)
+            .await
+            .map_err(|e| match e {
+                crate::promises::PromiseError::Store(s) => MeetingError::Store(s),
+                other => MeetingError::Store(StoreError::Backend(other.to_string())),
+            })?,
+        lagesbild: doc,
+        actions,
+    })
+}

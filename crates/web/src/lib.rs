@@ -140,6 +140,7 @@ app_routes! {
     post "/meetings" => meetings::create;
     get "/meetings/{id}" => meetings::detail;
     get "/meetings/{id}/minutes.pdf" => meetings::minutes;
+    get "/meetings/{id}/pack.pdf" => meetings::pack;
     post "/meetings/{id}/notes" => meetings::notes;
     post "/meetings/{id}/decisions" => meetings::decision;
     post "/meetings/{id}/focus" => meetings::focus;

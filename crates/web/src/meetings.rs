@@ -241,6 +241,7 @@ pub async fn detail(
             period_from => m.period_from.to_string(), period_to => m.period_to.to_string(),
             attendees => m.attendees, agenda, decisions, focus, areas, orgs,
             my_org => user.org_id,
+            strategic => m.kind == MeetingKind::Strategisk,
             due_default => (today + jiff::ToSpan::days(28)).to_string(),
             may_hold => may_hold(user),
         },
@@ -450,5 +451,55 @@ pub async fn minutes(
             .into_response(),
         Ok(Err(e)) => internal(&state, &ctx, "minutes pdf", e),
         Err(e) => internal(&state, &ctx, "minutes pdf", e),
+    }
+}
+
+/// `GET /meetings/{id}/pack.pdf`: the strategic meeting's pack (the year's lägesbild for
+/// management, the promises' follow-up, the actions and their effects).
+pub async fn pack(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
+    };
+    let m = match load(&state, user, &id).await {
+        Ok(Some((_, m))) if m.kind == MeetingKind::Strategisk => m,
+        Ok(_) => return error_page(&state, &ctx, StatusCode::NOT_FOUND),
+        Err(e) => return internal(&state, &ctx, "pack", e),
+    };
+    let tenant = match state.store.tenant(user.tenant_id).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return error_page(&state, &ctx, StatusCode::NOT_FOUND),
+        Err(e) => return internal(&state, &ctx, "pack", e),
+    };
+    let doc = match meetings::strategic_pack(
+        state.store.as_ref(),
+        &tenant,
+        &m,
+        language(ctx.lang),
+        state.now(),
+    )
+    .await
+    {
+        Ok(d) => d,
+        Err(e) => return failed(&state, &ctx, e),
+    };
+    let name = format!("strategiskt-underlag-{}-{}.pdf", tenant.code, m.held_on);
+    match tokio::task::spawn_blocking(move || report::pdf(report::Kind::Pack, &doc)).await {
+        Ok(Ok(bytes)) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(Err(e)) => internal(&state, &ctx, "pack pdf", e),
+        Err(e) => internal(&state, &ctx, "pack pdf", e),
     }
 }

@@ -94,6 +94,8 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         ("get", "/actions" | "/actions/{id}") => page(true),
         // Everyone reads meetings and their minutes; the coordinator and analysts hold them.
         ("get", "/meetings" | "/meetings/{id}" | "/meetings/{id}/minutes.pdf") => page(true),
+        // The pack is for strategic meetings; the test's meeting is a samverkansmöte.
+        ("get", "/meetings/{id}/pack.pdf") => page(false),
         (
             "post",
             "/meetings"

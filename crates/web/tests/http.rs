@@ -3355,3 +3355,77 @@ async fn school_view_and_mobilisation_list() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// The yearly strategic meeting: its agenda covers the year, and its pack holds the year's
+/// lägesbild for management, the promises' follow-up and the actions with their effects.
+#[tokio::test]
+async fn the_strategic_meetings_pack() {
+    let (app, _k, ku, ..) = app().await;
+    let (admin, csrf) = app.login("admin@k1960.example").await;
+    let org = ku[0].org_id.to_string();
+    app.post_form(
+        "/actions",
+        Some(&admin),
+        &[
+            ("csrf", csrf.as_str()),
+            ("title", "Trygghetsvandring i centrum"),
+            ("owner_org_id", org.as_str()),
+            ("due_on", "2026-06-30"),
+        ],
+    )
+    .await;
+    let r = app
+        .post_form(
+            "/meetings",
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("held_on", "2026-11-27"),
+                ("kind", "strategisk"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let url = r.location().to_string();
+    let page = app.get(&url, Some(&admin)).await;
+    assert!(
+        page.body
+            .contains("Lägesbilden för 2025-11-27 – 2026-11-26."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("pack.pdf"));
+    let (chef, _) = app.login("chef@k1960.example").await;
+    let pdf = app.get(&format!("{url}/pack.pdf"), Some(&chef)).await;
+    assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.body);
+    let text = pdf_text(&pdf.bytes);
+    for want in [
+        "Underlag för strategiskt möte Kungsör 2026-11-27",
+        "Ledning: endast sammanställda uppgifter",
+        "Händelser per kategori",
+        "Uppföljning av medborgarlöften 2026",
+        "Årets åtgärder och deras effekt",
+        "Trygghetsvandring i centrum",
+        "Saknar område, buffertområde eller",
+    ] {
+        assert!(text.contains(want), "{want:?} not in the pack:\n{text}");
+    }
+    // A samverkansmöte has no pack.
+    let r = app
+        .post_form(
+            "/meetings",
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("held_on", "2026-11-27"),
+                ("kind", "samverkan"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        app.get(&format!("{}/pack.pdf", r.location()), Some(&admin))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}

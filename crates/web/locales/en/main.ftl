@@ -643,3 +643,4 @@ school-remove = Remove
 school-remove-who = Remove { $who }
 school-no-contacts = The list is empty.
 school-add-contact = Add to the list
+meeting-pack-pdf = Download the strategic meeting's pack (PDF)

@@ -643,3 +643,4 @@ school-remove = Ta bort
 school-remove-who = Ta bort { $who }
 school-no-contacts = Listan är tom.
 school-add-contact = Lägg till i listan
+meeting-pack-pdf = Ladda ner underlaget för det strategiska mötet (PDF)
