@@ -30,6 +30,14 @@ if ! command -v pdftotext >/dev/null; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq poppler-utils >/dev/null
 fi
 
+echo "== Python's aiosmtpd (a real SMTP server for the e-mail notification test)"
+smtp_venv="${HOME:-/tmp}/.cache/lagesbild-aiosmtpd"
+if ! "$smtp_venv/bin/python" -c "import aiosmtpd" 2>/dev/null; then
+  python3 -m venv "$smtp_venv"
+  "$smtp_venv/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==1.4.6"
+fi
+export LAGESBILD_TEST_AIOSMTPD="$smtp_venv/bin/python"
+
 echo "== npm packages (MapLibre GL JS, playwright-core, axe-core)"
 npm ci --prefix frontend --no-audit --no-fund --loglevel=error
 

@@ -389,3 +389,75 @@ string_enum!(
         Avslutad => "avslutad",
     }
 );
+
+string_enum!(
+    /// How the connection to an SMTP relay is secured.
+    SmtpSecurity, "SMTP security", {
+        /// Plain text: only for a relay on the same host or a closed network.
+        None => "none",
+        StartTls => "starttls",
+        Tls => "tls",
+    }
+);
+
+/// A municipality's SMTP relay, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub from: Email,
+    pub user: Option<String>,
+}
+
+impl SmtpSettings {
+    /// Every problem at once, by field.
+    pub fn parse(
+        host: &str,
+        port: &str,
+        security: &str,
+        from: &str,
+        user: &str,
+    ) -> Result<SmtpSettings, Vec<crate::FieldError>> {
+        use crate::FieldError;
+        let mut errors = Vec::new();
+        let h = host.trim();
+        let host_ok = !h.is_empty()
+            && h.len() <= 253
+            && h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+        if !host_ok {
+            errors.push(FieldError::new("smtp_host", "error-smtp-host", host));
+        }
+        let port_v = port.trim().parse::<u16>().ok().filter(|p| *p > 0);
+        if port_v.is_none() {
+            errors.push(FieldError::new("smtp_port", "error-smtp-port", port));
+        }
+        let security_v = SmtpSecurity::parse(security).ok();
+        if security_v.is_none() {
+            errors.push(FieldError::new(
+                "smtp_security",
+                "error-invalid-choice",
+                security,
+            ));
+        }
+        let from_v = Email::parse(from).ok();
+        if from_v.is_none() {
+            errors.push(FieldError::new("smtp_from", "error-email", from));
+        }
+        let u = user.trim();
+        if u.chars().count() > 200 || u.chars().any(char::is_control) {
+            errors.push(FieldError::new("smtp_user", "error-too-long-200", user));
+        }
+        match (port_v, security_v, from_v) {
+            (Some(port), Some(security), Some(from)) if errors.is_empty() => Ok(SmtpSettings {
+                host: h.to_string(),
+                port,
+                security,
+                from,
+                user: (!u.is_empty()).then(|| u.to_string()),
+            }),
+            _ => Err(errors),
+        }
+    }
+}

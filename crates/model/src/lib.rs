@@ -16,7 +16,7 @@ pub use incident::{
 };
 pub use kinds::{
     ActionStatus, CaseStep, CategoryCode, Email, IncidentStatus, Precision, RecordKind,
-    ReporterView, RetentionAction, Role, Source, Visibility,
+    ReporterView, RetentionAction, Role, SmtpSecurity, SmtpSettings, Source, Visibility,
 };
 
 /// A value that failed to parse. Carries the offending value in its message.

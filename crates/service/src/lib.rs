@@ -14,6 +14,7 @@ pub mod demo;
 pub mod insight;
 pub mod lagesbild;
 pub mod meetings;
+pub mod notify;
 pub mod points;
 pub mod polisen;
 pub mod promises;

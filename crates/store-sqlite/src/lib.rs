@@ -1521,6 +1521,57 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn tenant_smtp(&self, tenant: TenantId) -> Result<Option<model::SmtpSettings>> {
+        let row = sqlx::query(plain(
+            "SELECT smtp_host, smtp_port, smtp_security, smtp_from, smtp_user FROM tenants WHERE id = ?",
+        ))
+        .bind(tenant)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(backend)?;
+        match row {
+            None => Err(StoreError::NotFound {
+                what: "tenant",
+                id: tenant.to_string(),
+            }),
+            Some(r) => smtp_from_parts(tenant, r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)),
+        }
+    }
+
+    async fn set_tenant_smtp(
+        &self,
+        tenant: TenantId,
+        smtp: Option<&model::SmtpSettings>,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        let done = sqlx::query(plain(
+            "UPDATE tenants SET smtp_host = ?, smtp_port = ?, smtp_security = ?, smtp_from = ?, \
+             smtp_user = ? WHERE id = ?",
+        ))
+        .bind(smtp.map(|s| s.host.clone()))
+        .bind(smtp.map(|s| i64::from(s.port)))
+        .bind(smtp.map(|s| s.security.as_str()))
+        .bind(smtp.map(|s| s.from.as_str().to_string()))
+        .bind(smtp.and_then(|s| s.user.clone()))
+        .bind(tenant)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "tenant",
+                id: tenant.to_string(),
+            });
+        }
+        Chain::load(&mut tx, tenant)
+            .await?
+            .push(&mut tx, &smtp_audit(at, by, tenant, smtp))
+            .await?;
+        tx.commit().await.map_err(backend).map(|_| ())
+    }
+
     async fn create_record(&self, r: &NewRecord) -> Result<Record> {
         let mut tx = self.write.begin().await.map_err(backend)?;
         if let Some(p) = r.parent_id {

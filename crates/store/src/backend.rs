@@ -290,6 +290,55 @@ pub const ACTION_COLS: &str = "tenant_id, id, title, description, owner_org_id, 
     area_id, due_on, status, closing_note, created_by, created_at, updated_at, closed_at, \
     buffer_area_id, control_area_id, record_id";
 
+/// The SMTP relay from its columns (host, port, security, from, user); none without a host.
+pub fn smtp_from_parts(
+    tenant: i64,
+    host: Option<String>,
+    port: Option<i64>,
+    security: Option<String>,
+    from: Option<String>,
+    user: Option<String>,
+) -> Result<Option<model::SmtpSettings>> {
+    let Some(host) = host else {
+        return Ok(None);
+    };
+    model::SmtpSettings::parse(
+        &host,
+        &port.map(|p| p.to_string()).unwrap_or_default(),
+        security.as_deref().unwrap_or_default(),
+        from.as_deref().unwrap_or_default(),
+        user.as_deref().unwrap_or_default(),
+    )
+    .map(Some)
+    .map_err(|e| crate::StoreError::Corrupt {
+        table: "tenants",
+        id: tenant.to_string(),
+        field: "smtp",
+        value: format!("{e:?}"),
+    })
+}
+
+/// The audit row of an SMTP change: where mail goes, never a secret.
+pub fn smtp_audit(
+    at: Timestamp,
+    by: Option<UserId>,
+    tenant: i64,
+    s: Option<&model::SmtpSettings>,
+) -> NewAudit {
+    let mut entry = audit(at, by, "tenant.smtp", "tenant", tenant);
+    entry.after = Some(
+        match s {
+            Some(s) => serde_json::json!({
+                "host": s.host, "port": s.port, "security": s.security.as_str(),
+                "from": s.from.as_str(), "user": s.user,
+            }),
+            None => serde_json::Value::Null,
+        }
+        .to_string(),
+    );
+    entry
+}
+
 pub const RECORD_COLS: &str =
     "tenant_id, id, kind, parent_id, data, created_by, created_at, updated_at";
 

@@ -22,7 +22,7 @@ macro_rules! conformance_tests {
             retention_anonymises_past_the_period, retention_can_delete, second_factor,
             redaction_leaves_no_text_in_the_audit_trail, map_tiles, swedish_names_and_summer_time,
             area_statistics, tiles_follow_every_change, actions_are_owned_and_closed,
-            records_of_the_est_loop);
+            records_of_the_est_loop, smtp_relay_per_tenant);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -2381,4 +2381,67 @@ pub async fn records_of_the_est_loop(s: &dyn Store) {
         matches!(&e, StoreError::UnknownReference { field: "record_id", value, .. } if *value == case.id.to_string()),
         "{e}"
     );
+}
+
+/// A municipality's SMTP relay: set, read back, removed; audited without secrets; another
+/// municipality's untouched; copied with the tenant.
+pub async fn smtp_relay_per_tenant(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let other = fixture(s, "1984").await;
+    assert_eq!(s.tenant_smtp(f.tenant.id).await.unwrap(), None);
+    let relay = model::SmtpSettings::parse(
+        "smtp.kungsor.example",
+        "587",
+        "starttls",
+        "lagesbild@kungsor.example",
+        "lagesbild",
+    )
+    .unwrap();
+    s.set_tenant_smtp(
+        f.tenant.id,
+        Some(&relay),
+        Some(f.admin.id),
+        t("2026-11-20T10:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.tenant_smtp(f.tenant.id).await.unwrap(),
+        Some(relay.clone())
+    );
+    assert_eq!(s.tenant_smtp(other.tenant.id).await.unwrap(), None);
+    let rows = s.export_tenant(f.tenant.id).await.unwrap();
+    assert!(format!("{rows:?}").contains("smtp.kungsor.example"));
+    s.set_tenant_smtp(
+        f.tenant.id,
+        None,
+        Some(f.admin.id),
+        t("2026-11-21T10:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.tenant_smtp(f.tenant.id).await.unwrap(), None);
+    let log = s
+        .audit_log(
+            f.tenant.id,
+            &AuditFilter {
+                action: Some("tenant.smtp".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().any(|e| {
+        e.after
+            .as_deref()
+            .unwrap_or_default()
+            .contains("\"port\":587")
+    }));
+    assert!(matches!(
+        s.set_tenant_smtp(999_999, None, None, t("2026-11-21T10:00:00Z"))
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
 }

@@ -393,6 +393,16 @@ pub trait Store: Send + Sync {
         note: &str,
         now: Timestamp,
     ) -> Result<Action>;
+    /// The municipality's SMTP relay for notifications, if one is set.
+    async fn tenant_smtp(&self, tenant: TenantId) -> Result<Option<model::SmtpSettings>>;
+    /// Sets (or with `None` removes) the SMTP relay, with an audit row (`tenant.smtp`).
+    async fn set_tenant_smtp(
+        &self,
+        tenant: TenantId,
+        smtp: Option<&model::SmtpSettings>,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<()>;
     /// A new EST record, with an audit row (`record.create`, the document's digest). A parent
     /// must be the tenant's and of the kind `RecordKind::parent` names.
     async fn create_record(&self, r: &NewRecord) -> Result<Record>;

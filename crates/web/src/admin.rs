@@ -857,6 +857,10 @@ async fn settings_page(state: &AppState, ctx: &Ctx, notice: Option<Notice>) -> R
         return error_page(state, ctx, StatusCode::INTERNAL_SERVER_ERROR);
     };
     let status = status_of(&notice);
+    let smtp = match state.store.tenant_smtp(t.id).await {
+        Ok(s) => s,
+        Err(e) => return crate::pages::internal(state, ctx, "smtp settings", e),
+    };
     render(
         state,
         ctx,
@@ -871,9 +875,51 @@ async fn settings_page(state: &AppState, ctx: &Ctx, notice: Option<Notice>) -> R
             visibilities => Visibility::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
             views => ReporterView::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
             actions => RetentionAction::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+            smtp => smtp.map(|s| context! {
+                host => s.host, port => s.port, security => s.security.as_str(),
+                from => s.from.as_str(), user => s.user.unwrap_or_default(),
+            }),
+            securities => model::SmtpSecurity::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
         },
         status,
     )
+}
+
+/// `POST /admin/smtp`: the municipality's SMTP relay (empty host: none).
+pub async fn smtp_save(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Form(f): Form<Fields>,
+) -> Response {
+    let a = match admin_for(&state, &ctx, Some(&f)) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let relay = if field(&f, "smtp_host").is_empty() {
+        None
+    } else {
+        match model::SmtpSettings::parse(
+            field(&f, "smtp_host"),
+            field(&f, "smtp_port"),
+            field(&f, "smtp_security"),
+            field(&f, "smtp_from"),
+            field(&f, "smtp_user"),
+        ) {
+            Ok(s) => Some(s),
+            Err(errors) => {
+                let e = &errors[0];
+                return settings_page(&state, &ctx, problem(e.code, e.value.clone())).await;
+            }
+        }
+    };
+    match state
+        .store
+        .set_tenant_smtp(a.tenant_id, relay.as_ref(), Some(a.id), state.now())
+        .await
+    {
+        Ok(()) => settings_page(&state, &ctx, ok("admin-smtp-saved", "")).await,
+        Err(e) => crate::pages::internal(&state, &ctx, "smtp settings", e),
+    }
 }
 
 pub async fn settings(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {

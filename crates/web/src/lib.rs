@@ -152,6 +152,7 @@ app_routes! {
     get "/schools" => schools::list;
     get "/schools/{id}" => schools::detail;
     post "/schools/{id}/contacts" => schools::contact;
+    post "/schools/{id}/notify" => schools::notify;
     get "/actions" => actions::list;
     post "/actions" => actions::create;
     get "/actions/new" => actions::new_form;
@@ -173,6 +174,7 @@ app_routes! {
     post "/admin/places" => admin::place_create;
     get "/admin/settings" => admin::settings;
     post "/admin/settings" => admin::settings_save;
+    post "/admin/smtp" => admin::smtp_save;
     get "/admin/audit" => admin::audit_page;
     get "/admin/audit.csv" => admin::audit_csv;
     get "/static/{*file}" => assets::serve;

@@ -64,10 +64,17 @@ pub async fn list(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
 }
 
 /// `GET /schools/{id}`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DetailQuery {
+    sent: String,
+}
+
 pub async fn detail(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<DetailQuery>,
 ) -> Response {
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
@@ -162,6 +169,7 @@ pub async fn detail(
                 .map(|(i, c)| context! { i, organisation => c.organisation, role => c.role, email => c.email })
                 .collect::<Vec<_>>(),
             may_keep => may_keep(user),
+            sent => q.sent.trim().parse::<usize>().ok(),
         },
         StatusCode::OK,
     )
@@ -250,4 +258,126 @@ fn invalid(state: &AppState, ctx: &Ctx, errors: &[FieldError]) -> Response {
         context! { title_key => "form-invalid", text_key => "form-invalid-text", errors => list },
         StatusCode::UNPROCESSABLE_ENTITY,
     )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NotifyForm {
+    csrf: String,
+    subject: String,
+    message: String,
+}
+
+/// `POST /schools/{id}/notify`: e-mails the school's mobilisation list through the
+/// municipality's SMTP relay. The message describes the situation, not people: it is screened
+/// like every free text; the audit trail records who sent what to how many (digests).
+pub async fn notify(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<NotifyForm>,
+) -> Response {
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
+    };
+    if !ctx.csrf_ok(Some(&f.csrf)) {
+        return error_page(&state, &ctx, StatusCode::FORBIDDEN);
+    }
+    if !may_keep(user) {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    }
+    let school = match school(&state, user, &id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return error_page(&state, &ctx, StatusCode::NOT_FOUND),
+        Err(e) => return internal(&state, &ctx, "notify", e),
+    };
+    let mut errors = Vec::new();
+    for (field, v, max) in [
+        ("subject", &f.subject, 200usize),
+        ("message", &f.message, 4_000),
+    ] {
+        if v.trim().is_empty() {
+            errors.push(FieldError::new(field, "error-required", v));
+        } else if v.chars().count() > max {
+            errors.push(FieldError::new(field, "error-description", v));
+        }
+        let found = model::screening::screen(v);
+        if !found.is_empty() {
+            let list: Vec<&str> = found.iter().map(|x| x.text.as_str()).collect();
+            errors.push(FieldError::new(field, "error-sensitive", list.join(", ")));
+        }
+    }
+    if !errors.is_empty() {
+        return invalid(&state, &ctx, &errors);
+    }
+    let (relay, list, tenant) = match tokio::try_join!(
+        state.store.tenant_smtp(user.tenant_id),
+        schools::mobilisation(state.store.as_ref(), user.tenant_id, school.id),
+        state.store.tenant(user.tenant_id),
+    ) {
+        Ok(x) => x,
+        Err(e) => return internal(&state, &ctx, "notify", e),
+    };
+    let Some(relay) = relay else {
+        return invalid(
+            &state,
+            &ctx,
+            &[FieldError::new("smtp", "error-no-smtp", "")],
+        );
+    };
+    let to: Vec<model::Email> = list
+        .map(|(_, m)| m.contacts)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|c| model::Email::parse(&c.email).ok())
+        .collect();
+    if to.is_empty() {
+        return invalid(
+            &state,
+            &ctx,
+            &[FieldError::new("to", "error-no-contacts", "")],
+        );
+    }
+    let code = tenant.map(|t| t.code).unwrap_or_default();
+    let body = format!("{}\n\n-- \n{} · Lägesbild", f.message.trim(), school.name);
+    match service::notify::send(
+        &relay,
+        service::notify::password(&code),
+        &to,
+        f.subject.trim(),
+        &body,
+    )
+    .await
+    {
+        Ok(()) => {
+            let mut entry = store::backend::audit(
+                state.now(),
+                Some(user.id),
+                "school.notify",
+                "place",
+                school.id,
+            );
+            entry.after = Some(
+                serde_json::json!({
+                    "recipients": to.len(),
+                    "subject": store::backend::text_digest(Some(f.subject.trim())),
+                    "message": store::backend::text_digest(Some(f.message.trim())),
+                })
+                .to_string(),
+            );
+            if let Err(e) = state.store.append_audit(user.tenant_id, &entry).await {
+                return internal(&state, &ctx, "notify audit", e);
+            }
+            Redirect::to(&format!("/schools/{}?sent={}#notify", school.id, to.len()))
+                .into_response()
+        }
+        Err(e) => {
+            tracing::warn!("notify {}: {e}", school.name);
+            invalid(
+                &state,
+                &ctx,
+                &[FieldError::new("smtp", "error-smtp-send", e.to_string())],
+            )
+        }
+    }
 }

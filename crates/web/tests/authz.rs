@@ -110,7 +110,7 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         }
         // Everyone reads the school view; the coordinator and analysts keep the lists.
         ("get", "/schools" | "/schools/{id}") => page(true),
-        ("post", "/schools/{id}/contacts") => {
+        ("post", "/schools/{id}/contacts" | "/schools/{id}/notify") => {
             page(matches!(role, Some(Role::Admin | Role::Analyst)))
         }
         // Everyone reads hot spot cases; the coordinator and analysts open and work them.
@@ -146,7 +146,10 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
             "post",
             "/admin/users" | "/admin/organisations" | "/admin/categories" | "/admin/places",
         )
-        | ("post", "/admin/settings" | "/admin/users/{id}" | "/admin/users/{id}/password")
+        | (
+            "post",
+            "/admin/settings" | "/admin/smtp" | "/admin/users/{id}" | "/admin/users/{id}/password",
+        )
         | ("post", "/admin/users/{id}/reset-mfa" | "/admin/organisations/{id}") => {
             page(role == Some(Role::Admin))
         }

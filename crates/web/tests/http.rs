@@ -3429,3 +3429,233 @@ async fn the_strategic_meetings_pack() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// A local SMTP server for the test: Python's aiosmtpd (PyPI) delivering into a Maildir.
+/// scripts/test.sh installs it in a venv and names its python in LAGESBILD_TEST_AIOSMTPD.
+struct SmtpServer {
+    child: std::process::Child,
+    port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    fn start() -> SmtpServer {
+        let python = std::env::var("LAGESBILD_TEST_AIOSMTPD").unwrap_or_else(|_| "python3".into());
+        let has = std::process::Command::new(&python)
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            has,
+            "{python} cannot import aiosmtpd: run scripts/test.sh, or set LAGESBILD_TEST_AIOSMTPD \
+             to a python with aiosmtpd (python3 -m venv v && v/bin/pip install aiosmtpd)"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let maildir = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new(&python)
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(maildir.path().join("mail"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed().as_secs() < 20,
+                "aiosmtpd did not listen on {port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        SmtpServer {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    /// The messages delivered so far, as text.
+    fn messages(&self) -> Vec<String> {
+        let dir = self.maildir.path().join("mail").join("new");
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Notifying a school's mobilisation list: the coordinator sets the municipality's relay, the
+/// message goes through a real SMTP server to everyone on the list; personal data is refused
+/// and nothing is sent; without a relay nothing is sent either.
+#[tokio::test]
+async fn a_schools_mobilisation_list_is_notified_by_email() {
+    let smtp = SmtpServer::start();
+    let (app, _k, ku, ..) = app().await;
+    let school = app
+        .store
+        .create_place(&store::NewPlace {
+            tenant_id: ku[0].tenant_id,
+            name: "Kungsgårdsskolan".into(),
+            kind: store::PlaceKind::Area,
+            is_school: true,
+            geometry_geojson: r#"{"type":"Polygon","coordinates":[[[16.090,59.420],[16.094,59.420],[16.094,59.422],[16.090,59.422],[16.090,59.420]]]}"#.into(),
+            lon: 16.092,
+            lat: 59.421,
+            is_demo: false,
+        })
+        .await
+        .unwrap();
+    let (admin, csrf) = app.login("admin@k1960.example").await;
+    let url = format!("/schools/{}", school.id);
+    for (org, role, email) in [
+        ("Kungsgårdsskolan", "Rektor", "rektor@kungsor.example"),
+        ("Socialtjänsten", "Fältassistent", "falt@kungsor.example"),
+    ] {
+        let r = app
+            .post_form(
+                &format!("{url}/contacts"),
+                Some(&admin),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("organisation", org),
+                    ("role", role),
+                    ("email", email),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let notify = |subject: &'static str, message: &'static str| {
+        let (app, admin, csrf, url) = (&app, admin.clone(), csrf.clone(), url.clone());
+        async move {
+            app.post_form(
+                &format!("{url}/notify"),
+                Some(&admin),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("subject", subject),
+                    ("message", message),
+                ],
+            )
+            .await
+        }
+    };
+    // No relay yet: nothing is sent, and the page says why.
+    let r = notify("Krossad ruta", "Krossad ruta vid entrén i natt.").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("ingen e-postserver"), "{}", r.body);
+    // The relay: a bad port is named; then the real one.
+    let r = app
+        .post_form(
+            "/admin/smtp",
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("smtp_host", "127.0.0.1"),
+                ("smtp_port", "nittio"),
+                ("smtp_security", "none"),
+                ("smtp_from", "lagesbild@kungsor.example"),
+                ("smtp_user", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("nittio"), "{}", r.body);
+    let port = smtp.port.to_string();
+    let r = app
+        .post_form(
+            "/admin/smtp",
+            Some(&admin),
+            &[
+                ("csrf", csrf.as_str()),
+                ("smtp_host", "127.0.0.1"),
+                ("smtp_port", port.as_str()),
+                ("smtp_security", "none"),
+                ("smtp_from", "lagesbild@kungsor.example"),
+                ("smtp_user", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("E-postservern är sparad."));
+    // A personal identity number in the message: refused, nothing sent.
+    let r = notify("Händelse", "Eleven 19811218-9876 var inblandad.").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("19811218-9876"));
+    assert!(smtp.messages().is_empty());
+    // The notification itself.
+    let r = notify(
+        "Krossad ruta vid entrén",
+        "Krossad ruta vid entrén i natt. Fastigheten är underrättad.",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        r.location(),
+        format!("/schools/{}?sent=2#notify", school.id)
+    );
+    let page = app.get(r.location(), Some(&admin)).await;
+    assert!(page.body.contains("Skickat till 2 mottagare."));
+    let started = std::time::Instant::now();
+    let mut mail = smtp.messages();
+    while mail.is_empty() && started.elapsed().as_secs() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        mail = smtp.messages();
+    }
+    assert_eq!(mail.len(), 1, "one message to the whole list");
+    let m = &mail[0];
+    assert!(m.contains("From: lagesbild@kungsor.example"), "{m}");
+    assert!(
+        m.contains("rektor@kungsor.example") && m.contains("falt@kungsor.example"),
+        "{m}"
+    );
+    assert!(m.contains("Subject: Krossad ruta vid"), "{m}");
+    assert!(
+        m.contains("Fastigheten är underrättad.")
+            || m.contains("Fastigheten =C3=A4r underr=C3=A4ttad."),
+        "{m}"
+    );
+    // The audit trail has who sent how many, not the text.
+    let log = app
+        .store
+        .audit_log(
+            ku[0].tenant_id,
+            &store::AuditFilter {
+                action: Some("school.notify".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert!(
+        log[0]
+            .after
+            .as_deref()
+            .unwrap()
+            .contains("\"recipients\":2")
+    );
+    assert!(!log[0].after.as_deref().unwrap().contains("Fastigheten"));
+}
