@@ -695,6 +695,15 @@ fn report_writes_the_lagesbild_pdf_with_the_database_figures() {
         police,
         "{text}"
     );
+    // A year's lägesbild is the survey, analysis and action plan of the law 2023:196.
+    for part in [
+        "(2023:196)",
+        "1. Kartläggning",
+        "2. Analys",
+        "3. Åtgärdsplan",
+    ] {
+        assert!(text.contains(part), "no {part}:\n{text}");
+    }
     for section in [
         "Händelser per kategori",
         "Karta: hot spots och täthet",

@@ -326,6 +326,21 @@ pub struct CaseAnalysis {
     /// Incidents of the last `WARN_DAYS` days in the area, each with the day its elevated risk
     /// ends; empty unless near repeats are significant.
     pub warnings: Vec<Warning>,
+    /// New or intensifying hot spots of the municipality (the lägesbild's emerging hot spot
+    /// analysis on its whole map) that touch the case's area.
+    pub emerging: Vec<crate::lagesbild::EmergingSpot>,
+}
+
+/// A box in SWEREF 99 TM metres around a WGS84 shape: [e0, n0, e1, n1].
+fn sweref_box(geojson: &str) -> Option<[f64; 4]> {
+    let [w, s, e, n] = geo::MultiPolygon::from_geojson_str(geojson).ok()?.bbox();
+    let corners = [(w, s), (e, s), (e, n), (w, n)].map(|(lon, lat)| geo::to_sweref99tm(lon, lat));
+    Some([
+        corners.iter().map(|c| c.e).fold(f64::MAX, f64::min),
+        corners.iter().map(|c| c.n).fold(f64::MAX, f64::min),
+        corners.iter().map(|c| c.e).fold(f64::MIN, f64::max),
+        corners.iter().map(|c| c.n).fold(f64::MIN, f64::max),
+    ])
 }
 
 /// The case area's trend and the near-repeat warning, over what `actor` may see.
@@ -335,6 +350,8 @@ pub async fn analyse(
     area_id: PlaceId,
     now: Timestamp,
 ) -> Result<CaseAnalysis, StoreError> {
+    let (tenant, places) =
+        tokio::try_join!(store.tenant(actor.tenant_id), store.places(actor.tenant_id))?;
     let tz = crate::stockholm();
     let week = 7 * 86_400;
     let start = Timestamp::from_second(now.as_second() - TREND_WEEKS * week).unwrap_or(now);
@@ -418,11 +435,141 @@ pub async fn analyse(
         Vec::new()
     };
     warnings.sort_by_key(|w| std::cmp::Reverse(w.occurred));
+    // The municipality's emerging hot spots (on the lägesbild's grid) that touch the area.
+    let cell = crate::lagesbild::HOT_CELL;
+    let emerging = match (
+        tenant.and_then(|t| sweref_box(&t.outline_geojson)),
+        places
+            .iter()
+            .find(|p| p.id == area_id)
+            .and_then(|p| sweref_box(&p.geometry_geojson)),
+    ) {
+        (Some([te0, tn0, te1, tn1]), Some([ae0, an0, ae1, an1])) => {
+            let (e0, n0) = ((te0 / cell).floor() * cell, (tn0 / cell).floor() * cell);
+            let nx = ((te1 - e0) / cell).ceil() as usize;
+            let ny = ((tn1 - n0) / cell).ceil() as usize;
+            let points = tenant_year.clone();
+            let end = now.as_second();
+            tokio::task::spawn_blocking(move || {
+                crate::lagesbild::emerging(&points, (e0, n0, nx, ny), end)
+            })
+            .await
+            .map_err(|e| StoreError::Backend(format!("emerging task: {e}")))?
+            .into_iter()
+            .filter(|s| s.e0 <= ae1 && s.e1 >= ae0 && s.n0 <= an1 && s.n1 >= an0)
+            .collect()
+        }
+        _ => Vec::new(),
+    };
     Ok(CaseAnalysis {
+        emerging,
         weekly,
         trend,
         trend_p: mk.p,
         near_repeat,
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::conformance::{fixture, incident};
+
+    #[tokio::test]
+    async fn a_case_area_with_a_late_cluster_gets_an_emerging_hot_spot() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_sqlite::SqliteStore::open(dir.path().join("c.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let f = fixture(&store, "1960").await;
+        let now: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+        // The case's area: a small square in the middle of the municipality.
+        let (lon0, lat0) = (16.15, 59.40);
+        let ring = format!(
+            r#"{{"type":"Polygon","coordinates":[[[{a},{b}],[{c},{b}],[{c},{d}],[{a},{d}],[{a},{b}]]]}}"#,
+            a = lon0 - 0.01,
+            b = lat0 - 0.005,
+            c = lon0 + 0.01,
+            d = lat0 + 0.005
+        );
+        let area = store
+            .create_place(&store::NewPlace {
+                tenant_id: f.tenant.id,
+                name: "Torget".into(),
+                kind: PlaceKind::Area,
+                is_school: false,
+                geometry_geojson: ring,
+                lon: lon0,
+                lat: lat0,
+                is_demo: false,
+            })
+            .await
+            .unwrap();
+        let mut batch = Vec::new();
+        let at = |days_ago: f64| {
+            Timestamp::from_second(now.as_second() - (days_ago * 86_400.0) as i64).unwrap()
+        };
+        let mut put = |lon: f64, lat: f64, when: Timestamp, areas: Vec<i64>| {
+            let mut n = incident(&f.teacher, "trafik", "2026-01-01T00:00:00Z");
+            let p = geo::to_sweref99tm(lon, lat);
+            (n.lon, n.lat, n.e, n.n) = (lon, lat, p.e, p.n);
+            (n.occurred_from, n.occurred_to, n.created_at) = (when, when, when);
+            n.area_ids = areas;
+            batch.push(n);
+        };
+        // A thin background over the municipality all year…
+        for k in 0..400 {
+            let (x, y) = ((k * 37 % 100) as f64 / 100.0, (k * 61 % 100) as f64 / 100.0);
+            let (lon, lat) = (16.02 + 0.26 * x, 59.32 + 0.16 * y);
+            // (Away from the square: a stray point there would make it sporadic, not new.)
+            if (lon - lon0).abs() > 0.03 || (lat - lat0).abs() > 0.015 {
+                put(lon, lat, at(330.0 - (k as f64 * 0.8)), vec![]);
+            }
+        }
+        // …and 40 incidents on the square in the last four weeks only.
+        for k in 0..40 {
+            let (dx, dy) = (
+                (k % 5) as f64 * 0.002 - 0.004,
+                ((k / 5) % 4) as f64 * 0.001 - 0.002,
+            );
+            put(
+                lon0 + dx,
+                lat0 + dy,
+                at(1.0 + (k % 20) as f64),
+                vec![area.id],
+            );
+        }
+        store.insert_incidents(f.tenant.id, &batch).await.unwrap();
+        let case = open(
+            &store,
+            f.tenant.id,
+            "Torget",
+            "",
+            area.id,
+            "area",
+            Some(f.admin.id),
+            now,
+        )
+        .await
+        .unwrap();
+        let found = analyse(
+            &store,
+            &f.admin.actor(),
+            case_of(&case).unwrap().area_id,
+            now,
+        )
+        .await
+        .unwrap();
+        assert!(
+            found
+                .emerging
+                .iter()
+                .any(|s| s.pattern == "new" && s.incidents >= 20),
+            "{:?}",
+            found.emerging
+        );
+        // The trend's last weeks hold the cluster.
+        assert_eq!(found.weekly.iter().sum::<u64>(), 40);
+    }
 }

@@ -306,7 +306,6 @@ pub fn emerging(
         }
     }
     out.sort_by(|a, b| b.incidents.cmp(&a.incidents).then(b.cells.cmp(&a.cells)));
-    out.truncate(CLUSTERS);
     out
 }
 
@@ -736,6 +735,7 @@ pub async fn build(
     let nx = (map.width / HOT_CELL).round() as usize;
     let ny = (map.height / HOT_CELL).round() as usize;
     let mut emerging = emerging(&year_points, (map.e0, map.n0, nx, ny), end.as_second());
+    emerging.truncate(CLUSTERS);
     // Name each cluster by the area its centre lies in, when there is one.
     for c in &mut map.clusters {
         let (lon, lat) = geo::from_sweref99tm(geo::Sweref99Tm {

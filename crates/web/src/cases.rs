@@ -257,6 +257,9 @@ pub async fn detail(
                 expected => crate::insight::number(b.expected, 1, ctx.lang), p => crate::insight::number(b.p, 2, ctx.lang),
             }),
             warnings, metres => cases::WARN_METRES, days => cases::WARN_DAYS,
+            emerging => found.emerging.iter().map(|s| context! {
+                pattern => s.pattern, cells => s.cells, incidents => s.incidents,
+            }).collect::<Vec<_>>(),
             may_work => may_work(user), today => today.to_string(),
         },
         StatusCode::OK,

@@ -670,3 +670,4 @@ school-notify-hint = Beskriv platsen och situationen – inga namn eller personu
 school-notify-send = Skicka till listan
 school-notify-sent = Skickat till { $count } mottagare.
 school-notify-needs-list = Lägg först till mottagare i mobiliseringslistan.
+case-emerging-none = Analysen över tid visar ingen ny eller intensifierad hot spot i området.
