@@ -587,20 +587,20 @@ pub async fn build(
     let police_filter = police_query.filter.clone();
     let slices_from = Timestamp::from_second(end.as_second() - SLICES * SLICE_DAYS * 86_400)
         .unwrap_or(prev_start);
-    let slices_window = window(slices_from, end);
+    // One read for the period, the one before and the emerging hot spots' year: each part is
+    // taken from it by time below.
     let (both, year_before, all_actions) = (
-        window(prev_start, end),
+        window(prev_start.min(slices_from), end),
         window(ly_start, ly_end),
         ActionFilter::default(),
     );
-    let (points, last_year, categories, places, orgs, actions, year_points) = tokio::try_join!(
+    let (points, last_year, categories, places, orgs, actions) = tokio::try_join!(
         store.incident_points(actor, &both, MAX_POINTS),
         store.incident_points(actor, &year_before, MAX_POINTS),
         store.categories(tenant.id),
         store.places(tenant.id),
         store.organisations(tenant.id),
         store.actions(tenant.id, &all_actions),
-        store.incident_points(actor, &slices_window, MAX_POINTS),
     )?;
     let (police, police_count, listed) = if show_incidents {
         tokio::try_join!(
@@ -734,7 +734,7 @@ pub async fn build(
     let mut map = map(outline.as_ref(), &current);
     let nx = (map.width / HOT_CELL).round() as usize;
     let ny = (map.height / HOT_CELL).round() as usize;
-    let mut emerging = emerging(&year_points, (map.e0, map.n0, nx, ny), end.as_second());
+    let mut emerging = emerging(&points, (map.e0, map.n0, nx, ny), end.as_second());
     emerging.truncate(CLUSTERS);
     // Name each cluster by the area its centre lies in, when there is one.
     for c in &mut map.clusters {
