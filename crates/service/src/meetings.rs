@@ -66,6 +66,9 @@ pub struct AgendaItem {
     /// The area it is about, if any (for an action decided on it).
     #[serde(default)]
     pub area_id: Option<PlaceId>,
+    /// The promise activity it follows up, if any (the activity lists the meetings).
+    #[serde(default)]
+    pub record_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -153,7 +156,7 @@ pub async fn current_focus(
 pub fn agenda(
     doc: &Lagesbild,
     focus: &[FocusArea],
-    open_activities: &[(String, Date)],
+    open_activities: &[(i64, String, Date)],
 ) -> Vec<AgendaItem> {
     let en = doc.lang == Language::En;
     let mut items = Vec::new();
@@ -168,6 +171,7 @@ pub fn agenda(
             detail: String::new(),
             notes: String::new(),
             area_id: f.area_id,
+            record_id: None,
         });
     }
     for c in &doc.map.clusters {
@@ -192,6 +196,7 @@ pub fn agenda(
             },
             notes: String::new(),
             area_id: None,
+            record_id: None,
         });
     }
     for s in &doc.emerging {
@@ -220,6 +225,7 @@ pub fn agenda(
             },
             notes: String::new(),
             area_id: None,
+            record_id: None,
         });
     }
     for r in doc
@@ -247,6 +253,7 @@ pub fn agenda(
             },
             notes: String::new(),
             area_id: None,
+            record_id: None,
         });
     }
     for a in doc.actions.iter().filter(|a| a.overdue) {
@@ -260,9 +267,10 @@ pub fn agenda(
             detail: format!("{} – {}", a.owner, a.due),
             notes: String::new(),
             area_id: None,
+            record_id: None,
         });
     }
-    for (title, due) in open_activities {
+    for (id, title, due) in open_activities {
         items.push(AgendaItem {
             source: "promise".into(),
             title: if en {
@@ -277,6 +285,7 @@ pub fn agenda(
             },
             notes: String::new(),
             area_id: None,
+            record_id: Some(*id),
         });
     }
     items.push(AgendaItem {
@@ -290,6 +299,7 @@ pub fn agenda(
         detail: String::new(),
         notes: String::new(),
         area_id: None,
+        record_id: None,
     });
     items
 }
@@ -303,7 +313,7 @@ pub async fn plan(
     kind: MeetingKind,
     held_on: Date,
     lang: Language,
-    open_activities: &[(String, Date)],
+    open_activities: &[(i64, String, Date)],
     by: Option<UserId>,
     now: Timestamp,
 ) -> Result<Record, MeetingError> {

@@ -301,22 +301,22 @@ pub async fn of_year(
 }
 
 /// The open activities that fall due within two weeks of `on` or are past their planned end,
-/// for a meeting's agenda: (title, planned end).
+/// for a meeting's agenda: (activity id, title, planned end).
 pub async fn due_activities(
     store: &dyn Store,
     tenant: TenantId,
     on: Date,
-) -> Result<Vec<(String, Date)>, StoreError> {
+) -> Result<Vec<(i64, String, Date)>, StoreError> {
     let horizon = on + jiff::ToSpan::days(14);
-    let mut out: Vec<(String, Date)> = store
+    let mut out: Vec<(i64, String, Date)> = store
         .records(tenant, RecordKind::Activity, None)
         .await?
         .iter()
-        .filter_map(|r| activity_of(r).ok())
-        .filter(|a| !a.status.is_closed() && a.planned_to <= horizon)
-        .map(|a| (a.title, a.planned_to))
+        .filter_map(|r| activity_of(r).ok().map(|a| (r.id, a)))
+        .filter(|(_, a)| !a.status.is_closed() && a.planned_to <= horizon)
+        .map(|(id, a)| (id, a.title, a.planned_to))
         .collect();
-    out.sort_by_key(|(t, d)| (*d, t.clone()));
+    out.sort_by_key(|(id, t, d)| (*d, t.clone(), *id));
     Ok(out)
 }
 

@@ -78,6 +78,27 @@ pub async fn list(
         Err(e) => return invalid(&state, &ctx, &[e]),
     };
     let all = ActionFilter::default();
+    // The meetings whose agenda followed each activity up.
+    let mut met: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    match state
+        .store
+        .records(user.tenant_id, RecordKind::Meeting, None)
+        .await
+    {
+        Ok(records) => {
+            for r in &records {
+                let Ok(m) = service::meetings::meeting_of(r) else {
+                    continue;
+                };
+                for item in m.agenda.iter().filter_map(|i| i.record_id) {
+                    met.entry(item)
+                        .or_default()
+                        .push((r.id, m.held_on.to_string()));
+                }
+            }
+        }
+        Err(e) => return internal(&state, &ctx, "promises", e),
+    }
     let (found, actions) = match tokio::try_join!(
         async {
             promises::of_year(state.store.as_ref(), user.tenant_id, year)
@@ -112,6 +133,8 @@ pub async fn list(
                     }).collect::<Vec<_>>(),
                     actions => actions.iter().filter(|x| x.record_id == Some(ar.id))
                         .map(|x| context! { id => x.id, title => x.title }).collect::<Vec<_>>(),
+                    meetings => met.get(&ar.id).cloned().unwrap_or_default()
+                        .into_iter().map(|(id, date)| context! { id, date }).collect::<Vec<_>>(),
                 }).collect::<Vec<_>>(),
             }
         })

@@ -3209,12 +3209,22 @@ async fn promises_activities_follow_up_and_report() {
             ],
         )
         .await;
-    let m = app.get(r.location(), Some(&admin)).await;
+    let meeting_url = r.location().to_string();
+    let m = app.get(&meeting_url, Some(&admin)).await;
     assert!(
         m.body
             .contains("Aktivitet i medborgarlöftet: Trygghetsvandringar vid skolorna"),
         "{}",
         m.body
+    );
+    // …and the activity lists the meeting that followed it up.
+    let page = app.get("/promises?year=2026", Some(&admin)).await;
+    assert!(
+        page.body.contains(&format!(
+            r#"Följt upp på möten: <a href="{meeting_url}">2026-11-27</a>"#
+        )),
+        "{}",
+        page.body
     );
     // The yearly follow-up as PDF.
     let pdf = app

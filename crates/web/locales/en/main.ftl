@@ -671,3 +671,4 @@ school-notify-send = Send to the list
 school-notify-sent = Sent to { $count } recipients.
 school-notify-needs-list = First add recipients to the mobilisation list.
 case-emerging-none = The analysis over time shows no new or intensifying hot spot in the area.
+promises-meetings = Followed up at meetings

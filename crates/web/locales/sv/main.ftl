@@ -671,3 +671,4 @@ school-notify-send = Skicka till listan
 school-notify-sent = Skickat till { $count } mottagare.
 school-notify-needs-list = Lägg först till mottagare i mobiliseringslistan.
 case-emerging-none = Analysen över tid visar ingen ny eller intensifierad hot spot i området.
+promises-meetings = Följt upp på möten
