@@ -127,21 +127,9 @@ pub async fn create(
     };
     match result {
         Ok(r) => Redirect::to(&format!("/cases/{}", r.id)).into_response(),
-        Err(CaseError::Invalid(errors)) => invalid(&state, &ctx, &errors),
+        Err(CaseError::Invalid(errors)) => crate::docs::invalid(&state, &ctx, "cases", &errors),
         Err(e) => internal(&state, &ctx, "case create", e),
     }
-}
-
-fn invalid(state: &AppState, ctx: &Ctx, errors: &[FieldError]) -> Response {
-    let (_, list) = views::field_messages(&state.i18n, ctx.lang, errors);
-    render(
-        state,
-        ctx,
-        "error.html",
-        "cases",
-        context! { title_key => "form-invalid", text_key => "form-invalid-text", errors => list },
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
 }
 
 /// `GET /cases/{id}`.
@@ -291,9 +279,10 @@ pub async fn step(
         return error_page(&state, &ctx, StatusCode::NOT_FOUND);
     };
     let Ok(step) = CaseStep::parse(&f.step) else {
-        return invalid(
+        return crate::docs::invalid(
             &state,
             &ctx,
+            "cases",
             &[FieldError::new("step", "error-invalid-choice", &f.step)],
         );
     };
@@ -310,7 +299,7 @@ pub async fn step(
     {
         Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
         Err(CaseError::NotFound(_)) => error_page(&state, &ctx, StatusCode::NOT_FOUND),
-        Err(CaseError::Invalid(errors)) => invalid(&state, &ctx, &errors),
+        Err(CaseError::Invalid(errors)) => crate::docs::invalid(&state, &ctx, "cases", &errors),
         Err(e) => internal(&state, &ctx, "case step", e),
     }
 }
@@ -348,7 +337,7 @@ pub async fn visit(
     let today = state.now().to_zoned(service::stockholm()).date();
     let v = match cases::parse_visit(&f.on, &f.who, &f.learnt, today) {
         Ok(v) => v,
-        Err(errors) => return invalid(&state, &ctx, &errors),
+        Err(errors) => return crate::docs::invalid(&state, &ctx, "cases", &errors),
     };
     match cases::add_visit(
         state.store.as_ref(),

@@ -10,14 +10,14 @@ use crate::insight::{heat, number};
 use crate::pages::{internal, login_redirect, render};
 use crate::views;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use fluent_bundle::FluentValue;
 use jiff::civil::Date;
 use minijinja::context;
 use model::FieldError;
 use serde::{Deserialize, Serialize};
-use service::lagesbild::{self as lb, Lagesbild, Language, Level, Request};
+use service::lagesbild::{self as lb, Lagesbild, Level, Request};
 use std::fmt::Write as _;
 use std::sync::Arc;
 use store::{Place, User};
@@ -28,13 +28,6 @@ pub struct Params {
     from: Option<String>,
     to: Option<String>,
     area: Option<String>,
-}
-
-fn language(lang: Lang) -> Language {
-    match lang {
-        Lang::Sv => Language::Sv,
-        Lang::En => Language::En,
-    }
 }
 
 fn date(field: &str, v: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Date> {
@@ -100,7 +93,7 @@ fn request(
         from,
         to,
         area,
-        lang: language(lang),
+        lang: crate::docs::language(lang),
     }
 }
 
@@ -308,19 +301,5 @@ pub async fn pdf(
         "lagesbild-{}-{}-{}.pdf",
         doc.municipality_code, doc.from, doc.to
     );
-    match tokio::task::spawn_blocking(move || report::pdf(report::Kind::Lagesbild, &doc)).await {
-        Ok(Ok(bytes)) => (
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Ok(Err(e)) => internal(&state, &ctx, "lagesbild pdf", e),
-        Err(e) => internal(&state, &ctx, "lagesbild pdf", e),
-    }
+    crate::docs::pdf(&state, &ctx, report::Kind::Lagesbild, doc, name).await
 }

@@ -11,6 +11,7 @@ mod api;
 mod assets;
 mod cases;
 mod ctx;
+mod docs;
 mod filters;
 pub mod i18n;
 mod insight;

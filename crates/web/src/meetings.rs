@@ -5,17 +5,14 @@
 
 use crate::AppState;
 use crate::ctx::Ctx;
-use crate::i18n::Lang;
 use crate::pages::{error_page, internal, login_redirect, render};
-use crate::views;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use model::{FieldError, RecordKind, Role};
 use serde::Deserialize;
-use service::lagesbild::Language;
 use service::meetings::{self, Meeting, MeetingError, MeetingKind};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,28 +22,9 @@ fn may_hold(user: &User) -> bool {
     matches!(user.role, Role::Admin | Role::Analyst)
 }
 
-fn language(lang: Lang) -> Language {
-    match lang {
-        Lang::Sv => Language::Sv,
-        Lang::En => Language::En,
-    }
-}
-
-fn invalid(state: &AppState, ctx: &Ctx, errors: &[FieldError]) -> Response {
-    let (_, list) = views::field_messages(&state.i18n, ctx.lang, errors);
-    render(
-        state,
-        ctx,
-        "error.html",
-        "meetings",
-        context! { title_key => "form-invalid", text_key => "form-invalid-text", errors => list },
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-}
-
 fn failed(state: &AppState, ctx: &Ctx, e: MeetingError) -> Response {
     match e {
-        MeetingError::Invalid(errors) => invalid(state, ctx, &errors),
+        MeetingError::Invalid(errors) => crate::docs::invalid(state, ctx, "meetings", &errors),
         MeetingError::NotFound(_) => error_page(state, ctx, StatusCode::NOT_FOUND),
         e => internal(state, ctx, "meeting", e),
     }
@@ -124,7 +102,7 @@ pub async fn create(
         errors.push(FieldError::new("kind", "error-invalid-choice", &f.kind));
     }
     let (Some(held_on), Some(kind)) = (held_on, kind) else {
-        return invalid(&state, &ctx, &errors);
+        return crate::docs::invalid(&state, &ctx, "meetings", &errors);
     };
     let tenant = match state.store.tenant(user.tenant_id).await {
         Ok(Some(t)) => t,
@@ -146,7 +124,7 @@ pub async fn create(
         &tenant,
         kind,
         held_on,
-        language(ctx.lang),
+        crate::docs::language(ctx.lang),
         &activities,
         Some(user.id),
         state.now(),
@@ -360,9 +338,10 @@ pub async fn focus(
         v => match v.parse::<i64>() {
             Ok(a) => Some(a),
             Err(_) => {
-                return invalid(
+                return crate::docs::invalid(
                     &state,
                     &ctx,
+                    "meetings",
                     &[FieldError::new("focus_area", "error-invalid-choice", v)],
                 );
             }
@@ -410,7 +389,7 @@ pub async fn minutes(
         Err(e) => return internal(&state, &ctx, "minutes", e),
     };
     let data = serde_json::json!({
-        "lang": language(ctx.lang),
+        "lang": crate::docs::language(ctx.lang),
         "level": "restricted",
         "tenant": tenant.name,
         "id": id,
@@ -437,21 +416,7 @@ pub async fn minutes(
         })).collect::<Vec<_>>(),
     });
     let name = format!("protokoll-{}-{}.pdf", tenant.code, m.held_on);
-    match tokio::task::spawn_blocking(move || report::pdf(report::Kind::Minutes, &data)).await {
-        Ok(Ok(bytes)) => (
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Ok(Err(e)) => internal(&state, &ctx, "minutes pdf", e),
-        Err(e) => internal(&state, &ctx, "minutes pdf", e),
-    }
+    crate::docs::pdf(&state, &ctx, report::Kind::Minutes, data, name).await
 }
 
 /// `GET /meetings/{id}/pack.pdf`: the strategic meeting's pack (the year's lägesbild for
@@ -478,7 +443,7 @@ pub async fn pack(
         state.store.as_ref(),
         &tenant,
         &m,
-        language(ctx.lang),
+        crate::docs::language(ctx.lang),
         state.now(),
     )
     .await
@@ -487,19 +452,5 @@ pub async fn pack(
         Err(e) => return failed(&state, &ctx, e),
     };
     let name = format!("strategiskt-underlag-{}-{}.pdf", tenant.code, m.held_on);
-    match tokio::task::spawn_blocking(move || report::pdf(report::Kind::Pack, &doc)).await {
-        Ok(Ok(bytes)) => (
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Ok(Err(e)) => internal(&state, &ctx, "pack pdf", e),
-        Err(e) => internal(&state, &ctx, "pack pdf", e),
-    }
+    crate::docs::pdf(&state, &ctx, report::Kind::Pack, doc, name).await
 }

@@ -4,12 +4,10 @@
 
 use crate::AppState;
 use crate::ctx::Ctx;
-use crate::i18n::Lang;
 use crate::pages::{error_page, internal, login_redirect, render};
-use crate::views;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use model::{ActionStatus, FieldError, RecordKind, Role};
@@ -23,21 +21,9 @@ fn may_keep(user: &User) -> bool {
     matches!(user.role, Role::Admin | Role::Analyst)
 }
 
-fn invalid(state: &AppState, ctx: &Ctx, errors: &[FieldError]) -> Response {
-    let (_, list) = views::field_messages(&state.i18n, ctx.lang, errors);
-    render(
-        state,
-        ctx,
-        "error.html",
-        "promises",
-        context! { title_key => "form-invalid", text_key => "form-invalid-text", errors => list },
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-}
-
 fn failed(state: &AppState, ctx: &Ctx, e: PromiseError) -> Response {
     match e {
-        PromiseError::Invalid(errors) => invalid(state, ctx, &errors),
+        PromiseError::Invalid(errors) => crate::docs::invalid(state, ctx, "promises", &errors),
         PromiseError::NotFound(_) => error_page(state, ctx, StatusCode::NOT_FOUND),
         e => internal(state, ctx, "promises", e),
     }
@@ -75,7 +61,7 @@ pub async fn list(
     };
     let year = match year_of(&state, &q) {
         Ok(y) => y,
-        Err(e) => return invalid(&state, &ctx, &[e]),
+        Err(e) => return crate::docs::invalid(&state, &ctx, "promises", &[e]),
     };
     let all = ActionFilter::default();
     // The meetings whose agenda followed each activity up.
@@ -179,7 +165,7 @@ pub async fn create(
     }
     let p = match promises::parse_promise(&f.year, &f.title, &f.text, &f.parties) {
         Ok(p) => p,
-        Err(errors) => return invalid(&state, &ctx, &errors),
+        Err(errors) => return crate::docs::invalid(&state, &ctx, "promises", &errors),
     };
     match promises::create_promise(
         state.store.as_ref(),
@@ -242,7 +228,7 @@ pub async fn add_activity(
         &f.unit,
     ) {
         Ok(a) => a,
-        Err(errors) => return invalid(&state, &ctx, &errors),
+        Err(errors) => return crate::docs::invalid(&state, &ctx, "promises", &errors),
     };
     match promises::add_activity(
         state.store.as_ref(),
@@ -282,9 +268,10 @@ pub async fn follow_up(
     };
     let status_v = f.get("status").map(String::as_str).unwrap_or_default();
     let Ok(status) = ActionStatus::parse(status_v) else {
-        return invalid(
+        return crate::docs::invalid(
             &state,
             &ctx,
+            "promises",
             &[FieldError::new("status", "error-invalid-choice", status_v)],
         );
     };
@@ -306,7 +293,7 @@ pub async fn follow_up(
         }
     }
     if !errors.is_empty() {
-        return invalid(&state, &ctx, &errors);
+        return crate::docs::invalid(&state, &ctx, "promises", &errors);
     }
     measured.sort_by_key(|(i, _)| *i);
     let parent = match state.store.record(user.tenant_id, id).await {
@@ -341,13 +328,6 @@ pub async fn follow_up(
     }
 }
 
-fn language(lang: Lang) -> service::lagesbild::Language {
-    match lang {
-        Lang::Sv => service::lagesbild::Language::Sv,
-        Lang::En => service::lagesbild::Language::En,
-    }
-}
-
 /// `GET /promises/follow-up.pdf?year=`: the year's follow-up report.
 pub async fn report(
     State(state): State<Arc<AppState>>,
@@ -359,7 +339,7 @@ pub async fn report(
     };
     let year = match year_of(&state, &q) {
         Ok(y) => y,
-        Err(e) => return invalid(&state, &ctx, &[e]),
+        Err(e) => return crate::docs::invalid(&state, &ctx, "promises", &[e]),
     };
     let tenant = match state.store.tenant(user.tenant_id).await {
         Ok(Some(t)) => t,
@@ -370,7 +350,7 @@ pub async fn report(
         state.store.as_ref(),
         &tenant,
         year,
-        language(ctx.lang),
+        crate::docs::language(ctx.lang),
         state.now(),
     )
     .await
@@ -379,19 +359,5 @@ pub async fn report(
         Err(e) => return failed(&state, &ctx, e),
     };
     let name = format!("medborgarloften-{}-{year}.pdf", tenant.code);
-    match tokio::task::spawn_blocking(move || report::pdf(report::Kind::Promises, &doc)).await {
-        Ok(Ok(bytes)) => (
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Ok(Err(e)) => internal(&state, &ctx, "promises pdf", e),
-        Err(e) => internal(&state, &ctx, "promises pdf", e),
-    }
+    crate::docs::pdf(&state, &ctx, report::Kind::Promises, doc, name).await
 }

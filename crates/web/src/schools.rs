@@ -218,7 +218,7 @@ pub async fn contact(
     if f.remove.trim().is_empty() {
         match schools::parse_contact(&f.organisation, &f.role, &f.email) {
             Ok(c) => list.contacts.push(c),
-            Err(errors) => return invalid(&state, &ctx, &errors),
+            Err(errors) => return crate::docs::invalid(&state, &ctx, "schools", &errors),
         }
     } else {
         match f.remove.trim().parse::<usize>() {
@@ -226,9 +226,10 @@ pub async fn contact(
                 list.contacts.remove(i);
             }
             _ => {
-                return invalid(
+                return crate::docs::invalid(
                     &state,
                     &ctx,
+                    "schools",
                     &[FieldError::new("remove", "error-invalid-choice", &f.remove)],
                 );
             }
@@ -246,18 +247,6 @@ pub async fn contact(
         Ok(_) => Redirect::to(&format!("/schools/{}#mobilisation", school.id)).into_response(),
         Err(e) => internal(&state, &ctx, "school", e),
     }
-}
-
-fn invalid(state: &AppState, ctx: &Ctx, errors: &[FieldError]) -> Response {
-    let (_, list) = views::field_messages(&state.i18n, ctx.lang, errors);
-    render(
-        state,
-        ctx,
-        "error.html",
-        "schools",
-        context! { title_key => "form-invalid", text_key => "form-invalid-text", errors => list },
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
 }
 
 #[derive(Deserialize, Default)]
@@ -308,7 +297,7 @@ pub async fn notify(
         }
     }
     if !errors.is_empty() {
-        return invalid(&state, &ctx, &errors);
+        return crate::docs::invalid(&state, &ctx, "schools", &errors);
     }
     let (relay, list, tenant) = match tokio::try_join!(
         state.store.tenant_smtp(user.tenant_id),
@@ -319,9 +308,10 @@ pub async fn notify(
         Err(e) => return internal(&state, &ctx, "notify", e),
     };
     let Some(relay) = relay else {
-        return invalid(
+        return crate::docs::invalid(
             &state,
             &ctx,
+            "schools",
             &[FieldError::new("smtp", "error-no-smtp", "")],
         );
     };
@@ -332,9 +322,10 @@ pub async fn notify(
         .filter_map(|c| model::Email::parse(&c.email).ok())
         .collect();
     if to.is_empty() {
-        return invalid(
+        return crate::docs::invalid(
             &state,
             &ctx,
+            "schools",
             &[FieldError::new("to", "error-no-contacts", "")],
         );
     }
@@ -373,9 +364,10 @@ pub async fn notify(
         }
         Err(e) => {
             tracing::warn!("notify {}: {e}", school.name);
-            invalid(
+            crate::docs::invalid(
                 &state,
                 &ctx,
+                "schools",
                 &[FieldError::new("smtp", "error-smtp-send", e.to_string())],
             )
         }
