@@ -66,7 +66,15 @@ pub struct Visit {
     pub learnt: String,
 }
 
-fn text(field: &str, v: &str, required: bool, max: usize, errors: &mut Vec<FieldError>) -> String {
+/// Free text of the EST records, checked: required or not, at most `max` characters, no
+/// control characters but line breaks, screened for personal data. Shared by cases and meetings.
+pub(crate) fn text(
+    field: &str,
+    v: &str,
+    required: bool,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> String {
     let t = v.trim().to_string();
     if t.is_empty() && required {
         errors.push(FieldError::new(field, "error-required", v));

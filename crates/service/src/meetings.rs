@@ -5,6 +5,7 @@
 //! creates its action in one step; the focus areas chosen are shown on everyone's start page and
 //! carried into the next agenda.
 
+use crate::cases::text;
 use crate::lagesbild::{self, Lagesbild, Language, Level, Request};
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
@@ -100,22 +101,6 @@ pub struct Meeting {
     /// Chosen for the coming period.
     #[serde(default)]
     pub focus_areas: Vec<FocusArea>,
-}
-
-fn text(field: &str, v: &str, required: bool, max: usize, errors: &mut Vec<FieldError>) -> String {
-    let t = v.trim().to_string();
-    if t.is_empty() && required {
-        errors.push(FieldError::new(field, "error-required", v));
-    } else if t.chars().count() > max || t.chars().any(|c| c.is_control() && c != '\n' && c != '\r')
-    {
-        errors.push(FieldError::new(field, "error-description", v));
-    }
-    let found = model::screening::screen(&t);
-    if !found.is_empty() {
-        let list: Vec<&str> = found.iter().map(|f| f.text.as_str()).collect();
-        errors.push(FieldError::new(field, "error-sensitive", list.join(", ")));
-    }
-    t
 }
 
 pub fn meeting_of(r: &Record) -> Result<Meeting, MeetingError> {

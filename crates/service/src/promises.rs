@@ -97,18 +97,7 @@ pub fn activity_of(r: &Record) -> Result<Activity, PromiseError> {
 }
 
 fn text(field: &str, v: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
-    let t = v.trim().to_string();
-    if t.is_empty() {
-        errors.push(FieldError::new(field, "error-required", v));
-    } else if t.chars().count() > max {
-        errors.push(FieldError::new(field, "error-description", v));
-    }
-    let found = model::screening::screen(&t);
-    if !found.is_empty() {
-        let list: Vec<&str> = found.iter().map(|f| f.text.as_str()).collect();
-        errors.push(FieldError::new(field, "error-sensitive", list.join(", ")));
-    }
-    t
+    crate::cases::text(field, v, true, max, errors)
 }
 
 /// A promise as submitted, checked.
