@@ -474,7 +474,7 @@ async fn copy(from: &str, to: &str, tenant: &str) -> Result<()> {
 /// `lagesbild migrate`: brings the database's schema up to this program's.
 async fn migrate(db: &str) -> Result<()> {
     if is_postgres(db) {
-        let store = PgStore::connect(db)
+        let store = store_postgres::connect(db)
             .await
             .context("connecting to PostgreSQL")?;
         let applied = store.migrate().await?;

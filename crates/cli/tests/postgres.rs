@@ -29,7 +29,7 @@ fn fresh_database(tag: &str) -> String {
     });
     let name = format!("lb_cli_{tag}_{}", std::process::id());
     tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let admin = store_postgres::PgStore::connect(&server).await.unwrap();
+        let admin = store_postgres::connect(&server).await.unwrap();
         admin
             .execute_admin(&format!("CREATE DATABASE {name}"))
             .await

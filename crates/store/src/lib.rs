@@ -85,89 +85,6 @@ pub fn sort_swedish<T>(items: &mut [T], name: impl Fn(&T) -> &str) {
 /// newest). Shallower tiles gather points into cells, so their size is bounded by the cells.
 pub const TILE_LIMIT: u32 = 20_000;
 
-/// How a store reads a map tile's features: `SELECT {select} FROM incidents i`, the scope and
-/// filters, then `{tail}` with `args` bound after the filters' arguments. Every incident
-/// keeps its world position (`wx`, `wy`, see `geo::tile::world`), so the tile's range is a
-/// B-tree range and cells are arithmetic shifts, the same integers in both stores.
-/// Columns: `id`, `category`, `status`, `n` (points in the feature), `x`, `y` (world
-/// position, or cell for gathering zooms; `TileQuery::local` places them in the tile).
-pub struct TileQuery {
-    pub tile: geo::tile::TileId,
-    pub select: String,
-    pub tail: String,
-    pub args: Vec<i64>,
-}
-
-impl TileQuery {
-    pub fn new(tile: geo::tile::TileId) -> TileQuery {
-        let [x0, y0, x1, y1] = tile.world_range();
-        let range =
-            " AND i.precision <> 'municipality' AND i.wx BETWEEN ? AND ? AND i.wy BETWEEN ? AND ?";
-        if tile.clusters() {
-            // A cell of several categories (or statuses) says so with an empty value.
-            let cs = tile.cell_shift();
-            TileQuery {
-                tile,
-                select: format!(
-                    "min(i.id) AS id, \
-                     CASE WHEN min(i.category_code) = max(i.category_code) THEN min(i.category_code) ELSE '' END AS category, \
-                     CASE WHEN min(i.status) = max(i.status) THEN min(i.status) ELSE '' END AS status, \
-                     count(*) AS n, i.wx >> {cs} AS x, i.wy >> {cs} AS y"
-                ),
-                tail: format!("{range} GROUP BY i.wx >> {cs}, i.wy >> {cs}"),
-                args: vec![x0, x1, y0, y1],
-            }
-        } else {
-            TileQuery {
-                tile,
-                select: "i.id AS id, i.category_code AS category, i.status AS status, 1 AS n, \
-                         i.wx AS x, i.wy AS y"
-                    .into(),
-                tail: format!("{range} ORDER BY i.occurred_from DESC, i.id DESC LIMIT ?"),
-                args: vec![x0, x1, y0, y1, i64::from(TILE_LIMIT)],
-            }
-        }
-    }
-
-    /// A row's position in the tile.
-    pub fn local(&self, x: i64, y: i64) -> (i64, i64) {
-        if self.tile.clusters() {
-            self.tile.cell_local(x, y)
-        } else {
-            self.tile.local(x, y)
-        }
-    }
-
-    /// `local` in SQL over the columns `x` and `y` (for `ST_AsMVT`, which takes geometry in
-    /// tile coordinates).
-    pub fn local_sql(&self) -> (String, String) {
-        let (tx, ty) = (
-            i64::from(self.tile.x) * i64::from(geo::tile::EXTENT),
-            i64::from(self.tile.y) * i64::from(geo::tile::EXTENT),
-        );
-        if self.tile.clusters() {
-            let (c, h) = (geo::tile::CELL_SHIFT, geo::tile::CELL / 2);
-            (
-                format!("((x << {c}) + {h} - {tx})"),
-                format!("((y << {c}) + {h} - {ty})"),
-            )
-        } else {
-            let s = self.tile.world_shift();
-            let at = |col: &str| {
-                if s >= 0 {
-                    format!("({col} >> {s})")
-                } else {
-                    format!("({col} << {})", -s)
-                }
-            };
-            (
-                format!("({} - {tx})", at("x")),
-                format!("({} - {ty})", at("y")),
-            )
-        }
-    }
-}
-
 /// Map tiles a store made, kept for the tenant's map version they were made at (the
 /// database counts a tenant's `map_version` up with every change its tiles show, in the same
 /// transaction): a municipality's overview tiles are asked for by everyone who opens the map,
@@ -242,40 +159,6 @@ impl TileCache {
             }
         }
     }
-}
-
-/// One feature of a map tile as a store read it (see `TileQuery`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct TileRow {
-    pub id: i64,
-    pub category: String,
-    pub status: String,
-    pub n: i64,
-    pub x: i64,
-    pub y: i64,
-}
-
-/// A vector tile (layer `incidents`, see `Store::incident_tile`) of the rows a store read with
-/// `TileQuery`, encoded in Rust (the SQLite store; PostGIS encodes its own with `ST_AsMVT`).
-pub fn encode_tile(q: &TileQuery, mut rows: Vec<TileRow>) -> Vec<u8> {
-    rows.sort_by_key(|r| r.id);
-    let features: Vec<geo::tile::TilePoint> = rows
-        .into_iter()
-        .map(|r| {
-            let (x, y) = q.local(r.x, r.y);
-            geo::tile::TilePoint {
-                id: r.id as u64,
-                x,
-                y,
-                properties: vec![
-                    ("category".into(), r.category),
-                    ("status".into(), r.status),
-                    ("count".into(), r.n.to_string()),
-                ],
-            }
-        })
-        .collect();
-    geo::tile::encode_points("incidents", &features)
 }
 
 #[async_trait]

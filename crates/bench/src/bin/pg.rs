@@ -54,7 +54,7 @@ async fn main() -> Result<()> {
         println!("setup: reusing lb_bench");
         std::fs::read_to_string(&token_file)?.trim().to_string()
     } else {
-        let admin = PgStore::connect(&url).await?;
+        let admin = store_postgres::connect(&url).await?;
         admin
             .execute_admin("DROP DATABASE IF EXISTS lb_bench")
             .await?;

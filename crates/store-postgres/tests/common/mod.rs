@@ -24,7 +24,7 @@ pub async fn fresh() -> PgStore {
         N.fetch_add(1, Ordering::SeqCst),
         jiff::Timestamp::now().as_millisecond() % 1_000_000
     );
-    let admin = PgStore::connect(&server()).await.unwrap();
+    let admin = store_postgres::connect(&server()).await.unwrap();
     admin
         .execute_admin(&format!("CREATE DATABASE {name}"))
         .await

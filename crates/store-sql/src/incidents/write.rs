@@ -1,0 +1,415 @@
+//! Writing incidents: a report or a batch (all or nothing, one audit row per batch), an
+//! import keyed by the source's ids (idempotent), a status change with its log row, and
+//! redaction of free text. Every reference is checked first and named by row, field and
+//! value (`StoreError::UnknownReference`).
+
+use super::{INCIDENT_COLS, INCIDENT_FROM, incident_row, scope};
+use crate::SqlStore;
+use crate::audit::{Chain, log};
+use crate::exec::{Backend, Row, Sql, Tx};
+use jiff::Timestamp;
+use model::IncidentStatus;
+use store::backend::{
+    References, audit, incident_json, new_incidents_audit, parsed, text_digest, ts,
+};
+use store::{
+    Actor, ImportCounts, Incident, IncidentId, NewIncident, Purpose, Result, StoreError, TenantId,
+};
+
+/// Checks what new incidents refer to, one query per kind, so that a wrong reference is
+/// named with its row (SQLite's foreign keys stay behind it; PostgreSQL's incidents have
+/// none, see ARCHITECTURE.md).
+async fn check_references<B: Backend>(
+    tx: &mut Tx<B>,
+    tenant: TenantId,
+    incidents: &[NewIncident],
+) -> Result<()> {
+    let want = References::of(incidents);
+    let mut found = References::default();
+    if !want.categories.is_empty() {
+        let mut q = Sql::new(format!(
+            "SELECT code FROM categories WHERE tenant_id = ? AND code IN ({})",
+            Sql::marks(want.categories.len())
+        ))
+        .bind(tenant);
+        for c in &want.categories {
+            q.arg(c);
+        }
+        for r in tx.all(q).await? {
+            found.categories.push(r.text("code")?);
+        }
+    }
+    for (table, list, into) in [
+        ("organisations", &want.orgs, &mut found.orgs),
+        ("users", &want.users, &mut found.users),
+        ("places", &want.places, &mut found.places),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let mut q = Sql::new(format!(
+            "SELECT id FROM {table} WHERE tenant_id = ? AND id IN ({})",
+            Sql::marks(list.len())
+        ))
+        .bind(tenant);
+        for v in list {
+            q.arg(*v);
+        }
+        for r in tx.all(q).await? {
+            into.push(r.int("id")?);
+        }
+    }
+    References::check(incidents, &found)
+}
+
+/// An incident, its areas and first status row, and (with a chain) its own audit row.
+async fn insert_one<B: Backend>(
+    tx: &mut Tx<B>,
+    chain: Option<&mut Chain>,
+    tenant: TenantId,
+    id: IncidentId,
+    n: &NewIncident,
+) -> Result<()> {
+    let (wx, wy) = geo::tile::world(n.lon, n.lat);
+    tx.execute_or(
+        Sql::new(
+            "INSERT INTO incidents (tenant_id, id, category_code, occurred_from, occurred_to, \
+             lon, lat, e, n, precision, place_id, place_text, municipality_code, description, \
+             school_id, persons_involved, visibility, status, source, external_id, external_url, \
+             org_id, user_id, created_at, updated_at, wx, wy) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(tenant)
+        .bind(id)
+        .bind(n.category.as_str())
+        .bind(n.occurred_from)
+        .bind(n.occurred_to)
+        .bind(n.lon)
+        .bind(n.lat)
+        .bind(n.e)
+        .bind(n.n)
+        .bind(n.precision.as_str())
+        .bind(n.place_id)
+        .bind(n.place_text.as_deref())
+        .bind(n.municipality_code.as_deref())
+        .bind(n.description.as_str())
+        .bind(n.school_id)
+        .bind(n.persons_involved.map(i64::from))
+        .bind(n.visibility.as_str())
+        .bind(n.status.as_str())
+        .bind(n.source.as_str())
+        .bind(n.external_id.as_deref())
+        .bind(n.external_url.as_deref())
+        .bind(n.org_id)
+        .bind(n.user_id)
+        .bind(n.created_at)
+        .bind(n.created_at)
+        .bind(wx)
+        .bind(wy),
+        |e| {
+            StoreError::Backend(format!(
+                "inserting incident ({}, {}): {e}",
+                n.category, n.occurred_from
+            ))
+        },
+    )
+    .await?;
+    for area in &n.area_ids {
+        tx.execute(
+            Sql::new(
+                "INSERT INTO incident_areas (tenant_id, area_id, incident_id) VALUES (?, ?, ?)",
+            )
+            .bind(tenant)
+            .bind(*area)
+            .bind(id),
+        )
+        .await?;
+    }
+    tx.execute(
+        Sql::new(
+            "INSERT INTO incident_status_log (tenant_id, incident_id, seq, at, user_id, \
+             from_status, to_status, comment) VALUES (?, ?, 1, ?, ?, NULL, ?, '')",
+        )
+        .bind(tenant)
+        .bind(id)
+        .bind(n.created_at)
+        .bind(n.user_id)
+        .bind(n.status.as_str()),
+    )
+    .await?;
+    if let Some(chain) = chain {
+        chain
+            .push(tx, &new_incidents_audit(id, std::slice::from_ref(n)))
+            .await?;
+    }
+    Ok(())
+}
+
+/// New incidents in one transaction, all or none, with one audit row for the batch. A
+/// backend with a bulk path (`Backend::insert_bulk`) tries it first; when the database
+/// refuses something there, nothing is kept and the rows are written one by one to say
+/// which row and why.
+pub async fn insert<B: Backend>(
+    s: &SqlStore<B>,
+    tenant: TenantId,
+    incidents: &[NewIncident],
+) -> Result<Vec<IncidentId>> {
+    if incidents.is_empty() {
+        return Ok(vec![]);
+    }
+    let count = incidents.len() as i64;
+    let mut tx = s.begin().await?;
+    check_references(&mut tx, tenant, incidents).await?;
+    let mut first = s.next_ids(tx.conn(), "incidents", count).await?;
+    let mut chain = Chain::load(&mut tx, tenant).await?;
+    match B::insert_bulk(tx.conn(), tenant, first, incidents).await {
+        Ok(true) => {}
+        Ok(false) => insert_rows(&mut tx, tenant, first, incidents).await?,
+        Err(_) => {
+            drop(tx);
+            tx = s.begin().await?;
+            first = s.next_ids(tx.conn(), "incidents", count).await?;
+            chain = Chain::load(&mut tx, tenant).await?;
+            insert_rows(&mut tx, tenant, first, incidents).await?;
+        }
+    }
+    chain
+        .push(&mut tx, &new_incidents_audit(first, incidents))
+        .await?;
+    tx.commit().await?;
+    Ok((first..first + count).collect())
+}
+
+async fn insert_rows<B: Backend>(
+    tx: &mut Tx<B>,
+    tenant: TenantId,
+    first: IncidentId,
+    incidents: &[NewIncident],
+) -> Result<()> {
+    for (i, n) in incidents.iter().enumerate() {
+        insert_one(tx, None, tenant, first + i as i64, n)
+            .await
+            .map_err(|e| match e {
+                StoreError::Backend(m) => StoreError::Backend(format!("row {}: {m}", i + 1)),
+                other => other,
+            })?;
+    }
+    Ok(())
+}
+
+/// Inserts or updates incidents from an external source, keyed by (source, external_id).
+pub async fn import<B: Backend>(
+    s: &SqlStore<B>,
+    tenant: TenantId,
+    incidents: &[NewIncident],
+) -> Result<ImportCounts> {
+    let mut counts = ImportCounts::default();
+    let mut tx = s.begin().await?;
+    check_references(&mut tx, tenant, incidents).await?;
+    let mut chain = Chain::load(&mut tx, tenant).await?;
+    for (i, n) in incidents.iter().enumerate() {
+        let Some(ext) = n.external_id.as_deref() else {
+            return Err(StoreError::Backend(format!(
+                "row {}: an imported incident needs an external id",
+                i + 1
+            )));
+        };
+        let existing = tx
+            .optional(
+                Sql::new(
+                    "SELECT id, category_code, occurred_from, occurred_to, lon, lat, description, \
+                     external_url, municipality_code, anonymised_at FROM incidents \
+                     WHERE tenant_id = ? AND source = ? AND external_id = ?",
+                )
+                .bind(tenant)
+                .bind(n.source.as_str())
+                .bind(ext),
+            )
+            .await?;
+        let Some(r) = existing else {
+            let id = s.next_ids(tx.conn(), "incidents", 1).await?;
+            insert_one(&mut tx, Some(&mut chain), tenant, id, n).await?;
+            counts.inserted += 1;
+            continue;
+        };
+        // Retention removed its details: importing it again must not bring them back.
+        if r.opt_int("anonymised_at")?.is_some() {
+            counts.unchanged += 1;
+            continue;
+        }
+        let same = r.str("category_code")? == n.category.as_str()
+            && r.int("occurred_from")? == ts(n.occurred_from)
+            && r.int("occurred_to")? == ts(n.occurred_to)
+            && r.real("lon")? == n.lon
+            && r.real("lat")? == n.lat
+            && r.str("description")? == n.description
+            && r.opt_str("external_url")? == n.external_url.as_deref()
+            && r.opt_str("municipality_code")? == n.municipality_code.as_deref();
+        if same {
+            counts.unchanged += 1;
+            continue;
+        }
+        let id = r.int("id")?;
+        let (wx, wy) = geo::tile::world(n.lon, n.lat);
+        tx.execute(
+            Sql::new(
+                "UPDATE incidents SET category_code = ?, occurred_from = ?, occurred_to = ?, \
+                 lon = ?, lat = ?, wx = ?, wy = ?, e = ?, n = ?, description = ?, external_url = ?, \
+                 municipality_code = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+            )
+            .bind(n.category.as_str())
+            .bind(n.occurred_from)
+            .bind(n.occurred_to)
+            .bind(n.lon)
+            .bind(n.lat)
+            .bind(wx)
+            .bind(wy)
+            .bind(n.e)
+            .bind(n.n)
+            .bind(&n.description)
+            .bind(n.external_url.as_deref())
+            .bind(n.municipality_code.as_deref())
+            .bind(n.created_at)
+            .bind(tenant)
+            .bind(id),
+        )
+        .await?;
+        let mut entry = audit(n.created_at, None, "incident.update", "incident", id);
+        entry.before = Some(
+            serde_json::json!({
+                "category": r.str("category_code")?,
+                "occurred_from": r.int("occurred_from")?,
+                "occurred_to": r.int("occurred_to")?,
+                "description": text_digest(Some(r.str("description")?)),
+            })
+            .to_string(),
+        );
+        entry.after = Some(incident_json(n));
+        chain.push(&mut tx, &entry).await?;
+        counts.updated += 1;
+    }
+    tx.commit().await?;
+    Ok(counts)
+}
+
+pub async fn set_status<B: Backend>(
+    s: &SqlStore<B>,
+    actor: &Actor,
+    id: IncidentId,
+    to: IncidentStatus,
+    comment: &str,
+    now: Timestamp,
+) -> Result<Incident> {
+    let mut tx = s.begin().await?;
+    let mut q = Sql::new("SELECT i.status FROM incidents i");
+    scope(actor, Purpose::Read, &mut q);
+    q.push(" AND i.id = ?").arg(id);
+    let row = tx.optional(q).await?.ok_or(StoreError::NotFound {
+        what: "incident",
+        id: id.to_string(),
+    })?;
+    let from_s = row.str("status")?;
+    let from = parsed(
+        "incidents",
+        id,
+        "status",
+        from_s,
+        IncidentStatus::parse(from_s),
+    )?;
+    if !from.can_become(to) {
+        return Err(StoreError::InvalidTransition { from, to });
+    }
+    tx.execute(
+        Sql::new("UPDATE incidents SET status = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
+            .bind(to.as_str())
+            .bind(now)
+            .bind(actor.tenant_id)
+            .bind(id),
+    )
+    .await?;
+    tx.execute(
+        Sql::new(
+            "INSERT INTO incident_status_log (tenant_id, incident_id, seq, at, user_id, \
+             from_status, to_status, comment) \
+             SELECT ?, ?, coalesce(max(seq), 0) + 1, ?, ?, ?, ?, ? FROM incident_status_log \
+             WHERE tenant_id = ? AND incident_id = ?",
+        )
+        .bind(actor.tenant_id)
+        .bind(id)
+        .bind(now)
+        .bind(actor.user_id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(comment)
+        .bind(actor.tenant_id)
+        .bind(id),
+    )
+    .await?;
+    let mut entry = audit(now, Some(actor.user_id), "incident.status", "incident", id);
+    entry.before = Some(serde_json::json!({ "status": from.as_str() }).to_string());
+    entry.after =
+        Some(serde_json::json!({ "status": to.as_str(), "comment": comment }).to_string());
+    log(&mut tx, actor.tenant_id, &entry).await?;
+    let row = tx
+        .one(
+            Sql::new(format!(
+                "SELECT {INCIDENT_COLS} FROM {INCIDENT_FROM} WHERE i.tenant_id = ? AND i.id = ?"
+            ))
+            .bind(actor.tenant_id)
+            .bind(id),
+        )
+        .await?;
+    let incident = incident_row(&row)?;
+    tx.commit().await?;
+    Ok(incident)
+}
+
+pub async fn redact<B: Backend>(
+    s: &SqlStore<B>,
+    actor: &Actor,
+    id: IncidentId,
+    description: &str,
+    place_text: Option<&str>,
+    now: Timestamp,
+) -> Result<Incident> {
+    let not_found = || StoreError::NotFound {
+        what: "incident",
+        id: id.to_string(),
+    };
+    let before = super::read::fetch(s, actor, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let mut tx = s.begin().await?;
+    tx.execute(
+        Sql::new(
+            "UPDATE incidents SET description = ?, place_text = ?, updated_at = ? \
+             WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(description)
+        .bind(place_text)
+        .bind(now)
+        .bind(actor.tenant_id)
+        .bind(id),
+    )
+    .await?;
+    let mut entry = audit(now, Some(actor.user_id), "incident.redact", "incident", id);
+    entry.before = Some(
+        serde_json::json!({
+            "description": text_digest(Some(&before.description)),
+            "place_text": text_digest(before.place_text.as_deref()),
+        })
+        .to_string(),
+    );
+    entry.after = Some(
+        serde_json::json!({
+            "description": text_digest(Some(description)),
+            "place_text": text_digest(place_text),
+        })
+        .to_string(),
+    );
+    log(&mut tx, actor.tenant_id, &entry).await?;
+    tx.commit().await?;
+    super::read::fetch(s, actor, id)
+        .await?
+        .ok_or_else(not_found)
+}
