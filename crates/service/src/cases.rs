@@ -4,6 +4,7 @@
 //! when, and what was learnt), its own trend and the analysis' suggestions: near-repeat
 //! warnings from the Knox test on the municipality's own incidents.
 
+use crate::fields::text;
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use model::{CaseStep, FieldError, Precision, RecordKind};
@@ -64,30 +65,6 @@ pub struct Visit {
     /// Organisations and roles met, e.g. "fastighetsvärd, fritidsgården" — no names of residents.
     pub who: String,
     pub learnt: String,
-}
-
-/// Free text of the EST records, checked: required or not, at most `max` characters, no
-/// control characters but line breaks, screened for personal data. Shared by cases and meetings.
-pub(crate) fn text(
-    field: &str,
-    v: &str,
-    required: bool,
-    max: usize,
-    errors: &mut Vec<FieldError>,
-) -> String {
-    let t = v.trim().to_string();
-    if t.is_empty() && required {
-        errors.push(FieldError::new(field, "error-required", v));
-    } else if t.chars().count() > max || t.chars().any(|c| c.is_control() && c != '\n' && c != '\r')
-    {
-        errors.push(FieldError::new(field, "error-description", v));
-    }
-    let found = model::screening::screen(&t);
-    if !found.is_empty() {
-        let list: Vec<&str> = found.iter().map(|f| f.text.as_str()).collect();
-        errors.push(FieldError::new(field, "error-sensitive", list.join(", ")));
-    }
-    t
 }
 
 /// A visit as submitted, checked (a date not in the future, who and what without personal data).
@@ -336,7 +313,7 @@ pub struct CaseAnalysis {
     pub warnings: Vec<Warning>,
     /// New or intensifying hot spots of the municipality (the lägesbild's emerging hot spot
     /// analysis on its whole map) that touch the case's area.
-    pub emerging: Vec<crate::lagesbild::EmergingSpot>,
+    pub emerging: Vec<crate::hotspots::EmergingSpot>,
 }
 
 /// A box in SWEREF 99 TM metres around a WGS84 shape: [e0, n0, e1, n1].
@@ -444,7 +421,7 @@ pub async fn analyse(
     };
     warnings.sort_by_key(|w| std::cmp::Reverse(w.occurred));
     // The municipality's emerging hot spots (on the lägesbild's grid) that touch the area.
-    let cell = crate::lagesbild::HOT_CELL;
+    let cell = crate::hotspots::HOT_CELL;
     let emerging = match (
         tenant.and_then(|t| sweref_box(&t.outline_geojson)),
         places
@@ -459,7 +436,7 @@ pub async fn analyse(
             let points = tenant_year.clone();
             let end = now.as_second();
             tokio::task::spawn_blocking(move || {
-                crate::lagesbild::emerging(&points, (e0, n0, nx, ny), end)
+                crate::hotspots::emerging(&points, (e0, n0, nx, ny), end)
             })
             .await
             .map_err(|e| StoreError::Backend(format!("emerging task: {e}")))?

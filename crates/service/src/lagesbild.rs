@@ -4,10 +4,12 @@
 //! profile); this module fetches what the reader may see, picks the texts of the chosen
 //! language and returns one serialisable document that the web page and the PDF both show.
 
+pub use crate::audience::{AudienceError, Language, Level, view};
+pub use crate::hotspots::{EmergingSpot, HOT_CELL, SLICE_DAYS, SLICES, emerging};
 use crate::insight::{Change, change};
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan, tz::TimeZone};
-use model::{Precision, Role, Source};
+use model::{Precision, Source};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use store::{
@@ -19,8 +21,7 @@ use store::{
 pub const MAX_POINTS: u32 = 1_000_000;
 /// The longest period of one lägesbild (a year, and a leap day).
 pub const MAX_DAYS: i64 = 366;
-/// Hot spot cells: side (m) and the density layer's bandwidth (m).
-pub const HOT_CELL: f64 = 200.0;
+/// The density layer's bandwidth (m).
 pub const BANDWIDTH: f64 = 500.0;
 /// The density layer is drawn on at most this many cells across the map.
 const DENSITY_ACROSS: f64 = 60.0;
@@ -36,86 +37,10 @@ pub enum LagesbildError {
     TooLong { from: Date, to: Date, days: i64 },
     #[error("no area or school named \"{0}\" in this municipality")]
     UnknownArea(String),
-    #[error("unknown language \"{0}\" (expected sv or en)")]
-    Language(String),
-    #[error("unknown level \"{0}\" (expected restricted, partners or management)")]
-    Level(String),
+    #[error(transparent)]
+    Audience(#[from] AudienceError),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// The language of a document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    Sv,
-    En,
-}
-
-impl Language {
-    pub fn parse(s: &str) -> Result<Language, LagesbildError> {
-        match s.trim() {
-            "sv" => Ok(Language::Sv),
-            "en" => Ok(Language::En),
-            other => Err(LagesbildError::Language(other.to_string())),
-        }
-    }
-}
-
-/// Who the document may be shown to, printed on every page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// Includes incidents shared with the police and the coordinator only, and notable
-    /// incidents: for the coordinator, the police and the samverkansmöte.
-    Restricted,
-    /// What every partner sees.
-    Partners,
-    /// Management: aggregated figures only, no single incidents.
-    Management,
-}
-
-impl Level {
-    pub fn for_role(role: Role) -> Level {
-        match role {
-            Role::Admin | Role::Analyst => Level::Restricted,
-            Role::Reporter => Level::Partners,
-            Role::Reader => Level::Management,
-        }
-    }
-}
-
-/// The actor whose view a document of `level` is made from: a user's own view, except for
-/// management, who see no single incidents (see `Actor::may_see`) and get the coordinator's
-/// figures aggregated. `None`: no user (the command line) at that level.
-pub fn view(tenant: store::TenantId, user: Option<&Actor>, level: Level) -> Actor {
-    match (user, level) {
-        (Some(a), Level::Restricted | Level::Partners) => *a,
-        // Nobody's own: the shared picture as every partner sees it.
-        (None, Level::Partners) => Actor {
-            tenant_id: tenant,
-            user_id: 0,
-            org_id: 0,
-            role: Role::Reporter,
-        },
-        _ => Actor {
-            tenant_id: tenant,
-            user_id: 0,
-            org_id: 0,
-            role: Role::Analyst,
-        },
-    }
-}
-
-impl Level {
-    pub fn parse(s: &str) -> Result<Level, LagesbildError> {
-        match s.trim() {
-            "restricted" => Ok(Level::Restricted),
-            "partners" => Ok(Level::Partners),
-            "management" => Ok(Level::Management),
-            other => Err(LagesbildError::Level(other.to_string())),
-        }
-    }
 }
 
 /// The chosen period (both dates included, Swedish days) and area.
@@ -224,90 +149,6 @@ pub struct HotCluster {
 
 /// At most this many clusters are offered.
 const CLUSTERS: usize = 5;
-/// Emerging hot spots: this many slices of `SLICE_DAYS` days, the last ending with the period.
-pub const SLICES: i64 = 12;
-pub const SLICE_DAYS: i64 = 28;
-
-/// New or intensifying hot spots (emerging hot spot analysis: Gi* in every four-week slice of
-/// the last year, Mann–Kendall on each cell's z-scores), touching cells grouped.
-#[derive(Debug, Clone, Serialize)]
-pub struct EmergingSpot {
-    /// "new" or "intensifying".
-    pub pattern: &'static str,
-    pub cells: usize,
-    /// Incidents in its cells in the last slice.
-    pub incidents: u64,
-    pub near: Option<String>,
-    pub e0: f64,
-    pub n0: f64,
-    pub e1: f64,
-    pub n1: f64,
-}
-
-/// The emerging hot spots on the map's grid (`HOT_CELL` cells from (e0, n0), `nx` × `ny`),
-/// from the located points of the slices ending at `end` (seconds).
-pub fn emerging(
-    points: &[IncidentPoint],
-    (e0, n0, nx, ny): (f64, f64, usize, usize),
-    end: i64,
-) -> Vec<EmergingSpot> {
-    let slice = SLICE_DAYS * 86_400;
-    let start = end - SLICES * slice;
-    let mut slices = vec![vec![0.0f64; nx * ny]; SLICES as usize];
-    for p in points {
-        let t = p.occurred_from.as_second();
-        if p.precision == Precision::Municipality || t < start || t >= end {
-            continue;
-        }
-        let (ix, iy) = (
-            ((p.e - e0) / HOT_CELL).floor(),
-            ((p.n - n0) / HOT_CELL).floor(),
-        );
-        if ix < 0.0 || iy < 0.0 || ix >= nx as f64 || iy >= ny as f64 {
-            continue;
-        }
-        slices[((t - start) / slice) as usize][iy as usize * nx + ix as usize] += 1.0;
-    }
-    let grid = analysis::Grid {
-        cell: HOT_CELL,
-        x0: e0,
-        y0: n0,
-        nx,
-        ny,
-        counts: slices.iter().fold(vec![0.0; nx * ny], |mut acc, s| {
-            acc.iter_mut().zip(s).for_each(|(a, b)| *a += b);
-            acc
-        }),
-    };
-    let Ok(kinds) = analysis::emerging_hot_spots(&grid, &slices, analysis::Weights::Queen) else {
-        return Vec::new();
-    };
-    let last = &slices[SLICES as usize - 1];
-    let mut out = Vec::new();
-    for (pattern, want) in [
-        ("new", analysis::Pattern::New),
-        ("intensifying", analysis::Pattern::Intensifying),
-    ] {
-        let bins: Vec<i8> = kinds
-            .iter()
-            .map(|k| i8::from(*k == analysis::Emerging::Hot(want)))
-            .collect();
-        for c in analysis::hot_clusters(nx, ny, &bins, 1) {
-            out.push(EmergingSpot {
-                pattern,
-                cells: c.cells.len(),
-                incidents: c.cells.iter().map(|&k| last[k] as u64).sum(),
-                near: None,
-                e0: e0 + c.min_ix as f64 * HOT_CELL,
-                n0: n0 + c.min_iy as f64 * HOT_CELL,
-                e1: e0 + (c.max_ix + 1) as f64 * HOT_CELL,
-                n1: n0 + (c.max_iy + 1) as f64 * HOT_CELL,
-            });
-        }
-    }
-    out.sort_by(|a, b| b.incidents.cmp(&a.incidents).then(b.cells.cmp(&a.cells)));
-    out
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PlaceRow {

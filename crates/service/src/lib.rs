@@ -7,10 +7,13 @@
 
 pub mod actions;
 pub mod analyze;
+pub mod audience;
 pub mod auth;
 pub mod cases;
 pub mod copy;
 pub mod demo;
+pub mod fields;
+pub mod hotspots;
 pub mod insight;
 pub mod lagesbild;
 pub mod meetings;

@@ -5,7 +5,7 @@
 //! creates its action in one step; the focus areas chosen are shown on everyone's start page and
 //! carried into the next agenda.
 
-use crate::cases::text;
+use crate::fields::text;
 use crate::lagesbild::{self, Lagesbild, Language, Level, Request};
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};

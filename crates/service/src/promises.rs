@@ -97,7 +97,7 @@ pub fn activity_of(r: &Record) -> Result<Activity, PromiseError> {
 }
 
 fn text(field: &str, v: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
-    crate::cases::text(field, v, true, max, errors)
+    crate::fields::text(field, v, true, max, errors)
 }
 
 /// A promise as submitted, checked.
@@ -393,8 +393,8 @@ pub async fn rows(
 /// The yearly follow-up report's document.
 #[derive(Debug, Clone, Serialize)]
 pub struct FollowUp {
-    pub lang: crate::lagesbild::Language,
-    pub level: crate::lagesbild::Level,
+    pub lang: crate::audience::Language,
+    pub level: crate::audience::Level,
     pub tenant: String,
     pub year: i32,
     pub from: String,
@@ -407,13 +407,13 @@ pub async fn follow_up_document(
     store: &dyn Store,
     tenant: &store::Tenant,
     year: i32,
-    lang: crate::lagesbild::Language,
+    lang: crate::audience::Language,
     now: Timestamp,
 ) -> Result<FollowUp, PromiseError> {
     let zoned = now.to_zoned(crate::stockholm());
     Ok(FollowUp {
         lang,
-        level: crate::lagesbild::Level::Partners,
+        level: crate::audience::Level::Partners,
         tenant: tenant.name.clone(),
         year,
         from: format!("{year}-01-01"),

@@ -286,10 +286,6 @@ pub fn world_box(w: f64, s: f64, e: f64, n: f64) -> [i64; 4] {
 }
 
 /// The columns of an action, in the order `action_from_row` reads them.
-pub const ACTION_COLS: &str = "tenant_id, id, title, description, owner_org_id, owner_user_id, \
-    area_id, due_on, status, closing_note, created_by, created_at, updated_at, closed_at, \
-    buffer_area_id, control_area_id, record_id";
-
 /// The SMTP relay from its columns (host, port, security, from, user); none without a host.
 pub fn smtp_from_parts(
     tenant: i64,
@@ -339,10 +335,7 @@ pub fn smtp_audit(
     entry
 }
 
-pub const RECORD_COLS: &str =
-    "tenant_id, id, kind, parent_id, data, created_by, created_at, updated_at";
-
-/// A record from its columns (`RECORD_COLS`), each stored value checked.
+/// A record from its columns (`store_sql::records`), each stored value checked.
 #[allow(clippy::too_many_arguments)]
 pub fn record_from_parts(
     tenant_id: i64,
@@ -394,7 +387,7 @@ pub fn record_audit(
     entry
 }
 
-/// An action from its columns (`ACTION_COLS`), each stored value checked.
+/// An action from its columns (`store_sql::actions`), each stored value checked.
 #[allow(clippy::too_many_arguments)]
 pub fn action_from_parts(
     tenant_id: i64,

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::ctx::Ctx;
-use crate::pages::{error_page, render, urlencode};
+use crate::respond::{error_page, render, urlencode};
 use crate::views;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
@@ -859,7 +859,7 @@ async fn settings_page(state: &AppState, ctx: &Ctx, notice: Option<Notice>) -> R
     let status = status_of(&notice);
     let smtp = match state.store.tenant_smtp(t.id).await {
         Ok(s) => s,
-        Err(e) => return crate::pages::internal(state, ctx, "smtp settings", e),
+        Err(e) => return crate::respond::internal(state, ctx, "smtp settings", e),
     };
     render(
         state,
@@ -918,7 +918,7 @@ pub async fn smtp_save(
         .await
     {
         Ok(()) => settings_page(&state, &ctx, ok("admin-smtp-saved", "")).await,
-        Err(e) => crate::pages::internal(&state, &ctx, "smtp settings", e),
+        Err(e) => crate::respond::internal(&state, &ctx, "smtp settings", e),
     }
 }
 

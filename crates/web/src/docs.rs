@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::ctx::Ctx;
 use crate::i18n::Lang;
-use crate::pages::{internal, render};
+use crate::respond::{internal, render};
 use crate::views;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -6,7 +6,7 @@ use crate::api::{ApiUser, cells_geojson, internal, unprocessable};
 use crate::ctx::Ctx;
 use crate::filters::{ListParams, filter_or_errors, number_in};
 use crate::i18n::Lang;
-use crate::pages::{login_redirect, render};
+use crate::respond::{login_redirect, render};
 use crate::views;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -386,5 +386,5 @@ pub async fn analysis_page(
 }
 
 fn internal_page(state: &AppState, ctx: &Ctx, e: String) -> Response {
-    crate::pages::internal(state, ctx, "analysis", e)
+    crate::respond::internal(state, ctx, "analysis", e)
 }

@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::ctx::Ctx;
 use crate::i18n::Lang;
 use crate::insight::{heat, number};
-use crate::pages::{internal, login_redirect, render};
+use crate::respond::{internal, login_redirect, render};
 use crate::views;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

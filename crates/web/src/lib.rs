@@ -23,6 +23,7 @@ mod pages;
 mod promises;
 pub use pages::MAP_GEOJSON_MAX;
 mod render;
+mod respond;
 mod schools;
 mod views;
 

@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::ctx::Ctx;
-use crate::pages::{error_page, internal, login_redirect, render};
+use crate::respond::{error_page, internal, login_redirect, render};
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

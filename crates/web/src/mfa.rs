@@ -3,9 +3,8 @@
 
 use crate::AppState;
 use crate::ctx::Ctx;
-use crate::pages::{
-    audit_session, error_page, internal, issue_session, local_path, render, urlencode,
-};
+use crate::pages::{audit_session, issue_session};
+use crate::respond::{error_page, internal, local_path, render, urlencode};
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};

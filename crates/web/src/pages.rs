@@ -4,6 +4,7 @@ use crate::AppState;
 use crate::ctx::{Ctx, LANG_COOKIE, SESSION_COOKIE, set_cookie};
 use crate::filters::{ListParams, parse_filter};
 use crate::i18n::Lang;
+use crate::respond::{error_page, internal, local_path, login_redirect, render, urlencode};
 use crate::views;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -16,84 +17,6 @@ use std::sync::Arc;
 use store::{IncidentFilter, IncidentQuery, NewSession, Sort, User};
 
 pub const PAGE_SIZE: u32 = 50;
-
-pub fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// Only local paths are followed after login or a language change (no open redirects).
-pub fn local_path(p: &str) -> Option<&str> {
-    (p.starts_with('/') && !p.starts_with("//") && !p.contains('\\')).then_some(p)
-}
-
-pub fn render(
-    state: &AppState,
-    ctx: &Ctx,
-    template: &str,
-    section: &str,
-    page: Value,
-    status: StatusCode,
-) -> Response {
-    let base = context! {
-        lang => ctx.lang.code(),
-        user => ctx.user.as_ref(),
-        csrf => ctx.csrf.as_deref().unwrap_or(""),
-        path => local_path(&ctx.path).unwrap_or("/"),
-        tenant_name => ctx.tenant.as_ref().map(|t| t.name.clone()),
-        demo => state.config.demo,
-        section => section,
-    };
-    let result = state
-        .env
-        .get_template(template)
-        .and_then(|t| t.render(context! { ..base, ..page }));
-    match result {
-        Ok(html) => (
-            status,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            html,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!("rendering {template}: {e:#}");
-            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
-        }
-    }
-}
-
-pub fn error_page(state: &AppState, ctx: &Ctx, status: StatusCode) -> Response {
-    let (title, text) = match status {
-        StatusCode::NOT_FOUND => ("page-not-found", "page-not-found-text"),
-        StatusCode::FORBIDDEN => ("page-forbidden", "page-forbidden-text"),
-        _ => ("page-error", "page-error-text"),
-    };
-    render(
-        state,
-        ctx,
-        "error.html",
-        "",
-        context! { title_key => title, text_key => text },
-        status,
-    )
-}
-
-pub fn internal(state: &AppState, ctx: &Ctx, what: &str, e: impl std::fmt::Display) -> Response {
-    tracing::error!("{what}: {e}");
-    error_page(state, ctx, StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-/// A redirect to the login page that comes back here.
-pub(crate) fn login_redirect(ctx: &Ctx) -> Response {
-    Redirect::to(&format!("/login?next={}", urlencode(&ctx.path))).into_response()
-}
 
 pub async fn home(ctx: Ctx) -> Response {
     if ctx.user.is_some() {
