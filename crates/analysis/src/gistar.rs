@@ -32,7 +32,7 @@ impl Weights {
         match *self {
             Weights::Queen => Ok(vec![(-1, 1), (0, 1), (1, 1)]),
             Weights::Distance(d) => {
-                let reach = (d / cell).floor() as isize;
+                let reach = crate::reach_of(|| format!("distance:{d}"), d, cell)?;
                 if reach < 1 {
                     return Err(AnalysisError::BadWeights(format!("distance:{d}")));
                 }
@@ -93,6 +93,7 @@ fn window_sums(grid: &Grid, weights: Weights) -> Result<(Vec<f64>, Vec<f64>), An
     let (nx, ny) = (grid.nx, grid.ny);
     let x = &grid.counts;
     let rows = weights.rows(grid.cell)?;
+    crate::budget("Gi*", &[(nx * ny) as u64, rows.len() as u64])?;
     // Prefix sums per row: pre[iy * (nx + 1) + ix] = Σ x[iy, 0..ix].
     let mut pre = vec![0.0f64; ny * (nx + 1)];
     for iy in 0..ny {
@@ -139,6 +140,8 @@ pub fn gi_star_p_sim(
         return Err(AnalysisError::ConstantField(mean));
     }
     let (lag, w) = window_sums(grid, weights)?;
+    let window = w.iter().cloned().fold(0.0, f64::max) as u64;
+    crate::budget("Gi* permutations", &[n as u64, window, permutations as u64])?;
     Ok(pseudo_p(
         x,
         |k| w[k] as usize - 1,

@@ -19,7 +19,15 @@ pub fn quartic_kde(xs: &[f64], ys: &[f64], grid: &Grid, h: f64) -> Result<Vec<f6
     }
     let (nx, ny, cell) = (grid.nx, grid.ny, grid.cell);
     let k = Kernel::new(h);
+    crate::reach_of(|| format!("bandwidth {h} m"), h, cell)?;
     let reach = (h / cell).ceil() as isize + 1;
+    crate::budget(
+        "the density",
+        &[
+            xs.len() as u64 + (nx * ny) as u64,
+            (2 * reach as u64 + 1).pow(2),
+        ],
+    )?;
     // Offsets (di, dj) from a source cell to the target cells its points may reach.
     let mut inside: Vec<Offset> = Vec::new();
     let mut edge: Vec<Offset> = Vec::new();

@@ -62,4 +62,58 @@ pub enum AnalysisError {
     EmptyControl,
     #[error("point {index} has time {t}, which is not a finite number of days")]
     BadTime { index: usize, t: f64 },
+    #[error(
+        "a neighbourhood of {reach} cells around each cell ({what}) is too wide: at most {limit}; \
+         use a larger cell or a smaller distance"
+    )]
+    TooWide {
+        what: String,
+        reach: f64,
+        limit: u64,
+    },
+    #[error(
+        "{what} would take {work} steps, more than the {limit} one analysis may take; use a \
+         larger cell, a smaller distance or a shorter period"
+    )]
+    TooMuchWork {
+        what: &'static str,
+        work: u64,
+        limit: u64,
+    },
+}
+
+/// The widest neighbourhood (cells from a cell to the edge of its window) any analysis takes.
+pub const MAX_REACH: u64 = 100;
+/// The most steps (cell or neighbour visits) one analysis may take: about a second or two on
+/// one core. Past it the analysis refuses with `TooMuchWork` instead of running for minutes.
+pub const MAX_WORK: u64 = 2_000_000_000;
+
+/// Refuses a neighbourhood wider than `MAX_REACH` cells, before anything is allocated for it.
+pub(crate) fn reach_of(
+    what: impl FnOnce() -> String,
+    extent: f64,
+    cell: f64,
+) -> Result<isize, AnalysisError> {
+    let reach = extent / cell;
+    if !reach.is_finite() || reach > MAX_REACH as f64 {
+        return Err(AnalysisError::TooWide {
+            what: what(),
+            reach,
+            limit: MAX_REACH,
+        });
+    }
+    Ok(reach as isize)
+}
+
+/// Refuses work past `MAX_WORK` steps (`parts` multiplied, saturating).
+pub(crate) fn budget(what: &'static str, parts: &[u64]) -> Result<(), AnalysisError> {
+    let work = parts.iter().fold(1u64, |a, &b| a.saturating_mul(b));
+    if work > MAX_WORK {
+        return Err(AnalysisError::TooMuchWork {
+            what,
+            work,
+            limit: MAX_WORK,
+        });
+    }
+    Ok(())
 }

@@ -20,7 +20,7 @@ fn offsets(weights: Weights, cell: f64) -> Result<Vec<(isize, isize)>, AnalysisE
     let reach = match weights {
         Weights::Queen => 1,
         Weights::Distance(d) => {
-            let r = (d / cell).floor() as isize;
+            let r = crate::reach_of(|| format!("distance:{d}"), d, cell)?;
             if r < 1 {
                 return Err(AnalysisError::BadWeights(format!("distance:{d}")));
             }
@@ -59,6 +59,10 @@ pub fn local_moran(
     let z: Vec<f64> = x.iter().map(|v| (v - mean) / sd).collect();
     let den: f64 = z.iter().map(|v| v * v).sum();
     let offs = offsets(weights, grid.cell)?;
+    crate::budget(
+        "local Moran's I",
+        &[n as u64, offs.len() as u64, permutations as u64 + 1],
+    )?;
     let neighbours = |k: usize| {
         let (ix, iy) = ((k % nx) as isize, (k / nx) as isize);
         offs.iter().filter_map(move |(dx, dy)| {
