@@ -191,7 +191,7 @@ pub async fn bench_tenant(
         .await?;
     let cats = service::taxonomy::est_defaults(tenant.id);
     for c in &cats {
-        store.upsert_category(c).await?;
+        store.upsert_category(c, None).await?;
     }
     let mut orgs = Vec::new();
     for (name, kind) in [
@@ -201,6 +201,7 @@ pub async fn bench_tenant(
     ] {
         let o = store
             .create_organisation(&store::NewOrganisation {
+                by: None,
                 tenant_id: tenant.id,
                 name: name.into(),
                 kind: kind.into(),
@@ -219,6 +220,7 @@ pub async fn bench_tenant(
 pub async fn bench_token(store: &dyn store::Store, t: &BenchTenant) -> anyhow::Result<String> {
     let user = store
         .create_user(&store::NewUser {
+            by: None,
             tenant_id: t.tenant.id,
             org_id: t.orgs[0],
             email: model::Email::parse("bench@kungsor.example")?,
@@ -235,6 +237,8 @@ pub async fn bench_token(store: &dyn store::Store, t: &BenchTenant) -> anyhow::R
             user_id: user.id,
             label: "bench".into(),
             created_at: jiff::Timestamp::now(),
+            expires_at: jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 30),
+            by: None,
         })
         .await?;
     Ok(token)

@@ -9,7 +9,7 @@ use model::{Email, Role};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use store::{NewApiToken, NewUser, Store};
+use store::{NewUser, Store};
 use store_postgres::PgStore;
 use store_sqlite::SqliteStore;
 
@@ -182,14 +182,37 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum TokenCommand {
-    /// Create an API bearer token for a user and print it (only it) on standard output.
+    /// Create an API bearer token for a user and print it (only it) on standard output. An
+    /// administrator or analyst must have set up two-step verification first.
     Create {
         #[arg(long)]
         db: String,
         #[arg(long)]
         email: String,
-        #[arg(long, default_value = "cli")]
-        label: String,
+        /// Its name, to know it by in the lists.
+        #[arg(long, alias = "label", default_value = "cli")]
+        name: String,
+        /// Days until it stops working (1–365).
+        #[arg(long, default_value_t = service::tokens::DEFAULT_DAYS)]
+        days: i64,
+    },
+    /// List a municipality's tokens (of one user with --email): id, user, name, expiry, last use.
+    List {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// End a token by its id (from `token list`).
+    Revoke {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        id: String,
     },
 }
 
@@ -648,6 +671,7 @@ async fn user_add(
     };
     let user = store
         .create_user(&NewUser {
+            by: None,
             tenant_id: tenant.id,
             org_id: org.id,
             display_name: name.unwrap_or_else(|| email.to_string()),
@@ -663,24 +687,65 @@ async fn user_add(
     Ok(())
 }
 
-async fn token_create(db: &str, email: &str, label: &str) -> Result<()> {
+async fn token_create(db: &str, email: &str, name: &str, days: i64) -> Result<()> {
     let store = open(db).await?;
     let email = Email::parse(email)?;
     let (user, _) = store
         .user_credentials(&email)
         .await?
         .with_context(|| format!("no user with e-mail {email}"))?;
-    let token = service::auth::new_secret();
-    store
-        .create_api_token(&NewApiToken {
-            token_hash: service::auth::hash_secret(&token),
-            tenant_id: user.tenant_id,
-            user_id: user.id,
-            label: label.to_string(),
-            created_at: Timestamp::now(),
-        })
-        .await?;
+    let token =
+        service::tokens::issue(store.as_ref(), &user, name, days, None, Timestamp::now()).await?;
     println!("{token}");
+    Ok(())
+}
+
+async fn tenant_of(store: &dyn Store, code: &str) -> Result<store::Tenant> {
+    store
+        .tenant_by_code(code)
+        .await?
+        .with_context(|| format!("no tenant with code {code:?}"))
+}
+
+async fn token_list(db: &str, tenant: &str, email: Option<&str>) -> Result<()> {
+    let store = open(db).await?;
+    let t = tenant_of(store.as_ref(), tenant).await?;
+    let user = match email {
+        None => None,
+        Some(e) => {
+            let email = Email::parse(e)?;
+            let (u, _) = store
+                .user_credentials(&email)
+                .await?
+                .filter(|(u, _)| u.tenant_id == t.id)
+                .with_context(|| format!("no user with e-mail {email} in {}", t.name))?;
+            Some(u.id)
+        }
+    };
+    println!("id\tuser\tname\texpires\tlast used");
+    for k in store.api_tokens(t.id, user).await? {
+        println!(
+            "{}\t{}\t{}\t{}\t{}",
+            k.id,
+            k.user_name,
+            k.label,
+            k.expires_at,
+            k.last_used_at
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "never".into())
+        );
+    }
+    Ok(())
+}
+
+async fn token_revoke(db: &str, tenant: &str, id: &str) -> Result<()> {
+    let store = open(db).await?;
+    let t = tenant_of(store.as_ref(), tenant).await?;
+    store
+        .revoke_api_token(t.id, id.trim(), None, None)
+        .await
+        .with_context(|| format!("no token {id:?} in {}", t.name))?;
+    eprintln!("token {id} revoked");
     Ok(())
 }
 
@@ -765,7 +830,7 @@ async fn retention_set(
             bail!("give --months N or --none for category {code}");
         }
         c.retention_months = if none { None } else { months };
-        store.upsert_category(c).await?;
+        store.upsert_category(c, None).await?;
     }
     let t = store.tenant(t.id).await?.context("tenant vanished")?;
     println!(
@@ -840,10 +905,13 @@ struct ReportArgs {
 }
 
 fn parse_date(option: &str, value: &str) -> Result<jiff::civil::Date> {
-    value
-        .trim()
-        .parse()
-        .with_context(|| format!("{option} {value:?} is not a date (YYYY-MM-DD)"))
+    model::dates::date(value).with_context(|| {
+        format!(
+            "{option} {value:?} is not a date (YYYY-MM-DD) from {} to {}",
+            model::dates::FIRST_YEAR,
+            model::dates::LAST_YEAR
+        )
+    })
 }
 
 /// `lagesbild report`: the lägesbild PDF of a period.
@@ -958,8 +1026,20 @@ async fn main() -> Result<()> {
                 },
         } => user_add(&db, &tenant, &org, &role, &email, name).await,
         Command::Token {
-            command: TokenCommand::Create { db, email, label },
-        } => token_create(&db, &email, &label).await,
+            command:
+                TokenCommand::Create {
+                    db,
+                    email,
+                    name,
+                    days,
+                },
+        } => token_create(&db, &email, &name, days).await,
+        Command::Token {
+            command: TokenCommand::List { db, tenant, email },
+        } => token_list(&db, &tenant, email.as_deref()).await,
+        Command::Token {
+            command: TokenCommand::Revoke { db, tenant, id },
+        } => token_revoke(&db, &tenant, &id).await,
         Command::Gallra { db, tenant } => gallra(&db, tenant).await,
         // Bad input ends with one line naming file, line and value, and status 2.
         Command::Analyze { command } => match analyze(command) {

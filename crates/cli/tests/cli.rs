@@ -127,6 +127,7 @@ fn demo_user_token_and_import() {
     assert!(!ok);
     assert!(err.contains("at least 12"), "{err}");
 
+    // An analyst signs in with two-step verification: no token before it is set up.
     let (ok, out, err) = run(
         &[
             "token",
@@ -138,10 +139,86 @@ fn demo_user_token_and_import() {
         ],
         None,
     );
+    assert!(!ok && out.is_empty(), "{out}");
+    assert!(err.contains("two-step verification"), "{err}");
+    let (ok, out, err) = run(
+        &[
+            "user",
+            "add",
+            "--db",
+            db,
+            "--tenant",
+            "1960",
+            "--org",
+            "Kungsörs kommun",
+            "--role",
+            "reporter",
+            "--email",
+            "app@kungsor.example",
+            "--password-stdin",
+        ],
+        Some("ett tillräckligt långt lösenord\n"),
+    );
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = run(
+        &[
+            "token",
+            "create",
+            "--db",
+            db,
+            "--email",
+            "app@kungsor.example",
+            "--name",
+            "Skolappen",
+            "--days",
+            "30",
+        ],
+        None,
+    );
     assert!(ok, "{err}");
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 1, "only the token on stdout: {out:?}");
     assert_eq!(lines[0].len(), 43);
+    let (ok, _, err) = run(
+        &[
+            "token",
+            "create",
+            "--db",
+            db,
+            "--email",
+            "app@kungsor.example",
+            "--days",
+            "400",
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("1 to 365 days"), "{err}");
+    // Listed with its name and expiry, revoked by its id.
+    let (ok, out, err) = run(&["token", "list", "--db", db, "--tenant", "1960"], None);
+    assert!(ok, "{err}");
+    let row = out
+        .lines()
+        .find(|l| l.contains("Skolappen"))
+        .expect("the token is listed");
+    assert!(row.contains("never"), "{row}");
+    let id = row.split('\t').next().unwrap().to_string();
+    assert_eq!(id.len(), 12);
+    let (ok, _, err) = run(
+        &[
+            "token", "revoke", "--db", db, "--tenant", "1960", "--id", &id,
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let (_, out, _) = run(&["token", "list", "--db", db, "--tenant", "1960"], None);
+    assert!(!out.contains("Skolappen"), "{out}");
+    let (ok, _, err) = run(
+        &[
+            "token", "revoke", "--db", db, "--tenant", "1960", "--id", &id,
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("no token"), "{err}");
 
     let (ok, out, err) = run(&["audit", "verify", "--db", db, "--tenant", "1960"], None);
     assert!(ok, "{out}{err}");

@@ -100,7 +100,7 @@ impl ActionDraft {
         let buffer_area_id = id("buffer_area_id", &self.buffer_area_id, false, &mut errors);
         let control_area_id = id("control_area_id", &self.control_area_id, false, &mut errors);
         let record_id = id("record_id", &self.record_id, false, &mut errors);
-        let due_on = match self.due_on.trim().parse::<Date>() {
+        let due_on = match crate::dates::date(&self.due_on).ok_or(()) {
             Ok(d) => Some(d),
             Err(_) if self.due_on.trim().is_empty() => {
                 errors.push(FieldError::new("due_on", "error-required", &self.due_on));

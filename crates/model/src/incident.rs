@@ -1,5 +1,5 @@
 use crate::{CategoryCode, ParseError, Visibility};
-use jiff::{Timestamp, ToSpan, civil::DateTime, tz::TimeZone};
+use jiff::{Timestamp, ToSpan, tz::TimeZone};
 use serde::{Deserialize, Serialize};
 
 pub const MAX_DESCRIPTION_CHARS: usize = 4000;
@@ -81,9 +81,9 @@ impl Description {
                 reason: "longer than 4000 characters",
             });
         }
-        if v.chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-        {
+        if v.chars().any(|c| {
+            (c.is_control() && c != '\n' && c != '\r' && c != '\t') || crate::bidi_control(c)
+        }) {
             return Err(ParseError::Invalid {
                 kind: "description",
                 value: v.chars().take(40).collect(),
@@ -139,6 +139,9 @@ pub struct IncidentDraft {
     pub persons_involved: String,
     pub visibility: String,
     pub confirm_outside: bool,
+    /// Times must carry their UTC offset (the JSON API); the web form's `datetime-local`
+    /// values are read in Swedish time instead.
+    pub offset_required: bool,
 }
 
 /// A draft that passed every check that needs no database.
@@ -162,17 +165,9 @@ fn blank(s: &str) -> bool {
 
 /// Parses a time as RFC 3339 (`2026-11-27T21:30:00+01:00`), or as a local time in `tz`
 /// without offset (`2026-11-27T21:30` from an HTML `datetime-local` input, or with a space).
+/// Both within `crate::dates`' window (an offset of at most ±14:00).
 pub fn parse_time(value: &str, tz: &TimeZone) -> Option<Timestamp> {
-    let v = value.trim();
-    if let Ok(t) = v.parse::<Timestamp>() {
-        return Some(t);
-    }
-    let v = v.replacen(' ', "T", 1);
-    let dt: DateTime = v.parse().ok()?;
-    tz.to_ambiguous_zoned(dt)
-        .compatible()
-        .ok()
-        .map(|z| z.timestamp())
+    crate::dates::instant(value).or_else(|| crate::dates::local(value, tz))
 }
 
 fn parse_number(value: &str) -> Option<f64> {
@@ -272,6 +267,10 @@ impl IncidentDraft {
         };
 
         let description = match Description::parse(&self.description) {
+            Ok(d) if d.as_str().is_empty() => {
+                errors.push(FieldError::new("description", "error-required", ""));
+                d
+            }
             Ok(d) => d,
             Err(_) => {
                 errors.push(FieldError::new(
@@ -357,7 +356,12 @@ impl IncidentDraft {
             .unwrap_or(now);
         let earliest = now.checked_sub((24 * 366 * 20).hours()).unwrap_or(now);
         let mut one = |field: &str, value: &str| -> Option<Timestamp> {
-            match parse_time(value, tz) {
+            let parsed = if self.offset_required {
+                crate::dates::instant(value)
+            } else {
+                parse_time(value, tz)
+            };
+            match parsed {
                 None => {
                     errors.push(FieldError::new(field, "error-time", value));
                     None
@@ -516,7 +520,11 @@ mod tests {
             ..Default::default()
         };
         let errors = d.validate(now(), &tz()).unwrap_err();
-        assert_eq!(fields(&errors), vec!["occurred_from", "place"]);
+        // A report says what happened: the description is required too.
+        assert_eq!(
+            fields(&errors),
+            vec!["occurred_from", "place", "description"]
+        );
         assert!(errors.iter().all(|e| e.code.starts_with("error-")));
     }
 

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod action;
+pub mod dates;
 mod incident;
 mod kinds;
 pub mod screening;
@@ -34,4 +35,11 @@ pub enum ParseError {
         value: String,
         reason: &'static str,
     },
+}
+
+/// Bidirectional controls (U+202A–U+202E, U+2066–U+2069, the marks U+200E, U+200F, U+061C):
+/// they make text read differently from how it is stored ("Trojan Source"), so free text
+/// refuses them.
+pub fn bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }

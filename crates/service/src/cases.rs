@@ -75,7 +75,7 @@ pub fn parse_visit(
     today: Date,
 ) -> Result<Visit, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let date = match on.trim().parse::<Date>() {
+    let date = match model::dates::date(on).ok_or(()) {
         Ok(d) if d <= today => Some(d),
         Ok(_) => {
             errors.push(FieldError::new("on", "error-time-future", on));
@@ -207,6 +207,7 @@ pub async fn promote(
     let centre = corner((e0 + e1) / 2.0, (n0 + n1) / 2.0);
     let place = store
         .create_place(&NewPlace {
+            by,
             tenant_id: tenant,
             name: format!("{name} (hot spot)"),
             kind: PlaceKind::Area,
@@ -480,6 +481,7 @@ mod tests {
         );
         let area = store
             .create_place(&store::NewPlace {
+                by: None,
                 tenant_id: f.tenant.id,
                 name: "Torget".into(),
                 kind: PlaceKind::Area,

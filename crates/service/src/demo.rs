@@ -465,6 +465,7 @@ pub async fn seed(
         orgs.push(
             store
                 .create_organisation(&NewOrganisation {
+                    by: None,
                     tenant_id: tenant.id,
                     name: (*name).into(),
                     kind: (*kind).into(),
@@ -473,7 +474,7 @@ pub async fn seed(
         );
     }
     for c in crate::taxonomy::est_defaults(tenant.id) {
-        store.upsert_category(&c).await?;
+        store.upsert_category(&c, None).await?;
     }
 
     let mut logins = Vec::new();
@@ -483,6 +484,7 @@ pub async fn seed(
         let hash = crate::auth::hash_password(&password)?;
         let user = store
             .create_user(&NewUser {
+                by: None,
                 tenant_id: tenant.id,
                 org_id: orgs[*org].id,
                 email: Email::parse(email).expect("demo e-mails are valid"),
@@ -527,6 +529,7 @@ pub async fn seed(
         };
         let p = store
             .create_place(&NewPlace {
+                by: None,
                 tenant_id: tenant.id,
                 name: s.name.into(),
                 kind,

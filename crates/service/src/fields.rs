@@ -15,7 +15,9 @@ pub(crate) fn text(
     let t = v.trim().to_string();
     if t.is_empty() && required {
         errors.push(FieldError::new(field, "error-required", v));
-    } else if t.chars().count() > max || t.chars().any(|c| c.is_control() && c != '\n' && c != '\r')
+    } else if t.chars().count() > max
+        || t.chars()
+            .any(|c| (c.is_control() && c != '\n' && c != '\r') || model::bidi_control(c))
     {
         errors.push(FieldError::new(field, "error-description", v));
     }

@@ -25,6 +25,7 @@ pub mod reporting;
 pub mod retention;
 pub mod schools;
 pub mod taxonomy;
+pub mod tokens;
 pub mod totp;
 
 use jiff::tz::TimeZone;

@@ -184,16 +184,17 @@ pub fn read_cells(path: &Path) -> Result<Vec<CellRow>, PointsError> {
 
 /// "2025-10-12T19:49:42Z", with an offset, or a plain date or local time (Swedish time).
 pub(crate) fn parse_time(v: &str) -> Option<f64> {
-    if let Ok(t) = v.parse::<jiff::Timestamp>() {
-        return Some(t.as_second() as f64 / 86_400.0);
-    }
     let tz = crate::stockholm();
-    let dt = v.parse::<jiff::civil::DateTime>().ok().or_else(|| {
-        v.parse::<jiff::civil::Date>()
-            .ok()
-            .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
-    })?;
-    let ts = tz.to_ambiguous_zoned(dt).compatible().ok()?.timestamp();
+    let ts = model::dates::instant(v)
+        .or_else(|| model::dates::local(v, &tz))
+        .or_else(|| {
+            let d = model::dates::date(v)?;
+            let dt = d.to_datetime(jiff::civil::Time::midnight());
+            tz.to_ambiguous_zoned(dt)
+                .compatible()
+                .ok()
+                .map(|z| z.timestamp())
+        })?;
     Some(ts.as_second() as f64 / 86_400.0)
 }
 

@@ -142,7 +142,9 @@ pub fn parse_activity(
     let mut errors = Vec::new();
     let title = text("title", title, 200, &mut errors);
     let responsible = text("responsible", responsible, 300, &mut errors);
-    let date = |field: &str, v: &str, errors: &mut Vec<FieldError>| match v.trim().parse::<Date>() {
+    let date = |field: &str, v: &str, errors: &mut Vec<FieldError>| match model::dates::date(v)
+        .ok_or(())
+    {
         Ok(d) => Some(d),
         Err(_) => {
             errors.push(FieldError::new(field, "error-date", v));

@@ -212,12 +212,24 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn create_api_token(&self, t: &NewApiToken) -> Result<()> {
         sessions::create_token(self, t).await
     }
-    async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
-        sessions::token_user(self, token_hash).await
+    async fn api_token_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
+        sessions::token_user(self, token_hash, now).await
+    }
+    async fn api_tokens(&self, tenant: TenantId, user: Option<UserId>) -> Result<Vec<ApiToken>> {
+        sessions::tokens(self, tenant, user).await
+    }
+    async fn revoke_api_token(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        user: Option<UserId>,
+        by: Option<UserId>,
+    ) -> Result<()> {
+        sessions::revoke_token(self, tenant, id, user, by).await
     }
 
-    async fn upsert_category(&self, c: &Category) -> Result<()> {
-        places::upsert_category(self, c).await
+    async fn upsert_category(&self, c: &Category, by: Option<UserId>) -> Result<()> {
+        places::upsert_category(self, c, by).await
     }
     async fn categories(&self, tenant: TenantId) -> Result<Vec<Category>> {
         places::categories(self, tenant).await

@@ -69,7 +69,7 @@ pub async fn create_organisation<B: Backend>(
     .await?;
     let mut entry = audit(
         Timestamp::now(),
-        None,
+        o.by,
         "organisation.create",
         "organisation",
         id,
@@ -182,7 +182,7 @@ pub async fn create_user<B: Backend>(s: &SqlStore<B>, u: &NewUser) -> Result<Use
         u.email.as_str(),
     )
     .await?;
-    let mut entry = audit(Timestamp::now(), None, "user.create", "user", id);
+    let mut entry = audit(Timestamp::now(), u.by, "user.create", "user", id);
     entry.after = Some(
         serde_json::json!({
             "email": u.email.as_str(),
@@ -264,6 +264,11 @@ pub async fn update_user<B: Backend>(
         )
         .await?;
     }
+    // A token acts with its owner's role: one made for another role, or for an account
+    // since disabled, must not come back.
+    if c.disabled || c.role != before.role {
+        crate::sessions::end_tokens(&mut tx, tenant, id).await?;
+    }
     let after = user_row(&tx.one(one_user(tenant, id)).await?)?;
     let view = |u: &User| {
         serde_json::json!({
@@ -304,6 +309,7 @@ pub async fn set_password<B: Backend>(
             .bind(id),
     )
     .await?;
+    crate::sessions::end_tokens(&mut tx, tenant, id).await?;
     log(
         &mut tx,
         tenant,

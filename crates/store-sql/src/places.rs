@@ -33,7 +33,11 @@ fn code(tenant: TenantId, field: &'static str, v: &str) -> Result<CategoryCode> 
     parsed("categories", tenant, field, v, CategoryCode::parse(v))
 }
 
-pub async fn upsert_category<B: Backend>(s: &SqlStore<B>, c: &Category) -> Result<()> {
+pub async fn upsert_category<B: Backend>(
+    s: &SqlStore<B>,
+    c: &Category,
+    by: Option<store::UserId>,
+) -> Result<()> {
     let mut tx = s.begin().await?;
     let before = tx
         .optional(
@@ -79,7 +83,7 @@ pub async fn upsert_category<B: Backend>(s: &SqlStore<B>, c: &Category) -> Resul
     .await?;
     let mut entry = audit(
         Timestamp::now(),
-        None,
+        by,
         "category.upsert",
         "category",
         c.code.as_str(),
@@ -198,7 +202,7 @@ pub async fn create_place<B: Backend>(s: &SqlStore<B>, p: &NewPlace) -> Result<P
             .await?;
         }
     }
-    let mut entry = audit(Timestamp::now(), None, "place.create", "place", id);
+    let mut entry = audit(Timestamp::now(), p.by, "place.create", "place", id);
     entry.after = Some(
         serde_json::json!({ "name": p.name, "kind": p.kind.as_str(), "is_school": p.is_school, "is_demo": p.is_demo })
             .to_string(),

@@ -9,8 +9,8 @@ use crate::people::{USER_COLS, user_row};
 use jiff::Timestamp;
 use store::backend::{audit, from_ts, ts};
 use store::{
-    NewApiToken, NewSession, Result, Session, SessionStage, StoreError, TenantId, TotpState, User,
-    UserId,
+    ApiToken, NewApiToken, NewSession, Result, Session, SessionStage, StoreError, TenantId,
+    TotpState, User, UserId,
 };
 
 pub async fn create<B: Backend>(s: &SqlStore<B>, n: &NewSession) -> Result<()> {
@@ -282,6 +282,8 @@ pub async fn reset_totp<B: Backend>(
         .bind(user),
     )
     .await?;
+    // Tokens were made while the second factor was set up; with it gone they go too.
+    end_tokens(&mut tx, tenant, user).await?;
     log(
         &mut tx,
         tenant,
@@ -295,36 +297,163 @@ pub async fn create_token<B: Backend>(s: &SqlStore<B>, t: &NewApiToken) -> Resul
     let mut tx = s.begin().await?;
     tx.execute_unique(
         Sql::new(
-            "INSERT INTO api_tokens (token_hash, tenant_id, user_id, label, created_at) \
-             VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO api_tokens (token_hash, tenant_id, user_id, label, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(&t.token_hash)
         .bind(t.tenant_id)
         .bind(t.user_id)
         .bind(&t.label)
-        .bind(t.created_at),
+        .bind(t.created_at)
+        .bind(t.expires_at),
         "api token",
         &t.label,
     )
     .await?;
-    let mut entry = audit(t.created_at, None, "token.create", "user", t.user_id);
-    entry.after = Some(serde_json::json!({ "label": t.label }).to_string());
+    let mut entry = audit(t.created_at, t.by, "token.create", "user", t.user_id);
+    entry.after = Some(
+        serde_json::json!({
+            "label": t.label,
+            "id": &t.token_hash[..ApiToken::ID_LEN.min(t.token_hash.len())],
+            "expires_at": t.expires_at.to_string(),
+        })
+        .to_string(),
+    );
     log(&mut tx, t.tenant_id, &entry).await?;
     tx.commit().await
 }
 
-pub async fn token_user<B: Backend>(s: &SqlStore<B>, token_hash: &str) -> Result<Option<User>> {
-    s.read()
+pub async fn token_user<B: Backend>(
+    s: &SqlStore<B>,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<User>> {
+    let user = s
+        .read()
         .await?
         .optional(
             Sql::new(format!(
-                "SELECT {USER_COLS} FROM api_tokens t JOIN users u ON u.tenant_id = t.tenant_id \
-                 AND u.id = t.user_id JOIN organisations o ON o.tenant_id = u.tenant_id \
-                 AND o.id = u.org_id WHERE t.token_hash = ? AND u.disabled = 0"
+                "SELECT {USER_COLS}, t.last_used_at FROM api_tokens t JOIN users u \
+                 ON u.tenant_id = t.tenant_id AND u.id = t.user_id JOIN organisations o \
+                 ON o.tenant_id = u.tenant_id AND o.id = u.org_id \
+                 WHERE t.token_hash = ? AND t.expires_at > ? AND u.disabled = 0"
             ))
-            .bind(token_hash),
+            .bind(token_hash)
+            .bind(now),
         )
+        .await?;
+    let Some(r) = user else { return Ok(None) };
+    // Its use, for its owner to see; at most once a minute, so scripts do not write per call.
+    if r.opt_int("last_used_at")?.is_none_or(|t| t < ts(now) - 60) {
+        s.write()
+            .await?
+            .execute(
+                Sql::new("UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?")
+                    .bind(now)
+                    .bind(token_hash),
+            )
+            .await?;
+    }
+    user_row(&r).map(Some)
+}
+
+pub async fn tokens<B: Backend>(
+    s: &SqlStore<B>,
+    tenant: TenantId,
+    user: Option<UserId>,
+) -> Result<Vec<ApiToken>> {
+    let mut q = Sql::new(
+        "SELECT t.token_hash, t.user_id, u.display_name, t.label, t.created_at, t.expires_at, \
+         t.last_used_at FROM api_tokens t JOIN users u ON u.tenant_id = t.tenant_id \
+         AND u.id = t.user_id WHERE t.tenant_id = ?",
+    )
+    .bind(tenant);
+    if let Some(u) = user {
+        q.push(" AND t.user_id = ?").arg(u);
+    }
+    q.push(" ORDER BY t.created_at DESC, t.token_hash");
+    s.read()
         .await?
-        .map(|r| user_row(&r))
-        .transpose()
+        .all(q)
+        .await?
+        .iter()
+        .map(|r| {
+            let user_id = r.int("user_id")?;
+            let at = |f: &'static str| from_ts("api_tokens", user_id, f, r.int(f)?);
+            Ok(ApiToken {
+                id: r
+                    .str("token_hash")?
+                    .chars()
+                    .take(ApiToken::ID_LEN)
+                    .collect(),
+                user_id,
+                user_name: r.text("display_name")?,
+                label: r.text("label")?,
+                created_at: at("created_at")?,
+                expires_at: at("expires_at")?,
+                last_used_at: r
+                    .opt_int("last_used_at")?
+                    .map(|v| from_ts("api_tokens", user_id, "last_used_at", v))
+                    .transpose()?,
+            })
+        })
+        .collect()
+}
+
+pub async fn revoke_token<B: Backend>(
+    s: &SqlStore<B>,
+    tenant: TenantId,
+    id: &str,
+    user: Option<UserId>,
+    by: Option<UserId>,
+) -> Result<()> {
+    let not_found = || StoreError::NotFound {
+        what: "api token",
+        id: id.to_string(),
+    };
+    // An id is the hash's first hex digits, nothing else (no LIKE patterns from outside).
+    if id.len() != ApiToken::ID_LEN || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(not_found());
+    }
+    let mut tx = s.begin().await?;
+    let mut q = Sql::new(
+        "SELECT token_hash, user_id, label FROM api_tokens WHERE tenant_id = ? \
+         AND substr(token_hash, 1, 12) = ?",
+    )
+    .bind(tenant)
+    .bind(id.to_ascii_lowercase());
+    if let Some(u) = user {
+        q.push(" AND user_id = ?").arg(u);
+    }
+    let rows = tx.all(q).await?;
+    let [r] = rows.as_slice() else {
+        return Err(not_found());
+    };
+    tx.execute(Sql::new("DELETE FROM api_tokens WHERE token_hash = ?").bind(r.str("token_hash")?))
+        .await?;
+    let mut entry = audit(
+        Timestamp::now(),
+        by,
+        "token.revoke",
+        "user",
+        r.int("user_id")?,
+    );
+    entry.before = Some(serde_json::json!({ "label": r.str("label")?, "id": id }).to_string());
+    log(&mut tx, tenant, &entry).await?;
+    tx.commit().await
+}
+
+/// Ends every API token of a user, in the caller's transaction (a password change or reset,
+/// a disabled account, a new role, a reset second factor); how many there were.
+pub async fn end_tokens<B: Backend>(
+    tx: &mut crate::Tx<B>,
+    tenant: TenantId,
+    user: UserId,
+) -> Result<u64> {
+    tx.execute(
+        Sql::new("DELETE FROM api_tokens WHERE tenant_id = ? AND user_id = ?")
+            .bind(tenant)
+            .bind(user),
+    )
+    .await
 }

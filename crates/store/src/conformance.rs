@@ -22,7 +22,8 @@ macro_rules! conformance_tests {
             retention_anonymises_past_the_period, retention_can_delete, second_factor,
             redaction_leaves_no_text_in_the_audit_trail, map_tiles, swedish_names_and_summer_time,
             area_statistics, tiles_follow_every_change, actions_are_owned_and_closed,
-            records_of_the_est_loop, smtp_relay_per_tenant);
+            records_of_the_est_loop, smtp_relay_per_tenant, audit_rows_name_who_made_the_change,
+            api_tokens_have_a_lifecycle);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -65,6 +66,7 @@ pub async fn tenant(s: &dyn Store, code: &str) -> Tenant {
 
 pub async fn org(s: &dyn Store, tenant: TenantId, name: &str, kind: &str) -> Organisation {
     s.create_organisation(&NewOrganisation {
+        by: None,
         tenant_id: tenant,
         name: name.into(),
         kind: kind.into(),
@@ -75,6 +77,7 @@ pub async fn org(s: &dyn Store, tenant: TenantId, name: &str, kind: &str) -> Org
 
 pub async fn user(s: &dyn Store, org: &Organisation, email: &str, role: Role) -> User {
     s.create_user(&NewUser {
+        by: None,
         tenant_id: org.tenant_id,
         org_id: org.id,
         email: Email::parse(email).unwrap(),
@@ -101,17 +104,20 @@ pub async fn fixture(s: &dyn Store, code: &str) -> Fixture {
         ),
         ("trafik", None, "Trafik", "Traffic"),
     ] {
-        s.upsert_category(&Category {
-            tenant_id: tenant.id,
-            code: CategoryCode::parse(code).unwrap(),
-            parent: parent.map(|p| CategoryCode::parse(p).unwrap()),
-            name_sv: sv.into(),
-            name_en: en.into(),
-            color: "#aa0000".into(),
-            sort_order: 0,
-            retired: false,
-            retention_months: None,
-        })
+        s.upsert_category(
+            &Category {
+                tenant_id: tenant.id,
+                code: CategoryCode::parse(code).unwrap(),
+                parent: parent.map(|p| CategoryCode::parse(p).unwrap()),
+                name_sv: sv.into(),
+                name_en: en.into(),
+                color: "#aa0000".into(),
+                sort_order: 0,
+                retired: false,
+                retention_months: None,
+            },
+            None,
+        )
         .await
         .unwrap();
     }
@@ -235,6 +241,7 @@ pub async fn tenants_organisations_users(s: &dyn Store) {
 
     let dup = s
         .create_user(&NewUser {
+            by: None,
             tenant_id: f.tenant.id,
             org_id: f.kommun.id,
             email: Email::parse("admin@1960.se").unwrap(),
@@ -249,6 +256,7 @@ pub async fn tenants_organisations_users(s: &dyn Store) {
     let other = tenant(s, "1980").await;
     let cross = s
         .create_user(&NewUser {
+            by: None,
             tenant_id: other.id,
             org_id: f.kommun.id,
             email: Email::parse("x@1980.se").unwrap(),
@@ -328,14 +336,168 @@ pub async fn sessions_and_tokens(s: &dyn Store) {
         user_id: f.analyst.id,
         label: "script".into(),
         created_at: now,
+        expires_at: now + jiff::SignedDuration::from_hours(24),
+        by: None,
     })
     .await
     .unwrap();
     assert_eq!(
-        s.api_token_user("tok").await.unwrap().unwrap().id,
+        s.api_token_user("tok", now).await.unwrap().unwrap().id,
         f.analyst.id
     );
-    assert!(s.api_token_user("other").await.unwrap().is_none());
+    assert!(s.api_token_user("other", now).await.unwrap().is_none());
+}
+
+/// API tokens expire, are listed and revoked, note their last use, and end when their owner's
+/// password is changed or reset, the account is disabled, its role changes or its second
+/// factor is reset (security review, finding 3).
+pub async fn api_tokens_have_a_lifecycle(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let g = fixture(s, "0180").await;
+    let now = t("2026-11-27T12:00:00Z");
+    let day = jiff::SignedDuration::from_hours(24);
+    let make = |hash: &str, user: &User, label: &str| NewApiToken {
+        token_hash: hash.into(),
+        tenant_id: user.tenant_id,
+        user_id: user.id,
+        label: label.into(),
+        created_at: now,
+        expires_at: now + day,
+        by: Some(user.id),
+    };
+    // Distinct in their first 12 hex digits, as real SHA-256 hashes are.
+    let hash = |k: u8| format!("{k:02x}{}", "ab".repeat(31));
+    s.create_api_token(&make(&hash(1), &f.analyst, "skript"))
+        .await
+        .unwrap();
+    s.create_api_token(&make(&hash(2), &f.teacher, "app"))
+        .await
+        .unwrap();
+    s.create_api_token(&make(&hash(3), &g.analyst, "annan kommun"))
+        .await
+        .unwrap();
+    // Expiry: it works until it ends, not after.
+    assert!(
+        s.api_token_user(&hash(1), now + day - jiff::SignedDuration::from_secs(1))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        s.api_token_user(&hash(1), now + day)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Listed per tenant (never another's), with its use noted.
+    let list = s.api_tokens(f.tenant.id, None).await.unwrap();
+    assert_eq!(list.len(), 2);
+    let mine = s.api_tokens(f.tenant.id, Some(f.analyst.id)).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].label, "skript");
+    assert_eq!(mine[0].id, hash(1)[..ApiToken::ID_LEN]);
+    assert_eq!(mine[0].expires_at, now + day);
+    assert_eq!(
+        mine[0].last_used_at,
+        Some(now + day - jiff::SignedDuration::from_secs(1))
+    );
+    assert_eq!(
+        s.api_tokens(f.tenant.id, Some(f.teacher.id)).await.unwrap()[0].last_used_at,
+        None
+    );
+    // Revoked by id: not another tenant's, not another user's when the user is named.
+    let other = s.api_tokens(g.tenant.id, None).await.unwrap()[0].id.clone();
+    assert!(matches!(
+        s.revoke_api_token(f.tenant.id, &other, None, Some(f.admin.id))
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let teachers = s.api_tokens(f.tenant.id, Some(f.teacher.id)).await.unwrap()[0]
+        .id
+        .clone();
+    assert!(
+        s.revoke_api_token(f.tenant.id, &teachers, Some(f.analyst.id), None)
+            .await
+            .is_err()
+    );
+    assert!(
+        s.revoke_api_token(f.tenant.id, "%", None, None)
+            .await
+            .is_err()
+    );
+    s.revoke_api_token(f.tenant.id, &teachers, None, Some(f.admin.id))
+        .await
+        .unwrap();
+    assert!(s.api_token_user(&hash(2), now).await.unwrap().is_none());
+    let log = s
+        .audit_log(
+            f.tenant.id,
+            &AuditFilter {
+                action: Some("token.revoke".into()),
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(log[0].user_id, Some(f.admin.id));
+    // Each of these ends the user's tokens.
+    let user = f.teacher.clone();
+    let again = |k: u8| {
+        let t = make(&hash(k), &user, "igen");
+        async move { s.create_api_token(&t).await.unwrap() }
+    };
+    again(4).await;
+    s.set_password(f.tenant.id, user.id, "$argon2id$new", Some(f.admin.id))
+        .await
+        .unwrap();
+    assert!(
+        s.api_token_user(&hash(4), now).await.unwrap().is_none(),
+        "password"
+    );
+    again(5).await;
+    let changes = |role: Role, disabled: bool| UserChanges {
+        display_name: user.display_name.clone(),
+        org_id: user.org_id,
+        role,
+        disabled,
+    };
+    // The same role and enabled: the token stays.
+    s.update_user(f.tenant.id, user.id, &changes(user.role, false), None)
+        .await
+        .unwrap();
+    assert!(
+        s.api_token_user(&hash(5), now).await.unwrap().is_some(),
+        "unchanged"
+    );
+    s.update_user(f.tenant.id, user.id, &changes(Role::Analyst, false), None)
+        .await
+        .unwrap();
+    assert!(
+        s.api_token_user(&hash(5), now).await.unwrap().is_none(),
+        "role"
+    );
+    again(6).await;
+    s.update_user(f.tenant.id, user.id, &changes(Role::Analyst, true), None)
+        .await
+        .unwrap();
+    s.update_user(f.tenant.id, user.id, &changes(Role::Analyst, false), None)
+        .await
+        .unwrap();
+    assert!(
+        s.api_token_user(&hash(6), now).await.unwrap().is_none(),
+        "disabled and re-enabled"
+    );
+    again(7).await;
+    s.reset_totp(f.tenant.id, user.id, Some(f.admin.id))
+        .await
+        .unwrap();
+    assert!(
+        s.api_token_user(&hash(7), now).await.unwrap().is_none(),
+        "second factor reset"
+    );
+    // The other tenant's token was never touched.
+    assert!(s.api_token_user(&hash(3), now).await.unwrap().is_some());
 }
 
 pub async fn categories_and_places(s: &dyn Store) {
@@ -351,7 +513,7 @@ pub async fn categories_and_places(s: &dyn Store) {
     // Upsert renames without duplicating.
     let mut renamed = klotter.clone();
     renamed.name_sv = "Klotter och tags".into();
-    s.upsert_category(&renamed).await.unwrap();
+    s.upsert_category(&renamed, None).await.unwrap();
     let cats = s.categories(f.tenant.id).await.unwrap();
     assert_eq!(cats.len(), 3);
     assert!(cats.iter().any(|c| c.name_sv == "Klotter och tags"));
@@ -361,6 +523,7 @@ pub async fn categories_and_places(s: &dyn Store) {
 
     let p = s
         .create_place(&NewPlace {
+            by: None,
             tenant_id: f.tenant.id,
             name: "Torget".into(),
             kind: PlaceKind::Area,
@@ -382,6 +545,7 @@ pub async fn incident_round_trip(s: &dyn Store) {
     let f = fixture(s, "1960").await;
     let school = s
         .create_place(&NewPlace {
+            by: None,
             tenant_id: f.tenant.id,
             name: "Skolan".into(),
             kind: PlaceKind::Area,
@@ -624,6 +788,7 @@ pub async fn filters(s: &dyn Store) {
     let f = fixture(s, "1960").await;
     let area = s
         .create_place(&NewPlace {
+            by: None,
             tenant_id: f.tenant.id,
             name: "Centrum".into(),
             kind: PlaceKind::Area,
@@ -949,6 +1114,7 @@ pub async fn bulk_insert_is_all_or_nothing(s: &dyn Store) {
     let mut foreign = good.clone();
     foreign.place_id = Some(
         s.create_place(&NewPlace {
+            by: None,
             tenant_id: g.tenant.id,
             name: "Annanstans".into(),
             kind: PlaceKind::Point,
@@ -1257,7 +1423,7 @@ async fn retention_setup(s: &dyn Store) -> (Fixture, Vec<IncidentId>) {
         .find(|c| c.code.as_str() == "skadegorelse-klotter")
         .unwrap();
     klotter.retention_months = Some(24);
-    s.upsert_category(klotter).await.unwrap();
+    s.upsert_category(klotter, None).await.unwrap();
     let mut ids = Vec::new();
     for (cat, when) in [
         ("skadegorelse-klotter", "2024-11-15T21:40:00Z"), // 24 months + 12 days before "now": past
@@ -1733,6 +1899,7 @@ pub async fn swedish_names_and_summer_time(s: &dyn Store) {
     );
     for name in ["Östra torget", "Ågatan", "Björkvägen"] {
         s.create_place(&NewPlace {
+            by: None,
             tenant_id: g.id,
             name: name.into(),
             kind: PlaceKind::Point,
@@ -1798,7 +1965,7 @@ pub async fn swedish_names_and_summer_time(s: &dyn Store) {
         .find(|c| c.code.as_str() == "trafik")
         .unwrap();
     trafik.retention_months = Some(12);
-    s.upsert_category(trafik).await.unwrap();
+    s.upsert_category(trafik, None).await.unwrap();
     let old = insert_one(s, incident(&f.teacher, "trafik", "2024-03-31T22:30:00Z")).await;
     let report = s
         .apply_retention(f.tenant.id, t("2026-11-27T12:00:00Z"))
@@ -1827,6 +1994,7 @@ pub async fn area_statistics(s: &dyn Store) {
     ] {
         areas.push(
             s.create_place(&NewPlace {
+                by: None,
                 tenant_id: f.tenant.id,
                 name: name.into(),
                 kind: PlaceKind::Area,
@@ -1842,6 +2010,7 @@ pub async fn area_statistics(s: &dyn Store) {
     }
     // A point of interest is no area.
     s.create_place(&NewPlace {
+        by: None,
         tenant_id: f.tenant.id,
         name: "Kiosken".into(),
         kind: PlaceKind::Point,
@@ -2041,7 +2210,7 @@ pub async fn tiles_follow_every_change(s: &dyn Store) {
         .find(|c| c.code.as_str() == "trafik")
         .unwrap();
     trafik.retention_months = Some(1);
-    s.upsert_category(&trafik).await.unwrap();
+    s.upsert_category(&trafik, None).await.unwrap();
     s.apply_retention(f.tenant.id, t("2027-06-01T00:00:00Z"))
         .await
         .unwrap();
@@ -2444,4 +2613,71 @@ pub async fn smtp_relay_per_tenant(s: &dyn Store) {
             .await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+/// Creating a user, an organisation, a place or a category names who did it in the audit
+/// trail (security review, finding 5: those rows had no user).
+pub async fn audit_rows_name_who_made_the_change(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let by = Some(f.admin.id);
+    let org = s
+        .create_organisation(&NewOrganisation {
+            by,
+            tenant_id: f.tenant.id,
+            name: "Bostadsbolaget".into(),
+            kind: "bostadsbolag".into(),
+        })
+        .await
+        .unwrap();
+    s.create_user(&NewUser {
+        by,
+        tenant_id: f.tenant.id,
+        org_id: org.id,
+        email: Email::parse("vakt@bostad.se").unwrap(),
+        display_name: "Vakt".into(),
+        role: Role::Reporter,
+        password_hash: "$argon2id$fake".into(),
+    })
+    .await
+    .unwrap();
+    s.create_place(&NewPlace {
+        by,
+        tenant_id: f.tenant.id,
+        name: "Torget".into(),
+        kind: PlaceKind::Point,
+        is_school: false,
+        geometry_geojson: r#"{"type":"Point","coordinates":[16.1,59.4]}"#.into(),
+        lon: 16.1,
+        lat: 59.4,
+        is_demo: false,
+    })
+    .await
+    .unwrap();
+    let mut cat = s.categories(f.tenant.id).await.unwrap().remove(0);
+    cat.name_sv = "Nytt namn".into();
+    s.upsert_category(&cat, by).await.unwrap();
+    for action in [
+        "organisation.create",
+        "user.create",
+        "place.create",
+        "category.upsert",
+    ] {
+        let log = s
+            .audit_log(
+                f.tenant.id,
+                &AuditFilter {
+                    action: Some(action.into()),
+                    limit: 1,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 1, "{action}");
+        assert_eq!(log[0].user_id, by, "{action} names who made it");
+        assert_eq!(
+            log[0].user_name.as_deref(),
+            Some(f.admin.display_name.as_str())
+        );
+    }
 }

@@ -83,6 +83,8 @@ pub const TABLES: &[TableSpec] = &[
             ("user_id", Int),
             ("label", Text),
             ("created_at", Int),
+            ("expires_at", Int),
+            ("last_used_at", Int),
         ],
         tenant_column: "tenant_id",
         order_by: "token_hash",

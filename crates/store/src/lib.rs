@@ -238,12 +238,25 @@ pub trait Store: Send + Sync {
     async fn use_recovery_code(&self, tenant: TenantId, user: UserId, hash: &str) -> Result<bool>;
     /// Removes the second factor (an admin's reset); the user sets it up again. Audited.
     async fn reset_totp(&self, tenant: TenantId, user: UserId, by: Option<UserId>) -> Result<()>;
+    /// A new API token, audited (`token.create`).
     async fn create_api_token(&self, token: &NewApiToken) -> Result<()>;
-    async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>>;
+    /// The user of a token that has not expired (a disabled user's tokens do not work), and
+    /// notes its use (at most once a minute).
+    async fn api_token_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>>;
+    /// The tenant's tokens (of one user if given), newest first, expired ones too.
+    async fn api_tokens(&self, tenant: TenantId, user: Option<UserId>) -> Result<Vec<ApiToken>>;
+    /// Ends a token by its id (`ApiToken::id`), of `user` if given; audited (`token.revoke`).
+    async fn revoke_api_token(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        user: Option<UserId>,
+        by: Option<UserId>,
+    ) -> Result<()>;
 
     // Taxonomy and places
     /// Inserts or updates a category (by tenant and code).
-    async fn upsert_category(&self, category: &Category) -> Result<()>;
+    async fn upsert_category(&self, category: &Category, by: Option<UserId>) -> Result<()>;
     async fn categories(&self, tenant: TenantId) -> Result<Vec<Category>>;
     async fn set_retention_action(
         &self,

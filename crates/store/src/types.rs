@@ -36,6 +36,8 @@ pub struct Tenant {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOrganisation {
     pub tenant_id: TenantId,
+    /// Who creates it (for the audit trail); none for the command line and the demo.
+    pub by: Option<UserId>,
     pub name: String,
     /// Free classification: kommun, polis, skola, socialtjanst, bostadsbolag, …
     pub kind: String,
@@ -52,6 +54,8 @@ pub struct Organisation {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewUser {
     pub tenant_id: TenantId,
+    /// Who creates it (for the audit trail); none for the command line and the demo.
+    pub by: Option<UserId>,
     pub org_id: OrgId,
     pub email: Email,
     pub display_name: String,
@@ -209,8 +213,31 @@ pub struct NewApiToken {
     pub token_hash: String,
     pub tenant_id: TenantId,
     pub user_id: UserId,
+    /// Its name, for its owner and the administrator to know it by.
     pub label: String,
     pub created_at: Timestamp,
+    /// It no longer works from this time.
+    pub expires_at: Timestamp,
+    /// Who made it (the owner on the account page, none for the command line).
+    pub by: Option<UserId>,
+}
+
+/// An API token as its owner and the administrator see it (never its secret or hash).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiToken {
+    /// The first 12 hex digits of its hash: what `lagesbild token revoke` and the pages name
+    /// it by.
+    pub id: String,
+    pub user_id: UserId,
+    pub user_name: String,
+    pub label: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+impl ApiToken {
+    pub const ID_LEN: usize = 12;
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -249,6 +276,8 @@ impl PlaceKind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPlace {
     pub tenant_id: TenantId,
+    /// Who creates it (for the audit trail); none for the command line and the demo.
+    pub by: Option<UserId>,
     pub name: String,
     pub kind: PlaceKind,
     /// Whether the place is a school (reports can link to it as their school).

@@ -387,6 +387,7 @@ pub async fn user_create(
         }
     };
     let new = NewUser {
+        by: Some(a.id),
         tenant_id: a.tenant_id,
         org_id,
         email: email.clone(),
@@ -539,6 +540,7 @@ pub async fn org_create(
         return orgs_page(&state, &ctx, &a, problem("admin-bad-name", name)).await;
     }
     let new = NewOrganisation {
+        by: Some(a.id),
         tenant_id: a.tenant_id,
         name: name.into(),
         kind: if kind.is_empty() {
@@ -687,7 +689,7 @@ pub async fn category_save(
         retention_months,
         code,
     };
-    let notice = match state.store.upsert_category(&cat).await {
+    let notice = match state.store.upsert_category(&cat, Some(a.id)).await {
         Ok(()) => ok("admin-saved", cat.name_sv.clone()),
         Err(e) => store_problem(e),
     };
@@ -836,6 +838,7 @@ pub async fn place_create(
         .await;
     }
     let new = NewPlace {
+        by: Some(a.id),
         tenant_id: a.tenant_id,
         name: name.into(),
         kind,
@@ -950,7 +953,8 @@ pub async fn settings_save(
         None
     } else if url.starts_with("https://")
         && url.len() < 500
-        && !url.contains(['"', '\'', ' ', '<', '>'])
+        && url.bytes().all(|b| (0x21..0x7f).contains(&b))
+        && !url.contains(['"', '\'', '<', '>', '\\'])
     {
         Some(url.to_string())
     } else {

@@ -66,7 +66,7 @@ impl FromRequestParts<Arc<AppState>> for ApiUser {
             let lang = api_lang(&parts.headers, cookie_lang);
             return match state
                 .store
-                .api_token_user(&service::auth::hash_secret(&token))
+                .api_token_user(&service::auth::hash_secret(&token), state.now())
                 .await
             {
                 Ok(Some(user)) => Ok(ApiUser { user, lang }),
@@ -206,14 +206,20 @@ pub async fn list(
     axum::Json(json!({"items": items, "next_cursor": next_cursor})).into_response()
 }
 
-/// Reads a JSON object into a draft; numbers and strings are both accepted for numeric fields.
+/// Reads a JSON object into a draft. Coordinates, ids and counts are JSON numbers (a string
+/// such as `"59.4"` is refused); times carry their offset (RFC 3339; a local time without one
+/// is ambiguous across a clock change and is refused here, where the web form's
+/// `datetime-local` is read in Swedish time).
 fn draft_from_json(body: &[u8]) -> Result<IncidentDraft, Vec<FieldError>> {
     let v: Value = serde_json::from_slice(body)
         .map_err(|e| vec![FieldError::new("body", "error-json", e.to_string())])?;
     let Value::Object(map) = v else {
         return Err(vec![FieldError::new("body", "error-type", "not an object")]);
     };
-    let mut d = IncidentDraft::default();
+    let mut d = IncidentDraft {
+        offset_required: true,
+        ..Default::default()
+    };
     let mut errors = Vec::new();
     for (k, v) in map {
         if k == "confirm_outside" {
@@ -228,7 +234,19 @@ fn draft_from_json(body: &[u8]) -> Result<IncidentDraft, Vec<FieldError>> {
             }
             continue;
         }
+        let numeric = matches!(
+            k.as_str(),
+            "lat" | "lon" | "place_id" | "school_id" | "persons_involved"
+        );
         let text = match &v {
+            Value::String(_) if numeric => {
+                errors.push(FieldError::new(&k, "error-type", v.to_string()));
+                continue;
+            }
+            Value::Number(_) if !numeric => {
+                errors.push(FieldError::new(&k, "error-type", v.to_string()));
+                continue;
+            }
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             Value::Null => String::new(),
@@ -463,7 +481,7 @@ mod tests {
 
     #[test]
     fn json_drafts() {
-        let d = draft_from_json(br#"{"category":"trafik","occurred_at":"2026-11-27T10:00:00+01:00","lat":59.42,"lon":"16.1","persons_involved":3,"confirm_outside":true}"#).unwrap();
+        let d = draft_from_json(br#"{"category":"trafik","occurred_at":"2026-11-27T10:00:00+01:00","lat":59.42,"lon":16.1,"persons_involved":3,"confirm_outside":true}"#).unwrap();
         assert_eq!(d.lat, "59.42");
         assert_eq!(d.lon, "16.1");
         assert_eq!(d.persons_involved, "3");
@@ -475,6 +493,15 @@ mod tests {
         assert!(fields.contains(&("name", "error-unknown-field")));
         assert!(fields.contains(&("lat", "error-type")));
         assert_eq!(draft_from_json(b"[1]").unwrap_err()[0].field, "body");
+        // Coordinates and counts are numbers, never text that looks like one.
+        for body in [
+            r#"{"lat":"59.42"}"#,
+            r#"{"lon":"16.1"}"#,
+            r#"{"persons_involved":"3"}"#,
+        ] {
+            let e = draft_from_json(body.as_bytes()).unwrap_err();
+            assert_eq!(e[0].code, "error-type", "{body}");
+        }
         assert_eq!(draft_from_json(b"{").unwrap_err()[0].code, "error-json");
     }
 }
@@ -501,6 +528,14 @@ pub async fn hotspots(
         &mut errors,
     );
     let weights = match analysis::Weights::parse(h.weights.as_deref().unwrap_or("queen")) {
+        Ok(analysis::Weights::Distance(d)) if d > MAX_DISTANCE => {
+            errors.push(FieldError::new(
+                "weights",
+                "error-too-large",
+                h.weights.clone().unwrap_or_default(),
+            ));
+            analysis::Weights::Queen
+        }
         Ok(w) => w,
         Err(_) => {
             errors.push(FieldError::new(
@@ -536,8 +571,10 @@ pub async fn hotspots(
         .map(|p| (p.e, p.n))
         .unzip();
     // No points, or no variation: there are no hot spots to show.
-    let Ok(grid) = analysis::Grid::bin(&xs, &ys, cell, None) else {
-        return cells_geojson(None, cell, std::iter::empty());
+    let grid = match analysis::Grid::bin(&xs, &ys, cell, None) {
+        Ok(g) => g,
+        Err(e) if too_large(&e) => return analysis_too_large(&state, api.lang, "cell", e),
+        Err(_) => return cells_geojson(None, cell, std::iter::empty()),
     };
     if moran {
         // Permutations are CPU work: off the async threads.
@@ -562,6 +599,7 @@ pub async fn hotspots(
                         )
                     }),
             ),
+            Ok((_, Err(e))) if too_large(&e) => analysis_too_large(&state, api.lang, "weights", e),
             Ok((_, Err(_))) => cells_geojson(None, cell, std::iter::empty()),
             Err(e) => internal(e),
         };
@@ -580,8 +618,36 @@ pub async fn hotspots(
                 )
             }),
         ),
+        Err(e) if too_large(&e) => analysis_too_large(&state, api.lang, "weights", e),
         Err(_) => cells_geojson(None, cell, std::iter::empty()),
     }
+}
+
+/// The widest distance band of the hot spot API (metres).
+pub const MAX_DISTANCE: f64 = 5_000.0;
+
+/// Analysis errors that mean the request asked for too much, not that the data has no answer.
+pub(crate) fn too_large(e: &analysis::AnalysisError) -> bool {
+    matches!(
+        e,
+        analysis::AnalysisError::TooWide { .. }
+            | analysis::AnalysisError::TooMuchWork { .. }
+            | analysis::AnalysisError::TooManyCells(_)
+    )
+}
+
+/// 422 for an analysis the parameters make too large, naming the field to change.
+pub(crate) fn analysis_too_large(
+    state: &AppState,
+    lang: Lang,
+    field: &'static str,
+    e: analysis::AnalysisError,
+) -> Response {
+    unprocessable(
+        state,
+        lang,
+        &[FieldError::new(field, "error-too-large", e.to_string())],
+    )
 }
 
 /// Grid cells as GeoJSON polygons in WGS84, each with its properties (JSON members).

@@ -168,10 +168,16 @@ pub fn allow_tenant_map(mut res: Response, ctx: &Ctx) -> Response {
     res
 }
 
+/// The origin of a map style URL for the CSP: only a host of ASCII letters, digits, `-`, `.`
+/// and a port (an internationalised host is written in punycode, `xn--…`), so nothing but
+/// the origin can reach the header.
 fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
-    let host = rest.split('/').next()?;
-    (!host.is_empty() && (scheme == "https" || scheme == "http"))
+    let host = rest.split(['/', '?', '#']).next()?;
+    let ascii_host = host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+    (!host.is_empty() && ascii_host && (scheme == "https" || scheme == "http"))
         .then(|| format!("{scheme}://{host}"))
 }
 
@@ -199,7 +205,9 @@ pub async fn security_headers(
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_str(&csp).expect("ASCII CSP"),
+        HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        )),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -242,5 +250,68 @@ mod tests {
             Some("https://tiles.example.org")
         );
         assert_eq!(origin_of("javascript:alert(1)"), None);
+    }
+}
+
+/// Whether every name and value of an `application/x-www-form-urlencoded` body is UTF-8 once
+/// percent-decoded (`+` is a space).
+pub fn form_is_utf8(body: &[u8]) -> bool {
+    body.split(|b| *b == b'&').all(|pair| {
+        let mut out = Vec::with_capacity(pair.len());
+        let mut i = 0;
+        while i < pair.len() {
+            match pair[i] {
+                b'%' if i + 2 < pair.len() => {
+                    let hex = std::str::from_utf8(&pair[i + 1..i + 3]).ok();
+                    match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                        Some(b) => out.push(b),
+                        None => out.extend_from_slice(&pair[i..i + 3]),
+                    }
+                    i += 3;
+                    continue;
+                }
+                b'+' => out.push(b' '),
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        std::str::from_utf8(&out).is_ok()
+    })
+}
+
+/// Refuses (400) a form whose text is not UTF-8, instead of storing U+FFFD in its place (the
+/// JSON API refuses it too). Forms are small: read whole, at most 2 MiB as axum's `Form`.
+pub async fn forms_are_utf8(req: Request, next: Next) -> Response {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 2 << 20).await else {
+        return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response();
+    };
+    if !form_is_utf8(&bytes) {
+        return (
+            axum::http::StatusCode::BAD_REQUEST,
+            "the form's text is not UTF-8",
+        )
+            .into_response();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
+#[cfg(test)]
+mod form_tests {
+    #[test]
+    fn forms_must_be_utf8() {
+        assert!(super::form_is_utf8(b"a=b&description=V%C3%A4gg+%C3%B6"));
+        assert!(super::form_is_utf8(b"a=100%"));
+        assert!(!super::form_is_utf8(b"description=%FF%FE"));
+        assert!(!super::form_is_utf8(b"ok=1&d=%C3"));
     }
 }

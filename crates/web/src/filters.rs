@@ -1,6 +1,6 @@
 //! The incident filter shared by the list page and the API, parsed from the query string.
 
-use jiff::{Timestamp, ToSpan, civil::Date, tz::TimeZone};
+use jiff::{Timestamp, ToSpan, tz::TimeZone};
 use model::{CategoryCode, FieldError, IncidentStatus, Source};
 use serde::{Deserialize, Serialize};
 use store::{Cursor, IncidentFilter, Sort};
@@ -39,10 +39,10 @@ pub(crate) fn parse_bound(
     if blank(v) {
         return None;
     }
-    if let Ok(t) = v.trim().parse::<Timestamp>() {
+    if let Some(t) = model::dates::instant(v) {
         return Some(t);
     }
-    match v.trim().parse::<Date>() {
+    match model::dates::date(v).ok_or(()) {
         Ok(d) => {
             let d = if end { d.checked_add(1.day()).ok()? } else { d };
             tz.to_ambiguous_zoned(d.to_datetime(jiff::civil::Time::midnight()))

@@ -170,8 +170,12 @@ pub async fn density(
     ];
     let result = analysis::Grid::bin(&xs, &ys, cell, Some(ext))
         .and_then(|g| analysis::quartic_kde(&xs, &ys, &g, bandwidth).map(|d| (g, d)));
-    let Ok((grid, dens)) = result else {
-        return cells_geojson(None, cell, std::iter::empty());
+    let (grid, dens) = match result {
+        Ok(r) => r,
+        Err(e) if crate::api::too_large(&e) => {
+            return crate::api::analysis_too_large(&state, api.lang, "bandwidth", e);
+        }
+        Err(_) => return cells_geojson(None, cell, std::iter::empty()),
     };
     let peak = dens.iter().cloned().fold(0.0, f64::max);
     cells_geojson(

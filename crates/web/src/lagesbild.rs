@@ -32,7 +32,7 @@ pub struct Params {
 
 fn date(field: &str, v: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Date> {
     let v = v.map(str::trim).filter(|v| !v.is_empty())?;
-    match v.parse::<Date>() {
+    match model::dates::date(v).ok_or(()) {
         Ok(d) => Some(d),
         Err(_) => {
             errors.push(FieldError::new(field, "error-date", v));

@@ -9,6 +9,7 @@ mod actions;
 mod admin;
 mod api;
 mod assets;
+mod budget;
 mod cases;
 mod ctx;
 mod docs;
@@ -25,6 +26,7 @@ pub use pages::MAP_GEOJSON_MAX;
 mod render;
 mod respond;
 mod schools;
+mod tokens;
 mod views;
 
 use axum::Router;
@@ -32,6 +34,7 @@ use jiff::Timestamp;
 use std::sync::Arc;
 use store::Store;
 
+pub use budget::HEAVY as HEAVY_ROUTES;
 pub use ctx::SESSION_COOKIE;
 
 /// Settings of the web interface.
@@ -47,6 +50,12 @@ pub struct WebConfig {
     pub map_style_url: Option<String>,
     /// Show the demo-data notice.
     pub demo: bool,
+    /// Expensive requests (analyses, the lägesbild, PDFs) running at once; more wait.
+    pub heavy_slots: usize,
+    /// How long an expensive request waits for a slot before it is answered 503.
+    pub heavy_wait: std::time::Duration,
+    /// How long an expensive request may run before it is answered 503.
+    pub heavy_timeout: std::time::Duration,
 }
 
 impl Default for WebConfig {
@@ -57,6 +66,9 @@ impl Default for WebConfig {
             session_idle_minutes: 30,
             map_style_url: None,
             demo: false,
+            heavy_slots: 2,
+            heavy_wait: std::time::Duration::from_secs(10),
+            heavy_timeout: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -70,6 +82,7 @@ pub struct AppState {
     i18n: Arc<i18n::I18n>,
     env: minijinja::Environment<'static>,
     login_limiter: limits::LoginLimiter,
+    heavy: budget::Budget,
 }
 
 impl AppState {
@@ -80,6 +93,8 @@ impl AppState {
     pub fn with_clock(store: Arc<dyn Store>, config: WebConfig, clock: Clock) -> Arc<Self> {
         let i18n = Arc::new(i18n::I18n::new());
         let env = render::environment(i18n.clone());
+        let heavy =
+            budget::Budget::new(config.heavy_slots, config.heavy_wait, config.heavy_timeout);
         Arc::new(AppState {
             store,
             config,
@@ -87,6 +102,7 @@ impl AppState {
             i18n,
             env,
             login_limiter: limits::LoginLimiter::default(),
+            heavy,
         })
     }
 
@@ -122,6 +138,8 @@ app_routes! {
     post "/logout-all" => pages::logout_all;
         get "/account" => pages::account;
     post "/account/password" => pages::change_password;
+    post "/account/tokens" => tokens::create;
+    post "/account/tokens/{id}/revoke" => tokens::revoke_own;
     get "/lang/{code}" => pages::set_lang;
     get "/incidents" => pages::incident_list;
     post "/incidents" => pages::incident_create;
@@ -177,6 +195,8 @@ app_routes! {
     get "/admin/settings" => admin::settings;
     post "/admin/settings" => admin::settings_save;
     post "/admin/smtp" => admin::smtp_save;
+    get "/admin/tokens" => tokens::list;
+    post "/admin/tokens/{id}/revoke" => tokens::revoke_any;
     get "/admin/audit" => admin::audit_page;
     get "/admin/audit.csv" => admin::audit_csv;
     get "/static/{*file}" => assets::serve;
@@ -196,7 +216,12 @@ app_routes! {
 /// Every route of the application.
 pub fn router(state: Arc<AppState>) -> Router {
     add_routes(Router::new())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            budget::guard,
+        ))
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(ctx::forms_are_utf8))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ctx::security_headers,

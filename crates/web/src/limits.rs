@@ -1,14 +1,20 @@
-//! Rate limits on sign-in: failures per account and per client address in a sliding window.
+//! Rate limits on sign-in: failures in a sliding window per account *and* client address
+//! (five wrong passwords lock that pair, not the account for everyone: one address cannot
+//! lock a coordinator out), per client address over all accounts, and per account over all
+//! addresses with a much higher bound (guessing spread over many addresses is still slowed).
 //! Kept in memory of the serving process (a deployment with several servers limits per
-//! server; the per-account limit still bounds guessing to a few attempts a minute).
+//! server).
 
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 pub const WINDOW: SignedDuration = SignedDuration::from_mins(15);
+/// Failures of one account from one address.
 pub const PER_ACCOUNT: usize = 5;
 pub const PER_ADDRESS: usize = 20;
+/// Failures of one account from every address together.
+pub const PER_ACCOUNT_ANYWHERE: usize = 50;
 
 #[derive(Default)]
 pub struct LoginLimiter {
@@ -31,10 +37,12 @@ impl LoginLimiter {
         address: Option<&str>,
         now: Timestamp,
     ) -> Result<(), Timestamp> {
-        let a = self.blocked_until(&format!("account:{account}"), PER_ACCOUNT, now);
+        let ip = address.unwrap_or("-");
+        let a = self.blocked_until(&format!("pair:{account}|{ip}"), PER_ACCOUNT, now);
+        let any = self.blocked_until(&format!("account:{account}"), PER_ACCOUNT_ANYWHERE, now);
         let b =
             address.and_then(|ip| self.blocked_until(&format!("address:{ip}"), PER_ADDRESS, now));
-        match a.into_iter().chain(b).max() {
+        match a.into_iter().chain(any).chain(b).max() {
             Some(until) => Err(until),
             None => Ok(()),
         }
@@ -42,6 +50,9 @@ impl LoginLimiter {
 
     pub fn failed(&self, account: &str, address: Option<&str>, now: Timestamp) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(format!("pair:{account}|{}", address.unwrap_or("-")))
+            .or_default()
+            .push(now);
         map.entry(format!("account:{account}"))
             .or_default()
             .push(now);
@@ -56,7 +67,9 @@ impl LoginLimiter {
 
     pub fn succeeded(&self, account: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&format!("account:{account}"));
+        map.retain(|k, _| {
+            k != &format!("account:{account}") && !k.starts_with(&format!("pair:{account}|"))
+        });
     }
 }
 
@@ -91,12 +104,36 @@ mod tests {
             l.check("b@x.se", Some("1.2.3.4"), t0).is_ok(),
             "other accounts from the address still may"
         );
+        // The real owner, elsewhere, is not locked out by someone guessing from 1.2.3.4.
         assert!(
-            l.check("a@x.se", None, t0 + WINDOW + SignedDuration::from_secs(5))
-                .is_ok()
+            l.check(
+                "a@x.se",
+                Some("10.0.0.7"),
+                t0 + SignedDuration::from_secs(10)
+            )
+            .is_ok(),
+            "the account from another address"
+        );
+        assert!(
+            l.check(
+                "a@x.se",
+                Some("1.2.3.4"),
+                t0 + WINDOW + SignedDuration::from_secs(5)
+            )
+            .is_ok()
         );
         l.succeeded("a@x.se");
         assert!(l.check("a@x.se", None, t0).is_ok());
+    }
+
+    #[test]
+    fn guessing_one_account_from_many_addresses_is_bounded() {
+        let l = LoginLimiter::default();
+        let t0: Timestamp = "2026-11-27T10:00:00Z".parse().unwrap();
+        for i in 0..PER_ACCOUNT_ANYWHERE {
+            l.failed("a@x.se", Some(&format!("10.0.{}.{}", i / 200, i % 200)), t0);
+        }
+        assert!(l.check("a@x.se", Some("10.9.9.9"), t0).is_err());
     }
 
     #[test]

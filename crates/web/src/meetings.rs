@@ -93,7 +93,7 @@ pub async fn create(
         return error_page(&state, &ctx, StatusCode::NOT_FOUND);
     }
     let mut errors = Vec::new();
-    let held_on = f.held_on.trim().parse::<jiff::civil::Date>().ok();
+    let held_on = model::dates::date(&f.held_on);
     if held_on.is_none() {
         errors.push(FieldError::new("held_on", "error-date", &f.held_on));
     }

@@ -42,6 +42,11 @@ pub async fn login_form(
     ctx: Ctx,
     Query(q): Query<NextParam>,
 ) -> Response {
+    // Where to go after signing in: a local path or nothing; anything else (another site,
+    // control characters that would split the header) is refused.
+    if !q.next.is_empty() && local_path(&q.next).is_none() {
+        return error_page(&state, &ctx, StatusCode::BAD_REQUEST);
+    }
     if ctx.user.is_some() {
         return Redirect::to(local_path(&q.next).unwrap_or("/incidents")).into_response();
     }
@@ -219,15 +224,7 @@ pub async fn account(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
-    let role = user.role.as_str();
-    render(
-        &state,
-        &ctx,
-        "account.html",
-        "account",
-        context! { role },
-        StatusCode::OK,
-    )
+    crate::tokens::account_page(&state, &ctx, user, context! {}, StatusCode::OK).await
 }
 
 #[derive(Deserialize, Default)]
@@ -455,6 +452,11 @@ pub async fn incident_list(
         .iter()
         .map(|i| views::incident(i, &cats, ctx.lang, &tz))
         .collect();
+    let status = if filter_errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let (_, filter_errors) = views::field_messages(&state.i18n, ctx.lang, &filter_errors);
     let mut shown = q.clone();
     if shown.sort.is_empty() {
@@ -501,7 +503,7 @@ pub async fn incident_list(
             sources => Source::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             sorts => Sort::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         },
-        StatusCode::OK,
+        status,
     )
 }
 
@@ -796,11 +798,38 @@ pub async fn incident_redact(
     if user.role != Role::Admin {
         return error_page(&state, &ctx, StatusCode::NOT_FOUND);
     }
+    // The replacement text is screened like any free text: a redaction must not bring in
+    // what it removes.
+    let mut errors = Vec::new();
     let description = match model::Description::parse(field("description")) {
-        Ok(d) => d,
-        Err(_) => return Redirect::to(&format!("/incidents/{id}")).into_response(),
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push(model::FieldError::new(
+                "description",
+                "error-description",
+                field("description"),
+            ));
+            None
+        }
     };
     let place_text = Some(field("place_text").trim()).filter(|p| !p.is_empty());
+    for (name, text) in [
+        ("description", field("description")),
+        ("place_text", field("place_text")),
+    ] {
+        let found = model::screening::screen(text);
+        if !found.is_empty() {
+            let list: Vec<&str> = found.iter().map(|f| f.text.as_str()).collect();
+            errors.push(model::FieldError::new(
+                name,
+                "error-sensitive",
+                list.join(", "),
+            ));
+        }
+    }
+    let Some(description) = description.filter(|_| errors.is_empty()) else {
+        return crate::docs::invalid(&state, &ctx, "incidents", &errors);
+    };
     match state
         .store
         .redact_incident(

@@ -66,6 +66,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("account.html", include_str!("../templates/account.html")),
     (
+        "tokens_table.html",
+        include_str!("../templates/tokens_table.html"),
+    ),
+    (
+        "admin_tokens.html",
+        include_str!("../templates/admin_tokens.html"),
+    ),
+    (
         "second_factor.html",
         include_str!("../templates/second_factor.html"),
     ),

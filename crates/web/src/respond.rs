@@ -21,8 +21,15 @@ pub fn urlencode(s: &str) -> String {
 }
 
 /// Only local paths are followed after login or a language change (no open redirects).
+/// A local path is printable ASCII (a URL's path and query, percent-encoded), so it can go
+/// into a `Location` header as it is.
 pub fn local_path(p: &str) -> Option<&str> {
-    (p.starts_with('/') && !p.starts_with("//") && !p.contains('\\')).then_some(p)
+    (p.starts_with('/')
+        && !p.starts_with("//")
+        && !p.contains('\\')
+        && p.len() <= 2048
+        && p.bytes().all(|b| (0x21..0x7f).contains(&b)))
+    .then_some(p)
 }
 
 pub fn render(
@@ -73,6 +80,18 @@ pub fn error_page(state: &AppState, ctx: &Ctx, status: StatusCode) -> Response {
         "",
         context! { title_key => title, text_key => text },
         status,
+    )
+}
+
+/// 503: the server is busy with other analyses, or this one ran too long.
+pub fn busy_page(state: &AppState, ctx: &Ctx) -> Response {
+    render(
+        state,
+        ctx,
+        "error.html",
+        "",
+        context! { title_key => "page-busy", text_key => "page-busy-text" },
+        StatusCode::SERVICE_UNAVAILABLE,
     )
 }
 

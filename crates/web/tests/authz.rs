@@ -77,6 +77,11 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         ("get" | "post", "/login/second-factor" | "/login/second-factor/setup") => Ok,
         // Home sends everyone on: to the list, or to the login page.
         ("get", "/") => Ok,
+        // One's own tokens: anyone signed in makes them; revoking names a token (the test's
+        // ids are none).
+        ("post", "/account/tokens") => page(true),
+        ("post", "/account/tokens/{id}/revoke" | "/admin/tokens/{id}/revoke") => page(false),
+        ("get", "/admin/tokens") => page(role == Some(Role::Admin)),
         ("post", "/logout-all" | "/account/password")
         | ("get", "/account" | "/incidents" | "/map" | "/analysis") => page(true),
         // Everyone reads the lägesbild, at their level (see service::lagesbild::Level).
@@ -228,7 +233,7 @@ async fn every_route_for_every_role_and_visibility() {
             .await
             .unwrap();
         for c in service::taxonomy::est_defaults(t.id) {
-            store.upsert_category(&c).await.unwrap();
+            store.upsert_category(&c, None).await.unwrap();
         }
         tenants.push(t);
     }
@@ -241,6 +246,7 @@ async fn every_route_for_every_role_and_visibility() {
         orgs.push(
             store
                 .create_organisation(&NewOrganisation {
+                    by: None,
                     tenant_id: tenants[0].id,
                     name: name.into(),
                     kind: kind.into(),
@@ -259,6 +265,7 @@ async fn every_route_for_every_role_and_visibility() {
         users.push(
             store
                 .create_user(&NewUser {
+                    by: None,
                     tenant_id: tenants[0].id,
                     org_id: orgs[org].id,
                     email: Email::parse(email).unwrap(),
@@ -288,6 +295,7 @@ async fn every_route_for_every_role_and_visibility() {
     }
     let other_org = store
         .create_organisation(&NewOrganisation {
+            by: None,
             tenant_id: tenants[1].id,
             name: "Arboga".into(),
             kind: "kommun".into(),
@@ -330,7 +338,7 @@ async fn every_route_for_every_role_and_visibility() {
 
     // A hot spot case on an area.
     let area = store
-        .create_place(&store::NewPlace {
+        .create_place(&store::NewPlace { by: None,
             tenant_id: tenants[0].id,
             name: "Torget".into(),
             kind: store::PlaceKind::Area,
@@ -405,7 +413,7 @@ async fn every_route_for_every_role_and_visibility() {
     .unwrap();
 
     let school = store
-        .create_place(&store::NewPlace {
+        .create_place(&store::NewPlace { by: None,
             tenant_id: tenants[0].id,
             name: "Skolan".into(),
             kind: store::PlaceKind::Area,
@@ -502,6 +510,8 @@ async fn every_route_for_every_role_and_visibility() {
                             user_id: u.id,
                             label: format!("matrix {checked}"),
                             created_at: now,
+                            expires_at: now + jiff::SignedDuration::from_hours(24),
+                            by: None,
                         })
                         .await
                         .unwrap();

@@ -1,344 +1,13 @@
 //! HTTP tests: the whole router over a real SQLite store in a temporary directory.
 
+mod common;
+use common::*;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use jiff::Timestamp;
-use model::{Email, Role};
 use serde_json::{Value, json};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
-use store::{NewApiToken, NewOrganisation, NewTenant, NewUser, Store, Tenant, User};
-use store_sqlite::SqliteStore;
-use tower::ServiceExt;
-
-const PASSWORD: &str = "ett långt lösenord 123";
-const NOW: &str = "2026-11-27T12:00:00Z";
-
-struct App {
-    router: axum::Router,
-    store: Arc<dyn Store>,
-    /// The server's clock, in seconds; tests move it.
-    clock: Arc<AtomicI64>,
-    /// TOTP secrets of users who set up a second factor in this test.
-    secrets: std::sync::Mutex<std::collections::HashMap<String, String>>,
-    _dir: tempfile::TempDir,
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-    bytes: Vec<u8>,
-}
-
-impl Resp {
-    fn body_bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-    fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .unwrap()
-            .to_str()
-            .unwrap()
-    }
-}
-
-async fn tenant_with_users(store: &dyn Store, code: &str) -> (Tenant, Vec<User>) {
-    let m = service::municipality(code).unwrap();
-    let tenant = store
-        .create_tenant(&NewTenant {
-            code: code.into(),
-            name: m.name.clone(),
-            outline_geojson: m.outline.to_geojson().to_string(),
-        })
-        .await
-        .unwrap();
-    for c in service::taxonomy::est_defaults(tenant.id) {
-        store.upsert_category(&c).await.unwrap();
-    }
-    let kommun = store
-        .create_organisation(&NewOrganisation {
-            tenant_id: tenant.id,
-            name: "Kommunen".into(),
-            kind: "kommun".into(),
-        })
-        .await
-        .unwrap();
-    let skola = store
-        .create_organisation(&NewOrganisation {
-            tenant_id: tenant.id,
-            name: "Skolan".into(),
-            kind: "skola".into(),
-        })
-        .await
-        .unwrap();
-    let hash = service::auth::hash_password(PASSWORD).unwrap();
-    let mut users = Vec::new();
-    for (who, org, role) in [
-        ("admin", &kommun, Role::Admin),
-        ("rapportor", &skola, Role::Reporter),
-        ("chef", &kommun, Role::Reader),
-    ] {
-        users.push(
-            store
-                .create_user(&NewUser {
-                    tenant_id: tenant.id,
-                    org_id: org.id,
-                    email: Email::parse(&format!("{who}@k{code}.example")).unwrap(),
-                    display_name: format!("{who} {code}"),
-                    role,
-                    password_hash: hash.clone(),
-                })
-                .await
-                .unwrap(),
-        );
-    }
-    (tenant, users)
-}
-
-async fn app() -> (App, Tenant, Vec<User>, Tenant, Vec<User>) {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(dir.path().join("t.db").to_str().unwrap())
-            .await
-            .unwrap(),
-    );
-    let (kungsor, ku) = tenant_with_users(store.as_ref(), "1960").await;
-    let (arboga, au) = tenant_with_users(store.as_ref(), "1984").await;
-    let now: Timestamp = NOW.parse().unwrap();
-    let clock = Arc::new(AtomicI64::new(now.as_second()));
-    let c = clock.clone();
-    let state = web::AppState::with_clock(
-        store.clone(),
-        web::WebConfig::default(),
-        Arc::new(move || Timestamp::from_second(c.load(Ordering::SeqCst)).unwrap()),
-    );
-    (
-        App {
-            router: web::router(state),
-            store,
-            clock,
-            secrets: Default::default(),
-            _dir: dir,
-        },
-        kungsor,
-        ku,
-        arboga,
-        au,
-    )
-}
-
-impl App {
-    fn advance_minutes(&self, minutes: i64) {
-        self.clock.fetch_add(minutes * 60, Ordering::SeqCst);
-    }
-
-    async fn send(&self, req: Request<Body>) -> Resp {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Resp {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-            bytes: bytes.to_vec(),
-        }
-    }
-
-    async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
-        let mut b = Request::get(path);
-        if let Some(c) = cookie {
-            b = b.header(header::COOKIE, c);
-        }
-        self.send(b.body(Body::empty()).unwrap()).await
-    }
-
-    async fn post_form(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Resp {
-        let body: String = form
-            .iter()
-            .map(|(k, v)| format!("{}={}", web_urlencode(k), web_urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let mut b =
-            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if let Some(c) = cookie {
-            b = b.header(header::COOKIE, c);
-        }
-        self.send(b.body(Body::from(body)).unwrap()).await
-    }
-
-    async fn api(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Resp {
-        let mut b = Request::builder().method(method).uri(path);
-        if let Some(t) = token {
-            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-        }
-        let body = match body {
-            Some(v) => {
-                b = b.header(header::CONTENT_TYPE, "application/json");
-                Body::from(v.to_string())
-            }
-            None => Body::empty(),
-        };
-        self.send(b.body(body).unwrap()).await
-    }
-
-    /// Logs in and returns the session cookie and the CSRF token of the report form.
-    fn now(&self) -> Timestamp {
-        Timestamp::from_second(self.clock.load(Ordering::SeqCst)).unwrap()
-    }
-
-    /// Signs in with the password and, for roles that need it, the second factor (set up at the
-    /// first sign-in, the secret kept for later ones). Returns the session cookie and the CSRF
-    /// token of the signed-in pages.
-    async fn login(&self, email: &str) -> (String, String) {
-        let r = self
-            .post_form(
-                "/login",
-                None,
-                &[
-                    ("email", email),
-                    ("password", PASSWORD),
-                    ("next", "/incidents"),
-                ],
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        let mut cookie = session_cookie(&r);
-        let location = r.location().to_string();
-        if location.starts_with("/login/second-factor/setup") {
-            let page = self.get(&location, Some(&cookie)).await;
-            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-            let secret = attr(&page.body, "data-secret");
-            let code = service::totp::code(&secret, self.now()).unwrap();
-            let csrf = csrf_of(&page.body);
-            let r = self
-                .post_form(
-                    "/login/second-factor/setup",
-                    Some(&cookie),
-                    &[("csrf", &csrf), ("code", &code), ("next", "/incidents")],
-                )
-                .await;
-            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-            assert!(r.body.contains("Dina reservkoder"));
-            cookie = session_cookie(&r);
-            self.secrets
-                .lock()
-                .unwrap()
-                .insert(email.to_lowercase(), secret);
-        } else if location.starts_with("/login/second-factor") {
-            let secret = self
-                .secrets
-                .lock()
-                .unwrap()
-                .get(&email.to_lowercase())
-                .cloned()
-                .expect("set up before");
-            // A code works once: use the next 30-second step.
-            self.clock.fetch_add(30, Ordering::SeqCst);
-            let page = self.get(&location, Some(&cookie)).await;
-            let code = service::totp::code(&secret, self.now()).unwrap();
-            let r = self
-                .post_form(
-                    "/login/second-factor",
-                    Some(&cookie),
-                    &[
-                        ("csrf", &csrf_of(&page.body)),
-                        ("code", &code),
-                        ("next", "/incidents"),
-                    ],
-                )
-                .await;
-            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-            cookie = session_cookie(&r);
-        } else {
-            assert_eq!(location, "/incidents");
-        }
-        let form = self.get("/incidents/new", Some(&cookie)).await;
-        (cookie, csrf_of(&form.body))
-    }
-
-    async fn token(&self, user: &User) -> String {
-        let token = service::auth::new_secret();
-        self.store
-            .create_api_token(&NewApiToken {
-                token_hash: service::auth::hash_secret(&token),
-                tenant_id: user.tenant_id,
-                user_id: user.id,
-                label: "test".into(),
-                created_at: NOW.parse().unwrap(),
-            })
-            .await
-            .unwrap();
-        token
-    }
-}
-
-fn web_urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn session_cookie(r: &Resp) -> String {
-    let set = r
-        .headers
-        .get(header::SET_COOKIE)
-        .expect("a session cookie")
-        .to_str()
-        .unwrap();
-    assert!(
-        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
-        "{set}"
-    );
-    set.split(';').next().unwrap().to_string()
-}
-
-fn attr(html: &str, name: &str) -> String {
-    let key = format!("{name}=\"");
-    let start = html
-        .find(&key)
-        .unwrap_or_else(|| panic!("no {name} in page"))
-        + key.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
-
-fn csrf_of(html: &str) -> String {
-    let start =
-        html.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
-
-fn good_form(csrf: &str) -> Vec<(&str, &str)> {
-    vec![
-        ("csrf", csrf),
-        ("category", "skadegorelse-klotter"),
-        ("occurred_from", "2026-11-26T22:15"),
-        ("lat", "59.4224"),
-        ("lon", "16.0978"),
-        ("description", "Klotter på gaveln mot parkeringen"),
-        ("persons_involved", "3"),
-        ("visibility", "all_partners"),
-    ]
-}
+use std::sync::atomic::Ordering;
 
 #[tokio::test]
 async fn login_logout_and_protected_pages() {
@@ -706,7 +375,7 @@ async fn api_keyset_paging_covers_everything_once() {
     let (app, _k, ku, ..) = app().await;
     let token = app.token(&ku[0]).await;
     for h in 0..7 {
-        let body = json!({"category": "trafik", "occurred_at": format!("2026-11-20T{:02}:00:00Z", 10 + h / 2), "lat": 59.42, "lon": 16.1});
+        let body = json!({"category": "trafik", "occurred_at": format!("2026-11-20T{:02}:00:00Z", 10 + h / 2), "lat": 59.42, "lon": 16.1, "description": "Fortkörning"});
         assert_eq!(
             app.api("POST", "/api/v1/incidents", Some(&token), Some(body))
                 .await
@@ -768,11 +437,11 @@ async fn api_validation_errors_are_422_lists_of_field_and_message() {
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, vec!["occurred_at", "lon"]);
+    assert_eq!(fields, vec!["occurred_at", "lon", "description"]);
     assert!(errors[0]["message"].as_str().unwrap().contains("sen kväll"));
     // A well-formed but unknown category is checked against the taxonomy.
     let r = app
-        .api("POST", "/api/v1/incidents", Some(&token), Some(json!({"category": "ufo", "lat": 59.4224, "lon": 16.0978, "occurred_at": "2026-11-27T08:00:00Z"})))
+        .api("POST", "/api/v1/incidents", Some(&token), Some(json!({"category": "ufo", "lat": 59.4224, "lon": 16.0978, "occurred_at": "2026-11-27T08:00:00Z", "description": "Ljus på himlen"})))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json()[0]["field"], "category");
@@ -2140,6 +1809,7 @@ async fn analysis_of_the_period_api_page_and_density() {
     .join(",");
     app.store
         .create_place(&store::NewPlace {
+            by: None,
             tenant_id: kungsor.id,
             name: "Södra raden".into(),
             kind: store::PlaceKind::Area,
@@ -2440,6 +2110,7 @@ async fn an_action_shows_its_effect_weighed_by_the_displacement_quotient() {
         areas.push(
             app.store
                 .create_place(&store::NewPlace {
+                    by: None,
                     tenant_id: kungsor.id,
                     name: name.into(),
                     kind: store::PlaceKind::Area,
@@ -3254,7 +2925,7 @@ async fn school_view_and_mobilisation_list() {
     // A school ground in Kungsör: 16.090–16.094 E, 59.420–59.422 N.
     let school = app
         .store
-        .create_place(&store::NewPlace {
+        .create_place(&store::NewPlace { by: None,
             tenant_id: ku[0].tenant_id,
             name: "Kungsgårdsskolan".into(),
             kind: store::PlaceKind::Area,
@@ -3524,7 +3195,7 @@ async fn a_schools_mobilisation_list_is_notified_by_email() {
     let (app, _k, ku, ..) = app().await;
     let school = app
         .store
-        .create_place(&store::NewPlace {
+        .create_place(&store::NewPlace { by: None,
             tenant_id: ku[0].tenant_id,
             name: "Kungsgårdsskolan".into(),
             kind: store::PlaceKind::Area,
