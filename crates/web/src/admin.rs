@@ -395,8 +395,14 @@ pub async fn user_create(
         role,
         password_hash: hash,
     };
+    // An address signs in to one account in the whole deployment (login is by address
+    // alone). Whether it is taken here or in another municipality is not said: one
+    // municipality must not learn who has accounts in another.
     let notice = match state.store.create_user(&new).await {
         Ok(_) => ok("admin-user-created", format!("{email}: {password}")),
+        Err(store::StoreError::Conflict { .. }) => {
+            problem("admin-email-unavailable", email.as_str())
+        }
         Err(e) => store_problem(e),
     };
     users_page(&state, &ctx, &a, notice).await

@@ -437,6 +437,72 @@ async fn administration_writes_name_the_administrator() {
     }
 }
 
+/// An address used in another municipality is refused like one used here, with the same
+/// words: one municipality does not learn who has an account in another, nor take it.
+#[tokio::test]
+async fn an_address_of_another_municipality_is_neither_revealed_nor_taken() {
+    let (app, _, ku, _, au) = app().await;
+    let (admin, csrf) = app.login(&ku[0].email.to_string()).await;
+    let org = app.store.organisations(ku[0].tenant_id).await.unwrap()[0]
+        .id
+        .to_string();
+    let mut bodies = Vec::new();
+    for email in [au[1].email.to_string(), ku[1].email.to_string()] {
+        let r = app
+            .post_form(
+                "/admin/users",
+                Some(&admin),
+                &[
+                    ("csrf", &csrf),
+                    ("email", &email),
+                    ("name", "Ny"),
+                    ("role", "reporter"),
+                    ("org", &org),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{email}");
+        assert!(
+            r.body.contains("kan inte användas för ett nytt konto"),
+            "{}",
+            r.body
+        );
+        assert!(!r.body.contains("Det finns redan"));
+        let notice = r
+            .body
+            .split("<div class=\"errors\"")
+            .nth(1)
+            .unwrap_or_default();
+        bodies.push(
+            notice
+                .split("</div>")
+                .next()
+                .unwrap_or_default()
+                .replace(&email, "ADDRESS"),
+        );
+    }
+    assert_eq!(
+        bodies[0], bodies[1],
+        "the same words, whoever has the address"
+    );
+    // The other municipality's user is untouched and still theirs.
+    let theirs = app
+        .store
+        .user(au[1].tenant_id, au[1].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(theirs.tenant_id, au[1].tenant_id);
+    assert!(
+        app.store
+            .users(ku[0].tenant_id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|u| u.email != au[1].email)
+    );
+}
+
 /// Five wrong passwords from one address lock that address out of the account, not the
 /// owner signing in from elsewhere.
 #[tokio::test]

@@ -278,6 +278,7 @@ admin-save = Save
 admin-add = Add
 admin-saved = Saved. { $value }
 admin-failed = Could not save. Try again.
+admin-email-unavailable = The address { $value } cannot be used for a new account. Ask the person for another address (each address signs in to a single account in all of Lägesbild).
 admin-exists = Already exists: { $value }
 admin-bad-email = Invalid e-mail address: { $value }
 admin-bad-choice = Invalid choice { $value }.

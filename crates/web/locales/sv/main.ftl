@@ -278,6 +278,7 @@ admin-save = Spara
 admin-add = Lägg till
 admin-saved = Sparat. { $value }
 admin-failed = Det gick inte att spara. Försök igen.
+admin-email-unavailable = Adressen { $value } kan inte användas för ett nytt konto. Be personen om en annan adress (varje adress loggar in på ett enda konto i hela Lägesbild).
 admin-exists = Det finns redan: { $value }
 admin-bad-email = Ogiltig e-postadress: { $value }
 admin-bad-choice = Ogiltigt val { $value }.
