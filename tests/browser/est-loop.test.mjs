@@ -153,6 +153,27 @@ test('the coordinator works the EST loop from the lägesbild to the minutes', as
   await page.getByRole('link', { name: 'falt@kungsor.example' }).waitFor();
   await axe(page, 'a school');
 
+  // 8. An API token for a script: made on the account page (its secret shown once), used,
+  // and revoked under Administration.
+  await page.getByRole('link', { name: 'Mitt konto' }).click();
+  await page.getByRole('heading', { name: 'API-nycklar' }).waitFor();
+  await axe(page, 'the account with its tokens');
+  await page.getByLabel('Namn', { exact: true }).fill('Skript för veckorapporten');
+  await page.getByLabel('Giltig i dagar').fill('30');
+  await page.getByRole('button', { name: 'Skapa nyckel' }).click();
+  const apiSecret = (await page.locator("code.secret").textContent()).trim();
+  assert.equal(apiSecret.length, 43);
+  await axe(page, 'a new token, shown once');
+  const api = await context.request.get(`${base}/api/v1/tenant`, { headers: { Authorization: `Bearer ${apiSecret}` } });
+  assert.equal(api.status(), 200);
+  await page.goto(`${base}/admin/tokens`);
+  await page.getByRole('heading', { name: 'API-nycklar' }).waitFor();
+  await axe(page, 'every token of the municipality');
+  await page.getByRole('button', { name: 'Återkalla Skript för veckorapporten' }).click();
+  await page.getByText('Inga API-nycklar.').waitFor();
+  const revoked = await context.request.get(`${base}/api/v1/tenant`, { headers: { Authorization: `Bearer ${apiSecret}` } });
+  assert.equal(revoked.status(), 401);
+
   assert.deepEqual(errors, [], 'no script or CSP errors');
   await context.close();
 });
