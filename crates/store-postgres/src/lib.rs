@@ -14,9 +14,8 @@ mod own;
 
 pub use open::{connect, with_database};
 
-use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgPool, PgRow};
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::{PgConnection, Postgres};
 use store::{Actor, IncidentFilter, IncidentId, NewIncident, PlaceId, Result, TenantId};
 use store_sql::{Backend, ByName, Sql, Value, backend};
 
@@ -64,10 +63,8 @@ fn bound<'q>(
 }
 
 impl Backend for PgDb {
-    type Conn = PgConnection;
+    type Db = Postgres;
     type Row = ByName<PgRow>;
-    type Pooled = PoolConnection<Postgres>;
-    type Tx = Transaction<'static, Postgres>;
 
     async fn open(url: &str) -> Result<Self> {
         let db = open::connect_db(url).await?;
@@ -79,24 +76,12 @@ impl Backend for PgDb {
         format!("PostgreSQL {}", self.place)
     }
 
-    async fn read(&self) -> Result<Self::Pooled> {
-        self.pool.acquire().await.map_err(backend)
+    fn readers(&self) -> &PgPool {
+        &self.pool
     }
 
-    async fn fresh(&self) -> Result<Self::Pooled> {
-        self.pool.acquire().await.map_err(backend)
-    }
-
-    async fn write(&self) -> Result<Self::Pooled> {
-        self.pool.acquire().await.map_err(backend)
-    }
-
-    async fn begin(&self) -> Result<Self::Tx> {
-        self.pool.begin().await.map_err(backend)
-    }
-
-    async fn commit(tx: Self::Tx) -> Result<()> {
-        tx.commit().await.map_err(backend)
+    fn writers(&self) -> &PgPool {
+        &self.pool
     }
 
     async fn fetch_all<'a>(

@@ -222,38 +222,31 @@ pub fn conflict<'a>(
 /// binds [`Value`]s with its own driver), and the few places where the databases differ —
 /// each a short statement or hook, named for what it does.
 pub trait Backend: Send + Sync + Sized + 'static {
-    /// A connection (the target of a pooled connection and of a transaction).
-    type Conn: Send;
+    /// The driver's database (`sqlx::Sqlite`, `sqlx::Postgres`).
+    type Db: sqlx::Database;
     type Row: Row;
-    /// A connection taken from a pool, returned when dropped.
-    type Pooled: DerefMut<Target = Self::Conn> + Send;
-    /// A write transaction, rolled back when dropped uncommitted.
-    type Tx: DerefMut<Target = Self::Conn> + Send;
 
     /// Opens the store at `location` (a path or URL) and brings its schema up to date.
     fn open(location: &str) -> impl Future<Output = Result<Self>> + Send;
     /// The backend and its location, for logs (never a password).
     fn describe(&self) -> String;
-    /// A connection for reading.
-    fn read(&self) -> impl Future<Output = Result<Self::Pooled>> + Send;
-    /// A connection that sees every committed write at once (SQLite's readers may lag).
-    fn fresh(&self) -> impl Future<Output = Result<Self::Pooled>> + Send;
-    /// A connection for a single write outside a transaction.
-    fn write(&self) -> impl Future<Output = Result<Self::Pooled>> + Send;
-    fn begin(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
-    fn commit(tx: Self::Tx) -> impl Future<Output = Result<()>> + Send;
+    /// The pool reads come from.
+    fn readers(&self) -> &sqlx::Pool<Self::Db>;
+    /// The pool writes go to, and reads that must see a commit at once (SQLite: its one
+    /// writer connection; PostgreSQL: the same pool as the readers).
+    fn writers(&self) -> &sqlx::Pool<Self::Db>;
 
     fn fetch_all<'a>(
-        c: &'a mut Self::Conn,
+        c: &'a mut Conn<Self>,
         q: Sql<'a>,
     ) -> impl Future<Output = sqlx::Result<Vec<Self::Row>>> + Send + 'a;
     fn fetch_optional<'a>(
-        c: &'a mut Self::Conn,
+        c: &'a mut Conn<Self>,
         q: Sql<'a>,
     ) -> impl Future<Output = sqlx::Result<Option<Self::Row>>> + Send + 'a;
     /// Runs a statement; the rows it changed.
     fn execute<'a>(
-        c: &'a mut Self::Conn,
+        c: &'a mut Conn<Self>,
         q: Sql<'a>,
     ) -> impl Future<Output = sqlx::Result<u64>> + Send + 'a;
 
@@ -264,13 +257,13 @@ pub trait Backend: Send + Sync + Sized + 'static {
     /// for each other's commits.
     fn next_ids<'a>(
         &'a self,
-        tx: &'a mut Self::Conn,
+        tx: &'a mut Conn<Self>,
         name: &'a str,
         count: i64,
     ) -> impl Future<Output = Result<i64>> + Send + 'a;
     /// Makes the transaction the only writer of the tenant's audit chain until it ends
     /// (SQLite has one writer already; PostgreSQL takes an advisory lock).
-    fn lock_chain(tx: &mut Self::Conn, tenant: TenantId)
+    fn lock_chain(tx: &mut Conn<Self>, tenant: TenantId)
     -> impl Future<Output = Result<()>> + Send;
     /// The larger of two values (`MAX(a, b)` in SQLite, `GREATEST(a, b)` in PostgreSQL).
     const GREATEST: &'static str;
@@ -286,7 +279,7 @@ pub trait Backend: Send + Sync + Sized + 'static {
     /// A batch of new incidents (ids from `first`) with their areas and first status rows, in
     /// one go (PostgreSQL's COPY). `Ok(false)`: not done, write them row by row.
     fn insert_bulk<'a>(
-        _tx: &'a mut Self::Conn,
+        _tx: &'a mut Conn<Self>,
         _tenant: TenantId,
         _first: IncidentId,
         _incidents: &'a [NewIncident],
@@ -316,7 +309,7 @@ pub struct Cx<B: Backend, G> {
     _b: PhantomData<fn() -> B>,
 }
 
-impl<B: Backend, G: DerefMut<Target = B::Conn> + Send> Cx<B, G> {
+impl<B: Backend, G: DerefMut<Target = Conn<B>> + Send> Cx<B, G> {
     pub fn new(g: G) -> Cx<B, G> {
         Cx { g, _b: PhantomData }
     }
@@ -363,16 +356,22 @@ impl<B: Backend, G: DerefMut<Target = B::Conn> + Send> Cx<B, G> {
     }
 
     /// The connection itself, for a backend's own statements.
-    pub fn conn(&mut self) -> &mut B::Conn {
+    pub fn conn(&mut self) -> &mut Conn<B> {
         &mut self.g
     }
 }
 
-impl<B: Backend> Cx<B, B::Tx> {
+impl<B: Backend> Cx<B, Transaction<B>> {
     pub async fn commit(self) -> Result<()> {
-        B::commit(self.g).await
+        self.g.commit().await.map_err(backend)
     }
 }
 
-/// A transaction of backend `B`.
-pub type Tx<B> = Cx<B, <B as Backend>::Tx>;
+/// A connection of backend `B` (the target of a pooled connection and of a transaction).
+pub type Conn<B> = <<B as Backend>::Db as sqlx::Database>::Connection;
+/// A connection of backend `B` taken from a pool, returned when dropped.
+pub type Pooled<B> = sqlx::pool::PoolConnection<<B as Backend>::Db>;
+/// A write transaction of backend `B`, rolled back when dropped uncommitted.
+pub type Transaction<B> = sqlx::Transaction<'static, <B as Backend>::Db>;
+/// A transaction of backend `B` with the statements' results as store results.
+pub type Tx<B> = Cx<B, Transaction<B>>;

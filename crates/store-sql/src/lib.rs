@@ -22,7 +22,10 @@ pub mod sessions;
 pub mod tenants;
 pub mod tiles;
 
-pub use exec::{Backend, Bind, ByName, Cx, Row, Sql, Tx, Value, backend, column_error, conflict};
+pub use exec::{
+    Backend, Bind, ByName, Conn, Cx, Pooled, Row, Sql, Transaction, Tx, Value, backend,
+    column_error, conflict,
+};
 pub use tiles::{TileQuery, TileRow, encode_tile};
 
 use async_trait::async_trait;
@@ -51,20 +54,23 @@ impl<B: Backend> SqlStore<B> {
         Ok(SqlStore::new(B::open(location).await?))
     }
 
-    pub async fn read(&self) -> Result<Cx<B, B::Pooled>> {
-        Ok(Cx::new(self.b.read().await?))
+    /// A connection for reading.
+    pub async fn read(&self) -> Result<Cx<B, Pooled<B>>> {
+        Ok(Cx::new(self.b.readers().acquire().await.map_err(backend)?))
     }
 
-    pub async fn fresh(&self) -> Result<Cx<B, B::Pooled>> {
-        Ok(Cx::new(self.b.fresh().await?))
+    /// A connection that sees every committed write at once (SQLite's readers may lag).
+    pub async fn fresh(&self) -> Result<Cx<B, Pooled<B>>> {
+        self.write().await
     }
 
-    pub async fn write(&self) -> Result<Cx<B, B::Pooled>> {
-        Ok(Cx::new(self.b.write().await?))
+    /// A connection for a single write outside a transaction.
+    pub async fn write(&self) -> Result<Cx<B, Pooled<B>>> {
+        Ok(Cx::new(self.b.writers().acquire().await.map_err(backend)?))
     }
 
     pub async fn begin(&self) -> Result<Tx<B>> {
-        Ok(Cx::new(self.b.begin().await?))
+        Ok(Cx::new(self.b.writers().begin().await.map_err(backend)?))
     }
 }
 

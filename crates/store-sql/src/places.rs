@@ -243,7 +243,7 @@ pub async fn places<B: Backend>(s: &SqlStore<B>, tenant: TenantId) -> Result<Vec
 
 /// Runs a backend's area statistics statement (columns `id`, `n`; see `Backend::area_counts`).
 pub async fn area_counts<B: Backend>(db: &B, q: Sql<'_>) -> Result<Vec<(store::PlaceId, u64)>> {
-    let mut c = crate::Cx::<B, _>::new(db.read().await?);
+    let mut c = crate::Cx::<B, _>::new(db.readers().acquire().await.map_err(crate::backend)?);
     c.all(q)
         .await?
         .iter()

@@ -11,9 +11,8 @@
 mod open;
 mod own;
 
-use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteArguments, SqlitePool, SqliteRow};
-use sqlx::{Sqlite, SqliteConnection, Transaction};
+use sqlx::{Sqlite, SqliteConnection};
 use store::{Actor, IncidentFilter, PlaceId, Result, TenantId};
 use store_sql::{Backend, ByName, Sql, Value, backend};
 
@@ -48,10 +47,8 @@ fn bound<'q>(q: &'q Sql<'q>) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'
 }
 
 impl Backend for SqliteDb {
-    type Conn = SqliteConnection;
+    type Db = Sqlite;
     type Row = ByName<SqliteRow>;
-    type Pooled = PoolConnection<Sqlite>;
-    type Tx = Transaction<'static, Sqlite>;
 
     async fn open(location: &str) -> Result<Self> {
         open::open(location).await
@@ -61,26 +58,13 @@ impl Backend for SqliteDb {
         format!("SQLite {}", self.path)
     }
 
-    async fn read(&self) -> Result<Self::Pooled> {
-        self.read.acquire().await.map_err(backend)
+    fn readers(&self) -> &SqlitePool {
+        &self.read
     }
 
-    /// The writer: SQLite's readers see a commit at their next statement anyway, but a read
-    /// right after a write from the writer never waits for a reader to be free.
-    async fn fresh(&self) -> Result<Self::Pooled> {
-        self.write.acquire().await.map_err(backend)
-    }
-
-    async fn write(&self) -> Result<Self::Pooled> {
-        self.write.acquire().await.map_err(backend)
-    }
-
-    async fn begin(&self) -> Result<Self::Tx> {
-        self.write.begin().await.map_err(backend)
-    }
-
-    async fn commit(tx: Self::Tx) -> Result<()> {
-        tx.commit().await.map_err(backend)
+    /// The one writer: a read right after a write from it never waits for a reader.
+    fn writers(&self) -> &SqlitePool {
+        &self.write
     }
 
     async fn fetch_all<'a>(

@@ -7,7 +7,7 @@ use model::Role;
 use store::{Actor, IncidentFilter, PlaceId, Purpose, Result};
 use store_sql::incidents::{filter as filter_sql, scope};
 use store_sql::tiles::{TileQuery, TileRow, encode_tile, rows_sql};
-use store_sql::{Backend, Cx, Row, Sql};
+use store_sql::{Backend, Cx, Row, Sql, backend};
 
 pub async fn area_counts(
     db: &SqliteDb,
@@ -43,7 +43,7 @@ pub async fn make_tile(
     // By the world positions: with a period too, SQLite chose the time index and read
     // the whole period for a street's tile (1 s on a million incidents).
     let sql = rows_sql(&q, "incidents i INDEXED BY incidents_world", actor, filter);
-    let mut c = Cx::<SqliteDb, _>::new(db.read().await?);
+    let mut c = Cx::<SqliteDb, _>::new(db.readers().acquire().await.map_err(backend)?);
     let rows = c
         .all(sql)
         .await?
