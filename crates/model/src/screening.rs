@@ -78,6 +78,29 @@ struct View {
     from: Vec<(usize, usize)>,
 }
 
+/// A spelled-out `(at)`, `[dot]`, … starting at byte `i` (after spaces), with the spaces after
+/// it: the character it stands for and the byte where it ends. Bytes, not `str` slices: a
+/// window of the text may end inside a letter.
+fn spelled_at(b: &[u8], i: usize) -> Option<(char, usize)> {
+    let s = i + b[i..].iter().take_while(|c| **c == b' ').count();
+    for (word, to) in [(&b"at"[..], '@'), (&b"dot"[..], '.')] {
+        for (open, close) in [(b'(', b')'), (b'[', b']'), (b'{', b'}')] {
+            let end = s + word.len() + 2;
+            if end <= b.len()
+                && b[s] == open
+                && b[s + 1..end - 1].eq_ignore_ascii_case(word)
+                && b[end - 1] == close
+            {
+                return Some((
+                    to,
+                    end + b[end..].iter().take_while(|c| **c == b' ').count(),
+                ));
+            }
+        }
+    }
+    None
+}
+
 /// Invisible format characters (Unicode category Cf that turn up in pasted text).
 fn invisible(c: char) -> bool {
     matches!(c,
@@ -145,52 +168,24 @@ impl View {
     /// `(at)`, `[at]`, `{at}` as `@` and `(dot)`, `[dot]`, `{dot}` as `.`, with the spaces
     /// around them.
     fn spelled_out(self) -> View {
-        let lower = self.text.to_ascii_lowercase();
-        if !lower.contains("at") && !lower.contains("dot") {
+        if !self.text.contains(['(', '[', '{']) {
             return self;
         }
+        let b = self.text.as_bytes();
         let mut out = View {
             text: String::with_capacity(self.text.len()),
             from: Vec::with_capacity(self.from.len()),
         };
-        let b = lower.as_bytes();
         let mut i = 0;
         while i < b.len() {
-            let mut matched = None;
-            for (word, to) in [("at", '@'), ("dot", '.')] {
-                for (open, close) in [(b'(', b')'), (b'[', b']'), (b'{', b'}')] {
-                    let mut s = i;
-                    while s < b.len() && b[s] == b' ' {
-                        s += 1;
-                    }
-                    let end = s + word.len() + 2;
-                    if end <= b.len()
-                        && b[s] == open
-                        && &lower[s + 1..s + 1 + word.len()] == word
-                        && b[end - 1] == close
-                        && (s == i || i > 0)
-                    {
-                        let mut e = end;
-                        while e < b.len() && b[e] == b' ' {
-                            e += 1;
-                        }
-                        matched = Some((to, e));
-                    }
-                }
-            }
-            match matched {
-                Some((to, e)) if i > 0 => {
-                    out.push(to, (self.from[i].0, self.from[e - 1].1));
-                    i = e;
-                }
-                _ => {
-                    let c = self.text[i..].chars().next().unwrap_or(' ');
-                    for k in 0..c.len_utf8() {
-                        out.from.push(self.from[i + k]);
-                    }
-                    out.text.push(c);
-                    i += c.len_utf8();
-                }
+            if let Some((to, end)) = spelled_at(b, i) {
+                out.push(to, (self.from[i].0, self.from[end - 1].1));
+                i = end;
+            } else {
+                let c = self.text[i..].chars().next().unwrap_or(' ');
+                out.text.push(c);
+                out.from.extend_from_slice(&self.from[i..i + c.len_utf8()]);
+                i += c.len_utf8();
             }
         }
         out
@@ -198,32 +193,28 @@ impl View {
 
     /// The letter O (or o) beside a digit, and not inside a word, as the digit 0: `O7O-123 45 67`.
     fn letter_o(mut self) -> View {
-        if !self.text.contains(['o', 'O']) {
+        if !self.text.contains(['o', 'O']) || !self.text.bytes().any(|b| b.is_ascii_digit()) {
             return self;
         }
         let chars: Vec<char> = self.text.chars().collect();
-        let mut text = String::with_capacity(self.text.len());
-        for (k, &c) in chars.iter().enumerate() {
-            let prev = k.checked_sub(1).map(|p| chars[p]);
-            let next = chars.get(k + 1).copied();
-            let digit =
-                |x: Option<char>| x.is_some_and(|x| x.is_ascii_digit() || x == 'o' || x == 'O');
-            let letter =
-                |x: Option<char>| x.is_some_and(|x| x.is_alphabetic() && x != 'o' && x != 'O');
-            let near_digit = prev.is_some_and(|x| x.is_ascii_digit())
-                || next.is_some_and(|x| x.is_ascii_digit());
-            if (c == 'o' || c == 'O')
-                && near_digit
-                && !letter(prev)
-                && !letter(next)
-                && (digit(prev) || digit(next))
-            {
-                text.push('0');
-            } else {
-                text.push(c);
-            }
-        }
-        self.text = text;
+        let digit = |x: Option<&char>| x.is_some_and(|x| x.is_ascii_digit());
+        let word =
+            |x: Option<&char>| x.is_some_and(|x| x.is_alphabetic() && !matches!(x, 'o' | 'O'));
+        self.text = chars
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| {
+                let (prev, next) = (
+                    k.checked_sub(1).and_then(|p| chars.get(p)),
+                    chars.get(k + 1),
+                );
+                let zero = matches!(c, 'o' | 'O')
+                    && (digit(prev) || digit(next))
+                    && !word(prev)
+                    && !word(next);
+                if zero { '0' } else { c }
+            })
+            .collect();
         self
     }
 
@@ -742,6 +733,22 @@ mod tests {
                 format!("Anteckning: {label}[x] enligt rapporten."),
                 "{value:?}"
             );
+        }
+    }
+
+    #[test]
+    fn brackets_before_letters_of_several_bytes_are_read_safely() {
+        // A window of "(at)" or "(dot)" may end inside å: read as bytes, never sliced there.
+        for text in [
+            "Katten (åå)",
+            "Datum (xåå",
+            "Vatten [åäö]",
+            "{ö",
+            "Ring (at",
+            "Kattunge (åt) y",
+            "(dåt)",
+        ] {
+            assert_eq!(screen(text), vec![], "{text:?}");
         }
     }
 
