@@ -63,6 +63,14 @@ string_enum!(
     }
 );
 
+impl Role {
+    /// Whether the role signs in with two-step verification (the coordinator and the police
+    /// read restricted incidents), and so may have an API token only once it is set up.
+    pub fn requires_second_factor(self) -> bool {
+        matches!(self, Role::Admin | Role::Analyst)
+    }
+}
+
 string_enum!(
     /// Where an incident came from.
     Source, "source", {

@@ -30,11 +30,6 @@ pub enum TokenError {
     Store(#[from] StoreError),
 }
 
-/// Whether a role signs in with two-step verification (and so may have a token only after).
-pub fn requires_second_factor(role: Role) -> bool {
-    matches!(role, Role::Admin | Role::Analyst)
-}
-
 /// Makes a token for `user` and returns its secret (shown once, stored only as a hash).
 pub async fn issue(
     store: &dyn Store,
@@ -54,7 +49,7 @@ pub async fn issue(
     if user.disabled {
         return Err(TokenError::Disabled(user.email.to_string()));
     }
-    if requires_second_factor(user.role) && !user.mfa_enabled {
+    if user.role.requires_second_factor() && !user.mfa_enabled {
         return Err(TokenError::SecondFactorFirst(
             user.email.to_string(),
             user.role,

@@ -135,7 +135,7 @@ pub async fn login(
     // Coordinators and police (and anyone who set one up) need a second factor.
     let stage = if user.mfa_enabled {
         store::SessionStage::MfaVerify
-    } else if matches!(user.role, Role::Admin | Role::Analyst) {
+    } else if user.role.requires_second_factor() {
         store::SessionStage::MfaSetup
     } else {
         store::SessionStage::Full

@@ -59,7 +59,7 @@ pub async fn account_page(
         Ok(t) => t,
         Err(e) => return internal(state, ctx, "tokens", e),
     };
-    let needs_mfa = service::tokens::requires_second_factor(user.role) && !user.mfa_enabled;
+    let needs_mfa = user.role.requires_second_factor() && !user.mfa_enabled;
     render(
         state,
         ctx,
@@ -167,11 +167,10 @@ fn admin(ctx: &Ctx) -> Option<&User> {
 
 /// `GET /admin/tokens`: every token of the municipality.
 pub async fn list(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
-    let Some(user) = ctx.user.as_ref() else {
+    if ctx.user.is_none() {
         return login_redirect(&ctx);
-    };
+    }
     let Some(a) = admin(&ctx) else {
-        let _ = user;
         return error_page(&state, &ctx, StatusCode::NOT_FOUND);
     };
     let tokens = match state.store.api_tokens(a.tenant_id, None).await {
