@@ -14,10 +14,10 @@ mod own;
 
 pub use open::{connect, with_database};
 
-use sqlx::postgres::{PgArguments, PgPool, PgRow};
+use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{PgConnection, Postgres};
 use store::{Actor, IncidentFilter, IncidentId, NewIncident, PlaceId, Result, TenantId};
-use store_sql::{Backend, ByName, Sql, Value, backend};
+use store_sql::{Backend, ByName, Sql, backend, bound};
 
 /// The PostgreSQL store.
 pub type PgStore = store_sql::SqlStore<PgDb>;
@@ -44,22 +44,6 @@ pub(crate) fn numbered(sql: &str) -> String {
         }
     }
     out
-}
-
-/// The statement (already numbered) with its values bound by the PostgreSQL driver.
-fn bound<'q>(
-    text: &'q str,
-    args: &'q [Value<'q>],
-) -> sqlx::query::Query<'q, Postgres, PgArguments> {
-    let mut x = sqlx::query(text);
-    for v in args {
-        x = match v {
-            Value::Int(v) => x.bind(*v),
-            Value::Real(v) => x.bind(*v),
-            Value::Text(v) => x.bind(v.as_deref()),
-        };
-    }
-    x
 }
 
 impl Backend for PgDb {

@@ -1,11 +1,11 @@
 //! What the PostgreSQL store does its own way: area statistics by PostGIS (`ST_Covers` of
 //! each area's shape over the points) and map tiles encoded by `ST_AsMVT`.
 
-use crate::{PgDb, bound, numbered};
+use crate::{PgDb, numbered};
 use store::{Actor, IncidentFilter, PlaceId, Purpose, Result};
 use store_sql::incidents::{filter as filter_sql, scope};
 use store_sql::tiles::{TileQuery, rows_sql};
-use store_sql::{Row, Sql, backend};
+use store_sql::{Row, Sql, backend, bound};
 
 pub async fn area_counts(
     db: &PgDb,

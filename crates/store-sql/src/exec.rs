@@ -123,6 +123,29 @@ impl<'a> Sql<'a> {
     }
 }
 
+/// A driver's query of `text` with the values bound in placeholder order: the one binding
+/// of both stores (each gives its own SQL text: PostgreSQL numbers the placeholders).
+pub fn bound<'q, DB>(
+    text: &'q str,
+    args: &'q [Value<'q>],
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<f64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let mut x = sqlx::query(text);
+    for v in args {
+        x = match v {
+            Value::Int(v) => x.bind(*v),
+            Value::Real(v) => x.bind(*v),
+            Value::Text(v) => x.bind(v.as_deref()),
+        };
+    }
+    x
+}
+
 /// A row read by column name. A value of the wrong type or a missing column is an error
 /// that names the column, never a panic.
 pub trait Row: Send + Sync {
@@ -324,10 +347,9 @@ impl<B: Backend, G: DerefMut<Target = Conn<B>> + Send> Cx<B, G> {
 
     /// The one row a statement returns.
     pub async fn one(&mut self, q: Sql<'_>) -> Result<B::Row> {
-        let text = q.text.to_string();
-        self.optional(q)
-            .await?
-            .ok_or_else(|| StoreError::Backend(format!("no row from {text}")))
+        self.optional(q).await?.ok_or_else(|| {
+            StoreError::Backend("a statement that returns one row returned none".into())
+        })
     }
 
     pub async fn execute(&mut self, q: Sql<'_>) -> Result<u64> {

@@ -23,7 +23,7 @@ pub mod tenants;
 pub mod tiles;
 
 pub use exec::{
-    Backend, Bind, ByName, Conn, Cx, Pooled, Row, Sql, Transaction, Tx, Value, backend,
+    Backend, Bind, ByName, Conn, Cx, Pooled, Row, Sql, Transaction, Tx, Value, backend, bound,
     column_error, conflict,
 };
 pub use tiles::{TileQuery, TileRow, encode_tile};

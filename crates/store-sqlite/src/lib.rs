@@ -11,10 +11,10 @@
 mod open;
 mod own;
 
-use sqlx::sqlite::{SqliteArguments, SqlitePool, SqliteRow};
+use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{Sqlite, SqliteConnection};
 use store::{Actor, IncidentFilter, PlaceId, Result, TenantId};
-use store_sql::{Backend, ByName, Sql, Value, backend};
+use store_sql::{Backend, ByName, Sql, backend, bound};
 
 /// The SQLite store.
 pub type SqliteStore = store_sql::SqlStore<SqliteDb>;
@@ -31,19 +31,6 @@ impl SqliteDb {
         self.read.close().await;
         self.write.close().await;
     }
-}
-
-/// The statement with its values bound by the SQLite driver.
-fn bound<'q>(q: &'q Sql<'q>) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
-    let mut x = sqlx::query(&q.text);
-    for v in &q.args {
-        x = match v {
-            Value::Int(v) => x.bind(*v),
-            Value::Real(v) => x.bind(*v),
-            Value::Text(v) => x.bind(v.as_deref()),
-        };
-    }
-    x
 }
 
 impl Backend for SqliteDb {
@@ -71,7 +58,7 @@ impl Backend for SqliteDb {
         c: &'a mut SqliteConnection,
         q: Sql<'a>,
     ) -> sqlx::Result<Vec<ByName<SqliteRow>>> {
-        Ok(bound(&q)
+        Ok(bound(&q.text, &q.args)
             .fetch_all(c)
             .await?
             .into_iter()
@@ -83,11 +70,11 @@ impl Backend for SqliteDb {
         c: &'a mut SqliteConnection,
         q: Sql<'a>,
     ) -> sqlx::Result<Option<ByName<SqliteRow>>> {
-        Ok(bound(&q).fetch_optional(c).await?.map(ByName))
+        Ok(bound(&q.text, &q.args).fetch_optional(c).await?.map(ByName))
     }
 
     async fn execute<'a>(c: &'a mut SqliteConnection, q: Sql<'a>) -> sqlx::Result<u64> {
-        Ok(bound(&q).execute(c).await?.rows_affected())
+        Ok(bound(&q.text, &q.args).execute(c).await?.rows_affected())
     }
 
     async fn next_ids<'a>(

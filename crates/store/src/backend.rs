@@ -285,7 +285,6 @@ pub fn world_box(w: f64, s: f64, e: f64, n: f64) -> [i64; 4] {
     [x0, y0, x1, y1]
 }
 
-/// The columns of an action, in the order `action_from_row` reads them.
 /// The SMTP relay from its columns (host, port, security, from, user); none without a host.
 pub fn smtp_from_parts(
     tenant: i64,

@@ -81,17 +81,13 @@ pub async fn guard(
         return next.run(req).await;
     }
     let api = req.uri().path().starts_with("/api/");
-    // The reader's language and session, for the error page (heavy routes only).
-    let (mut parts, body) = req.into_parts();
-    let ctx = match crate::ctx::Ctx::from_request_parts(&mut parts, &state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let req = axum::extract::Request::from_parts(parts, body);
+    // What the error page needs of the request (its language and session), kept cheaply: the
+    // handler reads the session itself, so it is read again only for a refused page.
+    let (uri, headers) = (req.uri().clone(), req.headers().clone());
     match state.heavy.run(next.run(req)).await {
         Ok(r) => r,
         Err(why) => {
-            tracing::warn!("{} refused: {why:?}", ctx.path);
+            tracing::warn!("{uri} refused: {why:?}");
             let status = axum::http::StatusCode::SERVICE_UNAVAILABLE;
             let mut r = if api {
                 (
@@ -105,7 +101,14 @@ pub async fn guard(
                 )
                     .into_response()
             } else {
-                crate::respond::busy_page(&state, &ctx)
+                let mut head = axum::http::Request::new(());
+                *head.uri_mut() = uri;
+                *head.headers_mut() = headers;
+                let (mut parts, ()) = head.into_parts();
+                match crate::ctx::Ctx::from_request_parts(&mut parts, &state).await {
+                    Ok(ctx) => crate::respond::busy_page(&state, &ctx),
+                    Err(r) => r,
+                }
             };
             r.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
