@@ -121,6 +121,7 @@ pub fn synthetic_incident(
         org_id: orgs[rng.gen_range(0..orgs.len())],
         user_id: None,
         created_at: t,
+        same_as: None,
     }
 }
 

@@ -706,6 +706,7 @@ pub async fn seed(
             org_id: orgs[org].id,
             user_id: Some(user.id),
             created_at: created,
+            same_as: None,
         });
     }
     incidents.sort_by_key(|i| i.created_at);

@@ -339,6 +339,7 @@ pub async fn import_file(
             org_id: police_org,
             user_id: None,
             created_at: now.min(ev.published.max(ev.happened)),
+            same_as: None,
         })
         .collect();
     let stored = store.import_incidents(tenant.id, &incidents).await?;

@@ -169,6 +169,7 @@ pub fn prepare(
         org_id: user.org_id,
         user_id: Some(user.id),
         created_at: now,
+        same_as: None,
     })
 }
 

@@ -149,6 +149,10 @@ impl Backend for PgDb {
         first: IncidentId,
         incidents: &'a [NewIncident],
     ) -> Result<bool> {
+        // COPY writes the columns imports have; a reporter's "same as" goes row by row.
+        if incidents.iter().any(|n| n.same_as.is_some()) {
+            return Ok(false);
+        }
         for (k, chunk) in incidents.chunks(5_000).enumerate() {
             bulk::insert(tx, tenant, first + (k * 5_000) as i64, chunk).await?;
         }

@@ -35,6 +35,7 @@ pub async fn export<B: Backend>(s: &SqlStore<B>, tenant: TenantId) -> Result<cop
                     copy::Kind::Int => r.opt_int(col)?.map_or(copy::Cell::Null, copy::Cell::Int),
                     copy::Kind::Real => r.opt_real(col)?.map_or(copy::Cell::Null, copy::Cell::Real),
                     copy::Kind::Text => r.opt_text(col)?.map_or(copy::Cell::Null, copy::Cell::Text),
+                    copy::Kind::Bytes => copy::Cell::Bytes(r.bytes(col)?),
                 });
             }
             table.rows.push(cells);
@@ -61,8 +62,13 @@ pub async fn import<B: Backend>(s: &SqlStore<B>, rows: &copy::TenantRows) -> Res
             continue;
         };
         let cols: Vec<&str> = spec.columns.iter().map(|(c, _)| *c).collect();
-        // As many rows per statement as the bind-parameter limit allows.
-        let per = (30_000 / cols.len()).max(1);
+        // As many rows per statement as the bind-parameter limit allows; photos (up to a few
+        // megabytes each) one at a time.
+        let per = if spec.columns.iter().any(|(_, k)| *k == copy::Kind::Bytes) {
+            1
+        } else {
+            (30_000 / cols.len()).max(1)
+        };
         for chunk in table.rows.chunks(per) {
             let one = format!("({})", Sql::marks(cols.len()));
             let mut q = Sql::new(format!(
@@ -79,10 +85,12 @@ pub async fn import<B: Backend>(s: &SqlStore<B>, rows: &copy::TenantRows) -> Res
                             copy::Kind::Int => Value::Int(None),
                             copy::Kind::Real => Value::Real(None),
                             copy::Kind::Text => Value::Text(None),
+                            copy::Kind::Bytes => Value::Bytes(None),
                         },
                         copy::Cell::Int(v) => Value::Int(Some(*v)),
                         copy::Cell::Real(v) => Value::Real(Some(*v)),
                         copy::Cell::Text(v) => Value::Text(Some(v.as_str().into())),
+                        copy::Cell::Bytes(v) => Value::Bytes(Some(v.as_slice().into())),
                     });
                 }
             }

@@ -13,14 +13,15 @@ use store::{
     Actor, IncidentFilter, IncidentId, NewIncident, PlaceId, Result, StoreError, TenantId,
 };
 
-/// A value bound to a placeholder. Every column of both schemas is an integer, a real or
-/// text (times are seconds, flags 0/1), so three kinds say everything; a NULL keeps its kind
-/// (PostgreSQL checks it).
+/// A value bound to a placeholder. Every column of both schemas is an integer, a real,
+/// text (times are seconds, flags 0/1) or bytes (photos), so four kinds say everything; a
+/// NULL keeps its kind (PostgreSQL checks it).
 #[derive(Debug, Clone)]
 pub enum Value<'a> {
     Int(Option<i64>),
     Real(Option<f64>),
     Text(Option<Cow<'a, str>>),
+    Bytes(Option<Cow<'a, [u8]>>),
 }
 
 /// What can be bound to a placeholder.
@@ -76,6 +77,11 @@ impl<'a> Bind<'a> for String {
 impl<'a> Bind<'a> for Option<&'a str> {
     fn value(self) -> Value<'a> {
         Value::Text(self.map(Cow::Borrowed))
+    }
+}
+impl<'a> Bind<'a> for &'a [u8] {
+    fn value(self) -> Value<'a> {
+        Value::Bytes(Some(Cow::Borrowed(self)))
     }
 }
 impl<'a> Bind<'a> for Option<String> {
@@ -134,6 +140,7 @@ where
     Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     Option<f64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q [u8]>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     let mut x = sqlx::query(text);
     for v in args {
@@ -141,6 +148,7 @@ where
             Value::Int(v) => x.bind(*v),
             Value::Real(v) => x.bind(*v),
             Value::Text(v) => x.bind(v.as_deref()),
+            Value::Bytes(v) => x.bind(v.as_deref()),
         };
     }
     x

@@ -15,8 +15,10 @@ pub mod copy;
 pub mod exec;
 pub mod incidents;
 pub mod people;
+pub mod photos;
 pub mod places;
 pub mod records;
+pub mod reports;
 pub mod retention;
 pub mod sessions;
 pub mod tenants;
@@ -317,6 +319,29 @@ impl<B: Backend> Store for SqlStore<B> {
         incidents: &[NewIncident],
     ) -> Result<ImportCounts> {
         write::import(self, tenant, incidents).await
+    }
+    async fn submit_report(&self, tenant: TenantId, report: &NewReport) -> Result<ReportReceipt> {
+        reports::submit(self, tenant, report).await
+    }
+    async fn report_incidents(&self, actor: &Actor, report: ReportId) -> Result<Vec<Incident>> {
+        reports::incidents(self, actor, report).await
+    }
+    async fn nearby_incidents(&self, actor: &Actor, q: &NearbyQuery) -> Result<Vec<Incident>> {
+        reports::nearby(self, actor, q).await
+    }
+    async fn add_photo(&self, actor: &Actor, photo: &NewPhoto) -> Result<PhotoAdded> {
+        photos::add(self, actor, photo).await
+    }
+    async fn photos(&self, actor: &Actor, incident: IncidentId) -> Result<Vec<PhotoInfo>> {
+        photos::list(self, actor, incident).await
+    }
+    async fn photo(
+        &self,
+        actor: &Actor,
+        incident: IncidentId,
+        id: PhotoId,
+    ) -> Result<Option<(PhotoInfo, Vec<u8>)>> {
+        photos::get(self, actor, incident, id).await
     }
     async fn incident(&self, actor: &Actor, id: IncidentId) -> Result<Option<Incident>> {
         read::get(self, actor, id).await

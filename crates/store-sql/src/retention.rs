@@ -67,6 +67,13 @@ pub async fn apply<B: Backend>(
                     .bind(id),
             )
             .await?;
+            // Photos go in both cases: an anonymised incident keeps no picture of the place.
+            tx.execute(
+                Sql::new("DELETE FROM photos WHERE tenant_id = ? AND incident_id = ?")
+                    .bind(tenant)
+                    .bind(id),
+            )
+            .await?;
             tx.execute(
                 Sql::new(if t.retention_action == RetentionAction::Anonymise {
                     "UPDATE incident_status_log SET comment = '', user_id = NULL \

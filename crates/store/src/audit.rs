@@ -63,6 +63,10 @@ pub fn sha256_hex(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))
 }
 
+pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 pub fn entry_hash(e: &AuditEntry) -> String {
     chain_hash(
         &e.prev_hash,

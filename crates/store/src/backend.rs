@@ -124,6 +124,8 @@ pub struct References {
     pub orgs: Vec<i64>,
     pub users: Vec<i64>,
     pub places: Vec<i64>,
+    /// Incidents a new one is said to be the same as.
+    pub incidents: Vec<i64>,
 }
 
 impl References {
@@ -136,8 +138,9 @@ impl References {
             r.places.extend(n.place_id);
             r.places.extend(n.school_id);
             r.places.extend(&n.area_ids);
+            r.incidents.extend(n.same_as);
         }
-        for v in [&mut r.orgs, &mut r.users, &mut r.places] {
+        for v in [&mut r.orgs, &mut r.users, &mut r.places, &mut r.incidents] {
             v.sort_unstable();
             v.dedup();
         }
@@ -174,6 +177,9 @@ impl References {
                 if !found.places.contains(&p) {
                     return unknown(row, field, p.to_string());
                 }
+            }
+            if let Some(i) = n.same_as.filter(|i| !found.incidents.contains(i)) {
+                return unknown(row, "same_as", i.to_string());
             }
         }
         Ok(())
@@ -516,6 +522,7 @@ mod tests {
             org_id: 4,
             user_id: Some(5),
             created_at: at,
+            same_as: None,
         };
         assert_eq!(incident_json(&n), old_incident_json(&n));
         n.place_text = Some("Torget \"vid\" kyrkan".into());

@@ -23,7 +23,8 @@ macro_rules! conformance_tests {
             redaction_leaves_no_text_in_the_audit_trail, map_tiles, swedish_names_and_summer_time,
             area_statistics, tiles_follow_every_change, actions_are_owned_and_closed,
             records_of_the_est_loop, smtp_relay_per_tenant, audit_rows_name_who_made_the_change,
-            api_tokens_have_a_lifecycle);
+            api_tokens_have_a_lifecycle, reports_are_stored_once, nearby_finds_the_same_spot,
+            photos_follow_their_incident);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -160,6 +161,7 @@ pub fn incident(by: &User, category: &str, occurred: &str) -> NewIncident {
         org_id: by.org_id,
         user_id: Some(by.id),
         created_at: occurred,
+        same_as: None,
     }
 }
 
@@ -2680,4 +2682,367 @@ pub async fn audit_rows_name_who_made_the_change(s: &dyn Store) {
             Some(f.admin.display_name.as_str())
         );
     }
+}
+
+fn report(by: &User, key: Option<&str>, digest: &str, incidents: Vec<NewIncident>) -> NewReport {
+    NewReport {
+        user_id: by.id,
+        client_key: key.map(str::to_string),
+        request_digest: digest.into(),
+        incidents,
+        created_at: t("2026-11-27T10:00:00Z"),
+    }
+}
+
+/// A report with several events is stored together, once per key: sent again (a lost answer,
+/// a phone that comes back online twice) it answers with the first sending's incidents; the
+/// same key with another report is refused; another user's key is their own.
+pub async fn reports_are_stored_once(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let events = vec![
+        incident(&f.teacher, "trafik", "2026-11-27T07:40:00Z"),
+        incident(&f.teacher, "skadegorelse-klotter", "2026-11-27T07:55:00Z"),
+    ];
+    let first = s
+        .submit_report(
+            f.tenant.id,
+            &report(&f.teacher, Some("k-1"), "d1", events.clone()),
+        )
+        .await
+        .unwrap();
+    assert!(!first.replayed);
+    assert_eq!(first.incidents.len(), 2);
+    let again = s
+        .submit_report(
+            f.tenant.id,
+            &report(&f.teacher, Some("k-1"), "d1", events.clone()),
+        )
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(
+        (again.report_id, &again.incidents),
+        (first.report_id, &first.incidents)
+    );
+    assert_eq!(
+        s.count_incidents(&f.admin.actor(), &IncidentFilter::default())
+            .await
+            .unwrap(),
+        2
+    );
+    let e = s
+        .submit_report(
+            f.tenant.id,
+            &report(&f.teacher, Some("k-1"), "other", events.clone()),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::Conflict {
+                what: "idempotency key",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // The same key from another reporter is another report.
+    let other = s
+        .submit_report(
+            f.tenant.id,
+            &report(
+                &f.teacher2,
+                Some("k-1"),
+                "d1",
+                vec![incident(&f.teacher2, "trafik", "2026-11-27T08:00:00Z")],
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(!other.replayed);
+    assert_ne!(other.report_id, first.report_id);
+    // Without a key, each sending is a report.
+    let a = s
+        .submit_report(
+            f.tenant.id,
+            &report(
+                &f.teacher,
+                None,
+                "",
+                vec![incident(&f.teacher, "trafik", "2026-11-27T09:00:00Z")],
+            ),
+        )
+        .await
+        .unwrap();
+    let b = s
+        .submit_report(
+            f.tenant.id,
+            &report(
+                &f.teacher,
+                None,
+                "",
+                vec![incident(&f.teacher, "trafik", "2026-11-27T09:00:00Z")],
+            ),
+        )
+        .await
+        .unwrap();
+    assert_ne!(a.report_id, b.report_id);
+    // The incidents know their report, in the order they were sent.
+    let listed = s
+        .report_incidents(&f.teacher.actor(), first.report_id)
+        .await
+        .unwrap();
+    assert_eq!(ids(&listed), first.incidents);
+    assert!(listed.iter().all(|i| i.report_id == Some(first.report_id)));
+    assert_eq!(listed[1].category.as_str(), "skadegorelse-klotter");
+    // Another reporter does not see them; another tenant has no such report.
+    assert!(
+        s.report_incidents(&f.teacher2.actor(), first.report_id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|i| i.visibility == Visibility::AllPartners)
+    );
+    let g = fixture(s, "1980").await;
+    assert!(
+        s.report_incidents(&g.admin.actor(), first.report_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // "Same as" must name an incident of the tenant, and is kept.
+    let mut dup = incident(&f.teacher, "trafik", "2026-11-27T07:45:00Z");
+    dup.same_as = Some(first.incidents[0]);
+    let r = s
+        .submit_report(
+            f.tenant.id,
+            &report(&f.teacher, Some("k-2"), "d2", vec![dup.clone()]),
+        )
+        .await
+        .unwrap();
+    let stored = s
+        .incident(&f.admin.actor(), r.incidents[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.same_as, Some(first.incidents[0]));
+    dup.same_as = Some(999_999);
+    let e = s
+        .submit_report(
+            f.tenant.id,
+            &report(&f.teacher, Some("k-3"), "d3", vec![dup]),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, StoreError::UnknownReference { field: "same_as", value, .. } if value == "999999"),
+        "{e}"
+    );
+    // A refused report left nothing, and its key is free for the corrected one.
+    assert_eq!(
+        s.count_incidents(&f.admin.actor(), &IncidentFilter::default())
+            .await
+            .unwrap(),
+        6
+    );
+    s.verify_audit(f.tenant.id).await.unwrap().unwrap();
+}
+
+/// The duplicate hint: the same category within the radius and hours, as the actor may see.
+pub async fn nearby_finds_the_same_spot(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let at = |lon: f64, lat: f64, cat: &str, when: &str, vis: Visibility| {
+        let mut n = incident(&f.teacher, cat, when);
+        n.lon = lon;
+        n.lat = lat;
+        n.visibility = vis;
+        n
+    };
+    let all = Visibility::AllPartners;
+    let near = insert_one(s, at(16.1, 59.42, "trafik", "2026-11-26T10:00:00Z", all)).await;
+    // About 35 m north: within 50 m.
+    let close = insert_one(
+        s,
+        at(16.1, 59.420_315, "trafik", "2026-11-27T09:00:00Z", all),
+    )
+    .await;
+    // About 80 m east: too far.
+    insert_one(
+        s,
+        at(16.101_4, 59.42, "trafik", "2026-11-27T09:00:00Z", all),
+    )
+    .await;
+    // Three days earlier: too old.
+    insert_one(s, at(16.1, 59.42, "trafik", "2026-11-24T08:00:00Z", all)).await;
+    // Another category.
+    insert_one(
+        s,
+        at(
+            16.1,
+            59.42,
+            "skadegorelse-klotter",
+            "2026-11-27T09:00:00Z",
+            all,
+        ),
+    )
+    .await;
+    let q = NearbyQuery {
+        lon: 16.1,
+        lat: 59.420_1,
+        category: CategoryCode::parse("trafik").unwrap(),
+        at: t("2026-11-27T12:00:00Z"),
+        radius_m: 50.0,
+        hours: 48,
+        limit: 10,
+    };
+    let found = s.nearby_incidents(&f.admin.actor(), &q).await.unwrap();
+    let mut got = ids(&found);
+    got.sort_unstable();
+    assert_eq!(got, vec![near, close]);
+    // Nearest first.
+    assert_eq!(ids(&found)[0], near);
+    // Visibility as everywhere: a reader sees nothing, another tenant nothing.
+    assert!(
+        s.nearby_incidents(&f.reader.actor(), &q)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let g = fixture(s, "1980").await;
+    assert!(
+        s.nearby_incidents(&g.admin.actor(), &q)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Photos: kept as given, seen by whoever may see the incident, at most five, once per key,
+/// removed by retention and moved by copy.
+pub async fn photos_follow_their_incident(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let mut n = incident(&f.teacher, "skadegorelse-klotter", "2024-11-15T21:40:00Z");
+    n.visibility = Visibility::PoliceAndCoordinator;
+    let id = insert_one(s, n).await;
+    let photo = |key: &str, data: &[u8]| NewPhoto {
+        incident_id: id,
+        client_key: Some(key.into()),
+        content_type: "image/jpeg".into(),
+        width: 4,
+        height: 3,
+        data: data.to_vec(),
+        user_id: f.teacher.id,
+        created_at: t("2026-11-27T10:00:00Z"),
+    };
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let PhotoAdded::Stored(first) = s
+        .add_photo(&f.teacher.actor(), &photo("p1", &bytes))
+        .await
+        .unwrap()
+    else {
+        panic!("stored")
+    };
+    assert_eq!((first.size, first.width, first.height), (70_000, 4, 3));
+    let PhotoAdded::Replayed(again) = s
+        .add_photo(&f.teacher.actor(), &photo("p1", &bytes))
+        .await
+        .unwrap()
+    else {
+        panic!("replayed")
+    };
+    assert_eq!(again.id, first.id);
+    for k in 2..=5 {
+        assert!(matches!(
+            s.add_photo(&f.teacher.actor(), &photo(&format!("p{k}"), b"x"))
+                .await
+                .unwrap(),
+            PhotoAdded::Stored(_)
+        ));
+    }
+    assert_eq!(
+        s.add_photo(&f.teacher.actor(), &photo("p6", b"x"))
+            .await
+            .unwrap(),
+        PhotoAdded::Full
+    );
+    let (info, data) = s
+        .photo(&f.analyst.actor(), id, first.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((info.id, data), (first.id, bytes.clone()));
+    assert_eq!(s.photos(&f.admin.actor(), id).await.unwrap().len(), 5);
+    // Who may not see the incident gets nothing, and may not add to it.
+    for who in [&f.teacher2, &f.reader] {
+        assert!(s.photo(&who.actor(), id, first.id).await.unwrap().is_none());
+        assert!(s.photos(&who.actor(), id).await.unwrap().is_empty());
+    }
+    assert!(matches!(
+        s.add_photo(&f.teacher2.actor(), &photo("p7", b"x"))
+            .await
+            .unwrap_err(),
+        StoreError::NotFound { .. }
+    ));
+    let g = fixture(s, "1980").await;
+    assert!(
+        s.photo(&g.admin.actor(), id, first.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A photo of another incident is not reached through this one.
+    let other = insert_one(s, incident(&f.teacher, "trafik", "2026-11-20T10:00:00Z")).await;
+    assert!(
+        s.photo(&f.admin.actor(), other, first.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Reading a restricted incident's photo is audited, as reading the incident is.
+    let reads = s
+        .audit_log(
+            f.tenant.id,
+            &AuditFilter {
+                action: Some("photo.read".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(reads.len(), 1);
+    // Copy moves the photos byte for byte.
+    let rows = s.export_tenant(f.tenant.id).await.unwrap();
+    let photos = rows.table("photos").unwrap();
+    assert_eq!(photos.rows.len(), 5);
+    assert!(photos.rows[0].contains(&copy::Cell::Bytes(bytes.clone())));
+    // Retention removes them with their incident (klotter kept 24 months).
+    let mut cats = s.categories(f.tenant.id).await.unwrap();
+    let klotter = cats
+        .iter_mut()
+        .find(|c| c.code.as_str() == "skadegorelse-klotter")
+        .unwrap();
+    klotter.retention_months = Some(24);
+    s.upsert_category(klotter, None).await.unwrap();
+    s.apply_retention(f.tenant.id, t("2026-11-27T12:00:00Z"))
+        .await
+        .unwrap();
+    assert!(s.photos(&f.admin.actor(), id).await.unwrap().is_empty());
+    assert!(
+        s.photo(&f.admin.actor(), id, first.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        s.export_tenant(f.tenant.id)
+            .await
+            .unwrap()
+            .table("photos")
+            .unwrap()
+            .rows
+            .len(),
+        0
+    );
+    s.verify_audit(f.tenant.id).await.unwrap().unwrap();
 }

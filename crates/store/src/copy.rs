@@ -11,6 +11,7 @@ pub enum Kind {
     Int,
     Real,
     Text,
+    Bytes,
 }
 
 /// A table of tenant data: its name, its columns, the column holding the tenant id, and the
@@ -22,7 +23,7 @@ pub struct TableSpec {
     pub order_by: &'static str,
 }
 
-use Kind::{Int, Real, Text};
+use Kind::{Bytes, Int, Real, Text};
 
 /// In the order they are written (foreign keys point backwards).
 pub const TABLES: &[TableSpec] = &[
@@ -123,6 +124,19 @@ pub const TABLES: &[TableSpec] = &[
         order_by: "id",
     },
     TableSpec {
+        name: "reports",
+        columns: &[
+            ("tenant_id", Int),
+            ("id", Int),
+            ("user_id", Int),
+            ("client_key", Text),
+            ("request_digest", Text),
+            ("created_at", Int),
+        ],
+        tenant_column: "tenant_id",
+        order_by: "id",
+    },
+    TableSpec {
         name: "incidents",
         columns: &[
             ("tenant_id", Int),
@@ -153,6 +167,8 @@ pub const TABLES: &[TableSpec] = &[
             ("anonymised_at", Int),
             ("wx", Int),
             ("wy", Int),
+            ("report_id", Int),
+            ("same_as", Int),
         ],
         tenant_column: "tenant_id",
         order_by: "id",
@@ -177,6 +193,23 @@ pub const TABLES: &[TableSpec] = &[
         ],
         tenant_column: "tenant_id",
         order_by: "incident_id, seq",
+    },
+    TableSpec {
+        name: "photos",
+        columns: &[
+            ("tenant_id", Int),
+            ("id", Int),
+            ("incident_id", Int),
+            ("client_key", Text),
+            ("content_type", Text),
+            ("width", Int),
+            ("height", Int),
+            ("data", Bytes),
+            ("user_id", Int),
+            ("created_at", Int),
+        ],
+        tenant_column: "tenant_id",
+        order_by: "id",
     },
     TableSpec {
         name: "audit_log",
@@ -243,6 +276,7 @@ pub enum Cell {
     Int(i64),
     Real(f64),
     Text(String),
+    Bytes(Vec<u8>),
 }
 
 /// One table's rows, in `TableSpec::order_by` order, cells in `TableSpec::columns` order.
@@ -263,28 +297,38 @@ impl TenantRows {
         self.tables.iter().find(|t| t.table == name)
     }
 
-    /// The largest id per sequence (`organisations`, `users`, `places`, `incidents`), so the
-    /// target's sequences can move past them.
+    /// The largest id per sequence (`organisations`, `users`, `places`, `incidents`,
+    /// `actions`, `est_records`, `reports`, `photos`), so the target's sequences can move
+    /// past them.
     pub fn max_ids(&self) -> Vec<(&'static str, i64)> {
-        ["organisations", "users", "places", "incidents"]
-            .into_iter()
-            .map(|t| {
-                let max = self
-                    .table(t)
-                    .map(|rows| {
-                        rows.rows
-                            .iter()
-                            .filter_map(|r| match r.get(1) {
-                                Some(Cell::Int(v)) => Some(*v),
-                                _ => None,
-                            })
-                            .max()
-                            .unwrap_or(0)
-                    })
-                    .unwrap_or(0);
-                (t, max)
-            })
-            .collect()
+        [
+            "organisations",
+            "users",
+            "places",
+            "incidents",
+            "actions",
+            "est_records",
+            "reports",
+            "photos",
+        ]
+        .into_iter()
+        .map(|t| {
+            let max = self
+                .table(t)
+                .map(|rows| {
+                    rows.rows
+                        .iter()
+                        .filter_map(|r| match r.get(1) {
+                            Some(Cell::Int(v)) => Some(*v),
+                            _ => None,
+                        })
+                        .max()
+                        .unwrap_or(0)
+                })
+                .unwrap_or(0);
+            (t, max)
+        })
+        .collect()
     }
 }
 

@@ -344,6 +344,28 @@ pub trait Store: Send + Sync {
         tenant: TenantId,
         incidents: &[NewIncident],
     ) -> Result<ImportCounts>;
+    /// A report from the field: its incidents stored together under one report id, all or
+    /// none. With a client key seen before from the same user, nothing is stored and the first
+    /// sending's receipt is returned (`replayed`); the same key with another request digest is
+    /// `Conflict` ("idempotency key").
+    async fn submit_report(&self, tenant: TenantId, report: &NewReport) -> Result<ReportReceipt>;
+    /// The incidents of a report that the actor may see, in the order they were sent.
+    async fn report_incidents(&self, actor: &Actor, report: ReportId) -> Result<Vec<Incident>>;
+    /// Incidents the actor may see of the category within `radius_m` metres and `hours`
+    /// hours (either side) of the point and time, nearest first.
+    async fn nearby_incidents(&self, actor: &Actor, q: &NearbyQuery) -> Result<Vec<Incident>>;
+    /// Adds a photo to an incident the actor may see (`NotFound` otherwise); at most
+    /// `MAX_PHOTOS`; a client key seen before for the incident replays.
+    async fn add_photo(&self, actor: &Actor, photo: &NewPhoto) -> Result<PhotoAdded>;
+    /// The photos of an incident the actor may see (none otherwise), oldest first.
+    async fn photos(&self, actor: &Actor, incident: IncidentId) -> Result<Vec<PhotoInfo>>;
+    /// One photo and its bytes, when the actor may see its incident.
+    async fn photo(
+        &self,
+        actor: &Actor,
+        incident: IncidentId,
+        id: PhotoId,
+    ) -> Result<Option<(PhotoInfo, Vec<u8>)>>;
     async fn incident(&self, actor: &Actor, id: IncidentId) -> Result<Option<Incident>>;
     async fn list_incidents(&self, actor: &Actor, query: &IncidentQuery) -> Result<Vec<Incident>>;
     async fn count_incidents(&self, actor: &Actor, filter: &IncidentFilter) -> Result<u64>;

@@ -332,6 +332,8 @@ pub struct NewIncident {
     pub org_id: OrgId,
     pub user_id: Option<UserId>,
     pub created_at: Timestamp,
+    /// The incident the reporter said this one is the same as (a duplicate hint they took).
+    pub same_as: Option<IncidentId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -364,6 +366,9 @@ pub struct Incident {
     pub user_id: Option<UserId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The report (visit) it was sent in, with the other events of that visit.
+    pub report_id: Option<ReportId>,
+    pub same_as: Option<IncidentId>,
 }
 
 /// The few fields a map or an analysis needs, for many incidents at once.
@@ -623,3 +628,77 @@ pub struct NewRecord {
     pub by: Option<UserId>,
     pub at: Timestamp,
 }
+
+pub type ReportId = i64;
+pub type PhotoId = i64;
+
+/// A report from the field: one visit or round, one or more incidents stored together (all
+/// or none), and the key the reporter's device made for it (`Idempotency-Key`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReport {
+    pub user_id: UserId,
+    pub client_key: Option<String>,
+    /// A digest of what was sent: the same key with a different report is refused.
+    pub request_digest: String,
+    pub incidents: Vec<NewIncident>,
+    pub created_at: Timestamp,
+}
+
+/// What the store did with a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportReceipt {
+    pub report_id: ReportId,
+    pub incidents: Vec<IncidentId>,
+    /// The key had been seen: these are the first sending's incidents, nothing was stored.
+    pub replayed: bool,
+}
+
+/// Incidents of one category near a point and time: the duplicate hint of the report form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NearbyQuery {
+    pub lon: f64,
+    pub lat: f64,
+    pub category: CategoryCode,
+    pub at: Timestamp,
+    pub radius_m: f64,
+    pub hours: i64,
+    pub limit: u32,
+}
+
+/// A photo ready to store: already decoded and re-encoded without metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPhoto {
+    pub incident_id: IncidentId,
+    pub client_key: Option<String>,
+    pub content_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<u8>,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+}
+
+/// A stored photo's description (without its bytes).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhotoInfo {
+    pub id: PhotoId,
+    pub incident_id: IncidentId,
+    pub content_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub size: u64,
+    pub created_at: Timestamp,
+}
+
+/// What the store did with a photo.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PhotoAdded {
+    Stored(PhotoInfo),
+    /// The key had been seen for this incident: the photo stored then.
+    Replayed(PhotoInfo),
+    /// The incident has `MAX_PHOTOS` already.
+    Full,
+}
+
+/// Photos an incident may hold.
+pub const MAX_PHOTOS: usize = 5;

@@ -15,7 +15,8 @@ pub const INCIDENT_COLS: &str = "i.tenant_id, i.id, i.category_code, i.occurred_
     i.occurred_to, i.lon, i.lat, i.e, i.n, i.precision, i.place_id, p.name AS place_name, \
     i.place_text, i.municipality_code, i.description, i.school_id, sc.name AS school_name, \
     i.persons_involved, i.visibility, i.status, i.source, i.external_id, i.external_url, \
-    i.org_id, o.name AS org_name, i.user_id, i.created_at, i.updated_at";
+    i.org_id, o.name AS org_name, i.user_id, i.created_at, i.updated_at, i.report_id, \
+    i.same_as";
 pub const INCIDENT_FROM: &str = "incidents i \
     JOIN organisations o ON o.tenant_id = i.tenant_id AND o.id = i.org_id \
     LEFT JOIN places p ON p.tenant_id = i.tenant_id AND p.id = i.place_id \
@@ -69,6 +70,8 @@ pub fn incident_row(r: &impl Row) -> Result<Incident> {
         user_id: r.opt_int("user_id")?,
         created_at: at("created_at")?,
         updated_at: at("updated_at")?,
+        report_id: r.opt_int("report_id")?,
+        same_as: r.opt_int("same_as")?,
     })
 }
 

@@ -19,7 +19,7 @@ use store::{
 /// Checks what new incidents refer to, one query per kind, so that a wrong reference is
 /// named with its row (SQLite's foreign keys stay behind it; PostgreSQL's incidents have
 /// none, see ARCHITECTURE.md).
-async fn check_references<B: Backend>(
+pub(crate) async fn check_references<B: Backend>(
     tx: &mut Tx<B>,
     tenant: TenantId,
     incidents: &[NewIncident],
@@ -43,6 +43,7 @@ async fn check_references<B: Backend>(
         ("organisations", &want.orgs, &mut found.orgs),
         ("users", &want.users, &mut found.users),
         ("places", &want.places, &mut found.places),
+        ("incidents", &want.incidents, &mut found.incidents),
     ] {
         if list.is_empty() {
             continue;
@@ -76,8 +77,8 @@ async fn insert_one<B: Backend>(
             "INSERT INTO incidents (tenant_id, id, category_code, occurred_from, occurred_to, \
              lon, lat, e, n, precision, place_id, place_text, municipality_code, description, \
              school_id, persons_involved, visibility, status, source, external_id, external_url, \
-             org_id, user_id, created_at, updated_at, wx, wy) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             org_id, user_id, created_at, updated_at, wx, wy, same_as) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(tenant)
         .bind(id)
@@ -105,7 +106,8 @@ async fn insert_one<B: Backend>(
         .bind(n.created_at)
         .bind(n.created_at)
         .bind(wx)
-        .bind(wy),
+        .bind(wy)
+        .bind(n.same_as),
         |e| {
             StoreError::Backend(format!(
                 "inserting incident ({}, {}): {e}",
@@ -180,7 +182,7 @@ pub async fn insert<B: Backend>(
     Ok((first..first + count).collect())
 }
 
-async fn insert_rows<B: Backend>(
+pub(crate) async fn insert_rows<B: Backend>(
     tx: &mut Tx<B>,
     tenant: TenantId,
     first: IncidentId,
