@@ -138,6 +138,8 @@ pub struct IncidentDraft {
     pub school_id: String,
     pub persons_involved: String,
     pub visibility: String,
+    /// The incident this one is the same as (the reporter took a duplicate hint).
+    pub same_as: String,
     pub confirm_outside: bool,
     /// Times must carry their UTC offset (the JSON API); the web form's `datetime-local`
     /// values are read in Swedish time instead.
@@ -156,6 +158,7 @@ pub struct ValidIncident {
     pub school_id: Option<i64>,
     pub persons_involved: Option<u32>,
     pub visibility: Option<Visibility>,
+    pub same_as: Option<i64>,
     pub confirm_outside: bool,
 }
 
@@ -295,6 +298,7 @@ impl IncidentDraft {
         }
 
         let school_id = parse_id("school_id", &self.school_id, &mut errors);
+        let same_as = parse_id("same_as", &self.same_as, &mut errors);
 
         let persons_involved = if blank(&self.persons_involved) {
             None
@@ -339,6 +343,7 @@ impl IncidentDraft {
                 school_id,
                 persons_involved,
                 visibility,
+                same_as,
                 confirm_outside: self.confirm_outside,
             }),
             _ => Err(errors),

@@ -18,6 +18,7 @@ pub mod insight;
 pub mod lagesbild;
 pub mod meetings;
 pub mod notify;
+pub mod photos;
 pub mod points;
 pub mod polisen;
 pub mod promises;

@@ -169,7 +169,7 @@ pub fn prepare(
         org_id: user.org_id,
         user_id: Some(user.id),
         created_at: now,
-        same_as: None,
+        same_as: v.same_as,
     })
 }
 
@@ -198,4 +198,91 @@ pub async fn report(
     let new = prepare(&tenant, &categories, &geo, user, valid, source, now)
         .map_err(ReportError::Invalid)?;
     Ok(store.insert_incidents(tenant.id, &[new]).await?[0])
+}
+
+/// Events one report may hold (a school's Monday round is a handful).
+pub const MAX_EVENTS: usize = 20;
+
+/// A report from the field: its events validated and checked one by one (an event's field
+/// errors named by `name(event index, field)`), then stored together, once per `key`. Each
+/// "same as" must be an incident the reporter may see.
+pub async fn submit(
+    store: &dyn Store,
+    user: &User,
+    events: &[IncidentDraft],
+    key: Option<&str>,
+    source: Source,
+    now: Timestamp,
+    name: impl Fn(usize, &str) -> String,
+) -> Result<store::ReportReceipt, ReportError> {
+    if events.is_empty() || events.len() > MAX_EVENTS {
+        return Err(ReportError::Invalid(vec![FieldError::new(
+            "events",
+            "error-event-count",
+            events.len().to_string(),
+        )]));
+    }
+    let tenant = store
+        .tenant(user.tenant_id)
+        .await?
+        .ok_or(StoreError::NotFound {
+            what: "tenant",
+            id: user.tenant_id.to_string(),
+        })?;
+    let categories = store.categories(tenant.id).await?;
+    let geo = TenantGeo::new(&tenant, store.places(tenant.id).await?)?;
+    let mut errors = Vec::new();
+    let mut incidents = Vec::with_capacity(events.len());
+    for (k, draft) in events.iter().enumerate() {
+        let checked = match draft.validate(now, &crate::stockholm()) {
+            Ok(valid) => {
+                let mut same_as_hidden = None;
+                if let Some(id) = valid.same_as
+                    && store.incident(&user.actor(), id).await?.is_none()
+                {
+                    same_as_hidden = Some(FieldError::new(
+                        "same_as",
+                        "error-invalid-choice",
+                        id.to_string(),
+                    ));
+                }
+                match (
+                    prepare(&tenant, &categories, &geo, user, valid, source, now),
+                    same_as_hidden,
+                ) {
+                    (Ok(n), None) => Ok(n),
+                    (Ok(_), Some(e)) => Err(vec![e]),
+                    (Err(mut list), hidden) => {
+                        list.extend(hidden);
+                        Err(list)
+                    }
+                }
+            }
+            Err(list) => Err(list),
+        };
+        match checked {
+            Ok(n) => incidents.push(n),
+            Err(list) => errors.extend(list.into_iter().map(|mut e| {
+                e.field = name(k, &e.field);
+                e
+            })),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ReportError::Invalid(errors));
+    }
+    let digest = store::audit::sha256_hex(&serde_json::to_string(events).unwrap_or_default());
+    let receipt = store
+        .submit_report(
+            tenant.id,
+            &store::NewReport {
+                user_id: user.id,
+                client_key: key.map(str::to_string),
+                request_digest: digest,
+                incidents,
+                created_at: now,
+            },
+        )
+        .await?;
+    Ok(receipt)
 }

@@ -153,16 +153,6 @@ pub async fn incidents<B: Backend>(
         .collect()
 }
 
-/// Metres between two WGS84 points (haversine, mean Earth radius).
-pub fn metres(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
-    let r = 6_371_008.8;
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * r * a.sqrt().asin()
-}
-
 /// The duplicate hint: the category's incidents in the time window, narrowed by the
 /// (tenant, category, time) index, then those in a box around the point, then by distance.
 pub async fn nearby<B: Backend>(
@@ -197,7 +187,7 @@ pub async fn nearby<B: Backend>(
         .map(incident_row)
         .collect::<Result<Vec<_>>>()?
         .into_iter()
-        .map(|i| (metres(n.lon, n.lat, i.lon, i.lat), i))
+        .map(|i| (geo::metres(n.lon, n.lat, i.lon, i.lat), i))
         .filter(|(d, _)| *d <= radius)
         .collect();
     found.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.id.cmp(&a.1.id)));

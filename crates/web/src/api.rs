@@ -9,11 +9,10 @@ use crate::filters::{
 };
 use crate::i18n::Lang;
 use crate::views;
-use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use model::{FieldError, IncidentDraft, Precision, Role, Source};
+use model::{FieldError, IncidentDraft, Precision};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -210,10 +209,8 @@ pub async fn list(
 /// such as `"59.4"` is refused); times carry their offset (RFC 3339; a local time without one
 /// is ambiguous across a clock change and is refused here, where the web form's
 /// `datetime-local` is read in Swedish time).
-fn draft_from_json(body: &[u8]) -> Result<IncidentDraft, Vec<FieldError>> {
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| vec![FieldError::new("body", "error-json", e.to_string())])?;
-    let Value::Object(map) = v else {
+pub(crate) fn draft_from_value(v: &Value) -> Result<IncidentDraft, Vec<FieldError>> {
+    let Value::Object(map) = v.clone() else {
         return Err(vec![FieldError::new("body", "error-type", "not an object")]);
     };
     let mut d = IncidentDraft {
@@ -236,7 +233,7 @@ fn draft_from_json(body: &[u8]) -> Result<IncidentDraft, Vec<FieldError>> {
         }
         let numeric = matches!(
             k.as_str(),
-            "lat" | "lon" | "place_id" | "school_id" | "persons_involved"
+            "lat" | "lon" | "place_id" | "school_id" | "persons_involved" | "same_as"
         );
         let text = match &v {
             Value::String(_) if numeric => {
@@ -268,6 +265,7 @@ fn draft_from_json(body: &[u8]) -> Result<IncidentDraft, Vec<FieldError>> {
             "school_id" => &mut d.school_id,
             "persons_involved" => &mut d.persons_involved,
             "visibility" => &mut d.visibility,
+            "same_as" => &mut d.same_as,
             _ => {
                 errors.push(FieldError::new(&k, "error-unknown-field", &k));
                 continue;
@@ -286,43 +284,6 @@ fn draft_from_json(body: &[u8]) -> Result<IncidentDraft, Vec<FieldError>> {
         Ok(d)
     } else {
         Err(errors)
-    }
-}
-
-pub async fn create(State(state): State<Arc<AppState>>, api: ApiUser, body: Bytes) -> Response {
-    if api.user.role == Role::Reader {
-        return error(StatusCode::FORBIDDEN, &state, api.lang, "error-forbidden");
-    }
-    let draft = match draft_from_json(&body) {
-        Ok(d) => d,
-        Err(errors) => return unprocessable(&state, api.lang, &errors),
-    };
-    match service::reporting::report(
-        state.store.as_ref(),
-        &api.user,
-        &draft,
-        Source::Api,
-        state.now(),
-    )
-    .await
-    {
-        Ok(id) => match state.store.incident(&api.user.actor(), id).await {
-            Ok(Some(incident)) => {
-                let location = format!("/api/v1/incidents/{id}");
-                (
-                    StatusCode::CREATED,
-                    [(header::LOCATION, location)],
-                    axum::Json(views::incident_json(&incident)),
-                )
-                    .into_response()
-            }
-            Ok(None) => internal(format!("incident {id} not readable right after insert")),
-            Err(e) => internal(e),
-        },
-        Err(service::reporting::ReportError::Invalid(errors)) => {
-            unprocessable(&state, api.lang, &errors)
-        }
-        Err(e) => internal(e),
     }
 }
 
@@ -478,6 +439,12 @@ pub async fn tenant(State(state): State<Arc<AppState>>, api: ApiUser) -> Respons
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn draft_from_json(body: &[u8]) -> Result<IncidentDraft, Vec<FieldError>> {
+        let v: Value = serde_json::from_slice(body)
+            .map_err(|e| vec![FieldError::new("body", "error-json", e.to_string())])?;
+        draft_from_value(&v)
+    }
 
     #[test]
     fn json_drafts() {

@@ -13,6 +13,7 @@ mod budget;
 mod cases;
 mod ctx;
 mod docs;
+mod field;
 mod filters;
 pub mod i18n;
 mod insight;
@@ -34,7 +35,12 @@ use jiff::Timestamp;
 use std::sync::Arc;
 use store::Store;
 
+pub use assets::gzipped_size;
 pub use budget::HEAVY as HEAVY_ROUTES;
+
+/// The static files the report page loads when no map is asked for (its weight is measured
+/// by `lagesbild-bench-field`); `/categories.css` is made per tenant.
+pub const REPORT_PAGE_FILES: &[&str] = &["app.css", "app.js", "report-form.js", "queue.js"];
 pub use ctx::SESSION_COOKIE;
 
 /// Settings of the web interface.
@@ -136,13 +142,13 @@ app_routes! {
     post "/login/second-factor/setup" => mfa::setup;
     post "/logout" => pages::logout;
     post "/logout-all" => pages::logout_all;
-        get "/account" => pages::account;
+    get "/account" => pages::account;
     post "/account/password" => pages::change_password;
     post "/account/tokens" => tokens::create;
     post "/account/tokens/{id}/revoke" => tokens::revoke_own;
     get "/lang/{code}" => pages::set_lang;
     get "/incidents" => pages::incident_list;
-    post "/incidents" => pages::incident_create;
+    post "/incidents" => field::create;
     get "/incidents/new" => pages::incident_form;
     get "/incidents/{id}" => pages::incident_detail;
     post "/incidents/{id}/status" => pages::incident_status;
@@ -201,8 +207,15 @@ app_routes! {
     get "/admin/audit.csv" => admin::audit_csv;
     get "/static/{*file}" => assets::serve;
     get "/api/v1/incidents" => api::list;
-    post "/api/v1/incidents" => api::create;
-        get "/api/v1/incidents.geojson" => api::geojson;
+    post "/api/v1/incidents" => field::api_create;
+    get "/api/v1/incidents.geojson" => api::geojson;
+    get "/api/v1/incidents/nearby" => field::nearby;
+    get "/api/v1/incidents/{id}/photos" => field::api_photos;
+    post "/api/v1/incidents/{id}/photos" => field::api_add_photo;
+    get "/api/v1/incidents/{id}/photos/{photo}" => field::api_photo;
+    get "/api/v1/session" => field::session;
+    get "/sw.js" => assets::service_worker;
+    get "/manifest.webmanifest" => assets::manifest;
     get "/api/v1/hotspots.geojson" => api::hotspots;
     get "/api/v1/density.geojson" => insight::density;
     get "/api/v1/tiles/{z}/{x}/{y}" => api::tile;

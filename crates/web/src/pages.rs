@@ -497,7 +497,7 @@ pub async fn incident_list(
             incidents,
             filter_errors,
             categories => views::categories(&cats, ctx.lang),
-            places => places.iter().map(|p| context! { id => p.id, name => p.name.clone() }).collect::<Vec<_>>(),
+            places => places.iter().map(|p| context! { id => p.id, name => p.name.clone(), lat => format!("{:.6}", p.lat), lon => format!("{:.6}", p.lon) }).collect::<Vec<_>>(),
             orgs => orgs.iter().map(|o| context! { id => o.id, name => o.name.clone() }).collect::<Vec<_>>(),
             statuses => IncidentStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             sources => Source::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
@@ -511,13 +511,19 @@ fn may_report(user: &User) -> bool {
     user.role != Role::Reader
 }
 
-async fn form_page(
+pub(crate) async fn form_page(
     state: &AppState,
     ctx: &Ctx,
     user: &User,
     draft: &IncidentDraft,
+    report_key: Option<&str>,
     errors: &[model::FieldError],
 ) -> Response {
+    // The report's key, made here so that even a form sent twice without JavaScript (the
+    // back button, a double tap) is stored once; the phone's queue makes its own.
+    let report_key = report_key
+        .map(str::to_string)
+        .unwrap_or_else(service::auth::new_secret);
     let (cats, places) = match tokio::try_join!(
         state.store.categories(user.tenant_id),
         state.store.places(user.tenant_id)
@@ -554,11 +560,13 @@ async fn form_page(
         "report",
         context! {
             v,
+            report_key,
+            user_key => format!("{}:{}", user.tenant_id, user.id),
             errors => by_field,
             error_list => list,
             outside,
             categories => views::categories(&cats, ctx.lang),
-            places => places.iter().map(|p| context! { id => p.id, name => p.name.clone() }).collect::<Vec<_>>(),
+            places => places.iter().map(|p| context! { id => p.id, name => p.name.clone(), lat => format!("{:.6}", p.lat), lon => format!("{:.6}", p.lon) }).collect::<Vec<_>>(),
             schools => places.iter().filter(|p| p.is_school).map(|p| context! { id => p.id, name => p.name.clone() }).collect::<Vec<_>>(),
             visibilities => Visibility::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
         },
@@ -584,64 +592,7 @@ pub async fn incident_form(State(state): State<Arc<AppState>>, ctx: Ctx) -> Resp
         occurred_from: now,
         ..Default::default()
     };
-    form_page(&state, &ctx, user, &draft, &[]).await
-}
-
-fn draft_from_form(fields: &[(String, String)]) -> (IncidentDraft, Option<String>) {
-    let mut d = IncidentDraft::default();
-    let mut csrf = None;
-    for (k, v) in fields {
-        let v = v.clone();
-        match k.as_str() {
-            "category" => d.category = v,
-            "occurred_from" => d.occurred_from = v,
-            "occurred_to" => d.occurred_to = v,
-            "lat" => d.lat = v,
-            "lon" => d.lon = v,
-            "place_id" => d.place_id = v,
-            "place_text" => d.place_text = v,
-            "description" => d.description = v,
-            "school_id" => d.school_id = v,
-            "persons_involved" => d.persons_involved = v,
-            "visibility" => d.visibility = v,
-            "confirm_outside" => d.confirm_outside = matches!(v.as_str(), "true" | "on" | "1"),
-            "csrf" => csrf = Some(v),
-            _ => {}
-        }
-    }
-    (d, csrf)
-}
-
-pub async fn incident_create(
-    State(state): State<Arc<AppState>>,
-    ctx: Ctx,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let Some(user) = ctx.user.as_ref() else {
-        return login_redirect(&ctx);
-    };
-    let (draft, csrf) = draft_from_form(&fields);
-    if !ctx.csrf_ok(csrf.as_deref()) {
-        return error_page(&state, &ctx, StatusCode::FORBIDDEN);
-    }
-    if !may_report(user) {
-        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
-    }
-    match service::reporting::report(
-        state.store.as_ref(),
-        user,
-        &draft,
-        Source::Form,
-        state.now(),
-    )
-    .await
-    {
-        Ok(id) => Redirect::to(&format!("/incidents/{id}?saved=1")).into_response(),
-        Err(service::reporting::ReportError::Invalid(errors)) => {
-            form_page(&state, &ctx, user, &draft, &errors).await
-        }
-        Err(e) => internal(&state, &ctx, "storing a report", e),
-    }
+    form_page(&state, &ctx, user, &draft, None, &[]).await
 }
 
 #[derive(Deserialize, Default)]
@@ -667,18 +618,33 @@ pub async fn incident_detail(
     let Ok(id) = id.parse::<i64>() else {
         return error_page(&state, &ctx, StatusCode::NOT_FOUND);
     };
+    detail_page(&state, &ctx, user, id, p.saved == "1", &p.status, &[]).await
+}
+
+/// The incident's page (`status_param`: what was just done to it, `1` or `redacted`);
+/// `refused` lists photos of a report just sent that were not kept.
+pub(crate) async fn detail_page(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &User,
+    id: i64,
+    saved: bool,
+    status_param: &str,
+    refused: &[serde_json::Value],
+) -> Response {
     let actor = user.actor();
-    let (incident, history, cats) = match tokio::try_join!(
+    let (incident, history, cats, photos) = match tokio::try_join!(
         state.store.incident(&actor, id),
         state.store.status_history(&actor, id),
         state.store.categories(user.tenant_id),
+        state.store.photos(&actor, id),
     ) {
         Ok(x) => x,
-        Err(e) => return internal(&state, &ctx, "incident detail", e),
+        Err(e) => return internal(state, ctx, "incident detail", e),
     };
     // Another tenant's incident, a hidden one and a missing one look the same.
     let Some(incident) = incident else {
-        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+        return error_page(state, ctx, StatusCode::NOT_FOUND);
     };
     let tz = service::stockholm();
     let next: Vec<&str> = if may_change_status(user) {
@@ -714,19 +680,46 @@ pub async fn incident_detail(
             place_text => incident.place_text.as_deref().map(|p| model::screening::redact(p, placeholder)).unwrap_or_default(),
         }
     });
+    let siblings = match incident.report_id {
+        Some(r) => match state.store.report_incidents(&actor, r).await {
+            Ok(list) => list
+                .iter()
+                .filter(|i| i.id != incident.id)
+                .map(|i| views::incident(i, &cats, ctx.lang, &tz))
+                .collect::<Vec<_>>(),
+            Err(e) => return internal(state, ctx, "incident detail", e),
+        },
+        None => vec![],
+    };
+    let photos: Vec<Value> = photos
+        .iter()
+        .enumerate()
+        .map(|(n, p)| {
+            context! {
+                url => format!("/api/v1/incidents/{}/photos/{}", p.incident_id, p.id),
+                width => p.width,
+                height => p.height,
+                alt => state.i18n.t(ctx.lang, "photo-alt", &[("n", (n + 1).into()), ("count", photos.len().into())]),
+            }
+        })
+        .collect();
     render(
-        &state,
-        &ctx,
+        state,
+        ctx,
         "incident.html",
         "incidents",
         context! {
             redaction,
-            redacted => p.status == "redacted",
+            redacted => status_param == "redacted",
+            siblings,
+            photos,
+            refused,
+            same_as => incident.same_as,
             i => views::incident(&incident, &cats, ctx.lang, &tz),
             history,
             next_statuses => next,
-            saved => p.saved == "1",
-            status_changed => p.status == "1",
+            saved,
+            status_changed => status_param == "1",
         },
         StatusCode::OK,
     )

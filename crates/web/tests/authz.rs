@@ -70,6 +70,8 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
     let api = |allowed: Expect| if signed { allowed } else { Unauthorized };
     match (method, path) {
         ("get", "/healthz" | "/login" | "/lang/{code}" | "/static/{*file}") => Ok,
+        // The installable app's manifest and service worker are public (they hold no data).
+        ("get", "/sw.js" | "/manifest.webmanifest") => Ok,
         // The test signs in with a wrong password.
         ("post", "/login") => Unauthorized,
         ("post", "/logout") => Ok,
@@ -174,6 +176,29 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         } else {
             Ok
         }),
+        // The duplicate hint answers within the caller's visibility (the store's rule); who is
+        // signed in, for the offline queue.
+        ("get", "/api/v1/incidents/nearby" | "/api/v1/session") => api(Ok),
+        ("get", "/api/v1/incidents/{id}/photos") => api(if visible(target.expect("an incident")) {
+            Ok
+        } else {
+            NotFound
+        }),
+        // Photos are added by the incident's reporter, the coordinator and analysts, to an
+        // incident they see (the test's body is not an image: 422).
+        ("post", "/api/v1/incidents/{id}/photos") => {
+            let t = target.expect("an incident");
+            let own = p.user.as_ref().is_some_and(|u| t.user_id == Some(u.id));
+            api(
+                if visible(t) && (own || matches!(role, Some(Role::Admin | Role::Analyst))) {
+                    Ok
+                } else {
+                    NotFound
+                },
+            )
+        }
+        // The test's incidents have no photos.
+        ("get", "/api/v1/incidents/{id}/photos/{photo}") => api(NotFound),
         ("get", "/api/v1/incidents/{id}") => api(if visible(target.expect("an incident")) {
             Ok
         } else {
@@ -528,7 +553,8 @@ async fn every_route_for_every_role_and_visibility() {
                     )
                     .replace("{code}", "en")
                     .replace("{z}/{x}/{y}", "13/4462/2286.mvt")
-                    .replace("{*file}", "app.css");
+                    .replace("{*file}", "app.css")
+                    .replace("{photo}", "1");
                 let api = concrete.starts_with("/api/");
                 let mut b = Request::builder()
                     .method(method.to_uppercase().as_str())
