@@ -156,6 +156,8 @@ pub fn incident_json(i: &Incident) -> Value {
         "organisation": {"id": i.org_id, "name": i.org_name},
         "created_at": i.created_at.to_string(),
         "updated_at": i.updated_at.to_string(),
+        "report_id": i.report_id,
+        "same_as": i.same_as,
     });
     if i.occurred_from == i.occurred_to {
         v["occurred_at"] = json!(i.occurred_from.to_string());

@@ -119,6 +119,62 @@ pub async fn app_with(config: web::WebConfig) -> (App, Tenant, Vec<User>, Tenant
             .await
             .unwrap(),
     );
+    app_over(store, dir, config).await
+}
+
+/// The stores the tests that must hold on both run on.
+#[derive(Debug, Clone, Copy)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+pub const BOTH: [Db; 2] = [Db::Sqlite, Db::Postgres];
+
+/// The app over a fresh store of the kind: SQLite in a temporary directory, or a new database
+/// on the PostgreSQL server of `LAGESBILD_TEST_PG` (scripts/test.sh starts a throwaway one).
+pub async fn app_on(db: Db) -> (App, Tenant, Vec<User>, Tenant, Vec<User>) {
+    match db {
+        Db::Sqlite => app().await,
+        Db::Postgres => {
+            let server = std::env::var("LAGESBILD_TEST_PG").unwrap_or_else(|_| {
+                panic!(
+                    "LAGESBILD_TEST_PG is not set: run ./scripts/test.sh (it starts a throwaway \
+                     PostgreSQL), or point it at a server"
+                )
+            });
+            static N: AtomicI64 = AtomicI64::new(0);
+            let name = format!(
+                "lbweb_{}_{}_{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::SeqCst),
+                Timestamp::now().as_millisecond() % 1_000_000
+            );
+            let admin = store_postgres::connect(&server).await.unwrap();
+            admin
+                .execute_admin(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            admin.close().await;
+            let store: Arc<dyn Store> = Arc::new(
+                store_postgres::PgStore::open(&store_postgres::with_database(&server, &name))
+                    .await
+                    .unwrap(),
+            );
+            app_over(
+                store,
+                tempfile::tempdir().unwrap(),
+                web::WebConfig::default(),
+            )
+            .await
+        }
+    }
+}
+
+async fn app_over(
+    store: Arc<dyn Store>,
+    dir: tempfile::TempDir,
+    config: web::WebConfig,
+) -> (App, Tenant, Vec<User>, Tenant, Vec<User>) {
     let (kungsor, ku) = tenant_with_users(store.as_ref(), "1960").await;
     let (arboga, au) = tenant_with_users(store.as_ref(), "1984").await;
     let now: Timestamp = NOW.parse().unwrap();
