@@ -61,9 +61,13 @@ test('a reporter reports from a phone and finds the incident in the list and on 
   await page.getByRole('button', { name: 'Logga in' }).click();
   await page.waitForURL(/\/incidents\/new$/);
 
-  // The form, with its map enhancement loaded.
-  await page.locator('#pick-map canvas').waitFor({ state: 'visible', timeout: 20000 });
+  // The form without the map (it loads only when asked for), then with it.
+  await page.getByRole('button', { name: 'Välj platsen på en karta' }).waitFor();
+  assert.equal(await page.locator('link[href$="maplibre-gl.css"]').count(), 0, 'no map until asked for');
   await axe(page, 'the report form');
+  await page.getByRole('button', { name: 'Välj platsen på en karta' }).click();
+  await page.locator('.pick-map canvas').waitFor({ state: 'visible', timeout: 20000 });
+  await axe(page, 'the report form with its map');
 
   // An invalid submission comes back with the errors next to the fields, values kept.
   await page.getByLabel('Beskrivning', { exact: true }).fill('Ett försök utan kategori');
@@ -74,10 +78,10 @@ test('a reporter reports from a phone and finds the incident in the list and on 
 
   // Now a real report: category, time (prefilled with now), tap the map, description.
   await page.getByLabel('Vad hände?').selectOption('skadegorelse-klotter');
-  await page.locator('#pick-map canvas').waitFor({ state: 'visible' });
+  await page.locator('.pick-map canvas').waitFor({ state: 'visible' });
   await page.waitForFunction(() => window.lagesbildPickMap?.loaded());
-  await page.locator('#pick-map').scrollIntoViewIfNeeded();
-  const mapBox = await page.locator('#pick-map').boundingBox();
+  await page.locator('.pick-map').scrollIntoViewIfNeeded();
+  const mapBox = await page.locator('.pick-map').boundingBox();
   await page.touchscreen.tap(mapBox.x + mapBox.width / 2, mapBox.y + mapBox.height / 2);
   await page.waitForFunction(() => document.getElementById('lat').value !== '');
   const lat = Number(await page.getByLabel('Latitud').inputValue());

@@ -109,32 +109,31 @@ let running = null;
  * sending the same report at once is harmless: the server stores it once).
  */
 export function sendWaiting(user, onChange) {
-  running ??= (async () => {
-    try {
-      if (!navigator.onLine) return;
-      let s;
-      try { s = await session(); } catch (e) { return; }
-      if (!s || s.user !== user) {
-        // Signed out, or someone else is signed in: this user's reports wait.
-        for (const r of await mine(user)) {
-          if (r.state === 'waiting' && r.note !== 'signin') await put({ ...r, note: 'signin' });
-        }
-        onChange?.();
-        return;
-      }
-      for (const r of await mine(user)) {
-        if (r.state !== 'waiting') continue;
-        await put({ ...r, state: 'sending' });
-        onChange?.();
-        const after = await sendOne(r, s.csrf);
-        await put(after);
-        onChange?.(after);
-      }
-    } finally {
-      running = null;
-    }
-  })();
+  // Assigned before it is reset: a run that ends at once must not leave itself behind.
+  if (!running) running = run(user, onChange).finally(() => { running = null; });
   return running;
+}
+
+async function run(user, onChange) {
+  if (!navigator.onLine) return;
+  let s;
+  try { s = await session(); } catch (e) { return; }
+  if (!s || s.user !== user) {
+    // Signed out, or someone else is signed in: this user's reports wait.
+    for (const r of await mine(user)) {
+      if (r.state === 'waiting' && r.note !== 'signin') await put({ ...r, note: 'signin' });
+    }
+    onChange?.();
+    return;
+  }
+  for (const r of await mine(user)) {
+    if (r.state !== 'waiting') continue;
+    await put({ ...r, state: 'sending' });
+    onChange?.();
+    const after = await sendOne(r, s.csrf);
+    await put(after);
+    onChange?.(after);
+  }
 }
 
 /** Reports left "sending" by a page that closed midway are waiting again. */
