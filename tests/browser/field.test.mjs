@@ -250,3 +250,44 @@ test('another user on the same phone never sees or sends the waiting reports', a
   assert.equal(found.length, 1);
   await context.close();
 });
+
+test('a report refused by the server is corrected and sent again, all by keyboard', async () => {
+  const context = await env.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, locale: 'sv-SE' });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const who = env.login('reporter', 'rapportor.skola@kungsor.example');
+  await signIn(page, who);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await context.setOffline(true);
+  // A personal identity number in the text: the server refuses it (screening).
+  const stamp = Date.now();
+  await fill(page, { category: 'otrygg-plats', lat: '59.424000', lon: '16.095000', description: `Mörk gångtunnel, ring 19121212-1212 ${stamp}` });
+  await page.getByRole('button', { name: 'Skicka rapport' }).click();
+  await page.getByText('Väntar på att skickas: 1.').waitFor();
+  await context.setOffline(false);
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  const refused = page.locator('#queue-list li[data-state=refused]');
+  await refused.waitFor({ timeout: 30000 });
+  await refused.getByText('Ta bort detta innan du skickar').waitFor();
+  await axe(page, 'the queue with a refused report');
+  // By keyboard: to the button, Enter; the form is filled again with the error at its field.
+  await refused.getByRole('button', { name: 'Rätta rapporten' }).focus();
+  await page.keyboard.press('Enter');
+  await page.locator('#description-error').waitFor();
+  assert.ok(await page.evaluate(() => document.activeElement?.id === 'live-errors'), 'the error summary has the focus');
+  assert.match(await page.getByLabel('Beskrivning', { exact: true }).inputValue(), /19121212-1212/);
+  await page.getByLabel('Beskrivning', { exact: true }).focus();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(`Mörk gångtunnel, lampan trasig ${stamp}`);
+  await page.getByRole('button', { name: 'Skicka rapport' }).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/incidents\/\d+\?saved=1$/);
+  await page.getByText(`lampan trasig ${stamp}`).waitFor();
+  const list = await (await context.request.get(`${BASE}/api/v1/incidents?limit=1000`)).json();
+  assert.equal(list.items.filter((i) => i.description.endsWith(String(stamp))).length, 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -131,6 +131,8 @@ fn a_municipality_moves_from_sqlite_to_postgresql() {
             .unwrap_or_else(|| panic!("no {name} line in {out}"))
     };
     assert!(rows("incidents") > 1000, "{out}");
+    // The demo's two photos move byte for byte (their checksums are compared like every row's).
+    assert_eq!(rows("photos"), 2, "{out}");
     assert!(
         // Every user has its audit row; the demo's incidents came in batches (a row each).
         rows("users") >= 5 && rows("audit_log") > rows("users"),

@@ -36,6 +36,8 @@ pub enum DemoError {
     Password(#[from] crate::auth::PasswordError),
     #[error(transparent)]
     Promise(#[from] crate::promises::PromiseError),
+    #[error("a demo photo: {0}")]
+    Photo(String),
 }
 
 #[derive(Debug, Clone)]
@@ -710,7 +712,8 @@ pub async fn seed(
         });
     }
     incidents.sort_by_key(|i| i.created_at);
-    store.insert_incidents(tenant.id, &incidents).await?;
+    let ids = store.insert_incidents(tenant.id, &incidents).await?;
+    seed_photos(store, &incidents, &ids, &users, now).await?;
     seed_actions(store, &tenant, &orgs, &users, &place_ids, now).await?;
     seed_promises(store, &tenant, &users, now).await?;
 
@@ -726,6 +729,47 @@ pub async fn seed(
         synthetic: SYNTHETIC_INCIDENTS,
         police,
     }))
+}
+
+/// Photos on the newest two graffiti reports, so that the incident page shows what a report
+/// from the field looks like (made as a camera would, with a GPS position, and cleaned as every
+/// photo is).
+async fn seed_photos(
+    store: &dyn Store,
+    incidents: &[NewIncident],
+    ids: &[store::IncidentId],
+    users: &[store::User],
+    now: Timestamp,
+) -> Result<(), DemoError> {
+    let graffiti = incidents
+        .iter()
+        .zip(ids)
+        .rev()
+        .filter(|(n, _)| n.category.as_str() == "skadegorelse-klotter")
+        .take(2);
+    for (n, id) in graffiti {
+        let Some(user) = users.iter().find(|u| Some(u.id) == n.user_id) else {
+            continue;
+        };
+        let photo = crate::photos::clean(&crate::photos::jpeg_with_gps(640, 480))
+            .map_err(|e| DemoError::Photo(e.to_string()))?;
+        store
+            .add_photo(
+                &user.actor(),
+                &store::NewPhoto {
+                    incident_id: *id,
+                    client_key: None,
+                    content_type: "image/jpeg".into(),
+                    width: photo.width,
+                    height: photo.height,
+                    data: photo.jpeg,
+                    user_id: user.id,
+                    created_at: now,
+                },
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// A realistic set of actions: one done months ago (with an effect to evaluate), one under
