@@ -298,7 +298,16 @@ async fn store_photos(
 ) -> Result<Vec<Value>, StoreError> {
     let mut refusals = Vec::new();
     let mut seen = vec![0usize; receipt.incidents.len()];
+    // At most five photos in a report, whatever its events.
+    let mut taken = 0usize;
     for up in uploads {
+        if taken == store::MAX_PHOTOS {
+            refusals.push(json!({
+                "file": up.file_name,
+                "message": state.i18n.t(lang, "photo-error-report-full", &[("file", up.file_name.clone().into()), ("max", store::MAX_PHOTOS.into())]),
+            }));
+            continue;
+        }
         // The event's place in the report, from its number on the form.
         let Some(at) = numbers.iter().position(|k| *k == up.event) else {
             continue;
@@ -308,6 +317,7 @@ async fn store_photos(
         };
         let n = seen[at];
         seen[at] += 1;
+        taken += 1;
         let bytes = match up.bytes {
             Ok(b) => b,
             Err(e) => {

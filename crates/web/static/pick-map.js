@@ -18,6 +18,10 @@ export async function show(ev, setPoint) {
   tenant ??= await fetch('/api/v1/tenant', { credentials: 'same-origin' }).then((r) => r.json());
   const el = ev.querySelector('.pick-map');
   el.hidden = false;
+  // For keyboard and screen reader users: past the map to the typed place.
+  const skip = ev.querySelector('.skip-map');
+  skip.hidden = false;
+  skip.querySelector('a').href = `#${ev.querySelector('[name$="place_text"]').id}`;
   ev.querySelector('.map-hint').hidden = false;
   let b = [180, 90, -180, -90];
   const walk = (c) => {

@@ -56,6 +56,7 @@ function addEvent() {
   ev.querySelectorAll('.js-only').forEach((e) => { e.hidden = false; });
   ev.querySelector('.nearby').replaceChildren();
   ev.querySelector('.pick-map').hidden = true;
+  ev.querySelector('.skip-map').hidden = true;
   renameWithin(ev, k);
   ev.querySelector('.event-title').textContent = form.dataset.eventTitle.replace('NN', String(k + 1));
   field(ev, 'occurred_from').value = localNow();

@@ -449,6 +449,51 @@ async fn the_form_without_javascript_is_stored_once_and_names_the_event_of_an_er
         .map(|i| i["id"].as_i64().unwrap())
         .collect();
     assert_eq!(ids.len(), 2);
+    // At most five photos in a report, over its events: the sixth is named and refused.
+    let small = service::photos::jpeg_with_gps(32, 24);
+    let mut parts = vec![
+        Part::Text("csrf", &csrf),
+        Part::Text("category", "skadegorelse-klotter"),
+        Part::Text("occurred_from", "2026-11-27T07:40"),
+        Part::Text("lat", "59.4224"),
+        Part::Text("lon", "16.0978"),
+        Part::Text("description", "Klotter"),
+        Part::Text("e1-category", "skadegorelse"),
+        Part::Text("e1-occurred_from", "2026-11-27T07:50"),
+        Part::Text("e1-lat", "59.4230"),
+        Part::Text("e1-lon", "16.0990"),
+        Part::Text("e1-description", "Sten i rutan"),
+    ];
+    let names = ["a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg", "f.jpg"];
+    for (k, name) in names.iter().enumerate() {
+        parts.push(Part::File(
+            if k < 3 { "photos" } else { "e1-photos" },
+            name,
+            &small,
+        ));
+    }
+    let r = post_multipart(&app, &cookie, Some("six-photos"), multipart(&parts)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["photos_refused"].as_array().unwrap().len(), 1, "{v}");
+    assert!(
+        v["photos_refused"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("f.jpg: en rapport kan ha högst 5 foton"),
+        "{v}"
+    );
+    let second = v["incidents"][1]["id"].as_i64().unwrap();
+    let photos = app
+        .api(
+            "GET",
+            &format!("/api/v1/incidents/{second}/photos"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(photos.json()["items"].as_array().unwrap().len(), 2);
+
     // The report's visibility holds for both events.
     for id in ids {
         let i = app

@@ -739,3 +739,5 @@ queue-remove = Remove
 queue-saved-offline = The report is saved on this phone and is sent by itself when you have a connection.
 queue-signin = sign in again to send
 queue-photos-refused = Some photos could not be accepted:
+photo-error-report-full = { $file }: a report holds at most { $max } photos.
+report-skip-map = Skip the map

@@ -739,3 +739,5 @@ queue-remove = Ta bort
 queue-saved-offline = Rapporten är sparad på telefonen och skickas automatiskt när du har anslutning.
 queue-signin = logga in igen för att skicka
 queue-photos-refused = Några foton kunde inte tas emot:
+photo-error-report-full = { $file }: en rapport kan ha högst { $max } foton.
+report-skip-map = Hoppa över kartan
