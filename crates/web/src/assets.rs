@@ -37,6 +37,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../static/app.js"),
     ),
     (
+        "start.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/start.js"),
+    ),
+    (
         "queue.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../static/queue.js"),

@@ -26,6 +26,9 @@ pub async fn list(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
+    if let Some(r) = crate::respond::not_for_role(&state, &ctx, user, crate::access::Page::Cases) {
+        return r;
+    }
     let (records, places) = match tokio::try_join!(
         state.store.records(user.tenant_id, RecordKind::Case, None),
         state.store.places(user.tenant_id),
@@ -141,6 +144,9 @@ pub async fn detail(
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
+    if let Some(r) = crate::respond::not_for_role(&state, &ctx, user, crate::access::Page::Cases) {
+        return r;
+    }
     let Ok(id) = id.parse::<i64>() else {
         return error_page(&state, &ctx, StatusCode::NOT_FOUND);
     };

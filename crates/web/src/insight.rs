@@ -253,6 +253,10 @@ pub async fn analysis_page(
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
+    if let Some(r) = crate::respond::not_for_role(&state, &ctx, user, crate::access::Page::Analysis)
+    {
+        return r;
+    }
     let mut errors = Vec::new();
     let days = parse_days(a.days.as_deref(), &mut errors);
     let now = state.now();

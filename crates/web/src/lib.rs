@@ -5,6 +5,7 @@
 //! enforces tenant scope and visibility) and the service layer, and render the results.
 #![forbid(unsafe_code)]
 
+pub mod access;
 mod actions;
 mod admin;
 mod api;
@@ -27,6 +28,7 @@ pub use pages::MAP_GEOJSON_MAX;
 mod render;
 mod respond;
 mod schools;
+mod start;
 mod tokens;
 mod views;
 
@@ -132,7 +134,7 @@ macro_rules! app_routes {
 }
 
 app_routes! {
-    get "/" => pages::home;
+    get "/" => start::page;
     get "/healthz" => api::healthz;
     get "/login" => pages::login_form;
     post "/login" => pages::login;

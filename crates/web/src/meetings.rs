@@ -35,6 +35,10 @@ pub async fn list(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
+    if let Some(r) = crate::respond::not_for_role(&state, &ctx, user, crate::access::Page::Meetings)
+    {
+        return r;
+    }
     let records = match state
         .store
         .records(user.tenant_id, RecordKind::Meeting, None)
@@ -158,6 +162,10 @@ pub async fn detail(
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
+    if let Some(r) = crate::respond::not_for_role(&state, &ctx, user, crate::access::Page::Meetings)
+    {
+        return r;
+    }
     let (id, m) = match load(&state, user, &id).await {
         Ok(Some(x)) => x,
         Ok(None) => return error_page(&state, &ctx, StatusCode::NOT_FOUND),
@@ -372,6 +380,10 @@ pub async fn minutes(
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
+    if let Some(r) = crate::respond::not_for_role(&state, &ctx, user, crate::access::Page::Meetings)
+    {
+        return r;
+    }
     let (id, m) = match load(&state, user, &id).await {
         Ok(Some(x)) => x,
         Ok(None) => return error_page(&state, &ctx, StatusCode::NOT_FOUND),
@@ -429,6 +441,10 @@ pub async fn pack(
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
+    if let Some(r) = crate::respond::not_for_role(&state, &ctx, user, crate::access::Page::Meetings)
+    {
+        return r;
+    }
     let m = match load(&state, user, &id).await {
         Ok(Some((_, m))) if m.kind == MeetingKind::Strategisk => m,
         Ok(_) => return error_page(&state, &ctx, StatusCode::NOT_FOUND),

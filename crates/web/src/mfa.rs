@@ -29,7 +29,7 @@ pub struct CodeForm {
 }
 
 fn next_of(s: &str) -> String {
-    local_path(s).unwrap_or("/incidents").to_string()
+    local_path(s).unwrap_or("/").to_string()
 }
 
 /// The pending sign-in at `stage`, if there is one.

@@ -18,14 +18,6 @@ use store::{IncidentFilter, IncidentQuery, NewSession, Sort, User};
 
 pub const PAGE_SIZE: u32 = 50;
 
-pub async fn home(ctx: Ctx) -> Response {
-    if ctx.user.is_some() {
-        Redirect::to("/incidents").into_response()
-    } else {
-        Redirect::to("/login").into_response()
-    }
-}
-
 pub async fn not_found(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
     error_page(&state, &ctx, StatusCode::NOT_FOUND)
 }
@@ -48,9 +40,9 @@ pub async fn login_form(
         return error_page(&state, &ctx, StatusCode::BAD_REQUEST);
     }
     if ctx.user.is_some() {
-        return Redirect::to(local_path(&q.next).unwrap_or("/incidents")).into_response();
+        return Redirect::to(local_path(&q.next).unwrap_or("/")).into_response();
     }
-    let next = local_path(&q.next).unwrap_or("/incidents").to_string();
+    let next = local_path(&q.next).unwrap_or("/").to_string();
     render(
         &state,
         &ctx,
@@ -77,7 +69,7 @@ pub async fn login(
     if !ctx.same_origin() {
         return error_page(&state, &ctx, StatusCode::FORBIDDEN);
     }
-    let next = local_path(&f.next).unwrap_or("/incidents").to_string();
+    let next = local_path(&f.next).unwrap_or("/").to_string();
     let account = f.email.trim().to_lowercase();
     let now = state.now();
     if let Err(until) = state
@@ -413,6 +405,11 @@ pub async fn incident_list(
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
+    if let Some(r) =
+        crate::respond::not_for_role(&state, &ctx, user, crate::access::Page::Incidents)
+    {
+        return r;
+    }
     let tz = service::stockholm();
     let (filter, sort, filter_errors) = match parse_filter(&q, &tz) {
         Ok((f, s)) => (f, s, vec![]),
@@ -859,6 +856,9 @@ pub async fn map_page(
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
+    if let Some(r) = crate::respond::not_for_role(&state, &ctx, user, crate::access::Page::Map) {
+        return r;
+    }
     let since = jiff::Timestamp::from_second(state.now().as_second() - 730 * 86_400).ok();
     let window = IncidentFilter {
         from: since,

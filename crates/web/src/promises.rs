@@ -59,6 +59,10 @@ pub async fn list(
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
+    if let Some(r) = crate::respond::not_for_role(&state, &ctx, user, crate::access::Page::Promises)
+    {
+        return r;
+    }
     let year = match year_of(&state, &q) {
         Ok(y) => y,
         Err(e) => return crate::docs::invalid(&state, &ctx, "promises", &[e]),
@@ -337,6 +341,10 @@ pub async fn report(
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
+    if let Some(r) = crate::respond::not_for_role(&state, &ctx, user, crate::access::Page::Promises)
+    {
+        return r;
+    }
     let year = match year_of(&state, &q) {
         Ok(y) => y,
         Err(e) => return crate::docs::invalid(&state, &ctx, "promises", &[e]),

@@ -18,6 +18,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "incident_new.html",
         include_str!("../templates/incident_new.html"),
     ),
+    ("start.html", include_str!("../templates/start.html")),
     ("incident.html", include_str!("../templates/incident.html")),
     ("map.html", include_str!("../templates/map.html")),
     ("analysis.html", include_str!("../templates/analysis.html")),

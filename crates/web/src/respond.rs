@@ -48,6 +48,9 @@ pub fn render(
         tenant_name => ctx.tenant.as_ref().map(|t| t.name.clone()),
         demo => state.config.demo,
         section => section,
+        nav => ctx.user.as_ref().map(|u| crate::access::nav(u.role).into_iter().map(|p| context! {
+            path => p.path(), label => p.label(), section => p.section(),
+        }).collect::<Vec<_>>()).unwrap_or_default(),
     };
     let result = state
         .env
@@ -103,4 +106,15 @@ pub fn internal(state: &AppState, ctx: &Ctx, what: &str, e: impl std::fmt::Displ
 /// A redirect to the login page that comes back here.
 pub fn login_redirect(ctx: &Ctx) -> Response {
     Redirect::to(&format!("/login?next={}", urlencode(&ctx.path))).into_response()
+}
+
+/// The page's answer when the signed-in user's role does not use it: "not found", as for a
+/// page that is not there (see `access`).
+pub fn not_for_role(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &store::User,
+    page: crate::access::Page,
+) -> Option<Response> {
+    (!page.allowed(user.role)).then(|| error_page(state, ctx, StatusCode::NOT_FOUND))
 }

@@ -44,6 +44,10 @@ pub async fn list(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
+    if let Some(r) = crate::respond::not_for_role(&state, &ctx, user, crate::access::Page::Schools)
+    {
+        return r;
+    }
     let places = match state.store.places(user.tenant_id).await {
         Ok(p) => p,
         Err(e) => return internal(&state, &ctx, "schools", e),
@@ -79,6 +83,10 @@ pub async fn detail(
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
+    if let Some(r) = crate::respond::not_for_role(&state, &ctx, user, crate::access::Page::Schools)
+    {
+        return r;
+    }
     let school = match school(&state, user, &id).await {
         Ok(Some(s)) => s,
         Ok(None) => return error_page(&state, &ctx, StatusCode::NOT_FOUND),

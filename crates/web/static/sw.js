@@ -5,7 +5,7 @@ const VERSION = 'lagesbild-2026-12-03';
 const SHELL = `${VERSION}-shell`;
 const PAGES = 'lagesbild-pages';
 const SHELL_FILES = [
-  '/static/app.css', '/static/app.js', '/static/report-form.js', '/static/queue.js',
+  '/static/app.css', '/static/app.js', '/static/report-form.js', '/static/queue.js', '/static/start.js',
   '/static/favicon.svg', '/static/icon-192.png', '/manifest.webmanifest',
 ];
 // Fetched from the network when there is one, from the cache when not. They belong to the

@@ -77,15 +77,18 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         ("post", "/logout") => Ok,
         // Only a session that passed the password reaches these; anyone else is sent to /login.
         ("get" | "post", "/login/second-factor" | "/login/second-factor/setup") => Ok,
-        // Home sends everyone on: to the list, or to the login page.
+        // Everyone's own start page; the login page for anyone else.
         ("get", "/") => Ok,
         // One's own tokens: anyone signed in makes them; revoking names a token (the test's
         // ids are none).
         ("post", "/account/tokens") => page(true),
         ("post", "/account/tokens/{id}/revoke" | "/admin/tokens/{id}/revoke") => page(false),
         ("get", "/admin/tokens") => page(role == Some(Role::Admin)),
-        ("post", "/logout-all" | "/account/password")
-        | ("get", "/account" | "/incidents" | "/map" | "/analysis") => page(true),
+        ("post", "/logout-all" | "/account/password") | ("get", "/account") => page(true),
+        // The pages each role uses (web::access): managers see no single incident, so the
+        // incident list and map are not theirs; the analysis is the coordinator's and police's.
+        ("get", "/incidents" | "/map") => page(role != Some(Role::Reader)),
+        ("get", "/analysis") => page(matches!(role, Some(Role::Admin | Role::Analyst))),
         // Everyone reads the lägesbild, at their level (see service::lagesbild::Level).
         ("get", "/lagesbild" | "/lagesbild.pdf") => page(true),
         ("get", "/categories.css") => {
@@ -110,18 +113,20 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
             | "/meetings/{id}/decisions"
             | "/meetings/{id}/focus",
         ) => page(matches!(role, Some(Role::Admin | Role::Analyst))),
-        // Everyone reads the medborgarlöften; the coordinator and analysts keep them.
-        ("get", "/promises" | "/promises/follow-up.pdf") => page(true),
+        // The medborgarlöften: the coordinator and analysts keep them, managers follow them.
+        ("get", "/promises" | "/promises/follow-up.pdf") => page(role != Some(Role::Reporter)),
         ("post", "/promises" | "/promises/{id}/activities" | "/activities/{id}") => {
             page(matches!(role, Some(Role::Admin | Role::Analyst)))
         }
-        // Everyone reads the school view; the coordinator and analysts keep the lists.
-        ("get", "/schools" | "/schools/{id}") => page(true),
+        // The school view is the coordinator's and the police's, who keep the lists.
+        ("get", "/schools" | "/schools/{id}") => {
+            page(matches!(role, Some(Role::Admin | Role::Analyst)))
+        }
         ("post", "/schools/{id}/contacts" | "/schools/{id}/notify") => {
             page(matches!(role, Some(Role::Admin | Role::Analyst)))
         }
-        // Everyone reads hot spot cases; the coordinator and analysts open and work them.
-        ("get", "/cases" | "/cases/{id}") => page(true),
+        // Hot spot cases: the coordinator and analysts open and work them, managers read them.
+        ("get", "/cases" | "/cases/{id}") => page(role != Some(Role::Reporter)),
         ("post", "/cases" | "/cases/{id}/step" | "/cases/{id}/visits") => {
             page(matches!(role, Some(Role::Admin | Role::Analyst)))
         }
