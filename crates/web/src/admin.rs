@@ -870,6 +870,7 @@ async fn settings_page(state: &AppState, ctx: &Ctx, notice: Option<Notice>) -> R
         Ok(s) => s,
         Err(e) => return crate::respond::internal(state, ctx, "smtp settings", e),
     };
+    let base = crate::basemap::of_url(t.map_style_url.as_deref());
     render(
         state,
         ctx,
@@ -879,8 +880,10 @@ async fn settings_page(state: &AppState, ctx: &Ctx, notice: Option<Notice>) -> R
             notice,
             s => context! {
                 default_visibility => t.default_visibility.as_str(), reporter_view => t.reporter_view.as_str(),
-                retention_action => t.retention_action.as_str(), map_style_url => t.map_style_url.clone().unwrap_or_default(),
+                retention_action => t.retention_action.as_str(),
+                map_base => base.0, map_key => base.1, map_style_url => base.2,
             },
+            bases => crate::basemap::KINDS,
             visibilities => Visibility::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
             views => ReporterView::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
             actions => RetentionAction::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
@@ -954,17 +957,17 @@ pub async fn settings_save(
     ) else {
         return settings_page(&state, &ctx, problem("admin-bad-choice", "")).await;
     };
+    // A form (or script) that names only the address: its kind is read from it.
     let url = field(&f, "map_style_url");
-    let map_style_url = if url.is_empty() {
-        None
-    } else if url.starts_with("https://")
-        && url.len() < 500
-        && url.bytes().all(|b| (0x21..0x7f).contains(&b))
-        && !url.contains(['"', '\'', '<', '>', '\\'])
-    {
-        Some(url.to_string())
-    } else {
-        return settings_page(&state, &ctx, problem("admin-bad-url", url)).await;
+    let kind = match field(&f, "map_base") {
+        "" if url.trim().is_empty() => "none",
+        "" if url.contains("{z}") => "tiles",
+        "" => "style",
+        k => k,
+    };
+    let map_style_url = match crate::basemap::to_url(kind, field(&f, "map_key"), url) {
+        Ok(u) => u,
+        Err((key, value)) => return settings_page(&state, &ctx, problem(key, &value)).await,
     };
     let settings = TenantSettings {
         default_visibility,

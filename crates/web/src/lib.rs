@@ -10,6 +10,7 @@ mod actions;
 mod admin;
 mod api;
 mod assets;
+mod basemap;
 mod budget;
 mod cases;
 mod ctx;

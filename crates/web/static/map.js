@@ -13,16 +13,42 @@ const summaryBody = document.getElementById('summary-body');
 const categories = JSON.parse(document.getElementById('categories-data').textContent);
 const byCode = Object.fromEntries(categories.map((c) => [c.code, c]));
 
-function baseStyle(outline) {
+// The base map: none (the outline, with the municipality's own areas and places drawn and
+// named below), raster tiles from a URL template with {z}/{x}/{y} (Lantmäteriet's topographic
+// web map with the municipality's key, or OpenStreetMap tiles the municipality serves), or a
+// MapLibre style URL.
+function baseStyle(outline, url) {
+  const raster = url && url.includes('{z}');
   return {
     version: 8,
-    sources: { outline: { type: 'geojson', data: outline } },
+    sources: {
+      outline: { type: 'geojson', data: outline },
+      ...(raster ? { base: { type: 'raster', tiles: [url], tileSize: 256 } } : {}),
+    },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': '#f4f1ea' } },
-      { id: 'outline-fill', type: 'fill', source: 'outline', paint: { 'fill-color': '#ffffff', 'fill-opacity': 0.9 } },
+      ...(raster ? [{ id: 'base', type: 'raster', source: 'base' }]
+        : [{ id: 'outline-fill', type: 'fill', source: 'outline', paint: { 'fill-color': '#ffffff', 'fill-opacity': 0.9 } }]),
       { id: 'outline-line', type: 'line', source: 'outline', paint: { 'line-color': '#004b87', 'line-width': 2 } },
     ],
   };
+}
+
+// The municipality's areas (outlined) and places and schools (marked), with their names as
+// labels: without a base map, what tells one street corner from another.
+async function drawPlaces(map) {
+  const places = await fetch('/api/v1/places', { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : []));
+  const areas = places.filter((p) => p.kind === 'area' && p.geometry);
+  map.addSource('areas', { type: 'geojson', data: { type: 'FeatureCollection', features: areas.map((p) => ({ type: 'Feature', properties: { name: p.name }, geometry: p.geometry })) } });
+  map.addLayer({ id: 'areas-line', type: 'line', source: 'areas', paint: { 'line-color': '#5a3d8a', 'line-width': 1.5, 'line-dasharray': [2, 1] } });
+  for (const p of places) {
+    const label = document.createElement('span');
+    label.className = `place-label${p.is_school ? ' school' : ''}${p.kind === 'area' ? ' area' : ''}`;
+    label.textContent = p.name;
+    label.setAttribute('aria-hidden', 'true');
+    new maplibregl.Marker({ element: label, anchor: 'top' }).setLngLat([p.lon, p.lat]).addTo(map);
+  }
+  el.dataset.places = String(places.length);
 }
 
 function bbox(geometry) {
@@ -77,6 +103,12 @@ function tileLayers(map, days) {
   map.on('idle', counted);
 }
 
+// On a phone the map gets the screen: the layer choices fold away until asked for.
+if (window.matchMedia('(max-width: 40rem)').matches) {
+  const layers = document.querySelector('details.map-layers');
+  if (layers) layers.open = false;
+}
+
 async function main() {
   const tiles = el.dataset.tiles === '1';
   const [tenant, data] = await Promise.all([
@@ -88,7 +120,7 @@ async function main() {
   const styleUrl = el.dataset.styleUrl;
   const map = new maplibregl.Map({
     container: el,
-    style: styleUrl || baseStyle(outline),
+    style: styleUrl && !styleUrl.includes('{z}') ? styleUrl : baseStyle(outline, styleUrl),
     bounds: bbox(tenant.outline),
     fitBoundsOptions: { padding: 20 },
     attributionControl: false,
@@ -138,7 +170,8 @@ async function main() {
 
   map.on('load', () => {
     const sel = selected();
-    if (styleUrl) {
+    drawPlaces(map).catch((e) => console.warn('places', e));
+    if (styleUrl && !styleUrl.includes('{z}')) {
       map.addSource('outline', { type: 'geojson', data: outline });
       map.addLayer({ id: 'outline-line', type: 'line', source: 'outline', paint: { 'line-color': '#004b87', 'line-width': 2 } });
     }

@@ -32,12 +32,16 @@ export async function show(ev, setPoint) {
   const outline = { type: 'Feature', properties: {}, geometry: tenant.outline };
   const map = new maplibregl.Map({
     container: el,
-    style: tenant.map_style_url || {
+    style: tenant.map_style_url && !tenant.map_style_url.includes('{z}') ? tenant.map_style_url : {
       version: 8,
-      sources: { outline: { type: 'geojson', data: outline } },
+      sources: {
+        outline: { type: 'geojson', data: outline },
+        ...(tenant.map_style_url ? { base: { type: 'raster', tiles: [tenant.map_style_url], tileSize: 256 } } : {}),
+      },
       layers: [
         { id: 'background', type: 'background', paint: { 'background-color': '#f4f1ea' } },
-        { id: 'outline-fill', type: 'fill', source: 'outline', paint: { 'fill-color': '#ffffff' } },
+        tenant.map_style_url ? { id: 'base', type: 'raster', source: 'base' }
+          : { id: 'outline-fill', type: 'fill', source: 'outline', paint: { 'fill-color': '#ffffff' } },
         { id: 'outline-line', type: 'line', source: 'outline', paint: { 'line-color': '#004b87', 'line-width': 2 } },
       ],
     },
