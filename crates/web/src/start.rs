@@ -224,7 +224,6 @@ async fn manager(state: &AppState, ctx: &Ctx, user: &User) -> Result<Value, Fail
     let mid = now - SignedDuration::from_hours(24 * DAYS);
     let start = mid - SignedDuration::from_hours(24 * DAYS);
     let count = |from, to| {
-        let view = view;
         async move {
             state
                 .store
