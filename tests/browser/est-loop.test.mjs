@@ -43,7 +43,9 @@ test('the coordinator works the EST loop from the lägesbild to the minutes', as
   await page.getByLabel('Kod', { exact: true }).fill(totp(secret));
   await page.getByRole('button', { name: 'Aktivera' }).click();
   await page.getByRole('link', { name: 'Fortsätt till Lägesbild' }).click();
-  await page.waitForURL(/\/incidents$/);
+  // The coordinator's start page.
+  await page.waitForURL(`${base}/`);
+  await page.getByRole('heading', { name: 'Nya rapporter' }).waitFor();
 
   // 1. The lägesbild of the last four weeks, with its clusters.
   await nav('Lägesbild').click();

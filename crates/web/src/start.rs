@@ -223,20 +223,18 @@ async fn manager(state: &AppState, ctx: &Ctx, user: &User) -> Result<Value, Fail
     let now = state.now();
     let mid = now - SignedDuration::from_hours(24 * DAYS);
     let start = mid - SignedDuration::from_hours(24 * DAYS);
-    let count = |from, to| {
-        async move {
-            state
-                .store
-                .count_incidents(
-                    &view,
-                    &IncidentFilter {
-                        from: Some(from),
-                        to: Some(to),
-                        ..Default::default()
-                    },
-                )
-                .await
-        }
+    let count = |from, to| async move {
+        state
+            .store
+            .count_incidents(
+                &view,
+                &IncidentFilter {
+                    from: Some(from),
+                    to: Some(to),
+                    ..Default::default()
+                },
+            )
+            .await
     };
     let (recent, before) = tokio::try_join!(count(mid, now), count(start, mid))?;
     let points = state
