@@ -55,7 +55,10 @@ async fn main() -> Result<()> {
     }
     // A signed-in session per role, made in the store as the sign-in would.
     let store = store_sqlite::SqliteStore::open(db).await?;
-    let tenant = store.tenant_by_code("1960").await?.context("the demo tenant")?;
+    let tenant = store
+        .tenant_by_code("1960")
+        .await?
+        .context("the demo tenant")?;
     let now = jiff::Timestamp::now();
     let mut cookies = Vec::new();
     for role in [
