@@ -577,28 +577,18 @@ pub async fn build(
     let ny = (map.height / HOT_CELL).round() as usize;
     let mut emerging = emerging(&points, (map.e0, map.n0, nx, ny), end.as_second());
     emerging.truncate(CLUSTERS);
-    // Name each cluster and emerging hot spot by the area its centre lies in, if any (the
-    // areas' shapes parsed once).
-    let shapes: Vec<(&str, geo::MultiPolygon)> = places
-        .iter()
-        .filter(|p| p.kind == store::PlaceKind::Area)
-        .filter_map(|p| {
-            let m = geo::MultiPolygon::from_geojson_str(&p.geometry_geojson).ok()?;
-            Some((p.name.as_str(), m))
-        })
-        .collect();
-    let area_at = |e: f64, n: f64| {
+    // Name each cluster and emerging hot spot by the area its centre lies in, else by the
+    // nearest named place (the areas' shapes parsed once).
+    let namer = crate::naming::Namer::new(&places);
+    let near = |e: f64, n: f64| {
         let (lon, lat) = geo::from_sweref99tm(geo::Sweref99Tm { e, n });
-        shapes
-            .iter()
-            .find(|(_, m)| m.contains(lon, lat))
-            .map(|(name, _)| name.to_string())
+        namer.near(lon, lat, crate::naming::NEAR_METRES)
     };
     for c in &mut map.clusters {
-        c.near = area_at((c.e0 + c.e1) / 2.0, (c.n0 + c.n1) / 2.0);
+        c.near = near((c.e0 + c.e1) / 2.0, (c.n0 + c.n1) / 2.0);
     }
     for s in &mut emerging {
-        s.near = area_at((s.e0 + s.e1) / 2.0, (s.n0 + s.n1) / 2.0);
+        s.near = near((s.e0 + s.e1) / 2.0, (s.n0 + s.n1) / 2.0);
     }
 
     let top_places: Vec<PlaceRow> = areas

@@ -17,6 +17,7 @@ pub mod hotspots;
 pub mod insight;
 pub mod lagesbild;
 pub mod meetings;
+pub mod naming;
 pub mod notify;
 pub mod photos;
 pub mod points;

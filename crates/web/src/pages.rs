@@ -445,9 +445,14 @@ pub async fn incident_list(
         Ok(r) => r,
         Err(e) => return internal(&state, &ctx, "incident list", e),
     };
+    let namer = service::naming::Namer::new(&places);
     let incidents: Vec<_> = rows
         .iter()
-        .map(|i| views::incident(i, &cats, ctx.lang, &tz))
+        .map(|i| {
+            let mut v = views::incident(i, &cats, ctx.lang, &tz);
+            views::named_place(&mut v, i, &namer, &state.i18n, ctx.lang);
+            v
+        })
         .collect();
     let status = if filter_errors.is_empty() {
         StatusCode::OK
@@ -630,11 +635,12 @@ pub(crate) async fn detail_page(
     refused: &[serde_json::Value],
 ) -> Response {
     let actor = user.actor();
-    let (incident, history, cats, photos) = match tokio::try_join!(
+    let (incident, history, cats, photos, places) = match tokio::try_join!(
         state.store.incident(&actor, id),
         state.store.status_history(&actor, id),
         state.store.categories(user.tenant_id),
         state.store.photos(&actor, id),
+        state.store.places(user.tenant_id),
     ) {
         Ok(x) => x,
         Err(e) => return internal(state, ctx, "incident detail", e),
@@ -712,7 +718,11 @@ pub(crate) async fn detail_page(
             photos,
             refused,
             same_as => incident.same_as,
-            i => views::incident(&incident, &cats, ctx.lang, &tz),
+            i => {
+                let mut v = views::incident(&incident, &cats, ctx.lang, &tz);
+                views::named_place(&mut v, &incident, &service::naming::Namer::new(&places), &state.i18n, ctx.lang);
+                v
+            },
             history,
             next_statuses => next,
             saved,

@@ -106,6 +106,24 @@ pub fn place_text(i: &Incident) -> String {
     parts.join(" – ")
 }
 
+/// An incident's place for people: as `incident` says it, but a bare point is named by the
+/// area that holds it or the nearest named place ("nära Torget"), as the list shows it.
+pub fn named_place(
+    v: &mut IncidentView,
+    i: &Incident,
+    namer: &service::naming::Namer<'_>,
+    i18n: &I18n,
+    lang: Lang,
+) {
+    if i.place_name.is_none()
+        && i.place_text.is_none()
+        && i.precision != Precision::Municipality
+        && let Some(name) = namer.near(i.lon, i.lat, service::naming::NEAR_METRES)
+    {
+        v.place = i18n.t(lang, "place-near", &[("name", name.into())]);
+    }
+}
+
 pub fn incident(i: &Incident, cats: &[Category], lang: Lang, tz: &TimeZone) -> IncidentView {
     IncidentView {
         id: i.id,
@@ -178,11 +196,31 @@ pub fn field_messages(
     let mut list = Vec::new();
     for e in errors {
         let max = if e.code == "error-limit" { 100_000 } else { 0 };
-        let msg = i18n.t(
-            lang,
-            e.code,
-            &[("value", e.value.clone().into()), ("max", max.into())],
-        );
+        // "Vad hände? måste fyllas i": a required field is named, in the summary too.
+        let bare = e
+            .field
+            .split_once('-')
+            .filter(|(p, _)| p.starts_with('e') && p[1..].parse::<u32>().is_ok())
+            .map(|(_, f)| f)
+            .unwrap_or(&e.field);
+        let label = match bare {
+            "category" => Some("report-category"),
+            "occurred_from" => Some("report-occurred-from"),
+            "description" => Some("report-description"),
+            _ => None,
+        };
+        let msg = match (e.code, label) {
+            ("error-required", Some(label)) => i18n.t(
+                lang,
+                "error-required-field",
+                &[("field", i18n.t(lang, label, &[]).into())],
+            ),
+            _ => i18n.t(
+                lang,
+                e.code,
+                &[("value", e.value.clone().into()), ("max", max.into())],
+            ),
+        };
         by_field
             .entry(e.field.clone())
             .or_insert_with(|| msg.clone());

@@ -112,7 +112,7 @@ async fn invalid_form_keeps_values_and_shows_errors_by_the_fields() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let b = &r.body;
     assert!(
-        b.contains(r#"<p class="error" id="category-error">Fältet måste fyllas i.</p>"#),
+        b.contains(r#"<p class="error" id="category-error">Vad hände? måste fyllas i.</p>"#),
         "{b}"
     );
     assert!(b.contains(
@@ -452,7 +452,11 @@ async fn api_validation_errors_are_422_lists_of_field_and_message() {
         .body(Body::from(r#"{"category":"trafik"}"#))
         .unwrap();
     let r = app.send(req).await;
-    assert!(r.body.contains("This field is required."), "{}", r.body);
+    assert!(
+        r.body.contains("Description must be filled in."),
+        "{}",
+        r.body
+    );
 
     assert_eq!(
         app.api("GET", "/api/v1/incidents", None, None).await.status,

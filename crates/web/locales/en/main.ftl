@@ -781,3 +781,5 @@ admin-base-style-hint = The address of a style in MapLibre format, for example a
 admin-set-map-key = Key (Lantmäteriet)
 admin-set-map-key-hint = 8–64 letters, digits and hyphens.
 admin-bad-map-key = The key { $value } does not look like a key from Lantmäteriet.
+place-near = near { $name }
+error-required-field = { $field } must be filled in.

@@ -781,3 +781,5 @@ admin-base-style-hint = Adressen till en stil i MapLibre-format, till exempel en
 admin-set-map-key = Nyckel (Lantmäteriet)
 admin-set-map-key-hint = 8–64 bokstäver, siffror och bindestreck.
 admin-bad-map-key = Nyckeln { $value } ser inte ut som en nyckel från Lantmäteriet.
+place-near = nära { $name }
+error-required-field = { $field } måste fyllas i.
