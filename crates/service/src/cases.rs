@@ -209,7 +209,12 @@ pub async fn promote(
         .create_place(&NewPlace {
             by,
             tenant_id: tenant,
-            name: format!("{name} (hot spot)"),
+            // A case promoted from a cluster already says so in its title: once is enough.
+            name: if name.contains("(hot spot)") {
+                name.to_string()
+            } else {
+                format!("{name} (hot spot)")
+            },
             kind: PlaceKind::Area,
             is_school: false,
             geometry_geojson: serde_json::json!({"type": "Polygon", "coordinates": [ring]})

@@ -138,6 +138,15 @@ pub async fn current_focus(
 
 /// The agenda from the period's lägesbild and the focus areas carried over. Texts in Swedish or
 /// English as the lägesbild's (the agenda is the meeting's record, in the meeting's language).
+/// Incidents a hot spot needs in the period to be put on a meeting's agenda.
+pub const AGENDA_MIN_INCIDENTS: u64 = 5;
+
+/// "1 händelse", "3 händelser": a count with its word in the singular or the plural (Swedish
+/// and English both put the singular at exactly one).
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 pub fn agenda(
     doc: &Lagesbild,
     focus: &[FocusArea],
@@ -159,7 +168,14 @@ pub fn agenda(
             record_id: None,
         });
     }
-    for c in &doc.map.clusters {
+    // A cluster is on the agenda when it clears a stated minimum; smaller ones stay in the
+    // lägesbild's map.
+    for c in doc
+        .map
+        .clusters
+        .iter()
+        .filter(|c| c.incidents >= AGENDA_MIN_INCIDENTS)
+    {
         let near = c.near.clone().unwrap_or_else(|| doc.tenant.clone());
         items.push(AgendaItem {
             source: "hotspot".into(),
@@ -170,13 +186,15 @@ pub fn agenda(
             },
             detail: if en {
                 format!(
-                    "{} incidents in {} cells (Gi*, 95 % or more).",
-                    c.incidents, c.cells
+                    "{} in {} (a significant cluster, 95 % or more).",
+                    count(c.incidents, "incident", "incidents"),
+                    count(c.cells as u64, "cell", "cells"),
                 )
             } else {
                 format!(
-                    "{} händelser i {} rutor (Gi*, minst 95 %).",
-                    c.incidents, c.cells
+                    "{} i {} (ett säkert kluster, minst 95 %).",
+                    count(c.incidents, "händelse", "händelser"),
+                    count(c.cells as u64, "ruta", "rutor"),
                 )
             },
             notes: String::new(),
@@ -184,7 +202,11 @@ pub fn agenda(
             record_id: None,
         });
     }
-    for s in &doc.emerging {
+    for s in doc
+        .emerging
+        .iter()
+        .filter(|s| s.incidents >= AGENDA_MIN_INCIDENTS)
+    {
         let near = s.near.clone().unwrap_or_else(|| doc.tenant.clone());
         let (sv, en_title) = match s.pattern {
             "new" => ("Ny hot spot", "New hot spot"),
@@ -199,13 +221,15 @@ pub fn agenda(
             },
             detail: if en {
                 format!(
-                    "{} cells, {} incidents in the last four weeks.",
-                    s.cells, s.incidents
+                    "{}, {} in the last four weeks.",
+                    count(s.cells as u64, "cell", "cells"),
+                    count(s.incidents, "incident", "incidents"),
                 )
             } else {
                 format!(
-                    "{} rutor, {} händelser de senaste fyra veckorna.",
-                    s.cells, s.incidents
+                    "{}, {} de senaste fyra veckorna.",
+                    count(s.cells as u64, "ruta", "rutor"),
+                    count(s.incidents, "händelse", "händelser"),
                 )
             },
             notes: String::new(),
@@ -469,6 +493,14 @@ pub async fn add_focus(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn counts_take_the_singular_at_one() {
+        assert_eq!(super::count(1, "händelse", "händelser"), "1 händelse");
+        assert_eq!(super::count(0, "händelse", "händelser"), "0 händelser");
+        assert_eq!(super::count(9, "ruta", "rutor"), "9 rutor");
+    }
+
     use super::*;
 
     #[test]
