@@ -24,7 +24,7 @@ macro_rules! conformance_tests {
             area_statistics, tiles_follow_every_change, actions_are_owned_and_closed,
             records_of_the_est_loop, smtp_relay_per_tenant, audit_rows_name_who_made_the_change,
             api_tokens_have_a_lifecycle, reports_are_stored_once, nearby_finds_the_same_spot,
-            photos_follow_their_incident);
+            photos_follow_their_incident, free_text_search);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -3045,4 +3045,49 @@ pub async fn photos_follow_their_incident(s: &dyn Store) {
         0
     );
     s.verify_audit(f.tenant.id).await.unwrap().unwrap();
+}
+
+/// The list's search: words of the description or the place's text, in any case of the
+/// Swedish alphabet; LIKE's wildcards are plain characters.
+pub async fn free_text_search(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let mut ids = Vec::new();
+    for (desc, place) in [
+        ("Krossad ruta i busskuren", None),
+        ("Klotter på ÅKERVÄGENS bro", None),
+        ("Ungdomar samlas", Some("Öster om torget")),
+        ("Rabatt 100% förstörd", None),
+    ] {
+        let mut n = incident(&f.teacher, "trafik", "2026-11-20T10:00:00Z");
+        n.description = desc.into();
+        n.place_text = place.map(str::to_string);
+        ids.push(insert_one(s, n).await);
+    }
+    let search = |t: &str| IncidentFilter {
+        text: Some(t.into()),
+        ..Default::default()
+    };
+    let found = |t: &'static str| {
+        let f = &f;
+        async move {
+            let mut v = list(s, &f.admin, search(t)).await;
+            v.sort_unstable();
+            v
+        }
+    };
+    assert_eq!(found("busskur").await, vec![ids[0]]);
+    assert_eq!(found("BUSSKUREN").await, vec![ids[0]]);
+    assert_eq!(found("åkerväg").await, vec![ids[1]]);
+    assert_eq!(found("öster").await, vec![ids[2]]);
+    assert_eq!(found("100%").await, vec![ids[3]]);
+    assert_eq!(found("10_%").await, Vec::<IncidentId>::new());
+    assert_eq!(found("finns inte").await, Vec::<IncidentId>::new());
+    // Within what the actor may see, as every filter.
+    assert!(list(s, &f.reader, search("busskur")).await.is_empty());
+    assert_eq!(
+        s.count_incidents(&f.admin.actor(), &search("r"))
+            .await
+            .unwrap(),
+        4
+    );
 }

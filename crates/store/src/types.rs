@@ -401,6 +401,9 @@ pub struct IncidentFilter {
     pub source: Option<Source>,
     /// [min lon, min lat, max lon, max lat]
     pub bbox: Option<[f64; 4]>,
+    /// Text in the description or the place's text, in any case of A–Z, Å, Ä, Ö (the list's
+    /// search).
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -21,6 +21,8 @@ pub struct ListParams {
     pub bbox: String,
     pub limit: String,
     pub cursor: String,
+    /// Free text searched for in the description and the place's text.
+    pub q: String,
 }
 
 fn blank(s: &str) -> bool {
@@ -137,6 +139,18 @@ pub fn parse_filter(
         match Source::parse(&p.source) {
             Ok(s) => f.source = Some(s),
             Err(_) => errors.push(FieldError::new("source", "error-invalid-choice", &p.source)),
+        }
+    }
+    if !blank(&p.q) {
+        let q = p.q.trim();
+        if q.chars().count() > 100 || q.chars().any(char::is_control) {
+            errors.push(FieldError::new(
+                "q",
+                "error-search",
+                q.chars().take(40).collect::<String>(),
+            ));
+        } else {
+            f.text = Some(q.to_string());
         }
     }
     if !blank(&p.bbox) {

@@ -387,6 +387,7 @@ fn query_string(q: &ListParams, page: u32) -> String {
         ("status", &q.status),
         ("source", &q.source),
         ("sort", &q.sort),
+        ("q", &q.q),
     ];
     let mut s: Vec<String> = pairs
         .iter()

@@ -285,3 +285,68 @@ async fn the_coordinator_chooses_a_base_map_and_the_pages_allow_only_it() {
         None
     );
 }
+
+#[tokio::test]
+async fn the_list_is_searched_by_its_text_and_names_places_instead_of_coordinates() {
+    let (app, _, ku, ..) = app().await;
+    let reporter = app.token(&ku[1]).await;
+    for (desc, lat) in [
+        ("Krossad ruta i busskuren", 59.4224),
+        ("Klotter på bron", 59.4230),
+    ] {
+        let r = app
+            .api(
+                "POST",
+                "/api/v1/incidents",
+                Some(&reporter),
+                Some(
+                    json!({"category": "skadegorelse", "occurred_at": "2026-11-26T21:00:00+01:00",
+                    "lat": lat, "lon": 16.0978, "description": desc}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    // A named place 30 m away names the bare point in the list.
+    app.store
+        .create_place(&store::NewPlace {
+            by: None,
+            tenant_id: ku[1].tenant_id,
+            name: "Busstorget".into(),
+            kind: store::PlaceKind::Point,
+            is_school: false,
+            geometry_geojson: r#"{"type":"Point","coordinates":[16.0983,59.4225]}"#.into(),
+            lon: 16.0983,
+            lat: 59.4225,
+            is_demo: false,
+        })
+        .await
+        .unwrap();
+    let (cookie, _) = app.login("rapportor@k1960.example").await;
+    let page = app.get("/incidents?q=BUSSKUR", Some(&cookie)).await;
+    assert!(page.body.contains("nära Busstorget"), "{}", page.body);
+    assert!(!page.body.contains("59.42240, 16.09780"));
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(r#"value="BUSSKUR""#));
+    assert_eq!(
+        page.body.matches("<tr>").count(),
+        2,
+        "the header and one row"
+    );
+    let api = app
+        .api("GET", "/api/v1/incidents?q=bron", Some(&reporter), None)
+        .await
+        .json();
+    assert_eq!(api["items"].as_array().unwrap().len(), 1);
+    let long = "x".repeat(101);
+    let r = app
+        .api(
+            "GET",
+            &format!("/api/v1/incidents?q={long}"),
+            Some(&reporter),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()[0]["field"], "q");
+}

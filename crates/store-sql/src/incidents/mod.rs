@@ -143,6 +143,28 @@ pub fn filter<'a>(tenant: store::TenantId, f: &'a IncidentFilter, q: &mut Sql<'a
     if let Some(s) = f.source {
         q.push(" AND i.source = ?").arg(s.as_str());
     }
+    if let Some(t) = &f.text {
+        // LIKE with its wildcards escaped, both sides lowered. SQLite's LOWER folds only A–Z,
+        // so Å, Ä and Ö are folded by hand: both stores then agree on Swedish text.
+        let mut pattern = String::from("%");
+        for c in t.to_lowercase().chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        let folded = |col: &str| {
+            format!("LOWER(REPLACE(REPLACE(REPLACE({col}, 'Å', 'å'), 'Ä', 'ä'), 'Ö', 'ö'))")
+        };
+        q.push(&format!(
+            " AND ({} LIKE ? ESCAPE '\\' OR {} LIKE ? ESCAPE '\\')",
+            folded("i.description"),
+            folded("COALESCE(i.place_text, '')")
+        ))
+        .arg(pattern.clone())
+        .arg(pattern);
+    }
     if let Some([w, s, e, n]) = f.bbox {
         // The box's world positions narrow by the index, the coordinates decide.
         let [x0, y0, x1, y1] = world_box(w, s, e, n);

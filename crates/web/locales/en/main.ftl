@@ -783,3 +783,6 @@ admin-set-map-key-hint = 8–64 letters, digits and hyphens.
 admin-bad-map-key = The key { $value } does not look like a key from Lantmäteriet.
 place-near = near { $name }
 error-required-field = { $field } must be filled in.
+filter-search = Search the text
+filter-search-hint = Words in the description or the place's text, for example bus shelter.
+error-search = Search with at most 100 characters and no control characters (you wrote { $value }).

@@ -783,3 +783,6 @@ admin-set-map-key-hint = 8–64 bokstäver, siffror och bindestreck.
 admin-bad-map-key = Nyckeln { $value } ser inte ut som en nyckel från Lantmäteriet.
 place-near = nära { $name }
 error-required-field = { $field } måste fyllas i.
+filter-search = Sök i texten
+filter-search-hint = Ord i beskrivningen eller platsens text, till exempel busskur.
+error-search = Sök med högst 100 tecken utan styrtecken (du skrev { $value }).
