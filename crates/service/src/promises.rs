@@ -56,6 +56,11 @@ pub struct Activity {
 }
 
 impl Activity {
+    /// Past its planned end and neither done nor cancelled: "Försenad" wherever it is shown.
+    pub fn is_late(&self, today: Date) -> bool {
+        !self.status.is_closed() && self.planned_to < today
+    }
+
     /// Share of the indicators' targets reached (measured / target, each capped at 1), or none
     /// without indicators measured.
     pub fn progress(&self) -> Option<f64> {
@@ -363,7 +368,7 @@ pub async fn rows(
                     from: a.planned_from.to_string(),
                     to: a.planned_to.to_string(),
                     status: a.status.as_str(),
-                    overdue: !a.status.is_closed() && a.planned_to < today,
+                    overdue: a.is_late(today),
                     progress: a.progress().map(|v| (v * 100.0).round() as u32),
                     indicators: a.indicators.clone(),
                     actions: actions

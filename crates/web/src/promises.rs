@@ -107,6 +107,7 @@ pub async fn list(
         Err(e) => return internal(&state, &ctx, "promises", e),
     };
     let t = |k: &str| state.i18n.t(ctx.lang, k, &[]);
+    let today = state.now().to_zoned(service::stockholm()).date();
     let rows: Vec<_> = found
         .iter()
         .map(|((r, p), acts)| {
@@ -117,6 +118,7 @@ pub async fn list(
                     from => a.planned_from.to_string(), to => a.planned_to.to_string(),
                     status => a.status.as_str(),
                     status_label => t(&format!("action-status-{}", a.status.as_str())),
+                    late => a.is_late(today),
                     progress => percent(a.progress()),
                     indicators => a.indicators.iter().enumerate().map(|(i, ind)| context! {
                         i, name => ind.name, target => ind.target, measured => ind.measured, unit => ind.unit,

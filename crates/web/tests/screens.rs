@@ -350,3 +350,47 @@ async fn the_list_is_searched_by_its_text_and_names_places_instead_of_coordinate
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json()[0]["field"], "q");
 }
+
+#[tokio::test]
+async fn an_activity_past_its_end_reads_late_on_the_page_as_in_the_report() {
+    let (app, kungsor, ..) = app().await;
+    let now = app.now();
+    let promise = service::promises::create_promise(
+        app.store.as_ref(),
+        kungsor.id,
+        &service::promises::parse_promise(
+            "2026",
+            "Trygg skolväg",
+            "Vi lovar.",
+            "Polisen, kommunen",
+        )
+        .unwrap(),
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    for (title, to) in [
+        ("Trygghetsvandring", "2026-04-01"),
+        ("Belysning", "2026-12-20"),
+    ] {
+        service::promises::add_activity(
+            app.store.as_ref(),
+            kungsor.id,
+            promise.id,
+            &service::promises::parse_activity(title, "Kommunen", "2026-03-01", to, "", "", "")
+                .unwrap(),
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+    }
+    let (cookie, _) = app.login("chef@k1960.example").await;
+    let page = app.get("/promises", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let late = page.body.find("Trygghetsvandring").unwrap();
+    let next = page.body.find("Belysning").unwrap();
+    assert!(page.body[late..next].contains("Försenad"), "{}", page.body);
+    assert!(!page.body[next..].contains(">Försenad<"));
+}
