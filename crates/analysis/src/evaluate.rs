@@ -171,6 +171,18 @@ mod tests {
         assert_eq!(top_share(&counts, &counts, 0.5), vec![3, 0]);
     }
 
+    #[test]
+    fn a_buffer_that_rose_less_than_the_control_improved_relative_to_it() {
+        // The buffer went from 83 to 90 incidents while the control went from 100 to 150:
+        // weighed against the control, the buffer improved, and so did the treated area.
+        let w = wdq(ba(100.0, 70.0), ba(83.0, 90.0), ba(100.0, 150.0)).unwrap();
+        assert!(w.success < 0.0 && w.buffer < 0.0, "{w:?}");
+        assert_eq!(w.verdict, Displacement::Diffusion);
+        // Had the control stayed level, the same buffer would have taken crime over.
+        let w = wdq(ba(100.0, 70.0), ba(83.0, 90.0), ba(100.0, 100.0)).unwrap();
+        assert_eq!(w.verdict, Displacement::Displacement);
+    }
+
     fn ba(before: f64, after: f64) -> BeforeAfter {
         BeforeAfter { before, after }
     }

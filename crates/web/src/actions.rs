@@ -398,9 +398,33 @@ pub async fn detail(
                             "action-effect-displacement-greater"
                         }
                     };
-                    let q = w.wdq.map_or_else(|| "–".to_string(), |q| format!("{q:.2}"));
+                    let q = w
+                        .wdq
+                        .map_or_else(|| "–".to_string(), |q| views::decimal(q, 2, ctx.lang));
+                    // The verdict weighs each area against the control; when the counts
+                    // themselves went the other way, the page says so in the same breath.
+                    let against = match w.verdict {
+                        analysis::Displacement::DiffusionGreater
+                        | analysis::Displacement::Diffusion
+                            if buffer.1 > buffer.0 =>
+                        {
+                            format!(
+                                " {}",
+                                t(
+                                    "action-effect-rose-less",
+                                    &[
+                                        ("before", buffer.0.into()),
+                                        ("after", buffer.1.into()),
+                                        ("cbefore", control.0.into()),
+                                        ("cafter", control.1.into()),
+                                    ],
+                                )
+                            )
+                        }
+                        _ => String::new(),
+                    };
                     format!(
-                        "{} {}",
+                        "{}{against} {}",
                         t(key, &[]),
                         t("action-effect-wdq", &[("wdq", q.into())])
                     )

@@ -186,6 +186,21 @@ pub fn incident_json(i: &Incident) -> Value {
     v
 }
 
+/// A number with `places` decimals as the reader writes it: a decimal comma in Swedish
+/// ("1,09"), a point in English; whole numbers without decimals ("18", not "18.0").
+pub fn decimal(x: f64, places: usize, lang: Lang) -> String {
+    let text = format!("{x:.places$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    match lang {
+        Lang::Sv => text.replace('.', ",").replace('-', "−"),
+        _ => text,
+    }
+}
+
 /// Translated messages of field errors, by field (first error per field) and as a list.
 pub fn field_messages(
     i18n: &I18n,
@@ -238,6 +253,14 @@ pub fn field_messages(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swedish_numbers_have_a_decimal_comma() {
+        assert_eq!(decimal(1.0912, 2, Lang::Sv), "1,09");
+        assert_eq!(decimal(18.0, 1, Lang::Sv), "18");
+        assert_eq!(decimal(-0.5, 2, Lang::Sv), "−0,5");
+        assert_eq!(decimal(1.0912, 2, Lang::En), "1.09");
+    }
 
     #[test]
     fn occurred_formats() {

@@ -2188,10 +2188,13 @@ async fn an_action_shows_its_effect_weighed_by_the_displacement_quotient() {
         assert!(page.body.contains(row), "{row}");
     }
     assert!(
-        page.body.contains("Nyttan spred sig till buffertområdet."),
+        page.body
+            .contains("Räknat mot kontrollområdet spred sig nyttan till buffertområdet."),
         "{}",
         page.body
     );
+    // In Swedish, with a decimal comma.
+    assert!(page.body.contains("(WDQ 0,1"), "{}", page.body);
     // Without a control area there is nothing to weigh against.
     let plain = app
         .store
