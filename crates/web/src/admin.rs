@@ -124,7 +124,17 @@ pub async fn audit_page(
                     if state.i18n.has(ctx.lang, &key) { state.i18n.t(ctx.lang, &key, &[]) } else { e.action.clone() }
                 },
                 entity => e.entity.clone(), entity_id => e.entity_id.clone(),
-                before => e.before.clone(), after => e.after.clone(),
+                // "Möte 14": the record in words, where this version names its kind.
+                entity_label => {
+                    let key = format!("audit-entity-{}", e.entity);
+                    if state.i18n.has(ctx.lang, &key) {
+                        format!("{} {}", state.i18n.t(ctx.lang, &key, &[]), e.entity_id)
+                    } else {
+                        format!("{} {}", e.entity, e.entity_id)
+                    }
+                },
+                // The change as lines of "field: value", not a run of JSON.
+                before => audit_lines(e.before.as_deref()), after => audit_lines(e.after.as_deref()),
             }
         })
         .collect();
@@ -271,6 +281,43 @@ fn ok(key: &'static str, value: impl Into<String>) -> Option<Notice> {
         key,
         value: value.into(),
     })
+}
+
+/// An audit row's JSON as "field: value" lines, nested values flattened with dots, long
+/// values shortened; text that is not a JSON object stays one line.
+fn audit_lines(json: Option<&str>) -> Vec<String> {
+    fn walk(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, v, out);
+                }
+            }
+            other => {
+                let text = match other {
+                    serde_json::Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                };
+                let short: String = text.chars().take(80).collect();
+                let more = if text.chars().count() > 80 { "…" } else { "" };
+                out.push(format!("{prefix}: {short}{more}"));
+            }
+        }
+    }
+    let Some(j) = json else { return vec![] };
+    match serde_json::from_str::<serde_json::Value>(j) {
+        Ok(v @ serde_json::Value::Object(_)) => {
+            let mut out = Vec::new();
+            walk("", &v, &mut out);
+            out
+        }
+        _ => vec![j.chars().take(200).collect()],
+    }
 }
 
 fn problem(key: &'static str, value: impl Into<String>) -> Option<Notice> {

@@ -394,3 +394,34 @@ async fn an_activity_past_its_end_reads_late_on_the_page_as_in_the_report() {
     assert!(page.body[late..next].contains("Försenad"), "{}", page.body);
     assert!(!page.body[next..].contains(">Försenad<"));
 }
+
+#[tokio::test]
+async fn the_audit_log_reads_as_events_not_json() {
+    let (app, kungsor, ..) = app().await;
+    let tenant = app.store.tenant(kungsor.id).await.unwrap().unwrap();
+    let meeting = service::meetings::plan(
+        app.store.as_ref(),
+        &tenant,
+        service::meetings::MeetingKind::Samverkan,
+        jiff::civil::date(2026, 11, 27),
+        service::lagesbild::Language::Sv,
+        &[],
+        None,
+        app.now(),
+    )
+    .await
+    .unwrap();
+    let (cookie, _) = app.login("admin@k1960.example").await;
+    let page = app.get("/admin/audit", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<td>Skapad</td>")
+            && page.body.contains(&format!("Möte {}", meeting.id)),
+        "{}",
+        page.body
+    );
+    // The change as lines in a disclosure, not JSON running off the table.
+    assert!(page.body.contains("<summary>Visa ändringen</summary>"));
+    assert!(page.body.contains("<li>data.chars: "), "{}", page.body);
+    assert!(!page.body.contains("{&quot;data&quot;"));
+}
