@@ -4,9 +4,7 @@
 use geo::{GeoError, MultiPolygon, to_sweref99tm};
 use jiff::Timestamp;
 use model::{FieldError, IncidentDraft, IncidentStatus, Precision, Source, ValidIncident};
-use store::{
-    Category, IncidentId, NewIncident, Place, PlaceId, PlaceKind, Store, StoreError, Tenant, User,
-};
+use store::{Category, NewIncident, Place, PlaceId, PlaceKind, Store, StoreError, Tenant, User};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -171,33 +169,6 @@ pub fn prepare(
         created_at: now,
         same_as: v.same_as,
     })
-}
-
-/// Validates, checks against the tenant's data, stores and returns the new incident's id.
-/// (Not the incident itself: reading it back would be a read of it, which the audit trail
-/// records for restricted incidents.)
-pub async fn report(
-    store: &dyn Store,
-    user: &User,
-    draft: &IncidentDraft,
-    source: Source,
-    now: Timestamp,
-) -> Result<IncidentId, ReportError> {
-    let valid = draft
-        .validate(now, &crate::stockholm())
-        .map_err(ReportError::Invalid)?;
-    let tenant = store
-        .tenant(user.tenant_id)
-        .await?
-        .ok_or(StoreError::NotFound {
-            what: "tenant",
-            id: user.tenant_id.to_string(),
-        })?;
-    let categories = store.categories(tenant.id).await?;
-    let geo = TenantGeo::new(&tenant, store.places(tenant.id).await?)?;
-    let new = prepare(&tenant, &categories, &geo, user, valid, source, now)
-        .map_err(ReportError::Invalid)?;
-    Ok(store.insert_incidents(tenant.id, &[new]).await?[0])
 }
 
 /// Events one report may hold (a school's Monday round is a handful).

@@ -36,7 +36,7 @@ pub struct ApiUser {
     pub lang: Lang,
 }
 
-fn error(status: StatusCode, state: &AppState, lang: Lang, key: &str) -> Response {
+pub(crate) fn error(status: StatusCode, state: &AppState, lang: Lang, key: &str) -> Response {
     (
         status,
         axum::Json(json!({ "error": state.i18n.t(lang, key, &[]) })),

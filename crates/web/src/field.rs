@@ -259,14 +259,6 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/json"))
 }
 
-fn json_error(status: StatusCode, state: &AppState, lang: Lang, key: &str) -> Response {
-    (
-        status,
-        axum::Json(json!({ "error": state.i18n.t(lang, key, &[]) })),
-    )
-        .into_response()
-}
-
 /// A photo that was not kept, and why, in the reader's language.
 fn refused(state: &AppState, lang: Lang, file: &str, e: &PhotoError) -> Value {
     let text = state.i18n.t(
@@ -375,7 +367,7 @@ pub async fn create(State(state): State<Arc<AppState>>, ctx: Ctx, req: Request) 
     let json = wants_json(req.headers());
     let Some(user) = ctx.user.clone() else {
         return if json {
-            json_error(
+            crate::api::error(
                 StatusCode::UNAUTHORIZED,
                 &state,
                 ctx.lang,
@@ -389,7 +381,7 @@ pub async fn create(State(state): State<Arc<AppState>>, ctx: Ctx, req: Request) 
     let sent = match read_form(&state, req).await {
         Ok(s) => s,
         Err(FormError::TooLarge) => {
-            return json_error(
+            return crate::api::error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &state,
                 ctx.lang,
@@ -398,7 +390,7 @@ pub async fn create(State(state): State<Arc<AppState>>, ctx: Ctx, req: Request) 
         }
         Err(FormError::Bad(why)) => {
             tracing::info!("report form refused: {why}");
-            return json_error(StatusCode::BAD_REQUEST, &state, ctx.lang, "error-form-bad");
+            return crate::api::error(StatusCode::BAD_REQUEST, &state, ctx.lang, "error-form-bad");
         }
     };
     let (numbered, csrf, form_key) = drafts_from_fields(&sent.fields);
@@ -406,14 +398,14 @@ pub async fn create(State(state): State<Arc<AppState>>, ctx: Ctx, req: Request) 
     let drafts: Vec<IncidentDraft> = numbered.into_iter().map(|(_, d)| d).collect();
     if !ctx.csrf_ok(csrf.as_deref()) {
         return if json {
-            json_error(StatusCode::FORBIDDEN, &state, ctx.lang, "error-forbidden")
+            crate::api::error(StatusCode::FORBIDDEN, &state, ctx.lang, "error-forbidden")
         } else {
             error_page(&state, &ctx, StatusCode::FORBIDDEN)
         };
     }
     if user.role == Role::Reader {
         return if json {
-            json_error(StatusCode::FORBIDDEN, &state, ctx.lang, "error-forbidden")
+            crate::api::error(StatusCode::FORBIDDEN, &state, ctx.lang, "error-forbidden")
         } else {
             error_page(&state, &ctx, StatusCode::NOT_FOUND)
         };
@@ -518,7 +510,7 @@ pub async fn api_create(
     body: Bytes,
 ) -> Response {
     if api.user.role == Role::Reader {
-        return json_error(StatusCode::FORBIDDEN, &state, api.lang, "error-forbidden");
+        return crate::api::error(StatusCode::FORBIDDEN, &state, api.lang, "error-forbidden");
     }
     let key = match key_of(&headers, None) {
         Ok(k) => k,
@@ -654,7 +646,7 @@ pub async fn api_add_photo(
     req: Request,
 ) -> Response {
     let Ok(id) = id.parse::<i64>() else {
-        return json_error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found");
+        return crate::api::error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found");
     };
     let key = match key_of(req.headers(), None) {
         Ok(k) => k,
@@ -700,10 +692,10 @@ pub async fn api_add_photo(
             (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(json!([v]))).into_response()
         }
         Err(AddError::NotAllowed(_)) => {
-            json_error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found")
+            crate::api::error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found")
         }
         Err(AddError::Store(StoreError::NotFound { .. })) => {
-            json_error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found")
+            crate::api::error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found")
         }
         Err(AddError::Store(e)) => api_internal(e),
     }
@@ -716,11 +708,13 @@ pub async fn api_photos(
     Path(id): Path<String>,
 ) -> Response {
     let Ok(id) = id.parse::<i64>() else {
-        return json_error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found");
+        return crate::api::error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found");
     };
     match state.store.incident(&api.user.actor(), id).await {
         Ok(Some(_)) => {}
-        Ok(None) => return json_error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found"),
+        Ok(None) => {
+            return crate::api::error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found");
+        }
         Err(e) => return api_internal(e),
     }
     match state.store.photos(&api.user.actor(), id).await {
@@ -737,7 +731,7 @@ pub async fn api_photo(
     Path((id, photo)): Path<(String, String)>,
 ) -> Response {
     let (Ok(id), Ok(photo)) = (id.parse::<i64>(), photo.parse::<i64>()) else {
-        return json_error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found");
+        return crate::api::error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found");
     };
     match state.store.photo(&api.user.actor(), id, photo).await {
         Ok(Some((info, data))) => {
@@ -754,7 +748,7 @@ pub async fn api_photo(
             );
             res
         }
-        Ok(None) => json_error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found"),
+        Ok(None) => crate::api::error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found"),
         Err(e) => api_internal(e),
     }
 }

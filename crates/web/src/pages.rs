@@ -465,23 +465,11 @@ pub async fn incident_list(
     if shown.sort.is_empty() {
         shown.sort = Sort::default().as_str().into();
     }
-    // The start page: the overdue actions this user owns (the coordinator: all of them).
-    let overdue = match crate::actions::overdue_for(&state, user).await {
-        Ok(list) => list
-            .iter()
-            .map(|a| context! { id => a.id, title => a.title.clone(), due_on => a.due_on.to_string() })
-            .collect::<Vec<_>>(),
-        Err(e) => return internal(&state, &ctx, "overdue actions", e),
-    };
-    // The focus areas the last samverkansmöte chose, for everyone.
-    let focus = match service::meetings::current_focus(state.store.as_ref(), user.tenant_id).await {
-        Ok(f) => f.map(|(id, m)| {
-            context! {
-                meeting => id, date => m.held_on.to_string(),
-                areas => m.focus_areas.iter().map(|f| f.title.clone()).collect::<Vec<_>>(),
-            }
-        }),
-        Err(e) => return internal(&state, &ctx, "focus areas", e),
+    // The overdue actions that are the user's to move and the focus areas of the last
+    // samverkansmöte, as on the start page.
+    let common = match crate::start::common(&state, user).await {
+        Ok(c) => c,
+        Err(e) => return internal(&state, &ctx, "overdue actions and focus areas", e),
     };
     render(
         &state,
@@ -489,8 +477,6 @@ pub async fn incident_list(
         "incidents.html",
         "incidents",
         context! {
-            overdue,
-            focus,
             q => shown,
             total,
             page,
@@ -500,11 +486,12 @@ pub async fn incident_list(
             incidents,
             filter_errors,
             categories => views::categories(&cats, ctx.lang),
-            places => places.iter().map(|p| context! { id => p.id, name => p.name.clone(), lat => format!("{:.6}", p.lat), lon => format!("{:.6}", p.lon) }).collect::<Vec<_>>(),
+            places => places.iter().map(|p| context! { id => p.id, name => p.name.clone() }).collect::<Vec<_>>(),
             orgs => orgs.iter().map(|o| context! { id => o.id, name => o.name.clone() }).collect::<Vec<_>>(),
             statuses => IncidentStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             sources => Source::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             sorts => Sort::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            ..common
         },
         status,
     )

@@ -66,11 +66,11 @@ fn merged(a: &Value, b: &Value) -> Value {
     Value::from(out)
 }
 
-type Failure = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 /// What every role's start shows: the focus areas of the last samverkansmöte, and the overdue
 /// actions that are the user's to move.
-async fn common(state: &AppState, user: &User) -> Result<Value, Failure> {
+pub(crate) async fn common(state: &AppState, user: &User) -> Result<Value, Failure> {
     let overdue = crate::actions::overdue_for(state, user).await?;
     let focus = service::meetings::current_focus(state.store.as_ref(), user.tenant_id).await?;
     Ok(context! {
