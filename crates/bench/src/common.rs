@@ -244,3 +244,16 @@ pub async fn bench_token(store: &dyn store::Store, t: &BenchTenant) -> anyhow::R
         .await?;
     Ok(token)
 }
+
+/// A point drawn uniformly from the municipality's bounding box until one falls inside it.
+pub fn point_in(rng: &mut rand::rngs::StdRng, m: &geo::Municipality) -> (f64, f64) {
+    use rand::Rng;
+    let [w, s, e, n] = m.outline.bbox();
+    loop {
+        let lon = rng.gen_range(w..e);
+        let lat = rng.gen_range(s..n);
+        if m.outline.contains(lon, lat) {
+            return (lon, lat);
+        }
+    }
+}

@@ -34,7 +34,6 @@ async fn seed(path: &str, n: usize) -> Result<(String, Vec<String>)> {
     let t = bench_tenant(&store, m).await?;
     let token = bench_token(&store, &t).await?;
     let (tenant, cats, org_ids) = (&t.tenant, &t.cats, &t.orgs);
-    let [w, s, e, nn] = m.outline.bbox();
     let mut rng = StdRng::seed_from_u64(1);
     let now = Timestamp::now();
     let started = Instant::now();
@@ -42,13 +41,7 @@ async fn seed(path: &str, n: usize) -> Result<(String, Vec<String>)> {
     while done < n {
         let batch: Vec<NewIncident> = (0..(n - done).min(50_000))
             .map(|_| {
-                let (lon, lat) = loop {
-                    let lon = rng.gen_range(w..e);
-                    let lat = rng.gen_range(s..nn);
-                    if m.outline.contains(lon, lat) {
-                        break (lon, lat);
-                    }
-                };
+                let (lon, lat) = point_in(&mut rng, m);
                 // Reports arrive roughly in time order, as they do in real use: batch by batch
                 // from two years ago to now, shuffled within a batch.
                 let slice = 730 * 86_400 / ((n as u64).div_ceil(50_000).max(1) as i64);

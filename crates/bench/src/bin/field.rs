@@ -111,7 +111,6 @@ async fn seed(path: &str, n: usize) -> Result<(String, Vec<String>)> {
             password_hash: service::auth::hash_password(PASSWORD)?,
         })
         .await?;
-    let [w, s, e, nn] = m.outline.bbox();
     let mut rng = StdRng::seed_from_u64(1);
     let now = Timestamp::now();
     let started = Instant::now();
@@ -119,13 +118,7 @@ async fn seed(path: &str, n: usize) -> Result<(String, Vec<String>)> {
     while done < n {
         let batch: Vec<NewIncident> = (0..(n - done).min(50_000))
             .map(|_| {
-                let (lon, lat) = loop {
-                    let lon = rng.gen_range(w..e);
-                    let lat = rng.gen_range(s..nn);
-                    if m.outline.contains(lon, lat) {
-                        break (lon, lat);
-                    }
-                };
+                let (lon, lat) = point_in(&mut rng, m);
                 let age = rng.gen_range(0..730 * 86_400);
                 let at = now - SignedDuration::from_secs(age);
                 let c = t.cats[rng.gen_range(0..t.cats.len())].clone();
@@ -227,18 +220,14 @@ async fn main() -> Result<()> {
 
     // The store's own time for the duplicate hint, in-process.
     let m = service::municipality("1960").context("Kungsör boundary")?;
-    let [w, s, e, nn] = m.outline.bbox();
     let mut rng = StdRng::seed_from_u64(3);
     let now = Timestamp::now();
     let mut points = Vec::new();
     while points.len() < queries {
-        let lon = rng.gen_range(w..e);
-        let lat = rng.gen_range(s..nn);
-        if m.outline.contains(lon, lat) {
-            let at = now - SignedDuration::from_secs(rng.gen_range(0..700 * 86_400));
-            let cat = codes[rng.gen_range(0..codes.len())].clone();
-            points.push((lon, lat, at, cat));
-        }
+        let (lon, lat) = point_in(&mut rng, m);
+        let at = now - SignedDuration::from_secs(rng.gen_range(0..700 * 86_400));
+        let cat = codes[rng.gen_range(0..codes.len())].clone();
+        points.push((lon, lat, at, cat));
     }
     let in_process = {
         let store = store_sqlite::SqliteStore::open(db.to_str().unwrap_or_default()).await?;
