@@ -180,6 +180,7 @@ pub struct ActionRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Lagesbild {
+    pub charts: Charts,
     pub lang: Language,
     pub level: Level,
     pub tenant: String,
@@ -188,6 +189,8 @@ pub struct Lagesbild {
     pub from: String,
     pub to: String,
     pub days: i64,
+    /// What `previous` is: the period just before, or the same dates a year earlier.
+    pub compare: Compare,
     pub previous_from: String,
     pub previous_to: String,
     pub last_year_from: String,
@@ -213,6 +216,27 @@ pub struct Lagesbild {
     /// This year's medborgarlöften (the year the period ends in) and their activities.
     pub promise_year: i16,
     pub promises: Vec<crate::promises::PromiseRow>,
+}
+
+/// What a period is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compare {
+    /// An equally long period just before it.
+    Previous,
+    /// The same dates a year earlier (for periods over half a year: a year against the year
+    /// before, not against a period that began a year and a month ago).
+    Year,
+}
+
+impl Compare {
+    pub fn for_days(days: i64) -> Self {
+        if days > 183 {
+            Compare::Year
+        } else {
+            Compare::Previous
+        }
+    }
 }
 
 fn at_midnight(d: Date, tz: &TimeZone) -> Timestamp {
@@ -331,7 +355,22 @@ pub fn map(outline: Option<&geo::MultiPolygon>, points: &[&IncidentPoint]) -> Ma
             }
         }
     }
-    let density_cell = ((width.max(height) / DENSITY_ACROSS / 50.0).ceil() * 50.0).max(50.0);
+    // The density's cells follow where the incidents are (a town in a large municipality gets
+    // fine cells), at most 1,000 × 1,000 over the whole map.
+    let spread = if xs.is_empty() {
+        width.max(height)
+    } else {
+        let (x0, x1) = xs
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+        let (y0, y1) = ys
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &y| (a.min(y), b.max(y)));
+        (x1 - x0).max(y1 - y0)
+    };
+    let density_cell = ((spread / DENSITY_ACROSS / 50.0).ceil() * 50.0)
+        .max(50.0)
+        .max((width.max(height) / 1000.0 / 50.0).ceil() * 50.0);
     let mut density = Vec::new();
     if let Ok(grid) = analysis::Grid::bin(&xs, &ys, density_cell, Some(extent))
         && let Ok(kde) = analysis::quartic_kde(&xs, &ys, &grid, BANDWIDTH.max(density_cell))
@@ -393,14 +432,21 @@ pub async fn build(
     let (from, to, days) = Request::period(req.from, req.to)?;
     let start = at_midnight(from, &tz);
     let end = at_midnight(to + 1.days(), &tz);
-    let prev_from = from - days.days();
-    let prev_start = at_midnight(prev_from, &tz);
     let ly_from = from - 1.year();
     let ly_to = to - 1.year();
     let (ly_start, ly_end) = (
         at_midnight(ly_from, &tz),
         at_midnight(ly_to + 1.days(), &tz),
     );
+    // A long period (over half a year) is compared with the same dates a year earlier, a
+    // shorter one with an equally long period just before it (and a year earlier too).
+    let compare = Compare::for_days(days);
+    let (prev_from, prev_to) = match compare {
+        Compare::Year => (ly_from, ly_to),
+        Compare::Previous => (from - days.days(), from - 1.days()),
+    };
+    let prev_start = at_midnight(prev_from, &tz);
+    let prev_end = at_midnight(prev_to + 1.days(), &tz);
     let area_id = req.area.as_ref().map(|p| p.id);
     let window = |f: Timestamp, t: Timestamp| IncidentFilter {
         from: Some(f),
@@ -452,7 +498,7 @@ pub async fn build(
     } else {
         (Vec::new(), 0, Vec::new())
     };
-    let areas = area_counts(store, actor, area_id, (prev_start, start), (start, end)).await?;
+    let areas = area_counts(store, actor, area_id, (prev_start, prev_end), (start, end)).await?;
     let promises = crate::promises::rows(store, tenant.id, i32::from(to.year()), today)
         .await
         .map_err(|e| match e {
@@ -484,7 +530,12 @@ pub async fn build(
     };
 
     // Counts per category: this period, the one before, last year.
-    let (s, e, ps) = (start.as_second(), end.as_second(), prev_start.as_second());
+    let (s, e, ps, pe) = (
+        start.as_second(),
+        end.as_second(),
+        prev_start.as_second(),
+        prev_end.as_second(),
+    );
     let mut per: BTreeMap<&str, [u64; 3]> = BTreeMap::new();
     let mut totals = [0u64; 3];
     let mut current: Vec<&IncidentPoint> = Vec::new();
@@ -497,8 +548,9 @@ pub async fn build(
             current.push(p);
             weekly[weeks_each + ((t - s) / week) as usize] += 1;
             0
-        } else if (ps..s).contains(&t) {
-            weekly[((t - ps) / week) as usize] += 1;
+        } else if (ps..pe).contains(&t) {
+            // A year earlier may hold a leap day more: its last day joins the last week.
+            weekly[(((t - ps) / week) as usize).min(weeks_each - 1)] += 1;
             1
         } else {
             continue;
@@ -530,7 +582,10 @@ pub async fn build(
         label,
         color,
         count: c[0],
-        previous: change(code.to_string(), c[1], c[0]),
+        previous: match compare {
+            Compare::Year => year_change(code.to_string(), c[0], c[1]),
+            Compare::Previous => change(code.to_string(), c[1], c[0]),
+        },
         last_year: year_change(code.to_string(), c[0], c[2]),
     };
     let mut rows: Vec<Row> = per
@@ -576,7 +631,12 @@ pub async fn build(
     let nx = (map.width / HOT_CELL).round() as usize;
     let ny = (map.height / HOT_CELL).round() as usize;
     let mut emerging = emerging(&points, (map.e0, map.n0, nx, ny), end.as_second());
+    // The same minimum as a meeting's agenda: a cluster of one incident is not a hot spot
+    // anyone should act on.
+    let min = crate::meetings::AGENDA_MIN_INCIDENTS;
+    emerging.retain(|s| s.incidents >= min);
     emerging.truncate(CLUSTERS);
+    map.clusters.retain(|c| c.incidents >= min);
     // Name each cluster and emerging hot spot by the area its centre lies in, else by the
     // nearest named place (the areas' shapes parsed once).
     let namer = crate::naming::Namer::new(&places);
@@ -661,7 +721,8 @@ pub async fn build(
         })
         .collect();
 
-    Ok(Lagesbild {
+    let mut doc = Lagesbild {
+        charts: Charts::default(),
         lang: req.lang,
         level,
         tenant: tenant.name.clone(),
@@ -670,8 +731,9 @@ pub async fn build(
         from: from.to_string(),
         to: to.to_string(),
         days,
+        compare,
         previous_from: prev_from.to_string(),
-        previous_to: (from - 1.days()).to_string(),
+        previous_to: prev_to.to_string(),
         last_year_from: ly_from.to_string(),
         last_year_to: ly_to.to_string(),
         generated: now
@@ -694,7 +756,238 @@ pub async fn build(
         emerging,
         promise_year: to.year(),
         promises,
-    })
+    };
+    doc.charts = charts(&doc, &places, (prev_from, from));
+    Ok(doc)
+}
+
+/// The document's charts and map as SVG (the `chart` crate), the same on the page and in the
+/// PDF.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Charts {
+    pub weekly: String,
+    /// The trend in words (also in the weekly chart's text equivalent).
+    pub weekly_words: String,
+    pub change: String,
+    pub week_hours: String,
+    pub map: String,
+}
+
+pub fn chart_lang(lang: Language) -> chart::Lang {
+    match lang {
+        Language::Sv => chart::Lang::Sv,
+        Language::En => chart::Lang::En,
+    }
+}
+
+/// The weekly bars of `counts` (`split` weeks of the comparison period from `prev_from`, then
+/// the period's from `from`, both `days` long).
+pub fn week_bars(
+    counts: &[u64],
+    split: usize,
+    starts: (Date, Date),
+    days: i64,
+) -> Vec<chart::WeekBar> {
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, &count)| {
+            let (current, k) = (i >= split, if i >= split { i - split } else { i });
+            let first = if current { starts.1 } else { starts.0 } + (7 * k as i64).days();
+            let left = days - 7 * k as i64;
+            chart::WeekBar {
+                month: first.month() as u8,
+                day: first.day() as u8,
+                count,
+                days: left.clamp(1, 7) as u8,
+                current,
+            }
+        })
+        .collect()
+}
+
+/// The weekly trend in plain words: the period's total against the comparison's, and whether
+/// the full weeks shown rise or fall (Mann–Kendall at 5 %, six full weeks at least).
+pub fn trend_words(lang: chart::Lang, bars: &[chart::WeekBar], now: u64, before: u64) -> String {
+    let sv = lang == chart::Lang::Sv;
+    let pct =
+        (before > 0).then(|| chart::number((now as f64 / before as f64 - 1.0) * 100.0, 0, lang));
+    let total = match (sv, pct) {
+        (true, Some(p)) => {
+            format!("Perioden har {now} händelser mot {before} i jämförelseperioden ({p} %).")
+        }
+        (true, None) => format!("Perioden har {now} händelser mot {before} i jämförelseperioden."),
+        (false, Some(p)) => format!(
+            "The period has {now} incidents against {before} in the comparison period ({p} %)."
+        ),
+        (false, None) => {
+            format!("The period has {now} incidents against {before} in the comparison period.")
+        }
+    };
+    format!("{total} {}", trend_sentence(lang, bars))
+}
+
+/// Whether the full weeks of `bars` rise or fall, in plain words (Mann–Kendall at 5 %, six
+/// full weeks at least): the one rule of the lägesbild, the analysis page and a case.
+pub fn trend_sentence(lang: chart::Lang, bars: &[chart::WeekBar]) -> String {
+    let sv = lang == chart::Lang::Sv;
+    let full: Vec<f64> = bars
+        .iter()
+        .filter(|b| b.days == 7)
+        .map(|b| b.count as f64)
+        .collect();
+    let n = full.len();
+    if n < 6 {
+        if sv {
+            format!(
+                "{n} hela veckor är för få för att säga om antalet stiger eller sjunker vecka för vecka."
+            )
+        } else {
+            format!("{n} full weeks are too few to say whether the weekly count rises or falls.")
+        }
+    } else {
+        match (analysis::mann_kendall(&full).direction, sv) {
+            (analysis::Direction::Increasing, true) => format!(
+                "Vecka för vecka stiger antalet över de {n} hela veckorna, och det är säkerställt."
+            ),
+            (analysis::Direction::Decreasing, true) => format!(
+                "Vecka för vecka sjunker antalet över de {n} hela veckorna, och det är säkerställt."
+            ),
+            (_, true) => format!(
+                "Vecka för vecka går det inte att se någon säker ökning eller minskning över de {n} hela veckorna."
+            ),
+            (analysis::Direction::Increasing, false) => format!(
+                "Week by week the count rises over the {n} full weeks, and this is significant."
+            ),
+            (analysis::Direction::Decreasing, false) => format!(
+                "Week by week the count falls over the {n} full weeks, and this is significant."
+            ),
+            (_, false) => format!(
+                "Week by week there is no significant rise or fall over the {n} full weeks."
+            ),
+        }
+    }
+}
+
+fn charts(d: &Lagesbild, places: &[Place], starts: (Date, Date)) -> Charts {
+    let lang = chart_lang(d.lang);
+    let bars = week_bars(&d.weekly, d.weekly_split, starts, d.days);
+    let words = trend_words(lang, &bars, d.total.count, d.total.previous.before);
+    let sig = |c: &Change| match c.change {
+        "up" => chart::Sig::Up,
+        "down" => chart::Sig::Down,
+        _ => chart::Sig::None,
+    };
+    let rows: Vec<chart::ChangeRow> = d
+        .categories
+        .iter()
+        .map(|r| chart::ChangeRow {
+            label: r.label.clone(),
+            now: r.count,
+            before: r.previous.before,
+            sig: sig(&r.previous),
+        })
+        .collect();
+    let compared = match (d.compare, lang) {
+        (Compare::Year, chart::Lang::Sv) => format!(
+            "samma datum i fjol ({} – {})",
+            d.previous_from, d.previous_to
+        ),
+        (Compare::Year, chart::Lang::En) => format!(
+            "the same dates a year earlier ({} – {})",
+            d.previous_from, d.previous_to
+        ),
+        (Compare::Previous, chart::Lang::Sv) => {
+            format!("perioden före ({} – {})", d.previous_from, d.previous_to)
+        }
+        (Compare::Previous, chart::Lang::En) => format!(
+            "the period before ({} – {})",
+            d.previous_from, d.previous_to
+        ),
+    };
+    let m = &d.map;
+    let to_map = |lon: f64, lat: f64| {
+        let p = geo::to_sweref99tm(lon, lat);
+        [p.e - m.e0, p.n - m.n0]
+    };
+    let inside = |[x, y]: [f64; 2]| (0.0..=m.width).contains(&x) && (0.0..=m.height).contains(&y);
+    let mut labels = Vec::new();
+    let mut areas = Vec::new();
+    for p in places {
+        let at = to_map(p.lon, p.lat);
+        if !inside(at) {
+            continue;
+        }
+        let kind = if p.is_school {
+            chart::MapLabelKind::School
+        } else if p.kind == store::PlaceKind::Area {
+            chart::MapLabelKind::Area
+        } else {
+            chart::MapLabelKind::Place
+        };
+        if p.kind == store::PlaceKind::Area
+            && let Ok(shape) = geo::MultiPolygon::from_geojson_str(&p.geometry_geojson)
+        {
+            for poly in shape.polygons() {
+                for ring in poly.iter() {
+                    areas.push(ring.iter().map(|&[lon, lat]| to_map(lon, lat)).collect());
+                }
+            }
+        }
+        labels.push(chart::MapLabel {
+            x: at[0],
+            y: at[1],
+            name: p.name.clone(),
+            kind,
+        });
+    }
+    let chart_map = chart::MapChart {
+        width: m.width,
+        height: m.height,
+        outline: m.outline.clone(),
+        areas,
+        hot_cell: m.hot_cell,
+        hot: m.hot.iter().map(|c| (c.x, c.y, c.v)).collect(),
+        density_cell: m.density_cell,
+        density: m.density.iter().map(|c| (c.x, c.y, c.v)).collect(),
+        clusters: m.clusters.iter().map(|c| (c.x, c.y, c.w, c.h)).collect(),
+        labels,
+        scale: m.scale,
+        located: m.located,
+    };
+    let summary = map_summary(lang, m);
+    Charts {
+        weekly: chart::weekly("lb-weekly-chart", lang, &bars, &words),
+        weekly_words: words,
+        change: chart::change("lb-change-chart", lang, &rows, &compared),
+        week_hours: chart::week_hours("lb-week-chart", lang, &d.weekday_hour),
+        map: chart::map("lb-map-chart", lang, &chart_map, &summary),
+    }
+}
+
+/// What the map found, in words: hot spot cells and clusters.
+pub fn map_summary(lang: chart::Lang, m: &Map) -> String {
+    let hot: u32 = m.hot_counts[1] + m.hot_counts[2];
+    let clusters = m.clusters.len();
+    let sv = lang == chart::Lang::Sv;
+    match (hot, sv) {
+        (0, true) => "Inga rutor har säkert fler händelser än omgivningen.".to_string(),
+        (0, false) => "No cell has significantly more incidents than its surroundings.".to_string(),
+        (h, true) => format!(
+            "{h} {} har säkert fler händelser än omgivningen (95 % eller mer), i {clusters} kluster.",
+            if h == 1 {
+                "ruta om 100 m"
+            } else {
+                "rutor om 100 m"
+            },
+        ),
+        (h, false) => format!(
+            "{h} {} of 100 m {} significantly more incidents than their surroundings (95 % or more), in {clusters} {}.",
+            if h == 1 { "cell" } else { "cells" },
+            if h == 1 { "has" } else { "have" },
+            if clusters == 1 { "cluster" } else { "clusters" }
+        ),
+    }
 }
 
 /// Per area of the tenant: (area id, incidents in `before`, incidents in `now`), most first.

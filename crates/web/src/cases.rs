@@ -212,21 +212,15 @@ pub async fn detail(
             }
         })
         .collect();
-    let max = found.weekly.iter().copied().max().unwrap_or(0).max(1);
-    let bars: Vec<_> = found
-        .weekly
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            let h = v as f64 / max as f64 * 90.0;
-            context! { x => i * 10 + 1, y => 95.0 - h, h => h, v => v, current => true }
-        })
-        .collect();
-    let trend = t(match found.trend {
-        "up" => "analysis-weekly-up",
-        "down" => "analysis-weekly-down",
-        _ => "analysis-weekly-none",
-    });
+    // The area's weeks, drawn and judged as on the lägesbild.
+    let clang = service::lagesbild::chart_lang(crate::docs::language(ctx.lang));
+    let weeks = found.weekly.len() as i64;
+    let first = (now - jiff::SignedDuration::from_hours(24 * 7 * weeks))
+        .to_zoned(tz.clone())
+        .date();
+    let bars = service::lagesbild::week_bars(&found.weekly, 0, (first, first), 7 * weeks);
+    let trend = service::lagesbild::trend_sentence(clang, &bars);
+    let trend_chart = chart::weekly("case-trend-chart", clang, &bars, &trend);
     let warnings: Vec<_> = found
         .warnings
         .iter()
@@ -244,8 +238,7 @@ pub async fn detail(
             step_label => t(&format!("case-step-{}", case.step.as_str())),
             all_steps => CaseStep::ALL.iter().map(|s| (s.as_str(), t(&format!("case-step-{}", s.as_str())))).collect::<Vec<_>>(),
             area => area.map(|a| a.name.clone()), area_id => case.area_id,
-            steps, visits, actions => linked, bars, bars_width => found.weekly.len() * 10,
-            weekly => found.weekly, trend, weekly_max => max,
+            steps, visits, actions => linked, trend_chart, trend,
             near_repeat => found.near_repeat.as_ref().map(|b| context! {
                 ratio => crate::insight::number(b.ratio, 1, ctx.lang), observed => b.observed,
                 expected => crate::insight::number(b.expected, 1, ctx.lang), p => crate::insight::number(b.p, 2, ctx.lang),

@@ -284,18 +284,7 @@ pub async fn analysis_page(
         Err(e) => return internal_page(&state, &ctx, e),
     };
     let tz = service::stockholm();
-    let change_text = |c: &service::insight::Change| {
-        let key = match c.change {
-            "up" => "analysis-change-up",
-            "down" => "analysis-change-down",
-            _ => "analysis-change-none",
-        };
-        let pct = c
-            .ratio
-            .map(|r| number((r - 1.0) * 100.0, 0, lang))
-            .unwrap_or_else(|| "–".into());
-        i18n.t(lang, key, &[("percent", FluentValue::from(pct))])
-    };
+    let change_text = |c: &service::insight::Change| views::change_text(i18n, lang, c);
     let mut changes = vec![ChangeRow {
         label: t("analysis-all"),
         before: found.total.before,
@@ -358,11 +347,33 @@ pub async fn analysis_page(
             ],
         )
     });
-    let trend_key = match found.weekly_trend {
-        "up" => "analysis-weekly-up",
-        "down" => "analysis-weekly-down",
-        _ => "analysis-weekly-none",
-    };
+    // The charts: the same drawing and the same trend rule as the lägesbild.
+    let clang = service::lagesbild::chart_lang(crate::docs::language(lang));
+    let first = found.from.to_zoned(tz.clone()).date();
+    let bars = service::lagesbild::week_bars(&found.weekly, 0, (first, first), days);
+    let weekly_words =
+        service::lagesbild::trend_words(clang, &bars, found.total.after, found.total.before);
+    let change_rows: Vec<chart::ChangeRow> = found
+        .categories
+        .iter()
+        .map(|c| chart::ChangeRow {
+            label: views::category_name(&cats, &c.category, lang),
+            now: c.after,
+            before: c.before,
+            sig: match c.change {
+                "up" => chart::Sig::Up,
+                "down" => chart::Sig::Down,
+                _ => chart::Sig::None,
+            },
+        })
+        .collect();
+    let before_days = i18n
+        .t(
+            lang,
+            "analysis-before",
+            &[("days", FluentValue::from(days))],
+        )
+        .to_lowercase();
     let page = context! {
         days,
         periods => PERIODS,
@@ -373,8 +384,10 @@ pub async fn analysis_page(
         to => views::local(found.to, &tz),
         changes,
         areas,
-        weekly => found.weekly,
-        weekly_trend => t(trend_key),
+        weekly_chart => chart::weekly("analysis-weekly-chart", clang, &bars, &weekly_words),
+        weekly_words,
+        change_chart => chart::change("analysis-change-chart", clang, &change_rows, &before_days),
+        week_chart => chart::week_hours("analysis-week-chart", clang, &found.weekday_hour),
         hours => (0..24).collect::<Vec<u32>>(),
         weekday_hour,
         months,

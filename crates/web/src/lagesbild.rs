@@ -6,13 +6,12 @@
 use crate::AppState;
 use crate::ctx::Ctx;
 use crate::i18n::Lang;
-use crate::insight::{heat, number};
+use crate::insight::heat;
 use crate::respond::{internal, login_redirect, render};
 use crate::views;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use fluent_bundle::FluentValue;
 use jiff::civil::Date;
 use minijinja::context;
 use model::FieldError;
@@ -142,40 +141,10 @@ struct Row {
     last_year_change: String,
 }
 
-/// The outline rings as SVG path data, north up (SVG's y runs down).
-fn outline_path(doc: &Lagesbild) -> String {
-    let h = doc.map.height;
-    let mut d = String::new();
-    for ring in &doc.map.outline {
-        for (i, [x, y]) in ring.iter().enumerate() {
-            let _ = write!(
-                d,
-                "{}{:.0},{:.0} ",
-                if i == 0 { "M" } else { "L" },
-                x,
-                h - y
-            );
-        }
-        d.push_str("Z ");
-    }
-    d
-}
-
 fn page_context(state: &AppState, lang: Lang, doc: &Lagesbild) -> minijinja::Value {
     let i18n = &state.i18n;
     let t = |key: &str| i18n.t(lang, key, &[]);
-    let change_text = |c: &service::insight::Change| {
-        let key = match c.change {
-            "up" => "analysis-change-up",
-            "down" => "analysis-change-down",
-            _ => "analysis-change-none",
-        };
-        let pct = c
-            .ratio
-            .map(|r| number((r - 1.0) * 100.0, 0, lang))
-            .unwrap_or_else(|| "–".into());
-        i18n.t(lang, key, &[("percent", FluentValue::from(pct))])
-    };
+    let change_text = |c: &service::insight::Change| views::change_text(i18n, lang, c);
     let rows: Vec<Row> = std::iter::once(&doc.total)
         .chain(&doc.categories)
         .map(|r| Row {
@@ -189,16 +158,6 @@ fn page_context(state: &AppState, lang: Lang, doc: &Lagesbild) -> minijinja::Val
         })
         .collect();
     let weekdays: Vec<String> = (0..7).map(|d| t(&format!("weekday-{d}"))).collect();
-    let weekly_max = doc.weekly.iter().copied().max().unwrap_or(0).max(1);
-    let bars: Vec<minijinja::Value> = doc
-        .weekly
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            let h = v as f64 / weekly_max as f64 * 90.0;
-            context! { x => i * 10 + 1, y => 95.0 - h, h => h, v => v, current => i >= doc.weekly_split }
-        })
-        .collect();
     let actions: Vec<minijinja::Value> = doc
         .actions
         .iter()
@@ -210,7 +169,6 @@ fn page_context(state: &AppState, lang: Lang, doc: &Lagesbild) -> minijinja::Val
             }
         })
         .collect();
-    let m = &doc.map;
     context! {
         doc => doc,
         rows,
@@ -221,20 +179,7 @@ fn page_context(state: &AppState, lang: Lang, doc: &Lagesbild) -> minijinja::Val
         })),
         hours => (0..24).collect::<Vec<u32>>(),
         weekday_hour => heat(&weekdays, &doc.weekday_hour, lang),
-        bars,
-        bars_width => doc.weekly.len() * 10,
-        weekly_max,
-        outline => outline_path(doc),
-        map_hot => m.hot.iter().map(|c| context! {
-            x => c.x, y => m.height - c.y - m.hot_cell, v => c.v,
-        }).collect::<Vec<_>>(),
-        map_density => m.density.iter().map(|c| context! {
-            x => c.x, y => m.height - c.y - m.density_cell, v => c.v,
-        }).collect::<Vec<_>>(),
-        clusters => m.clusters.iter().map(|c| context! {
-            x => c.x, y => m.height - c.y - c.h, w => c.w, h => c.h,
-        }).collect::<Vec<_>>(),
-        hot_counts => m.hot_counts.iter().map(u32::to_string).collect::<Vec<_>>().join("/"),
+        cluster_min => service::meetings::AGENDA_MIN_INCIDENTS,
         actions,
     }
 }

@@ -250,6 +250,28 @@ pub fn field_messages(
     (by_field, list)
 }
 
+/// A change between two periods in a table cell: "+14 %", or with ▲/▼ and words when it is
+/// significant; from nothing, "från 0" rather than a percentage.
+pub fn change_text(i18n: &crate::i18n::I18n, lang: Lang, c: &service::insight::Change) -> String {
+    let key = match (c.change, c.ratio.is_some()) {
+        ("up", true) => "analysis-change-up",
+        ("down", true) => "analysis-change-down",
+        ("up", false) => "analysis-change-up-from-zero",
+        (_, true) => "analysis-change-none",
+        (_, false) => return "–".to_string(),
+    };
+    let pct = c.ratio.map_or_else(String::new, |r| {
+        let v = (r - 1.0) * 100.0;
+        let sign = if v.round() > 0.0 { "+" } else { "" };
+        format!("{sign}{}", crate::insight::number(v, 0, lang))
+    });
+    i18n.t(
+        lang,
+        key,
+        &[("percent", fluent_bundle::FluentValue::from(pct))],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1930,14 +1930,25 @@ async fn analysis_of_the_period_api_page_and_density() {
     for text in [
         "Analys av lägesbilden",
         "Varning: upprepade händelser nära varandra",
-        "Ökning",
+        "säkerställd ökning",
         "När i veckan händer det?",
-        "Knox-test",
+        "Upprepas händelser nära varandra i tid och rum?",
         "Per område",
         "Södra raden",
+        // Charts with their text equivalents.
+        r#"<title id="analysis-weekly-chart-title">Händelser per vecka</title>"#,
+        r#"<title id="analysis-change-chart-title">Förändring per kategori</title>"#,
+        r#"<title id="analysis-week-chart-title">Händelser per veckodag och timme</title>"#,
+        "Förändring per kategori mot föregående 28 dagar, störst ökning först:",
     ] {
         assert!(page.body.contains(text), "{text}");
     }
+    // The methods are named once, in the footnote, not in the running text.
+    let (text, method) = page.body.split_once(r#"id="analysis-method""#).unwrap();
+    for jargon in ["Knox", "Mann–Kendall", "aoristisk", "Gi*"] {
+        assert!(!text.contains(jargon), "{jargon} in the running text");
+    }
+    assert!(method.contains("Knox-test") && method.contains("Mann–Kendall"));
 }
 
 #[tokio::test]
@@ -2364,6 +2375,118 @@ async fn lagesbild_page_and_pdf_at_each_level() {
     let pdf = app.get("/lagesbild.pdf?to=nej", Some(&admin)).await;
     assert_eq!(pdf.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(pdf.body.contains("Förstod inte datumet nej"));
+}
+
+/// Issue 20: the lägesbild draws its figures as charts with text equivalents, in words without
+/// method names, the same on the page and in the PDF, and a year is compared with the same
+/// dates a year earlier.
+#[tokio::test]
+async fn lagesbild_charts_words_and_the_comparison_they_name() {
+    let (app, _k, ku, ..) = app().await;
+    let token = app.token(&ku[1]).await;
+    for day in [16, 18, 20, 21, 22, 23] {
+        let body = json!({
+            "category": "skadegorelse-glaskross",
+            "occurred_from": format!("2026-11-{day}T22:00:00+01:00"),
+            "lat": 59.4224, "lon": 16.0978,
+            "description": "Krossad ruta",
+            "visibility": "all_partners"
+        });
+        let r = app
+            .api("POST", "/api/v1/incidents", Some(&token), Some(body))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let (admin, _) = app.login("admin@k1960.example").await;
+    let page = app.get("/lagesbild", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let b = &page.body;
+    for text in [
+        // Weekly bars with dates, an axis and the verdict in words.
+        r#"<title id="lb-weekly-chart-title">Händelser per vecka</title>"#,
+        "Veckan som börjar",
+        ">13 nov<",
+        "Jämförelseperioden: 30 okt 0, 6 nov 0. Perioden: 13 nov 2, 20 nov 4.",
+        "Perioden har 6 händelser mot 0 i jämförelseperioden. 4 hela veckor är för få för att säga om antalet stiger eller sjunker vecka för vecka.",
+        // Change per category, ranked, significance marked.
+        r#"<title id="lb-change-chart-title">Förändring per kategori</title>"#,
+        "+6 (6 mot 0) ▲ säkerställd",
+        "Förändring per kategori mot perioden före (2026-10-30 – 2026-11-12)",
+        // Time of day × weekday.
+        r#"<title id="lb-week-chart-title">Händelser per veckodag och timme</title>"#,
+        "Flest händelser:",
+        // The map with its legend in words.
+        r#"<title id="lb-map-chart-title">Karta: hot spots och täthet</title>"#,
+        "Hot spot, mycket säker (99 %)",
+        "Jämförs med perioden före, 2026-10-30 – 2026-11-12 (lika lång), och med samma datum i fjol, 2025-11-13 – 2025-11-26.",
+        "▲ från 0, säkerställd ökning",
+    ] {
+        assert!(b.contains(text), "{text} in {b}");
+    }
+    assert!(!b.contains("Ingen säker förändring"), "{b}");
+    let (text, method) = b.split_once(r#"id="lb-method""#).unwrap();
+    for jargon in [
+        "Gi*",
+        "FDR",
+        "Mann–Kendall",
+        "kvartisk",
+        "aoristisk",
+        "Knox",
+    ] {
+        assert!(!text.contains(jargon), "{jargon} in the running text");
+    }
+    assert!(method.contains("Getis–Ord Gi*") && method.contains("Mann–Kendall"));
+
+    // The PDF carries the same charts (their words are text in the PDF).
+    let pdf = app
+        .get("/lagesbild.pdf?from=2026-11-13&to=2026-11-26", Some(&admin))
+        .await;
+    assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.body);
+    let text = pdf_text(&pdf.bytes);
+    for t in [
+        "Veckan som börjar",
+        "13 nov",
+        "+6 (6 mot 0) ▲ säkerställd",
+        "Hot spot, mycket säker (99 %)",
+        "Perioden har 6 händelser mot 0 i jämförelseperioden.",
+    ] {
+        assert!(text.contains(t), "{t} in the PDF: {text}");
+    }
+
+    // A year is compared with the same dates a year earlier, and says so.
+    let page = app
+        .get("/lagesbild?from=2026-01-01&to=2026-11-26", Some(&admin))
+        .await;
+    assert!(
+        page.body.contains("Perioden är längre än ett halvår och jämförs därför med samma datum ett år tidigare, 2025-01-01 – 2025-11-26."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Förändring per kategori mot samma datum i fjol (2025-01-01 – 2025-11-26)")
+    );
+    let pdf = app
+        .get("/lagesbild.pdf?from=2026-01-01&to=2026-11-26", Some(&admin))
+        .await;
+    let text = pdf_text(&pdf.bytes);
+    assert!(text.contains("2025-01-01 – 2025-11-26"), "{text}");
+    assert!(
+        !text.contains("2025-01-31"),
+        "no period of the same length before: {text}"
+    );
+
+    // In English too.
+    let english = format!("{admin}; lagesbild_lang=en");
+    let page = app.get("/lagesbild", Some(&english)).await;
+    for text in [
+        r#"<title id="lb-weekly-chart-title">Incidents per week</title>"#,
+        "Week starting",
+        "+6 (6 vs 0) ▲ significant",
+        "The period has 6 incidents against 0 in the comparison period.",
+    ] {
+        assert!(page.body.contains(text), "{text} in {}", page.body);
+    }
 }
 
 /// A hot spot case: promoted from a cluster's box, worked through the steps with a visit log,

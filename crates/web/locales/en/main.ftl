@@ -358,7 +358,7 @@ password-submit = Change password
 password-wrong = The current password is not right.
 password-mismatch = The new passwords differ.
 password-weak = The password cannot be used: { $value }
-map-hotspots = Show hot spots (Gi*, 100 m cells)
+map-hotspots = Show hot spots (100 m cells)
 map-hotspots-hint = Red cells have significantly more incidents than their surroundings in the period (90, 95 and 99 % confidence after correction for many tests), blue significantly fewer.
 
 # Analysis page
@@ -372,20 +372,16 @@ analysis-before = Previous { $days } days
 analysis-after = Last { $days } days
 analysis-change = Change
 analysis-all = All incidents
-analysis-change-up = Increase ({ $percent } %), significant
-analysis-change-down = Decrease ({ $percent } %), significant
-analysis-change-none = No certain change ({ $percent } %)
-analysis-trend-hint = Significant means the difference is larger than chance usually gives (binomial test, 5 % level). Small numbers rarely give certain conclusions.
-analysis-weekly-up = The weekly count rises during the period (Mann–Kendall, 5 % level).
-analysis-weekly-down = The weekly count falls during the period (Mann–Kendall, 5 % level).
-analysis-weekly-none = No certain week-by-week trend during the period.
-analysis-weekly = Per week: { $counts }.
+analysis-change-up = ▲ { $percent } %, significant rise
+analysis-change-down = ▼ { $percent } %, significant fall
+analysis-change-none = { $percent } %
+analysis-trend-hint = ▲ and ▼ mark a difference larger than chance usually gives (binomial test, 5 %). Other differences may be chance; small numbers rarely give certain conclusions.
 analysis-weekday-hour = When in the week does it happen?
-analysis-aoristic-hint = Incidents per weekday and hour. An incident known only to a time interval is spread over the interval (aoristic weighting), so figures may have decimals.
+analysis-aoristic-hint = Incidents per weekday and hour. An incident known only to a time interval, for example “during the night”, is spread over the interval, so figures may have decimals.
 analysis-weekday = Weekday
 analysis-month = Per month
 analysis-incidents = Incidents
-analysis-near-repeat = Repeats close in time and place (Knox test)
+analysis-near-repeat = Do incidents repeat close to each other in time and place?
 analysis-near-repeat-hint = Pairs of incidents with an exact location, by distance and days between them, against what chance gives when the times are shuffled (99 permutations). A ratio above 1 with p at most 0.05: more pairs than chance.
 analysis-near-repeat-missing = Too few incidents with an exact location in the period to test for repeats (at least 10 are needed).
 analysis-areas = By area
@@ -421,7 +417,7 @@ month-9 = Oct
 month-10 = Nov
 month-11 = Dec
 map-density = Show density (kernel density, radius 400 m)
-map-density-hint = The darker the colour, the more incidents per km² nearby during the period (quartic kernel). The analysis page shows when incidents happen and whether they repeat close to each other.
+map-density-hint = The darker the colour, the more incidents nearby during the period. The analysis page shows when incidents happen and whether they repeat close to each other.
 nav-actions = Actions
 actions-title = Actions
 actions-intro = What is done, by whom and by when – and how it went. Overdue actions are also shown on the start page of those who own them.
@@ -484,23 +480,24 @@ lagesbild-area-all = The whole municipality
 lagesbild-school = school
 lagesbild-pdf = Download as PDF
 lagesbild-period = The period { $from } – { $to } ({ $days } days).
-lagesbild-compared = Compared with the previous period { $pfrom } – { $pto } and the same period last year { $yfrom } – { $yto }.
+lagesbild-compared = Compared with the period before, { $pfrom } – { $pto } (as long), and with the same dates last year, { $yfrom } – { $yto }.
 lagesbild-visibility = Visibility
 lagesbild-level-restricted = Restricted: police and security coordinator
 lagesbild-level-partners = Partners
 lagesbild-level-management = Management: aggregated figures only
 lagesbild-counts = Incidents by category
 lagesbild-this-period = Period
-lagesbild-previous = Previous period
-lagesbild-last-year = Same period last year
-lagesbild-significance = Significant means the change is statistically significant (Poisson test, 5 %).
+lagesbild-previous = Period before
+lagesbild-last-year = Same dates last year
+lagesbild-significance = ▲ and ▼ mark a significant rise or fall: larger than chance usually gives. Other differences may be chance; small numbers rarely give certain conclusions.
 lagesbild-weekly = Incidents per week
-lagesbild-weekly-desc = Bar chart, incidents per week, the previous period then this one: { $values }.
-lagesbild-weekly-hint = Light bars: previous period. Dark: this period. Highest bar: { $max }.
 lagesbild-map = Map: hot spots and density
-lagesbild-map-desc = Map of the municipality with hot spot cells ({ $hot } cells at 90/95/99 %) and the density of { $located } incidents.
-lagesbild-map-hint = Squares: hot spots (Getis–Ord Gi*, FDR corrected): dark red 99 %, orange 95 %, light 90 %; blue: cold spots. Green: density (quartic kernel).
-lagesbild-map-counts = Hot spot cells (90/95/99 %): { $hot }. { $located } incidents located on the map, { $unlocated } known by municipality only.
+lagesbild-map-hint = The map shows where significantly more has happened than around it (hot spots, orange to dark red) and where incidents lie close together (green). Black frame: a cluster that can become a hot spot case.
+lagesbild-map-counts = { $located } incidents have a place on the map. { $unlocated ->
+    [0] All incidents are included.
+    [one] One incident is known by municipality only and is not included.
+   *[other] { $unlocated } incidents are known by municipality only and are not included.
+}
 lagesbild-top-places = Places and areas with the most incidents
 lagesbild-none = None.
 lagesbild-notable = Notable incidents
@@ -514,13 +511,21 @@ lagesbild-actions-count = In progress and planned: { $open }. Overdue: { $overdu
 lagesbild-generated = Produced { $at }.
 error-period-too-long = A situation report covers at most 366 days (from { $value }).
 lagesbild-clusters = Hot spot clusters
-lagesbild-clusters-hint = Touching cells that are hot spots with at least 95 % confidence, most incidents first. A cluster can be made a hot spot case worked through EST.
-lagesbild-clusters-none = No clusters of hot spots at 95 % or more in the period.
-lagesbild-cluster = { $cells } cells, { $incidents } incidents, near { $near } (highest confidence: level { $confidence } of 3).
+lagesbild-clusters-hint = Touching 100 m cells where significantly more has happened than around them, with at least { $min } incidents, most first. A cluster can become a hot spot case worked through the EST steps.
+lagesbild-clusters-none = No cluster with at least { $min } incidents where significantly more happened than around it during the period.
+lagesbild-cluster = { $cells ->
+    [one] One cell
+   *[other] { $cells } cells
+} near { $near } with { $incidents ->
+    [one] one incident
+   *[other] { $incidents } incidents
+} ({ $confidence ->
+    [3] very sure, 99 %
+   *[other] sure, 95 %
+}).
 lagesbild-cluster-title = Hot spot near { $near }
 lagesbild-cluster-description = Hot spot cluster in the situation report { $from } – { $to } with { $incidents } incidents.
 lagesbild-promote = Make it a hot spot case
-lagesbild-weekly-hint-max = Highest bar: { $max }.
 nav-cases = Hot spots
 cases-title = Hot spot cases
 cases-intro = Each case is worked through the EST steps survey, analysis, actions and follow-up. Open a case from a cluster in the situation report or on an area.
@@ -541,13 +546,12 @@ case-step-uppfoljning = Follow-up
 case-step-avslutad = Closed
 case-suggestions = Suggestions from the analysis
 case-near-repeat = Elevated risk within { $metres } m for { $days } days after an incident ({ $ratio } times the expected)
-case-near-repeat-basis = Knox test on the municipality's incidents of the last year: { $observed } pairs close in time and space against { $expected } expected (p = { $p }).
+case-near-repeat-basis = Tested on the municipality's incidents of the last year: { $observed } pairs close in time and place against { $expected } expected by chance (p = { $p }).
 case-near-repeat-none = The municipality's incidents show no significant repeats within { $metres } m and { $days } days.
 case-warning = Incident { $occurred }: elevated risk within { $metres } m until { $until }.
 case-warning-incident = show incident { $id }
 case-warning-none = No incidents in the area in the last { $days } days.
 case-trend = Incidents per week in the area (26 weeks)
-case-trend-desc = Bar chart, incidents per week in the area over the last 26 weeks: { $values }.
 case-no-actions = No actions linked to the case yet.
 case-new-action = New action for the case
 case-visits = Visits and conversations
@@ -618,9 +622,15 @@ promises-parties = Parties
 promises-save = Save the promise
 lagesbild-promise-status = Activities done: { $done } of { $total }.
 lagesbild-emerging = New and intensifying hot spots
-lagesbild-emerging-hint = Hot spot analysis over time: Gi* in every four-week slice of the last year and a trend (Mann–Kendall) per cell.
-lagesbild-emerging-new = New hot spot near { $near }: { $cells } cells, { $incidents } incidents in the last four weeks.
-lagesbild-emerging-intensifying = Intensifying hot spot near { $near }: { $cells } cells, { $incidents } incidents in the last four weeks.
+lagesbild-emerging-hint = Places that in the last year became a hot spot for the first time (new) or where more happens in every four-week period (growing).
+lagesbild-emerging-new = New hot spot near { $near }: { $incidents ->
+    [one] one incident
+   *[other] { $incidents } incidents
+} in the last four weeks.
+lagesbild-emerging-intensifying = Growing hot spot near { $near }: { $incidents ->
+    [one] one incident
+   *[other] { $incidents } incidents
+} in the last four weeks.
 error-email = Not a valid e-mail address: { $value }.
 nav-schools = Schools
 schools-title = Schools
@@ -808,3 +818,10 @@ audit-action-photo-add = Photo added
 audit-action-photo-read = Photo of a restricted incident shown
 audit-action-tenant-smtp = E-mail server changed
 audit-action-token-revoke = API key revoked
+lagesbild-compared-year = The period is longer than half a year and is therefore compared with the same dates a year earlier, { $pfrom } – { $pto }.
+lagesbild-change-chart = Change per category
+lagesbild-method = Method: changes are tested with a Poisson test (5 %). Hot spots: Getis–Ord Gi* in 100 m cells, corrected for many tests (FDR, Benjamini–Hochberg). Density: quartic kernel with a 500 m radius. Week-by-week trend: Mann–Kendall. New and growing hot spots: Gi* per four-week period and Mann–Kendall per cell. An incident known only to a time interval is spread over the interval (aoristic weighting).
+lagesbild-method-link = About the method
+lagesbild-as-table = Show as a table
+analysis-method = Method: changes are tested with a binomial test (5 %), the week-by-week trend with Mann–Kendall, repeats close in time and place with a Knox test (99 permutations of the times). An incident known only to a time interval is spread over the interval (aoristic weighting).
+analysis-change-up-from-zero = ▲ from 0, significant rise

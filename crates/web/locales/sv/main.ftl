@@ -358,7 +358,7 @@ password-submit = Byt lösenord
 password-wrong = Det nuvarande lösenordet stämmer inte.
 password-mismatch = De nya lösenorden är inte lika.
 password-weak = Lösenordet kan inte användas: { $value }
-map-hotspots = Visa hot spots (Gi*, rutor om 100 m)
+map-hotspots = Visa hot spots (rutor om 100 m)
 map-hotspots-hint = Röda rutor har betydligt fler händelser än omgivningen under perioden (90, 95 och 99 % säkerhet efter korrigering för många test), blå betydligt färre.
 
 # Analysis page
@@ -372,20 +372,16 @@ analysis-before = Föregående { $days } dagar
 analysis-after = Senaste { $days } dagar
 analysis-change = Förändring
 analysis-all = Alla händelser
-analysis-change-up = Ökning ({ $percent } %), säkerställd
-analysis-change-down = Minskning ({ $percent } %), säkerställd
-analysis-change-none = Ingen säker förändring ({ $percent } %)
-analysis-trend-hint = Säkerställd betyder att skillnaden är större än slumpen brukar ge (binomialtest, 5 % nivå). Små tal ger sällan säkra slutsatser.
-analysis-weekly-up = Antalet per vecka ökar under perioden (Mann–Kendall, 5 % nivå).
-analysis-weekly-down = Antalet per vecka minskar under perioden (Mann–Kendall, 5 % nivå).
-analysis-weekly-none = Ingen säker trend vecka för vecka under perioden.
-analysis-weekly = Per vecka: { $counts }.
+analysis-change-up = ▲ { $percent } %, säkerställd ökning
+analysis-change-down = ▼ { $percent } %, säkerställd minskning
+analysis-change-none = { $percent } %
+analysis-trend-hint = ▲ och ▼ markerar en skillnad som är större än slumpen brukar ge (binomialtest, 5 %). Övriga skillnader kan vara slump; små tal ger sällan säkra slutsatser.
 analysis-weekday-hour = När i veckan händer det?
-analysis-aoristic-hint = Händelser per veckodag och timme. En händelse som bara är känd till ett tidsintervall fördelas över intervallet (aoristisk viktning), så talen kan ha decimaler.
+analysis-aoristic-hint = Händelser per veckodag och timme. En händelse som bara är känd till ett tidsintervall, till exempel ”under natten”, fördelas över intervallet, så talen kan ha decimaler.
 analysis-weekday = Veckodag
 analysis-month = Per månad
 analysis-incidents = Händelser
-analysis-near-repeat = Upprepning nära i tid och rum (Knox-test)
+analysis-near-repeat = Upprepas händelser nära varandra i tid och rum?
 analysis-near-repeat-hint = Par av händelser med exakt plats, efter avstånd och antal dagar mellan dem, jämfört med vad slumpen ger när tiderna blandas om (99 omkastningar). Kvot över 1 och p högst 0,05: fler par än slumpen ger.
 analysis-near-repeat-missing = För få händelser med exakt plats i perioden för att pröva upprepning (minst 10 behövs).
 analysis-areas = Per område
@@ -421,7 +417,7 @@ month-9 = okt
 month-10 = nov
 month-11 = dec
 map-density = Visa täthet (kärntäthet, radie 400 m)
-map-density-hint = Ju mörkare färg, desto fler händelser per km² i närheten under perioden (kvartisk kärna). Analyssidan visar när händelserna sker och om de upprepas nära varandra.
+map-density-hint = Ju mörkare färg, desto fler händelser i närheten under perioden. Analyssidan visar när händelserna sker och om de upprepas nära varandra.
 nav-actions = Åtgärder
 actions-title = Åtgärder
 actions-intro = Vad som görs, av vem och till när – och hur det gick. Försenade åtgärder visas också på startsidan för den som äger dem.
@@ -484,23 +480,24 @@ lagesbild-area-all = Hela kommunen
 lagesbild-school = skola
 lagesbild-pdf = Ladda ner som PDF
 lagesbild-period = Perioden { $from } – { $to } ({ $days } dagar).
-lagesbild-compared = Jämförs med föregående period { $pfrom } – { $pto } och samma period i fjol { $yfrom } – { $yto }.
+lagesbild-compared = Jämförs med perioden före, { $pfrom } – { $pto } (lika lång), och med samma datum i fjol, { $yfrom } – { $yto }.
 lagesbild-visibility = Synlighet
 lagesbild-level-restricted = Begränsad: polis och säkerhetssamordnare
 lagesbild-level-partners = Samverkansparter
 lagesbild-level-management = Ledning: endast sammanställda uppgifter
 lagesbild-counts = Händelser per kategori
 lagesbild-this-period = Perioden
-lagesbild-previous = Föregående period
-lagesbild-last-year = Samma period i fjol
-lagesbild-significance = Säkerställd betyder att förändringen är statistiskt signifikant (Poissontest, 5 %).
+lagesbild-previous = Perioden före
+lagesbild-last-year = Samma datum i fjol
+lagesbild-significance = ▲ och ▼ markerar en säkerställd ökning eller minskning: större än vad slumpen brukar ge. Övriga skillnader kan vara slump; små tal ger sällan säkra slutsatser.
 lagesbild-weekly = Händelser per vecka
-lagesbild-weekly-desc = Stapeldiagram, händelser per vecka, föregående period och sedan perioden: { $values }.
-lagesbild-weekly-hint = Ljusa staplar: föregående period. Mörka: perioden. Högsta stapeln: { $max }.
 lagesbild-map = Karta: hot spots och täthet
-lagesbild-map-desc = Karta över kommunen med hot spot-rutor ({ $hot } rutor på 90/95/99 %) och tätheten av { $located } händelser.
-lagesbild-map-hint = Rutor: hot spots (Getis–Ord Gi*, FDR-korrigerat): mörkröd 99 %, orange 95 %, ljus 90 %; blå: kalla områden. Grönt: täthet (kvartisk kärna).
-lagesbild-map-counts = Hot spot-rutor (90/95/99 %): { $hot }. { $located } händelser med plats på kartan, { $unlocated } endast kända på kommunnivå.
+lagesbild-map-hint = Kartan visar var det har hänt betydligt mer än i omgivningen (hot spots, orange till mörkrött) och var händelserna ligger tätt (grönt). Svart ram: ett kluster som kan bli ett hot spot-ärende.
+lagesbild-map-counts = { $located } händelser har en plats på kartan. { $unlocated ->
+    [0] Alla händelser finns med.
+    [one] En händelse är bara känd på kommunnivå och finns inte med.
+   *[other] { $unlocated } händelser är bara kända på kommunnivå och finns inte med.
+}
 lagesbild-top-places = Platser och områden med flest händelser
 lagesbild-none = Inga.
 lagesbild-notable = Särskilda händelser
@@ -514,13 +511,21 @@ lagesbild-actions-count = Pågående och planerade: { $open }. Försenade: { $ov
 lagesbild-generated = Framtagen { $at }.
 error-period-too-long = En lägesbild omfattar högst 366 dagar (från { $value }).
 lagesbild-clusters = Hot spot-kluster
-lagesbild-clusters-hint = Sammanhängande rutor som är hot spots med minst 95 % säkerhet, flest händelser först. Ett kluster kan göras till ett hot spot-ärende som arbetas enligt EST.
-lagesbild-clusters-none = Inga kluster av hot spots på minst 95 % under perioden.
-lagesbild-cluster = { $cells } rutor, { $incidents } händelser, vid { $near } (högsta säkerhet: nivå { $confidence } av 3).
+lagesbild-clusters-hint = Sammanhängande rutor om 100 m där det säkert hänt mer än i omgivningen, med minst { $min } händelser, flest först. Ett kluster kan göras till ett hot spot-ärende som arbetas enligt EST.
+lagesbild-clusters-none = Inga kluster med minst { $min } händelser där det säkert hänt mer än i omgivningen under perioden.
+lagesbild-cluster = { $cells ->
+    [one] En ruta
+   *[other] { $cells } rutor
+} vid { $near } med { $incidents ->
+    [one] en händelse
+   *[other] { $incidents } händelser
+} ({ $confidence ->
+    [3] mycket säker, 99 %
+   *[other] säker, 95 %
+}).
 lagesbild-cluster-title = Hot spot vid { $near }
 lagesbild-cluster-description = Hot spot-kluster i lägesbilden { $from } – { $to } med { $incidents } händelser.
 lagesbild-promote = Gör till hot spot-ärende
-lagesbild-weekly-hint-max = Högsta stapeln: { $max }.
 nav-cases = Hot spots
 cases-title = Hot spot-ärenden
 cases-intro = Varje ärende arbetas genom EST-stegen kartläggning, analys, åtgärder och uppföljning. Öppna ett ärende från ett kluster i lägesbilden eller på ett område.
@@ -541,13 +546,12 @@ case-step-uppfoljning = Uppföljning
 case-step-avslutad = Avslutad
 case-suggestions = Analysens förslag
 case-near-repeat = Förhöjd risk inom { $metres } m i { $days } dagar efter en händelse ({ $ratio } gånger det väntade)
-case-near-repeat-basis = Knox-test på kommunens händelser det senaste året: { $observed } par nära i tid och rum mot { $expected } väntade (p = { $p }).
+case-near-repeat-basis = Prövat på kommunens händelser det senaste året: { $observed } par nära varandra i tid och rum mot { $expected } väntade om det vore slump (p = { $p }).
 case-near-repeat-none = Kommunens händelser visar inga säkerställda upprepningar inom { $metres } m och { $days } dagar.
 case-warning = Händelse { $occurred }: förhöjd risk inom { $metres } m till och med { $until }.
 case-warning-incident = visa händelse { $id }
 case-warning-none = Inga händelser i området de senaste { $days } dagarna.
 case-trend = Händelser per vecka i området (26 veckor)
-case-trend-desc = Stapeldiagram, händelser per vecka i området de senaste 26 veckorna: { $values }.
 case-no-actions = Inga åtgärder kopplade till ärendet ännu.
 case-new-action = Ny åtgärd för ärendet
 case-visits = Besök och samtal
@@ -618,9 +622,15 @@ promises-parties = Parter
 promises-save = Spara löftet
 lagesbild-promise-status = Genomförda aktiviteter: { $done } av { $total }.
 lagesbild-emerging = Nya och intensifierade hot spots
-lagesbild-emerging-hint = Hot spot-analys över tid: Gi* i varje fyraveckorsperiod det senaste året och trend (Mann–Kendall) per ruta.
-lagesbild-emerging-new = Ny hot spot vid { $near }: { $cells } rutor, { $incidents } händelser de senaste fyra veckorna.
-lagesbild-emerging-intensifying = Intensifierande hot spot vid { $near }: { $cells } rutor, { $incidents } händelser de senaste fyra veckorna.
+lagesbild-emerging-hint = Platser som det senaste året har blivit en hot spot för första gången (ny) eller där det blir mer för varje fyraveckorsperiod (växande).
+lagesbild-emerging-new = Ny hot spot vid { $near }: { $incidents ->
+    [one] en händelse
+   *[other] { $incidents } händelser
+} de senaste fyra veckorna.
+lagesbild-emerging-intensifying = Växande hot spot vid { $near }: { $incidents ->
+    [one] en händelse
+   *[other] { $incidents } händelser
+} de senaste fyra veckorna.
 error-email = Ogiltig e-postadress: { $value }.
 nav-schools = Skolor
 schools-title = Skolor
@@ -808,3 +818,10 @@ audit-action-photo-add = Foto tillagt
 audit-action-photo-read = Foto av begränsad händelse visat
 audit-action-tenant-smtp = E-postserver ändrad
 audit-action-token-revoke = API-nyckel återkallad
+lagesbild-compared-year = Perioden är längre än ett halvår och jämförs därför med samma datum ett år tidigare, { $pfrom } – { $pto }.
+lagesbild-change-chart = Förändring per kategori
+lagesbild-method = Metod: förändringar prövas med ett Poissontest (5 %). Hot spots: Getis–Ord Gi* i rutor om 100 m, korrigerat för många test (FDR, Benjamini–Hochberg). Täthet: kvartisk kärna med 500 m radie. Trend vecka för vecka: Mann–Kendall. Nya och växande hot spots: Gi* per fyraveckorsperiod och Mann–Kendall per ruta. En händelse som bara är känd till ett tidsintervall fördelas över intervallet (aoristisk viktning).
+lagesbild-method-link = Om metoden
+lagesbild-as-table = Visa som tabell
+analysis-method = Metod: förändringar prövas med ett binomialtest (5 %), trenden vecka för vecka med Mann–Kendall, upprepning nära i tid och rum med Knox-test (99 omkastningar av tiderna). En händelse som bara är känd till ett tidsintervall fördelas över intervallet (aoristisk viktning).
+analysis-change-up-from-zero = ▲ från 0, säkerställd ökning
