@@ -376,10 +376,37 @@ impl<B: Backend> Store for SqlStore<B> {
         comment: &str,
         now: Timestamp,
     ) -> Result<Incident> {
-        write::set_status(self, actor, id, to, comment, now).await
+        write::set_status(self, actor, id, to, comment, None, now).await
+    }
+    async fn mark_duplicate(
+        &self,
+        actor: &Actor,
+        id: IncidentId,
+        of: IncidentId,
+        comment: &str,
+        now: Timestamp,
+    ) -> Result<Incident> {
+        write::set_status(
+            self,
+            actor,
+            id,
+            IncidentStatus::Duplicate,
+            comment,
+            Some(of),
+            now,
+        )
+        .await
     }
     async fn status_history(&self, actor: &Actor, id: IncidentId) -> Result<Vec<StatusChange>> {
         read::history(self, actor, id).await
+    }
+    async fn report_updates(
+        &self,
+        actor: &Actor,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ReportUpdate>> {
+        read::updates_for_reporter(self, actor, since, limit).await
     }
     async fn redact_incident(
         &self,

@@ -24,7 +24,8 @@ macro_rules! conformance_tests {
             area_statistics, tiles_follow_every_change, actions_are_owned_and_closed,
             records_of_the_est_loop, smtp_relay_per_tenant, audit_rows_name_who_made_the_change,
             api_tokens_have_a_lifecycle, reports_are_stored_once, nearby_finds_the_same_spot,
-            photos_follow_their_incident, free_text_search);
+            photos_follow_their_incident, free_text_search, duplicates_name_the_original,
+            reporters_hear_of_their_reports);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -1048,6 +1049,115 @@ pub async fn import_is_idempotent(s: &dyn Store) {
             .unwrap()
             .inserted,
         1
+    );
+}
+
+pub async fn duplicates_name_the_original(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let first = insert_one(s, incident(&f.teacher, "trafik", "2026-11-20T10:00:00Z")).await;
+    let second = insert_one(s, incident(&f.teacher2, "trafik", "2026-11-20T10:05:00Z")).await;
+    let now = t("2026-11-21T08:00:00Z");
+    // Not itself, not one that does not exist, not one of another tenant.
+    let g = fixture(s, "1980").await;
+    let elsewhere = insert_one(s, incident(&g.teacher, "trafik", "2026-11-20T10:00:00Z")).await;
+    for of in [second, 999_999, elsewhere] {
+        let err = s
+            .mark_duplicate(&f.admin.actor(), second, of, "", now)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::UnknownReference { field: "same_as", value, .. } if *value == of.to_string()),
+            "{err:?}"
+        );
+    }
+    assert_eq!(
+        s.incident(&f.admin.actor(), second)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        IncidentStatus::New,
+        "a refused change changes nothing"
+    );
+    let inc = s
+        .mark_duplicate(&f.admin.actor(), second, first, "Samma som den första", now)
+        .await
+        .unwrap();
+    assert_eq!(inc.status, IncidentStatus::Duplicate);
+    assert_eq!(inc.same_as, Some(first));
+    let h = s.status_history(&f.admin.actor(), second).await.unwrap();
+    assert_eq!(h.last().unwrap().to, IncidentStatus::Duplicate);
+    assert_eq!(h.last().unwrap().comment, "Samma som den första");
+}
+
+pub async fn reporters_hear_of_their_reports(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let mine = insert_one(s, incident(&f.teacher, "trafik", "2026-11-20T10:00:00Z")).await;
+    let other = insert_one(s, incident(&f.teacher2, "trafik", "2026-11-20T11:00:00Z")).await;
+    let now = t("2026-11-21T08:00:00Z");
+    s.set_incident_status(
+        &f.admin.actor(),
+        mine,
+        IncidentStatus::Reviewed,
+        "Vi tittar på det",
+        now,
+    )
+    .await
+    .unwrap();
+    s.set_incident_status(&f.admin.actor(), other, IncidentStatus::Reviewed, "", now)
+        .await
+        .unwrap();
+    s.mark_duplicate(&f.admin.actor(), mine, other, "", now + 1.hours())
+        .await
+        .unwrap();
+    let got = s
+        .report_updates(&f.teacher.actor(), now - 24.hours(), 10)
+        .await
+        .unwrap();
+    let seen: Vec<_> = got
+        .iter()
+        .map(|u| (u.incident_id, u.to, u.comment.as_str(), u.same_as))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (mine, IncidentStatus::Duplicate, "", Some(other)),
+            (
+                mine,
+                IncidentStatus::Reviewed,
+                "Vi tittar på det",
+                Some(other)
+            ),
+        ],
+        "only their own incidents, newest first, not the other reporter's"
+    );
+    assert_eq!(got[0].category.as_str(), "trafik");
+    assert_eq!(got[0].occurred_from, t("2026-11-20T10:00:00Z"));
+    // Since a later time, and a limit.
+    assert_eq!(
+        s.report_updates(&f.teacher.actor(), now + 30.minutes(), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.report_updates(&f.teacher.actor(), now - 24.hours(), 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Their own change is not news to them.
+    let own = insert_one(s, incident(&f.admin, "trafik", "2026-11-20T12:00:00Z")).await;
+    s.set_incident_status(&f.admin.actor(), own, IncidentStatus::Reviewed, "", now)
+        .await
+        .unwrap();
+    assert!(
+        s.report_updates(&f.admin.actor(), now - 24.hours(), 10)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
 

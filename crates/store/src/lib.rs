@@ -399,7 +399,25 @@ pub trait Store: Send + Sync {
         comment: &str,
         now: Timestamp,
     ) -> Result<Incident>;
+    /// Marks an incident as a duplicate of `of` (one the actor may see, not itself:
+    /// `UnknownReference { field: "same_as" }` otherwise), in one step with its status log.
+    async fn mark_duplicate(
+        &self,
+        actor: &Actor,
+        id: IncidentId,
+        of: IncidentId,
+        comment: &str,
+        now: Timestamp,
+    ) -> Result<Incident>;
     async fn status_history(&self, actor: &Actor, id: IncidentId) -> Result<Vec<StatusChange>>;
+    /// Status changes others made since `since` to the incidents the actor reported, newest
+    /// first, at most `limit`.
+    async fn report_updates(
+        &self,
+        actor: &Actor,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ReportUpdate>>;
     /// Replaces an incident's free text (an administrator removing personal data). The audit
     /// row records who and when and the lengths and digests of the texts, not the texts.
     async fn redact_incident(

@@ -484,6 +484,19 @@ pub struct StatusChange {
     pub comment: String,
 }
 
+/// A status change someone else made to an incident a reporter sent in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportUpdate {
+    pub incident_id: IncidentId,
+    pub category: CategoryCode,
+    pub occurred_from: Timestamp,
+    pub at: Timestamp,
+    pub to: IncidentStatus,
+    pub comment: String,
+    /// The incident this one repeats, when it was marked a duplicate.
+    pub same_as: Option<IncidentId>,
+}
+
 /// Changes an administrator makes to a user.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserChanges {

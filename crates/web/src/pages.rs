@@ -715,6 +715,11 @@ pub(crate) async fn detail_page(
             next_statuses => next,
             saved,
             status_changed => status_param == "1",
+            status_error => match status_param {
+                "duplicate-missing" => Some("status-duplicate-missing"),
+                "duplicate-unknown" => Some("status-duplicate-unknown"),
+                _ => None,
+            },
         },
         StatusCode::OK,
     )
@@ -726,6 +731,8 @@ pub struct StatusForm {
     csrf: String,
     to: String,
     comment: String,
+    /// The incident this one repeats (asked for when the status becomes Dubblett).
+    duplicate_of: String,
 }
 
 pub async fn incident_status(
@@ -747,12 +754,27 @@ pub async fn incident_status(
         return error_page(&state, &ctx, StatusCode::NOT_FOUND);
     }
     let comment: String = f.comment.trim().chars().take(500).collect();
-    match state
-        .store
-        .set_incident_status(&user.actor(), id, to, &comment, state.now())
-        .await
-    {
+    let changed = if to == model::IncidentStatus::Duplicate {
+        // A duplicate says which incident it repeats ("12" or "#12").
+        let Ok(of) = f.duplicate_of.trim().trim_start_matches('#').parse::<i64>() else {
+            return Redirect::to(&format!("/incidents/{id}?status=duplicate-missing"))
+                .into_response();
+        };
+        state
+            .store
+            .mark_duplicate(&user.actor(), id, of, &comment, state.now())
+            .await
+    } else {
+        state
+            .store
+            .set_incident_status(&user.actor(), id, to, &comment, state.now())
+            .await
+    };
+    match changed {
         Ok(_) => Redirect::to(&format!("/incidents/{id}?status=1")).into_response(),
+        Err(store::StoreError::UnknownReference {
+            field: "same_as", ..
+        }) => Redirect::to(&format!("/incidents/{id}?status=duplicate-unknown")).into_response(),
         Err(store::StoreError::NotFound { .. }) => error_page(&state, &ctx, StatusCode::NOT_FOUND),
         Err(store::StoreError::InvalidTransition { .. }) => {
             Redirect::to(&format!("/incidents/{id}")).into_response()

@@ -112,8 +112,31 @@ async fn reporter(state: &AppState, ctx: &Ctx, user: &User) -> Result<Value, Fai
             status => i.status.as_str(), answer,
         });
     }
-    Ok(context! { mine })
+    // What happened to their reports in the last two weeks (status changes by others).
+    let since = Timestamp::from_second(state.now().as_second() - UPDATES_DAYS * 86_400)
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let updates: Vec<Value> = state
+        .store
+        .report_updates(&actor, since, 10)
+        .await?
+        .iter()
+        .map(|u| {
+            context! {
+                id => u.incident_id,
+                at => views::local(u.at, &tz),
+                category_name => views::category_name(&cats, u.category.as_str(), ctx.lang),
+                occurred => views::local(u.occurred_from, &tz),
+                status => u.to.as_str(),
+                comment => u.comment,
+                same_as => u.same_as.filter(|_| u.to == model::IncidentStatus::Duplicate),
+            }
+        })
+        .collect();
+    Ok(context! { mine, updates, updates_days => UPDATES_DAYS })
 }
+
+/// A reporter's start page lists the status changes of this many days.
+const UPDATES_DAYS: i64 = 14;
 
 async fn coordinator(state: &AppState, ctx: &Ctx, user: &User) -> Result<Value, Failure> {
     let actor = user.actor();

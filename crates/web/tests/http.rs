@@ -235,6 +235,120 @@ async fn status_changes_by_coordinator_with_history() {
     assert!(d.body.contains("admin 1960"));
 }
 
+/// Issue 20: Dubblett asks which incident it repeats and links to it; the reporter's start
+/// page tells them what happened to their reports.
+#[tokio::test]
+async fn a_duplicate_names_its_original_and_the_reporter_hears_of_it() {
+    let (app, ..) = app().await;
+    let (rc, rcsrf) = app.login("rapportor@k1960.example").await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let r = app
+            .post_form("/incidents", Some(&rc), &good_form(&rcsrf))
+            .await;
+        ids.push(
+            r.location()
+                .trim_start_matches("/incidents/")
+                .split('?')
+                .next()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let (first, second) = (&ids[0], &ids[1]);
+    let (ac, acsrf) = app.login("admin@k1960.example").await;
+    let page = app.get(&format!("/incidents/{second}"), Some(&ac)).await;
+    assert!(
+        page.body.contains("Dubblett av händelse nr"),
+        "{}",
+        page.body
+    );
+    // Without the number, or with one that is not there: nothing changes, the page says why.
+    for (value, expect) in [
+        ("", "duplicate-missing"),
+        ("999999", "duplicate-unknown"),
+        (second.as_str(), "duplicate-unknown"),
+    ] {
+        let r = app
+            .post_form(
+                &format!("/incidents/{second}/status"),
+                Some(&ac),
+                &[
+                    ("csrf", &acsrf),
+                    ("to", "duplicate"),
+                    ("duplicate_of", value),
+                    ("comment", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.location(), format!("/incidents/{second}?status={expect}"));
+    }
+    let page = app
+        .get(
+            &format!("/incidents/{second}?status=duplicate-missing"),
+            Some(&ac),
+        )
+        .await;
+    assert!(
+        page.body
+            .contains("Ange numret på händelsen som den här är en dubblett av.")
+    );
+    assert!(
+        page.body
+            .contains("<span class=\"status status-new\">Ny</span>"),
+        "still new"
+    );
+    let r = app
+        .post_form(
+            &format!("/incidents/{second}/status"),
+            Some(&ac),
+            &[
+                ("csrf", &acsrf),
+                ("to", "duplicate"),
+                ("duplicate_of", &format!("#{first}")),
+                ("comment", "Samma som den förra"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), format!("/incidents/{second}?status=1"));
+    let page = app.get(&format!("/incidents/{second}"), Some(&rc)).await;
+    assert!(
+        page.body.contains(&format!(
+            "<dt>Dubblett av</dt><dd><a href=\"/incidents/{first}\">"
+        )),
+        "{}",
+        page.body
+    );
+    // The reporter's start page: the news, with the link and the comment.
+    let start = app.get("/", Some(&rc)).await;
+    assert!(
+        start
+            .body
+            .contains("Nytt om dina rapporter de senaste 14 dagarna"),
+        "{}",
+        start.body
+    );
+    assert!(
+        start.body.contains(
+            "fick den status <span class=\"status status-duplicate\">Dubblett</span> – Dubblett av"
+        ),
+        "{}",
+        start.body
+    );
+    assert!(start.body.contains("Samma som den förra"));
+    // In English.
+    let start = app
+        .get("/", Some(&format!("{rc}; lagesbild_lang=en")))
+        .await;
+    assert!(
+        start
+            .body
+            .contains("News about your reports in the last 14 days"),
+        "{}",
+        start.body
+    );
+}
+
 #[tokio::test]
 async fn api_create_list_get_geojson() {
     let (app, _k, ku, ..) = app().await;

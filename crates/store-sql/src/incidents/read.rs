@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use model::{CategoryCode, IncidentStatus, Precision, Visibility};
 use store::backend::{audit, from_ts, parsed, ts};
 use store::{
-    Actor, Incident, IncidentFilter, IncidentId, IncidentPoint, IncidentQuery, Purpose, Result,
-    Sort, StatusChange, StoreError,
+    Actor, Incident, IncidentFilter, IncidentId, IncidentPoint, IncidentQuery, Purpose,
+    ReportUpdate, Result, Sort, StatusChange, StoreError,
 };
 
 /// An incident the actor may see, without logging the read.
@@ -218,6 +218,52 @@ pub async fn history<B: Backend>(
                     .transpose()?,
                 to: parsed(L, id, "to_status", to, IncidentStatus::parse(to))?,
                 comment: r.text("comment")?,
+            })
+        })
+        .collect()
+}
+
+/// The status changes others made, since `since`, to the incidents `actor` reported, newest
+/// first: what a reporter's start page tells them.
+pub async fn updates_for_reporter<B: Backend>(
+    s: &SqlStore<B>,
+    actor: &Actor,
+    since: Timestamp,
+    limit: u32,
+) -> Result<Vec<ReportUpdate>> {
+    const L: &str = "incident_status_log";
+    let rows = s
+        .read()
+        .await?
+        .all(
+            Sql::new(
+                "SELECT l.incident_id, l.at, l.to_status, l.comment, i.category_code, \
+                 i.occurred_from, i.same_as FROM incident_status_log l \
+                 JOIN incidents i ON i.tenant_id = l.tenant_id AND i.id = l.incident_id \
+                 WHERE l.tenant_id = ? AND l.at >= ? AND i.user_id = ? \
+                 AND (l.user_id IS NULL OR l.user_id <> ?) \
+                 ORDER BY l.at DESC, l.incident_id DESC, l.seq DESC LIMIT ?",
+            )
+            .bind(actor.tenant_id)
+            .bind(since)
+            .bind(actor.user_id)
+            .bind(actor.user_id)
+            .bind(i64::from(limit)),
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let id = r.int("incident_id")?;
+            let to = r.str("to_status")?;
+            let code = r.str("category_code")?;
+            Ok(ReportUpdate {
+                incident_id: id,
+                category: parsed(L, id, "category_code", code, CategoryCode::parse(code))?,
+                occurred_from: from_ts(L, id, "occurred_from", r.int("occurred_from")?)?,
+                at: from_ts(L, id, "at", r.int("at")?)?,
+                to: parsed(L, id, "to_status", to, IncidentStatus::parse(to))?,
+                comment: r.text("comment")?,
+                same_as: r.opt_int("same_as")?,
             })
         })
         .collect()

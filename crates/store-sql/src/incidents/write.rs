@@ -300,9 +300,23 @@ pub async fn set_status<B: Backend>(
     id: IncidentId,
     to: IncidentStatus,
     comment: &str,
+    duplicate_of: Option<IncidentId>,
     now: Timestamp,
 ) -> Result<Incident> {
     let mut tx = s.begin().await?;
+    // A duplicate names the incident it repeats: one the actor may see, and not itself.
+    if let Some(of) = duplicate_of {
+        let mut q = Sql::new("SELECT i.id FROM incidents i");
+        scope(actor, Purpose::Read, &mut q);
+        q.push(" AND i.id = ?").arg(of);
+        if of == id || tx.optional(q).await?.is_none() {
+            return Err(StoreError::UnknownReference {
+                row: 1,
+                field: "same_as",
+                value: of.to_string(),
+            });
+        }
+    }
     let mut q = Sql::new("SELECT i.status FROM incidents i");
     scope(actor, Purpose::Read, &mut q);
     q.push(" AND i.id = ?").arg(id);
@@ -321,14 +335,16 @@ pub async fn set_status<B: Backend>(
     if !from.can_become(to) {
         return Err(StoreError::InvalidTransition { from, to });
     }
-    tx.execute(
-        Sql::new("UPDATE incidents SET status = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
-            .bind(to.as_str())
-            .bind(now)
-            .bind(actor.tenant_id)
-            .bind(id),
-    )
-    .await?;
+    let mut update = Sql::new("UPDATE incidents SET status = ?, updated_at = ?");
+    update.arg(to.as_str()).arg(now);
+    if let Some(of) = duplicate_of {
+        update.push(", same_as = ?").arg(of);
+    }
+    update
+        .push(" WHERE tenant_id = ? AND id = ?")
+        .arg(actor.tenant_id)
+        .arg(id);
+    tx.execute(update).await?;
     tx.execute(
         Sql::new(
             "INSERT INTO incident_status_log (tenant_id, incident_id, seq, at, user_id, \
@@ -349,8 +365,15 @@ pub async fn set_status<B: Backend>(
     .await?;
     let mut entry = audit(now, Some(actor.user_id), "incident.status", "incident", id);
     entry.before = Some(serde_json::json!({ "status": from.as_str() }).to_string());
-    entry.after =
-        Some(serde_json::json!({ "status": to.as_str(), "comment": comment }).to_string());
+    entry.after = Some(
+        match duplicate_of {
+            Some(of) => {
+                serde_json::json!({ "status": to.as_str(), "comment": comment, "same_as": of })
+            }
+            None => serde_json::json!({ "status": to.as_str(), "comment": comment }),
+        }
+        .to_string(),
+    );
     log(&mut tx, actor.tenant_id, &entry).await?;
     let row = tx
         .one(
