@@ -71,7 +71,7 @@ test('the coordinator works the EST loop from the lägesbild to the minutes', as
   await page.getByText('Belysningen vid kiosken är trasig').waitFor();
   await page.getByLabel('Nytt steg').selectOption('analys');
   await page.getByRole('button', { name: 'Spara steget' }).click();
-  await page.locator('ol.steps li.current', { hasText: 'Analys' }).waitFor();
+  await page.locator('ol.stepper li[aria-current="step"]', { hasText: 'Analys' }).waitFor();
   const caseUrl = page.url();
 
   // 3. The samverkansmöte: the agenda from the lägesbild, a decision that becomes an action.

@@ -127,7 +127,7 @@ test('a reporter reports from a phone and finds the incident in the list and on 
   assert.ok(fewer >= 1, 'the new incident is within 7 days');
   // Hot spots (Gi*) of the period, from the server.
   await page.locator('#period').fill('730');
-  await page.getByLabel('Visa hot spots (Gi*, rutor om 100 m)').check();
+  await page.getByLabel('Visa hot spots (rutor om 100 m)').check();
   await page.waitForFunction(() => document.getElementById('map').dataset.hotspots !== undefined, null, { timeout: 20000 });
   const hotCells = Number(await page.locator('#map').getAttribute('data-hotspots'));
   assert.ok(hotCells > 0, 'the demo data has hot spots');

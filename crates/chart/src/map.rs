@@ -38,6 +38,10 @@ pub struct MapChart {
     /// Clusters' boxes (x, y, w, h).
     pub clusters: Vec<(f64, f64, f64, f64)>,
     pub labels: Vec<MapLabel>,
+    /// The map's title; empty for "Karta: hot spots och täthet".
+    pub title: String,
+    /// Single incidents drawn as dots (a case's area).
+    pub points: Vec<(f64, f64)>,
     /// Length of the scale bar in metres.
     pub scale: f64,
     /// The number of incidents on the map (for the text equivalent).
@@ -70,6 +74,9 @@ fn focus(m: &MapChart) -> [f64; 4] {
                 bb[3].max(y + m.hot_cell),
             ];
         }
+    }
+    if !m.points.is_empty() {
+        return whole;
     }
     if bb[0] > bb[2] {
         return whole;
@@ -105,7 +112,16 @@ pub fn map(id: &str, lang: Lang, m: &MapChart, summary: &str) -> String {
         1.0
     };
     let (w, mh) = ((fw * s).max(1.0), (fh * s).max(1.0));
-    let legend_h = 78.0;
+    let legend_rows = {
+        let hot = m.hot.iter().any(|c| c.2 > 0);
+        let n = 3 * usize::from(hot)
+            + usize::from(m.hot.iter().any(|c| c.2 < 0))
+            + usize::from(!m.density.is_empty())
+            + usize::from(!m.clusters.is_empty())
+            + usize::from(!m.points.is_empty());
+        n.div_ceil(2)
+    };
+    let legend_h = 18.0 + 20.0 * legend_rows as f64;
     let h = mh + legend_h;
     let px = |x: f64| (x - fx0) * s;
     let py = |y: f64| mh - (y - fy0) * s;
@@ -168,6 +184,14 @@ pub fn map(id: &str, lang: Lang, m: &MapChart, summary: &str) -> String {
             svg.body,
             r##"<path d="{}" fill="none" stroke="#555" stroke-width="1" stroke-dasharray="4 3"/>"##,
             path(&m.areas)
+        );
+    }
+    for &(x, y) in &m.points {
+        let _ = write!(
+            svg.body,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="3" fill="#b2182b" fill-opacity="0.75" stroke="#fff" stroke-width="0.8"/>"##,
+            px(x),
+            py(y)
         );
     }
     for &(x, y, cw, ch) in &m.clusters {
@@ -295,12 +319,36 @@ pub fn map(id: &str, lang: Lang, m: &MapChart, summary: &str) -> String {
             lang.pick("Kluster (möjligt ärende)", "Cluster (possible case)"),
         ),
     ];
+    // Only what the map shows is explained.
+    let has_hot = m.hot.iter().any(|c| c.2 > 0);
+    let has_cold = m.hot.iter().any(|c| c.2 < 0);
+    let mut items: Vec<(&str, &str, &str)> = items
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| match k {
+            0..=2 => has_hot,
+            3 => has_cold,
+            4 => !m.density.is_empty(),
+            _ => !m.clusters.is_empty(),
+        })
+        .map(|(_, i)| i)
+        .collect();
+    if !m.points.is_empty() {
+        items.push(("dot", "#b2182b", lang.pick("En händelse", "One incident")));
+    }
     for (k, (shape, fill, label)) in items.iter().enumerate() {
         let (lx, ly) = (
             8.0 + (k % 2) as f64 * 240.0,
             mh + 10.0 + (k / 2) as f64 * 20.0,
         );
-        if *shape == "box" {
+        if *shape == "dot" {
+            let _ = write!(
+                svg.body,
+                r##"<circle cx="{}" cy="{}" r="4" fill="{fill}" stroke="#fff" stroke-width="0.8"/>"##,
+                lx + 6.0,
+                ly + 6.0
+            );
+        } else if *shape == "box" {
             let _ = write!(
                 svg.body,
                 r#"<rect x="{lx}" y="{ly}" width="12" height="12" fill="none" stroke="{fill}" stroke-width="1.5"/>"#
@@ -344,11 +392,12 @@ pub fn map(id: &str, lang: Lang, m: &MapChart, summary: &str) -> String {
             Lang::En => format!("{shown} names are shown on the map."),
         },
     );
-    svg.finish(
-        id,
-        lang.pick("Karta: hot spots och täthet", "Map: hot spots and density"),
-        &desc,
-    )
+    let title = if m.title.is_empty() {
+        lang.pick("Karta: hot spots och täthet", "Map: hot spots and density")
+    } else {
+        m.title.as_str()
+    };
+    svg.finish(id, title, &desc)
 }
 
 #[cfg(test)]
@@ -406,6 +455,8 @@ mod tests {
             ],
             scale: 1000.0,
             located: 43,
+            points: vec![],
+            title: String::new(),
         };
         let svg = map("m", Lang::Sv, &m, "1 kluster.");
         assert!(

@@ -38,6 +38,8 @@ pub enum DemoError {
     Promise(#[from] crate::promises::PromiseError),
     #[error("a demo photo: {0}")]
     Photo(String),
+    #[error("the demo's case or meeting: {0}")]
+    Est(String),
 }
 
 #[derive(Debug, Clone)]
@@ -723,6 +725,7 @@ pub async fn seed(
             .await
             .map_err(|e| e.to_string()),
     };
+    seed_est(store, &tenant, &orgs, &users, &place_ids, now).await?;
     Ok(Some(DemoReport {
         tenant,
         logins,
@@ -888,6 +891,118 @@ async fn seed_actions(
                 .await?;
         }
     }
+    Ok(())
+}
+
+/// One hot spot case worked through two EST steps with a visit, and one samverkansmöte held a
+/// week ago with attendees, notes, a decision (and its action) and a focus area: so the cases
+/// and meetings pages show what they are for on the first start.
+async fn seed_est(
+    store: &dyn Store,
+    tenant: &store::Tenant,
+    orgs: &[Organisation],
+    users: &[store::User],
+    areas: &[i64],
+    now: Timestamp,
+) -> Result<(), DemoError> {
+    let tz = crate::stockholm();
+    let day = |d: i64| now + jiff::SignedDuration::from_hours(d * 24);
+    let today = now.to_zoned(tz.clone()).date();
+    let est = |e: String| DemoError::Est(e);
+    let by = Some(users[0].id);
+    // The case: Strandparken, opened three weeks ago, analysed, one visit.
+    let case = crate::cases::open(
+        store,
+        tenant.id,
+        "Hot spot vid Strandparken (demo)",
+        "Otrygghetsskapande samlingar och nedskräpning kvällstid vid badplatsen och lekplatsen.",
+        areas[2],
+        "demo",
+        by,
+        day(-21),
+    )
+    .await
+    .map_err(|e| est(e.to_string()))?;
+    crate::cases::set_step(
+        store,
+        tenant.id,
+        case.id,
+        model::CaseStep::Analys,
+        "Flest händelser fredag och lördag 20–24; många rapporter från bostadsbolaget.",
+        Some(users[1].id),
+        day(-14),
+    )
+    .await
+    .map_err(|e| est(e.to_string()))?;
+    let visit = crate::cases::parse_visit(
+        &(today - 10.days()).to_string(),
+        "fastighetsvärd, fritidsgården, fältassistenter",
+        "Ungdomarna samlas vid bryggan när fritidsgården stänger kl. 21; belysningen vid stigen är trasig.",
+        today,
+    )
+    .map_err(|e| est(format!("{e:?}")))?;
+    crate::cases::add_visit(
+        store,
+        tenant.id,
+        case.id,
+        &visit,
+        Some(users[1].id),
+        day(-10),
+    )
+    .await
+    .map_err(|e| est(e.to_string()))?;
+    // The meeting of a week ago.
+    let held_on = today - 7.days();
+    let meeting = crate::meetings::plan(
+        store,
+        tenant,
+        crate::meetings::MeetingKind::Samverkan,
+        held_on,
+        crate::audience::Language::Sv,
+        &[],
+        by,
+        day(-8),
+    )
+    .await
+    .map_err(|e| est(e.to_string()))?;
+    crate::meetings::save_notes(
+        store,
+        tenant.id,
+        meeting.id,
+        "Säkerhetssamordnare, kommunpolis, rektor Skolgården Väst, bostadsbolaget, fältassistenterna",
+        &[(
+            0,
+            "Ökningen av otrygghetsskapande samlingar i Strandparken bekräftas av bostadsbolaget.".to_string(),
+        )],
+        by,
+        day(-7),
+    )
+    .await
+    .map_err(|e| est(e.to_string()))?;
+    crate::meetings::decide(
+        store,
+        tenant.id,
+        meeting.id,
+        "Laga belysningen längs stigen i Strandparken",
+        &orgs[0].id.to_string(),
+        &(today + 14.days()).to_string(),
+        &areas[2].to_string(),
+        by,
+        day(-7),
+    )
+    .await
+    .map_err(|e| est(e.to_string()))?;
+    crate::meetings::add_focus(
+        store,
+        tenant.id,
+        meeting.id,
+        "Strandparken kvällstid (demo)",
+        Some(areas[2]),
+        by,
+        day(-7),
+    )
+    .await
+    .map_err(|e| est(e.to_string()))?;
     Ok(())
 }
 
@@ -1060,7 +1175,36 @@ mod tests {
             .actions(tid, &store::ActionFilter::default())
             .await
             .unwrap();
-        assert_eq!(actions.len(), 4);
+        // Four planned, and the one the demo's meeting decided.
+        assert_eq!(actions.len(), 5);
+        // One case in its second step with a visit, one meeting held a week ago with notes, a
+        // decision and a focus area: the EST pages are not empty on the first start.
+        let cases = store
+            .records(tid, model::RecordKind::Case, None)
+            .await
+            .unwrap();
+        assert_eq!(cases.len(), 1);
+        let case = crate::cases::case_of(&cases[0]).unwrap();
+        assert_eq!(case.step, model::CaseStep::Analys);
+        assert_eq!(
+            store
+                .records(tid, model::RecordKind::Visit, Some(cases[0].id))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let meetings = store
+            .records(tid, model::RecordKind::Meeting, None)
+            .await
+            .unwrap();
+        assert_eq!(meetings.len(), 1);
+        let m = crate::meetings::meeting_of(&meetings[0]).unwrap();
+        assert!(m.held_on < now.to_zoned(crate::stockholm()).date());
+        assert!(!m.agenda.is_empty() && !m.agenda[0].notes.is_empty());
+        assert_eq!(m.decisions.len(), 1);
+        assert!(m.decisions[0].action_id.is_some());
+        assert_eq!(m.focus_areas.len(), 1);
         // Kungsör's three promises for the year, with their eight activities.
         let year = now.to_zoned(crate::stockholm()).year();
         let promises = crate::promises::of_year(&store, tid, i32::from(year))

@@ -954,6 +954,8 @@ fn charts(d: &Lagesbild, places: &[Place], starts: (Date, Date)) -> Charts {
         labels,
         scale: m.scale,
         located: m.located,
+        points: Vec::new(),
+        title: String::new(),
     };
     let summary = map_summary(lang, m);
     Charts {
@@ -963,6 +965,159 @@ fn charts(d: &Lagesbild, places: &[Place], starts: (Date, Date)) -> Charts {
         week_hours: chart::week_hours("lb-week-chart", lang, &d.weekday_hour),
         map: chart::map("lb-map-chart", lang, &chart_map, &summary),
     }
+}
+
+fn rings_of(geojson: &str) -> Vec<Vec<[f64; 2]>> {
+    geo::MultiPolygon::from_geojson_str(geojson)
+        .map(|shape| {
+            shape
+                .polygons()
+                .iter()
+                .flat_map(|p| p.iter())
+                .map(|r| {
+                    r.iter()
+                        .map(|&[lon, lat]| {
+                            let s = geo::to_sweref99tm(lon, lat);
+                            [s.e, s.n]
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A map of a small frame (SWEREF 99 TM `[e0, n0, e1, n1]`): `outline`, the areas and named
+/// places in it, `points` as dots.
+#[allow(clippy::too_many_arguments)]
+fn local_map(
+    id: &str,
+    lang: chart::Lang,
+    frame: [f64; 4],
+    outline: &[Vec<[f64; 2]>],
+    places: &[Place],
+    points: &[(f64, f64)],
+    title: String,
+    summary: &str,
+) -> String {
+    let [e0, n0, e1, n1] = frame;
+    let (width, height) = (e1 - e0, n1 - n0);
+    let inside = |x: f64, y: f64| (0.0..=width).contains(&x) && (0.0..=height).contains(&y);
+    let local =
+        |r: &Vec<[f64; 2]>| -> Vec<[f64; 2]> { r.iter().map(|&[e, n]| [e - e0, n - n0]).collect() };
+    let mut areas = Vec::new();
+    let labels = places
+        .iter()
+        .filter_map(|p| {
+            let s = geo::to_sweref99tm(p.lon, p.lat);
+            let (x, y) = (s.e - e0, s.n - n0);
+            if !inside(x, y) {
+                return None;
+            }
+            if p.kind == store::PlaceKind::Area {
+                areas.extend(rings_of(&p.geometry_geojson).iter().map(local));
+            }
+            Some(chart::MapLabel {
+                x,
+                y,
+                name: p.name.clone(),
+                kind: if p.is_school {
+                    chart::MapLabelKind::School
+                } else if p.kind == store::PlaceKind::Area {
+                    chart::MapLabelKind::Area
+                } else {
+                    chart::MapLabelKind::Place
+                },
+            })
+        })
+        .collect();
+    let pts: Vec<(f64, f64)> = points
+        .iter()
+        .map(|&(e, n)| (e - e0, n - n0))
+        .filter(|&(x, y)| inside(x, y))
+        .collect();
+    let m = chart::MapChart {
+        width,
+        height,
+        outline: outline.iter().map(local).collect(),
+        areas,
+        labels,
+        scale: round_scale(width),
+        located: pts.len() as u64,
+        points: pts,
+        title,
+        ..Default::default()
+    };
+    chart::map(id, lang, &m, summary)
+}
+
+/// The map of one area (a case's): its outline, the named places around it and `points`
+/// (SWEREF 99 TM) as dots, framed on the area with 300 m around it.
+pub fn area_map(
+    id: &str,
+    lang: Language,
+    area: &Place,
+    places: &[Place],
+    points: &[(f64, f64)],
+) -> String {
+    let lang = chart_lang(lang);
+    let rings = rings_of(&area.geometry_geojson);
+    let mut bb = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    for [e, n] in rings.iter().flatten().copied() {
+        bb = [bb[0].min(e), bb[1].min(n), bb[2].max(e), bb[3].max(n)];
+    }
+    if bb[0] > bb[2] {
+        let c = geo::to_sweref99tm(area.lon, area.lat);
+        bb = [c.e, c.n, c.e, c.n];
+    }
+    let pad = 300.0;
+    let (title, summary) = match lang {
+        chart::Lang::Sv => (
+            format!("Karta över {}", area.name),
+            format!("Området {} med 300 m runt om.", area.name),
+        ),
+        chart::Lang::En => (
+            format!("Map of {}", area.name),
+            format!("The area {} with 300 m around it.", area.name),
+        ),
+    };
+    local_map(
+        id,
+        lang,
+        [bb[0] - pad, bb[1] - pad, bb[2] + pad, bb[3] + pad],
+        &rings,
+        places,
+        points,
+        title,
+        &summary,
+    )
+}
+
+/// Where one incident is: a dot, with the areas and named places within 400 m.
+pub fn point_map(id: &str, lang: Language, lon: f64, lat: f64, places: &[Place]) -> String {
+    let lang = chart_lang(lang);
+    let c = geo::to_sweref99tm(lon, lat);
+    let r = 400.0;
+    let (title, summary) = match lang {
+        chart::Lang::Sv => (
+            "Var det hände".to_string(),
+            "Händelsen mitt på kartan, med 400 m runt om.".to_string(),
+        ),
+        chart::Lang::En => (
+            "Where it happened".to_string(),
+            "The incident in the middle of the map, with 400 m around it.".to_string(),
+        ),
+    };
+    local_map(
+        id,
+        lang,
+        [c.e - r, c.n - r, c.e + r, c.n + r],
+        &[],
+        places,
+        &[(c.e, c.n)],
+        title,
+        &summary,
+    )
 }
 
 /// What the map found, in words: hot spot cells and clusters.

@@ -200,6 +200,30 @@ pub async fn detail(
             }
         })
         .collect();
+    // The EST steps as a stepper: those passed (with the day they began), the current one and
+    // those to come.
+    let current = CaseStep::ALL
+        .iter()
+        .position(|s| *s == case.step)
+        .unwrap_or(0);
+    let stepper: Vec<_> = CaseStep::ALL
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            let began = case
+                .steps
+                .iter()
+                .rev()
+                .find(|c| c.step == *s)
+                .map(|c| c.at.to_zoned(tz.clone()).date().to_string());
+            context! {
+                n => k + 1,
+                name => t(&format!("case-step-{}", s.as_str())),
+                state => if k < current { "done" } else if k == current { "current" } else { "todo" },
+                began,
+            }
+        })
+        .collect();
     let today = now.to_zoned(tz.clone()).date();
     let linked: Vec<_> = actions
         .iter()
@@ -221,6 +245,39 @@ pub async fn detail(
     let bars = service::lagesbild::week_bars(&found.weekly, 0, (first, first), 7 * weeks);
     let trend = service::lagesbild::trend_sentence(clang, &bars);
     let trend_chart = chart::weekly("case-trend-chart", clang, &bars, &trend);
+    // The area on a map, with the incidents of the trend's weeks in and around it.
+    let map = match places.iter().find(|p| p.id == case.area_id) {
+        Some(a) => {
+            let filter = store::IncidentFilter {
+                from: Some(now - jiff::SignedDuration::from_hours(24 * 7 * weeks)),
+                to: Some(now),
+                bbox: Some(around(a)),
+                ..Default::default()
+            };
+            match state
+                .store
+                .incident_points(&user.actor(), &filter, 20_000)
+                .await
+            {
+                Ok(points) => {
+                    let located: Vec<(f64, f64)> = points
+                        .iter()
+                        .filter(|p| p.precision != model::Precision::Municipality)
+                        .map(|p| (p.e, p.n))
+                        .collect();
+                    Some(service::lagesbild::area_map(
+                        "case-map-chart",
+                        crate::docs::language(ctx.lang),
+                        a,
+                        &places,
+                        &located,
+                    ))
+                }
+                Err(e) => return internal(&state, &ctx, "case", e),
+            }
+        }
+        None => None,
+    };
     let warnings: Vec<_> = found
         .warnings
         .iter()
@@ -236,6 +293,7 @@ pub async fn detail(
             id, title => case.title, description => case.description,
             step => case.step.as_str(),
             step_label => t(&format!("case-step-{}", case.step.as_str())),
+            stepper, map,
             all_steps => CaseStep::ALL.iter().map(|s| (s.as_str(), t(&format!("case-step-{}", s.as_str())))).collect::<Vec<_>>(),
             area => area.map(|a| a.name.clone()), area_id => case.area_id,
             steps, visits, actions => linked, trend_chart, trend,
@@ -351,4 +409,28 @@ pub async fn visit(
         Ok(_) => Redirect::to(&format!("/cases/{id}#visits")).into_response(),
         Err(e) => internal(&state, &ctx, "case visit", e),
     }
+}
+
+/// The area's box in WGS84 with 300 m around it (what the case's map shows).
+fn around(a: &store::Place) -> [f64; 4] {
+    let mut bb = [a.lon, a.lat, a.lon, a.lat];
+    if let Ok(shape) = geo::MultiPolygon::from_geojson_str(&a.geometry_geojson) {
+        for [lon, lat] in shape
+            .polygons()
+            .iter()
+            .flat_map(|p| p.iter())
+            .flatten()
+            .copied()
+        {
+            bb = [
+                bb[0].min(lon),
+                bb[1].min(lat),
+                bb[2].max(lon),
+                bb[3].max(lat),
+            ];
+        }
+    }
+    let dlat = 300.0 / 111_000.0;
+    let dlon = dlat / a.lat.to_radians().cos().max(0.1);
+    [bb[0] - dlon, bb[1] - dlat, bb[2] + dlon, bb[3] + dlat]
 }

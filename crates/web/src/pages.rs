@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
-use model::{Email, IncidentDraft, IncidentStatus, Role, Source, Visibility};
+use model::{Email, IncidentDraft, IncidentStatus, Precision, Role, Source, Visibility};
 use serde::Deserialize;
 use std::sync::Arc;
 use store::{IncidentFilter, IncidentQuery, NewSession, Sort, User};
@@ -706,6 +706,9 @@ pub(crate) async fn detail_page(
             photos,
             refused,
             same_as => incident.same_as,
+            point_map => (incident.precision != Precision::Municipality).then(|| {
+                service::lagesbild::point_map("incident-map-chart", crate::docs::language(ctx.lang), incident.lon, incident.lat, &places)
+            }),
             i => {
                 let mut v = views::incident(&incident, &cats, ctx.lang, &tz);
                 views::named_place(&mut v, &incident, &service::naming::Namer::new(&places), &state.i18n, ctx.lang);

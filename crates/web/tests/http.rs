@@ -73,8 +73,8 @@ async fn report_through_the_form_then_list_and_detail() {
     assert!(d.body.contains("2026-11-26 22:15"));
     assert!(d.body.contains("Klotter"));
     assert!(d.body.contains("Skapad som Ny"));
-    // SWEREF 99 TM shown (N 6587601.867 for this point).
-    assert!(d.body.contains("N 6587601.8"), "{}", d.body);
+    // SWEREF 99 TM shown in whole metres (N 6587601.867 for this point).
+    assert!(d.body.contains("N 6587602, E"), "{}", d.body);
 
     let list = app
         .get("/incidents?category=skadegorelse", Some(&cookie))
@@ -263,6 +263,16 @@ async fn a_duplicate_names_its_original_and_the_reporter_hears_of_it() {
         "{}",
         page.body
     );
+    // Coordinates the Swedish way, beside a small map of where it happened.
+    assert!(
+        page.body
+            .contains(r#"<title id="incident-map-chart-title">Var det hände</title>"#),
+        "{}",
+        page.body
+    );
+    let coords = page.body.split("° N, ").next().unwrap();
+    let coords = &coords[coords.rfind("<dd>").unwrap() + 4..];
+    assert!(coords.contains(',') && !coords.contains('.'), "{coords}");
     // Without the number, or with one that is not there: nothing changes, the page says why.
     for (value, expect) in [
         ("", "duplicate-missing"),
@@ -2637,9 +2647,21 @@ async fn hot_spot_case_from_a_cluster_to_an_action() {
         "{}",
         page.body
     );
+    // The EST steps drawn as steps: the current one marked, numbered, with its state.
+    let current = |body: &str| -> String {
+        let at = body.find(r#"aria-current="step""#).expect("a current step");
+        let rest = &body[at..];
+        let name = rest.find(r#"<span class="step-name">"#).unwrap() + 24;
+        rest[name..name + rest[name..].find('<').unwrap()].to_string()
+    };
+    assert_eq!(current(&page.body), "Kartläggning", "{}", page.body);
+    assert!(page.body.contains(r#"<li class="step-todo">"#));
+    assert!(page.body.contains("pågår sedan"));
+    // The area on a map.
     assert!(
-        page.body
-            .contains(r#"aria-current="step" class="current">Kartläggning</li>"#),
+        page.body.contains(
+            r#"<title id="case-map-chart-title">Karta över Hot spot vid torget (hot spot)</title>"#
+        ) && page.body.contains("Karta över området"),
         "{}",
         page.body
     );
@@ -2696,8 +2718,10 @@ async fn hot_spot_case_from_a_cluster_to_an_action() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = app.get(&case_url, Some(&admin)).await;
+    assert_eq!(current(&page.body), "Analys", "{}", page.body);
     assert!(
-        page.body.contains(r#"class="current">Analys</li>"#),
+        page.body
+            .contains(r#"<li class="step-done"><span class="step-no" aria-hidden="true">✓</span>"#),
         "{}",
         page.body
     );
