@@ -493,7 +493,10 @@ lagesbild-significance = ▲ and ▼ mark a significant rise or fall: larger tha
 lagesbild-weekly = Incidents per week
 lagesbild-map = Map: hot spots and density
 lagesbild-map-hint = The map shows where significantly more has happened than around it (hot spots, orange to dark red) and where incidents lie close together (green). Black frame: a cluster that can become a hot spot case.
-lagesbild-map-counts = { $located } incidents have a place on the map. { $unlocated ->
+lagesbild-map-counts = { $located ->
+    [one] One incident has
+   *[other] { $located } incidents have
+} a place on the map. { $unlocated ->
     [0] All incidents are included.
     [one] One incident is known by municipality only and is not included.
    *[other] { $unlocated } incidents are known by municipality only and are not included.
@@ -636,7 +639,10 @@ nav-schools = Schools
 schools-title = Schools
 schools-intro = Incidents on and around each school, when they happen, actions and activities of the citizen promises, and the school's mobilisation list.
 schools-none = No schools are set up. Mark a place as a school under Administration → Places and areas.
-school-summary = The last { $days } days: { $on } incidents on the school's area and { $around } around it (within { $metres } m).
+school-summary = The last { $days } days: { $on ->
+    [one] one incident
+   *[other] { $on } incidents
+} on the school's area and { $around } around it (within { $metres } m).
 school-lagesbild = The school's situation report
 school-when = When does it happen?
 school-time = Time
@@ -774,7 +780,10 @@ start-summary = Incidents in the last { $days } days
 start-summary-before = The period before: { $before }.
 start-lagesbild = The whole lägesbild
 start-promises = Citizen promises { $year }
-start-promise-progress = { $done } of { $total } activities done
+start-promise-progress = { $done } of { $total ->
+    [one] { $total } activity done
+   *[other] { $total } activities done
+}
 start-promises-none = No citizen promises for the year yet.
 map-layers = Layers and period
 map-no-base = The map shows the municipality's boundary, areas and places. A base map with streets is chosen by the administrator under Settings.

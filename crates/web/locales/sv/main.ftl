@@ -493,7 +493,10 @@ lagesbild-significance = ▲ och ▼ markerar en säkerställd ökning eller min
 lagesbild-weekly = Händelser per vecka
 lagesbild-map = Karta: hot spots och täthet
 lagesbild-map-hint = Kartan visar var det har hänt betydligt mer än i omgivningen (hot spots, orange till mörkrött) och var händelserna ligger tätt (grönt). Svart ram: ett kluster som kan bli ett hot spot-ärende.
-lagesbild-map-counts = { $located } händelser har en plats på kartan. { $unlocated ->
+lagesbild-map-counts = { $located ->
+    [one] En händelse har
+   *[other] { $located } händelser har
+} en plats på kartan. { $unlocated ->
     [0] Alla händelser finns med.
     [one] En händelse är bara känd på kommunnivå och finns inte med.
    *[other] { $unlocated } händelser är bara kända på kommunnivå och finns inte med.
@@ -636,7 +639,10 @@ nav-schools = Skolor
 schools-title = Skolor
 schools-intro = Händelser på och kring varje skola, när de sker, åtgärder och aktiviteter i medborgarlöftena, och skolans mobiliseringslista.
 schools-none = Inga skolor är upplagda. Markera en plats som skola under Administration → Platser och områden.
-school-summary = De senaste { $days } dagarna: { $on } händelser på skolans område och { $around } runt omkring (inom { $metres } m).
+school-summary = De senaste { $days } dagarna: { $on ->
+    [one] en händelse
+   *[other] { $on } händelser
+} på skolans område och { $around } runt omkring (inom { $metres } m).
 school-lagesbild = Skolans lägesbild
 school-when = När händer det?
 school-time = Tid
@@ -774,7 +780,10 @@ start-summary = Händelser de senaste { $days } dagarna
 start-summary-before = Perioden före: { $before }.
 start-lagesbild = Hela lägesbilden
 start-promises = Medborgarlöften { $year }
-start-promise-progress = { $done } av { $total } aktiviteter klara
+start-promise-progress = { $done } av { $total ->
+    [one] { $total } aktivitet klar
+   *[other] { $total } aktiviteter klara
+}
 start-promises-none = Inga medborgarlöften för året ännu.
 map-layers = Lager och period
 map-no-base = Kartan visar kommunens gräns, områden och platser. En bakgrundskarta med gator väljer administratören under Inställningar.
