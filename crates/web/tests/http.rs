@@ -3239,7 +3239,7 @@ async fn school_view_and_mobilisation_list() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(
         page.body
-            .contains("1 händelser på skolans område och 1 runt omkring"),
+            .contains("en händelse på skolans område och 1 runt omkring"),
         "{}",
         page.body
     );
