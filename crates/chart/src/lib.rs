@@ -13,7 +13,7 @@
 mod map;
 mod svg;
 
-pub use map::{MapChart, MapLabel, MapLabelKind, map};
+pub use map::{MapChart, MapLabel, MapLabelKind, MapTile, frame, map};
 use std::fmt::Write as _;
 use svg::{Svg, esc};
 

@@ -21,6 +21,17 @@ pub struct MapLabel {
     pub kind: MapLabelKind,
 }
 
+/// A raster base map tile: its image as a data URI and where its north-west, north-east and
+/// south-west corners lie (map metres); drawn as a parallelogram, so a Web Mercator tile sits
+/// right on the SWEREF 99 TM map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapTile {
+    pub href: String,
+    pub nw: [f64; 2],
+    pub ne: [f64; 2],
+    pub sw: [f64; 2],
+}
+
 /// What the map shows, in metres from its south-west corner (north up).
 #[derive(Debug, Clone, Default)]
 pub struct MapChart {
@@ -38,6 +49,9 @@ pub struct MapChart {
     /// Clusters' boxes (x, y, w, h).
     pub clusters: Vec<(f64, f64, f64, f64)>,
     pub labels: Vec<MapLabel>,
+    /// A base map under everything, and the words that credit it.
+    pub tiles: Vec<MapTile>,
+    pub attribution: String,
     /// The map's title; empty for "Karta: hot spots och täthet".
     pub title: String,
     /// Single incidents drawn as dots (a case's area).
@@ -54,7 +68,7 @@ const DENSITY: &str = "#1b7837";
 
 /// The part of the map to draw: the whole, or (when the incidents lie in less than a quarter
 /// of it) their cells' box padded by a fifth and at least 2 km across.
-fn focus(m: &MapChart) -> [f64; 4] {
+pub fn frame(m: &MapChart) -> [f64; 4] {
     let whole = [0.0, 0.0, m.width, m.height];
     let mut bb = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
     for &(x, y, _) in &m.density {
@@ -104,7 +118,7 @@ pub fn map(id: &str, lang: Lang, m: &MapChart, summary: &str) -> String {
     let max_h = 420.0;
     // The frame: where the incidents are (density and hot cells, padded), when that is a small
     // part of the whole; a municipality is mostly forest and a town's hot spots would be a dot.
-    let [fx0, fy0, fx1, fy1] = focus(m);
+    let [fx0, fy0, fx1, fy1] = frame(m);
     let (fw, fh) = (fx1 - fx0, fy1 - fy0);
     let s = if fw > 0.0 && fh > 0.0 {
         (max_w / fw).min(max_h / fh)
@@ -132,7 +146,26 @@ pub fn map(id: &str, lang: Lang, m: &MapChart, summary: &str) -> String {
         esc(id),
         esc(id)
     );
-    // Density below everything, then the cells, the outline, the areas, clusters and names.
+    // The base map below everything, then density, the cells, the outline, the areas,
+    // clusters and names.
+    for t in &m.tiles {
+        let (nw, ne, sw) = (
+            (px(t.nw[0]), py(t.nw[1])),
+            (px(t.ne[0]), py(t.ne[1])),
+            (px(t.sw[0]), py(t.sw[1])),
+        );
+        let _ = write!(
+            svg.body,
+            r#"<image width="256" height="256" preserveAspectRatio="none" href="{}" transform="matrix({:.5} {:.5} {:.5} {:.5} {:.2} {:.2})"/>"#,
+            esc(&t.href),
+            (ne.0 - nw.0) / 256.0,
+            (ne.1 - nw.1) / 256.0,
+            (sw.0 - nw.0) / 256.0,
+            (sw.1 - nw.1) / 256.0,
+            nw.0,
+            nw.1,
+        );
+    }
     let dc = m.density_cell * s;
     for &(x, y, v) in &m.density {
         let _ = write!(
@@ -367,6 +400,15 @@ pub fn map(id: &str, lang: Lang, m: &MapChart, summary: &str) -> String {
             ty = ly + 10.5,
         );
     }
+    if !m.attribution.is_empty() {
+        let _ = write!(
+            svg.body,
+            r##"<text x="{x:.1}" y="{y:.1}" text-anchor="end" font-size="10" fill="#111" stroke="#fff" stroke-width="3" paint-order="stroke">{}</text>"##,
+            esc(&m.attribution),
+            x = w - 4.0,
+            y = mh - 4.0,
+        );
+    }
     let names: Vec<&str> = m
         .labels
         .iter()
@@ -457,6 +499,13 @@ mod tests {
             located: 43,
             points: vec![],
             title: String::new(),
+            tiles: vec![MapTile {
+                href: "data:image/png;base64,AAAA".into(),
+                nw: [0.0, 3000.0],
+                ne: [4000.0, 3000.0],
+                sw: [0.0, 0.0],
+            }],
+            attribution: "© Lantmäteriet".into(),
         };
         let svg = map("m", Lang::Sv, &m, "1 kluster.");
         assert!(
@@ -466,6 +515,12 @@ mod tests {
         assert!(svg.contains(">Skolgården<"));
         assert!(svg.contains("#6a3d9a"), "a school has its own marker");
         assert!(svg.contains(">1 km<") && svg.contains("N ↑"));
+        // The base map tile spans the whole map (480 × 360 px) and is credited.
+        assert!(
+            svg.contains(r#"href="data:image/png;base64,AAAA" transform="matrix(1.87500 0.00000 0.00000 1.40625 0.00 0.00)""#),
+            "{svg}"
+        );
+        assert!(svg.contains(">© Lantmäteriet<"));
         assert!(svg.contains(HOT[2]) && svg.contains(COLD[0]));
         assert!(svg.contains("Hot spot, mycket säker (99 %)"));
         assert!(svg.contains("Kluster (möjligt ärende)"));

@@ -9,6 +9,26 @@ pub const EXTENT: u32 = 4096;
 /// Points this many tile units outside a tile are still drawn in it (symbols at the edge).
 pub const BUFFER: u32 = 64;
 
+/// Where (lon, lat) lies in the slippy-map tile grid of zoom `z`: fractional (x, y), y down.
+pub fn slippy(lon: f64, lat: f64, z: u8) -> (f64, f64) {
+    let n = f64::from(1u32 << z);
+    let lat = lat.clamp(-85.051_128, 85.051_128).to_radians();
+    let x = (lon + 180.0) / 360.0 * n;
+    let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n;
+    (x, y)
+}
+
+/// The (lon, lat) of grid point (x, y) of zoom `z`: a tile's north-west corner.
+pub fn slippy_corner(z: u8, x: f64, y: f64) -> (f64, f64) {
+    let n = f64::from(1u32 << z);
+    let lon = x / n * 360.0 - 180.0;
+    let lat = (std::f64::consts::PI * (1.0 - 2.0 * y / n))
+        .sinh()
+        .atan()
+        .to_degrees();
+    (lon, lat)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TileId {
     pub z: u8,
@@ -349,6 +369,17 @@ pub fn decode_points(tile: &[u8], layer: &str) -> Result<Vec<TilePoint>, TileErr
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn slippy_grid_round_trips() {
+        // Kungsör's torget at zoom 15 (the formula of the OpenStreetMap wiki, computed apart).
+        let (x, y) = slippy(16.0978, 59.4224, 15);
+        assert_eq!((x as u32, y as u32), (17_849, 9_620));
+        let (lon, lat) = slippy_corner(15, x, y);
+        assert!((lon - 16.0978).abs() < 1e-9 && (lat - 59.4224).abs() < 1e-9);
+        assert_eq!(slippy_corner(0, 0.0, 0.0).0, -180.0);
+    }
+
     use super::*;
 
     #[test]

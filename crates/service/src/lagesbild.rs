@@ -771,6 +771,11 @@ pub struct Charts {
     pub change: String,
     pub week_hours: String,
     pub map: String,
+    /// What `map` was drawn from, and its words: the PDF draws it again over a base map.
+    #[serde(skip)]
+    pub map_input: chart::MapChart,
+    #[serde(skip)]
+    pub map_summary: String,
 }
 
 pub fn chart_lang(lang: Language) -> chart::Lang {
@@ -956,6 +961,8 @@ fn charts(d: &Lagesbild, places: &[Place], starts: (Date, Date)) -> Charts {
         located: m.located,
         points: Vec::new(),
         title: String::new(),
+        tiles: Vec::new(),
+        attribution: String::new(),
     };
     let summary = map_summary(lang, m);
     Charts {
@@ -964,6 +971,8 @@ fn charts(d: &Lagesbild, places: &[Place], starts: (Date, Date)) -> Charts {
         change: chart::change("lb-change-chart", lang, &rows, &compared),
         week_hours: chart::week_hours("lb-week-chart", lang, &d.weekday_hour),
         map: chart::map("lb-map-chart", lang, &chart_map, &summary),
+        map_input: chart_map,
+        map_summary: summary,
     }
 }
 

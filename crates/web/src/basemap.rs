@@ -63,6 +63,117 @@ pub fn to_url(kind: &str, key: &str, url: &str) -> Result<Option<String>, (&'sta
     }
 }
 
+/// The raster tile template a PDF can draw the base map from (Lantmäteriet's or the
+/// municipality's own tiles; a MapLibre style is for the browser only).
+pub fn raster_template(url: Option<&str>) -> Option<&str> {
+    let kind = of_url(url).0;
+    matches!(kind, "lantmateriet" | "tiles").then_some(url?)
+}
+
+/// The credit a printed base map carries.
+pub fn attribution(url: &str, lang: crate::i18n::Lang) -> String {
+    let sv = lang == crate::i18n::Lang::Sv;
+    if of_url(Some(url)).0 == "lantmateriet" {
+        "© Lantmäteriet (CC BY 4.0)".to_string()
+    } else {
+        let host = url
+            .split("://")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .unwrap_or(url);
+        if sv {
+            format!("Bakgrundskarta: {host}")
+        } else {
+            format!("Base map: {host}")
+        }
+    }
+}
+
+/// At most this many tiles are fetched for one map; each at most `TILE_BYTES`, within
+/// `TILE_SECONDS`.
+const MAX_TILES: usize = 30;
+const TILE_BYTES: u64 = 1_000_000;
+const TILE_SECONDS: u64 = 5;
+
+/// The tiles of `template` that cover `frame` (SWEREF 99 TM `[e0, n0, e1, n1]`), at the
+/// finest zoom that needs at most `MAX_TILES`, placed in map metres from `origin` (the map's
+/// south-west corner). Blocking: call it off the async threads. A tile that does not come
+/// (an error, a timeout, not PNG or JPEG, too big) makes the whole base map fail with its
+/// address named, so a PDF never shows half a map.
+pub fn fetch_tiles(
+    template: &str,
+    frame: [f64; 4],
+    origin: (f64, f64),
+) -> Result<Vec<chart::MapTile>, String> {
+    use base64::Engine as _;
+    let corners = [
+        (frame[0], frame[1]),
+        (frame[2], frame[1]),
+        (frame[0], frame[3]),
+        (frame[2], frame[3]),
+    ]
+    .map(|(e, n)| geo::from_sweref99tm(geo::Sweref99Tm { e, n }));
+    let (w, e) = corners
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), c| (a.min(c.0), b.max(c.0)));
+    let (s, n) = corners
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), c| (a.min(c.1), b.max(c.1)));
+    let range = |z: u8| {
+        let (x0, y0) = geo::tile::slippy(w, n, z);
+        let (x1, y1) = geo::tile::slippy(e, s, z);
+        (x0 as u32, y0 as u32, x1 as u32, y1 as u32)
+    };
+    let z = (1..=18u8)
+        .rev()
+        .find(|&z| {
+            let (x0, y0, x1, y1) = range(z);
+            ((x1 - x0 + 1) * (y1 - y0 + 1)) as usize <= MAX_TILES
+        })
+        .unwrap_or(1);
+    let (x0, y0, x1, y1) = range(z);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(TILE_SECONDS)))
+        .build()
+        .into();
+    let at = |x: u32, y: u32| {
+        let (lon, lat) = geo::tile::slippy_corner(z, f64::from(x), f64::from(y));
+        let p = geo::to_sweref99tm(lon, lat);
+        [p.e - origin.0, p.n - origin.1]
+    };
+    let mut tiles = Vec::new();
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            let url = template
+                .replace("{z}", &z.to_string())
+                .replace("{x}", &x.to_string())
+                .replace("{y}", &y.to_string());
+            let bytes = agent
+                .get(&url)
+                .call()
+                .and_then(|mut r| r.body_mut().with_config().limit(TILE_BYTES).read_to_vec())
+                .map_err(|e| format!("{url}: {e}"))?;
+            let mime = if bytes.starts_with(b"\x89PNG") {
+                "image/png"
+            } else if bytes.starts_with(&[0xFF, 0xD8]) {
+                "image/jpeg"
+            } else {
+                return Err(format!("{url}: not a PNG or JPEG image"));
+            };
+            tiles.push(chart::MapTile {
+                href: format!(
+                    "data:{mime};base64,{}",
+                    base64::engine::general_purpose::STANDARD.encode(&bytes)
+                ),
+                nw: at(x, y),
+                ne: at(x + 1, y),
+                sw: at(x, y + 1),
+            });
+        }
+    }
+    Ok(tiles)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,7 +102,8 @@ async fn document(
     user: &User,
     p: &Params,
     lang: Lang,
-) -> Result<Result<(Lagesbild, Vec<Place>), (Vec<FieldError>, Vec<Place>)>, String> {
+) -> Result<Result<(Lagesbild, Vec<Place>, Option<String>), (Vec<FieldError>, Vec<Place>)>, String>
+{
     let (tenant, places) = tokio::try_join!(
         state.store.tenant(user.tenant_id),
         state.store.places(user.tenant_id)
@@ -127,7 +128,7 @@ async fn document(
     )
     .await
     .map_err(|e| e.to_string())?;
-    Ok(Ok((doc, places)))
+    Ok(Ok((doc, places, tenant.map_style_url.clone())))
 }
 
 #[derive(Serialize)]
@@ -196,7 +197,7 @@ pub async fn page(
     };
     let lang = ctx.lang;
     let (doc, places, errors) = match document(&state, user, &p, lang).await {
-        Ok(Ok((doc, places))) => (Some(doc), places, Vec::new()),
+        Ok(Ok((doc, places, _))) => (Some(doc), places, Vec::new()),
         Ok(Err((errors, places))) => (None, places, errors),
         Err(e) => return internal(&state, &ctx, "lagesbild", e),
     };
@@ -237,7 +238,11 @@ pub async fn pdf(
         return login_redirect(&ctx);
     };
     let doc = match document(&state, user, &p, ctx.lang).await {
-        Ok(Ok((doc, _))) => doc,
+        Ok(Ok((doc, _, style))) => {
+            let mut doc = doc;
+            with_base_map(&mut doc, style.as_deref(), ctx.lang).await;
+            doc
+        }
         // The page shows what is wrong with the query.
         Ok(Err(_)) => return page(State(state), ctx, Query(p)).await,
         Err(e) => return internal(&state, &ctx, "lagesbild", e),
@@ -247,4 +252,42 @@ pub async fn pdf(
         doc.municipality_code, doc.from, doc.to
     );
     crate::docs::pdf(&state, &ctx, report::Kind::Lagesbild, doc, name).await
+}
+
+/// Draws the PDF's map again over the municipality's base map when it has chosen raster tiles
+/// (Lantmäteriet or its own tile server). A base map that cannot be fetched leaves the map as
+/// it is and says so under it; the PDF is made either way.
+pub async fn with_base_map(doc: &mut Lagesbild, style: Option<&str>, lang: Lang) {
+    let Some(template) = crate::basemap::raster_template(style).map(str::to_string) else {
+        return;
+    };
+    let mut input = doc.charts.map_input.clone();
+    let [x0, y0, x1, y1] = chart::frame(&input);
+    let (e0, n0) = (doc.map.e0, doc.map.n0);
+    let frame = [e0 + x0, n0 + y0, e0 + x1, n0 + y1];
+    let fetched = tokio::task::spawn_blocking({
+        let template = template.clone();
+        move || crate::basemap::fetch_tiles(&template, frame, (e0, n0))
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    match fetched {
+        Ok(tiles) => {
+            input.tiles = tiles;
+            input.attribution = crate::basemap::attribution(&template, lang);
+        }
+        Err(e) => {
+            tracing::warn!("the PDF's base map: {e}");
+            input.attribution = match lang {
+                Lang::Sv => "Bakgrundskartan kunde inte hämtas.".to_string(),
+                Lang::En => "The base map could not be fetched.".to_string(),
+            };
+        }
+    }
+    doc.charts.map = chart::map(
+        "lb-map-chart",
+        lb::chart_lang(doc.lang),
+        &input,
+        &doc.charts.map_summary,
+    );
 }

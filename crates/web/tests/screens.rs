@@ -425,3 +425,123 @@ async fn the_audit_log_reads_as_events_not_json() {
     assert!(page.body.contains("<li>data.chars: "), "{}", page.body);
     assert!(!page.body.contains("{&quot;data&quot;"));
 }
+
+/// Issue 20: the lägesbild's PDF draws its map over the base map the municipality chose, with
+/// the tiles from its tile server (a local one here, never the internet) and the credit; a tile
+/// server that does not answer leaves the map without it and the PDF says so.
+#[tokio::test]
+async fn the_pdf_map_is_drawn_over_the_chosen_base_map() {
+    let (app, _k, ku, ..) = app().await;
+    let token = app.token(&ku[1]).await;
+    for day in [20, 21, 22] {
+        let body = json!({
+            "category": "skadegorelse-glaskross",
+            "occurred_from": format!("2026-11-{day}T22:00:00+01:00"),
+            "lat": 59.4224, "lon": 16.0978,
+            "description": "Krossad ruta",
+            "visibility": "all_partners"
+        });
+        let r = app
+            .api("POST", "/api/v1/incidents", Some(&token), Some(body))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    // A tile server on this machine: every tile a light green PNG; it counts the requests.
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(256, 256, image::Rgb([200, 230, 200]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tiles = axum::Router::new().route(
+        "/{z}/{x}/{y}",
+        axum::routing::get({
+            let served = served.clone();
+            move || {
+                let png = png.clone();
+                served.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async move { ([(header::CONTENT_TYPE, "image/png")], png) }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, tiles).await.unwrap() });
+
+    let (ac, csrf) = app.login("admin@k1960.example").await;
+    let url = format!("http://127.0.0.1:{port}/{{z}}/{{x}}/{{y}}");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("default_visibility", "all_partners"),
+        ("reporter_view", "map"),
+        ("retention_action", "anonymise"),
+        ("map_base", "tiles"),
+        ("map_key", ""),
+        ("map_style_url", url.as_str()),
+    ];
+    let r = app.post_form("/admin/settings", Some(&ac), &form).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let plain = app
+        .get("/lagesbild.pdf?from=2026-11-13&to=2026-11-26", Some(&ac))
+        .await;
+    assert_eq!(plain.status, StatusCode::OK, "{}", plain.body);
+    let n = served.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((1..=30).contains(&n), "{n} tiles fetched");
+    let text = pdf_text(&plain.bytes);
+    assert!(
+        text.contains(&format!("Bakgrundskarta: 127.0.0.1:{port}")),
+        "{text}"
+    );
+    // The tiles are in the PDF as images (the page's map stays without them).
+    assert!(
+        pdf_images(&plain.bytes) >= 1,
+        "the base map's tiles are images in the PDF"
+    );
+    let page = app
+        .get("/lagesbild?from=2026-11-13&to=2026-11-26", Some(&ac))
+        .await;
+    assert!(!page.body.contains("data:image/png;base64"));
+
+    // The tile server gone: the PDF is still made, and says the base map is missing.
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("default_visibility", "all_partners"),
+        ("reporter_view", "map"),
+        ("retention_action", "anonymise"),
+        ("map_base", "tiles"),
+        ("map_key", ""),
+        ("map_style_url", "http://127.0.0.1:9/{z}/{x}/{y}"),
+    ];
+    app.post_form("/admin/settings", Some(&ac), &form).await;
+    let without = app
+        .get("/lagesbild.pdf?from=2026-11-13&to=2026-11-26", Some(&ac))
+        .await;
+    assert_eq!(without.status, StatusCode::OK);
+    assert!(pdf_text(&without.bytes).contains("Bakgrundskartan kunde inte hämtas."));
+    assert_eq!(pdf_images(&without.bytes), 0);
+}
+
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils; scripts/test.sh installs it)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// How many images the PDF holds (pdfimages -list, a row per image after two header rows).
+fn pdf_images(bytes: &[u8]) -> usize {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&path)
+        .output()
+        .expect("pdfimages (poppler-utils; scripts/test.sh installs it)");
+    String::from_utf8_lossy(&out.stdout).lines().skip(2).count()
+}
