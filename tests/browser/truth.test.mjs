@@ -94,7 +94,7 @@ test('charts, plain words and the method in a footnote, in Swedish and English',
   // The demo's held meeting: its notes and decision; the minutes leave empty notes out.
   await page.goto(`${env.base}/meetings`);
   await page.locator('main a[href^="/meetings/"]').first().click();
-  await page.getByText('Ökningen av otrygghetsskapande samlingar i Strandparken bekräftas av bostadsbolaget.').first().waitFor();
+  await page.getByText('Polisen och bostadsbolaget känner igen bilden; följs upp vid nästa möte.').first().waitFor();
   await page.getByText('Laga belysningen längs stigen i Strandparken').first().waitFor();
 
   // In English: the same charts in English words.

@@ -972,7 +972,7 @@ async fn seed_est(
         "Säkerhetssamordnare, kommunpolis, rektor Skolgården Väst, bostadsbolaget, fältassistenterna",
         &[(
             0,
-            "Ökningen av otrygghetsskapande samlingar i Strandparken bekräftas av bostadsbolaget.".to_string(),
+            "Polisen och bostadsbolaget känner igen bilden; följs upp vid nästa möte.".to_string(),
         )],
         by,
         day(-7),
