@@ -175,6 +175,18 @@ impl<B: Backend> Store for SqlStore<B> {
     ) -> Result<()> {
         people::set_password(self, tenant, id, hash, by).await
     }
+    async fn status_emails(&self, tenant: TenantId, id: UserId) -> Result<bool> {
+        people::status_emails(self, tenant, id).await
+    }
+    async fn set_status_emails(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        on: bool,
+        now: Timestamp,
+    ) -> Result<()> {
+        people::set_status_emails(self, tenant, id, on, now).await
+    }
     async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>> {
         people::credentials(self, email).await
     }

@@ -319,6 +319,50 @@ pub async fn set_password<B: Backend>(
     tx.commit().await
 }
 
+/// Whether the user is told by e-mail when someone changes the status of a report they sent.
+pub async fn status_emails<B: Backend>(
+    s: &SqlStore<B>,
+    tenant: TenantId,
+    id: UserId,
+) -> Result<bool> {
+    let row = s
+        .read()
+        .await?
+        .optional(
+            Sql::new("SELECT status_emails FROM users WHERE tenant_id = ? AND id = ?")
+                .bind(tenant)
+                .bind(id),
+        )
+        .await?
+        .ok_or_else(|| no_user(id))?;
+    row.flag("status_emails")
+}
+
+pub async fn set_status_emails<B: Backend>(
+    s: &SqlStore<B>,
+    tenant: TenantId,
+    id: UserId,
+    on: bool,
+    now: Timestamp,
+) -> Result<()> {
+    let mut tx = s.begin().await?;
+    let changed = tx
+        .execute(
+            Sql::new("UPDATE users SET status_emails = ? WHERE tenant_id = ? AND id = ?")
+                .bind(on)
+                .bind(tenant)
+                .bind(id),
+        )
+        .await?;
+    if changed == 0 {
+        return Err(no_user(id));
+    }
+    let mut entry = audit(now, Some(id), "user.status_emails", "user", id);
+    entry.after = Some(serde_json::json!({ "status_emails": on }).to_string());
+    log(&mut tx, tenant, &entry).await?;
+    tx.commit().await
+}
+
 pub async fn credentials<B: Backend>(
     s: &SqlStore<B>,
     email: &Email,

@@ -1110,6 +1110,17 @@ pub async fn reporters_hear_of_their_reports(s: &dyn Store) {
     s.mark_duplicate(&f.admin.actor(), mine, other, "", now + 1.hours())
         .await
         .unwrap();
+    // Their wish for e-mails about it: off until they turn it on, and per user.
+    assert!(!s.status_emails(f.tenant.id, f.teacher.id).await.unwrap());
+    s.set_status_emails(f.tenant.id, f.teacher.id, true, now)
+        .await
+        .unwrap();
+    assert!(s.status_emails(f.tenant.id, f.teacher.id).await.unwrap());
+    assert!(!s.status_emails(f.tenant.id, f.teacher2.id).await.unwrap());
+    assert!(matches!(
+        s.set_status_emails(f.tenant.id, 999_999, true, now).await,
+        Err(StoreError::NotFound { .. })
+    ));
     let got = s
         .report_updates(&f.teacher.actor(), now - 24.hours(), 10)
         .await

@@ -194,6 +194,17 @@ pub trait Store: Send + Sync {
         hash: &str,
         by: Option<UserId>,
     ) -> Result<()>;
+    /// Whether the user wants an e-mail when someone changes the status of a report they sent
+    /// (off until they turn it on).
+    async fn status_emails(&self, tenant: TenantId, id: UserId) -> Result<bool>;
+    /// Turns those e-mails on or off (audited as `user.status_emails`).
+    async fn set_status_emails(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        on: bool,
+        now: Timestamp,
+    ) -> Result<()>;
     async fn update_organisation(
         &self,
         tenant: TenantId,

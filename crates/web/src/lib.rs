@@ -147,6 +147,7 @@ app_routes! {
     post "/logout-all" => pages::logout_all;
     get "/account" => pages::account;
     post "/account/password" => pages::change_password;
+    post "/account/notifications" => pages::set_notifications;
     post "/account/tokens" => tokens::create;
     post "/account/tokens/{id}/revoke" => tokens::revoke_own;
     get "/lang/{code}" => pages::set_lang;

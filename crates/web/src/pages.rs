@@ -212,11 +212,22 @@ pub async fn audit_session(state: &AppState, user: &User, action: &str) {
     }
 }
 
-pub async fn account(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AccountParams {
+    saved: String,
+}
+
+pub async fn account(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Query(q): Query<AccountParams>,
+) -> Response {
     let Some(user) = ctx.user.as_ref() else {
         return login_redirect(&ctx);
     };
-    crate::tokens::account_page(&state, &ctx, user, context! {}, StatusCode::OK).await
+    let saved = (q.saved == "notifications").then_some("notifications");
+    crate::tokens::account_page(&state, &ctx, user, context! { saved }, StatusCode::OK).await
 }
 
 #[derive(Deserialize, Default)]
@@ -774,7 +785,13 @@ pub async fn incident_status(
             .await
     };
     match changed {
-        Ok(_) => Redirect::to(&format!("/incidents/{id}?status=1")).into_response(),
+        Ok(incident) => {
+            // The reporter hears of it by e-mail if they asked to (sent beside the answer, so a
+            // slow relay never holds the coordinator up).
+            let (state2, by) = (state.clone(), user.id);
+            tokio::spawn(async move { tell_reporter(&state2, &incident, by, &comment).await });
+            Redirect::to(&format!("/incidents/{id}?status=1")).into_response()
+        }
         Err(store::StoreError::UnknownReference {
             field: "same_as", ..
         }) => Redirect::to(&format!("/incidents/{id}?status=duplicate-unknown")).into_response(),
@@ -940,4 +957,115 @@ pub async fn categories_css(State(state): State<Arc<AppState>>, ctx: Ctx) -> Res
         HeaderValue::from_static("private, max-age=300"),
     );
     res
+}
+
+/// E-mails the reporter of `incident` that its status changed (by `by`), when they asked for it
+/// on their account page and the municipality has a relay; in Swedish and English. A failure
+/// is logged: the change itself is already stored and shown on their start page.
+async fn tell_reporter(
+    state: &AppState,
+    incident: &store::Incident,
+    by: store::UserId,
+    comment: &str,
+) {
+    let Some(reporter) = incident.user_id.filter(|r| *r != by) else {
+        return;
+    };
+    let tenant = incident.tenant_id;
+    let wanted = state.store.status_emails(tenant, reporter).await;
+    if !matches!(wanted, Ok(true)) {
+        return;
+    }
+    let found = tokio::try_join!(
+        state.store.user(tenant, reporter),
+        state.store.tenant_smtp(tenant),
+        state.store.tenant(tenant),
+        state.store.categories(tenant),
+    );
+    let (Some(user), Some(relay), Some(t), cats) = (match found {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::warn!("status e-mail for incident {}: {e}", incident.id);
+            return;
+        }
+    }) else {
+        return;
+    };
+    let tz = service::stockholm();
+    let when = views::local(incident.occurred_from, &tz);
+    let status = incident.status.as_str();
+    let part = |lang: Lang| {
+        let i18n = &state.i18n;
+        let args = [
+            ("id", incident.id.into()),
+            (
+                "category",
+                views::category_name(&cats, incident.category.as_str(), lang).into(),
+            ),
+            ("occurred", when.clone().into()),
+            (
+                "status",
+                i18n.t(lang, &format!("status-{status}"), &[]).into(),
+            ),
+        ];
+        let mut text = i18n.t(lang, "status-email-body", &args);
+        if !comment.is_empty() {
+            text.push('\n');
+            text.push_str(&i18n.t(lang, "status-email-comment", &[("comment", comment.into())]));
+        }
+        text
+    };
+    let subject = state.i18n.t(
+        Lang::Sv,
+        "status-email-subject",
+        &[("id", incident.id.into())],
+    );
+    let body = format!(
+        "{}\n\n{}\n\n-- \n{} · Lägesbild\n{}",
+        part(Lang::Sv),
+        part(Lang::En),
+        t.name,
+        state.i18n.t(Lang::Sv, "status-email-footer", &[])
+    );
+    if let Err(e) = service::notify::send(
+        &relay,
+        service::notify::password(&t.code),
+        std::slice::from_ref(&user.email),
+        &subject,
+        &body,
+    )
+    .await
+    {
+        tracing::warn!("status e-mail for incident {}: {e}", incident.id);
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NotificationsForm {
+    csrf: String,
+    status_emails: String,
+}
+
+/// `POST /account/notifications`: one's own wish for e-mails about one's reports.
+pub async fn set_notifications(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Form(f): Form<NotificationsForm>,
+) -> Response {
+    let Some(user) = ctx.user.as_ref() else {
+        return login_redirect(&ctx);
+    };
+    if !ctx.csrf_ok(Some(&f.csrf)) {
+        return error_page(&state, &ctx, StatusCode::FORBIDDEN);
+    }
+    let on = f.status_emails == "on";
+    match state
+        .store
+        .set_status_emails(user.tenant_id, user.id, on, state.now())
+        .await
+    {
+        Ok(()) => Redirect::to("/account?saved=notifications#notifications").into_response(),
+        Err(e) => internal(&state, &ctx, "notifications", e),
+    }
 }

@@ -60,6 +60,13 @@ pub async fn account_page(
         Err(e) => return internal(state, ctx, "tokens", e),
     };
     let needs_mfa = user.role.requires_second_factor() && !user.mfa_enabled;
+    let (status_emails, smtp) = match tokio::try_join!(
+        state.store.status_emails(user.tenant_id, user.id),
+        state.store.tenant_smtp(user.tenant_id),
+    ) {
+        Ok(x) => x,
+        Err(e) => return internal(state, ctx, "account", e),
+    };
     render(
         state,
         ctx,
@@ -71,6 +78,8 @@ pub async fn account_page(
             token_days => service::tokens::DEFAULT_DAYS,
             token_max_days => service::tokens::MAX_DAYS,
             token_needs_mfa => needs_mfa,
+            status_emails,
+            has_smtp => smtp.is_some(),
             ..extra
         },
         status,

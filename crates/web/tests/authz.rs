@@ -84,7 +84,8 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         ("post", "/account/tokens") => page(true),
         ("post", "/account/tokens/{id}/revoke" | "/admin/tokens/{id}/revoke") => page(false),
         ("get", "/admin/tokens") => page(role == Some(Role::Admin)),
-        ("post", "/logout-all" | "/account/password") | ("get", "/account") => page(true),
+        ("post", "/logout-all" | "/account/password" | "/account/notifications")
+        | ("get", "/account") => page(true),
         // The pages each role uses (web::access): managers see no single incident, so the
         // incident list and map are not theirs; the analysis is the coordinator's and police's.
         ("get", "/incidents" | "/map") => page(role != Some(Role::Reader)),

@@ -3612,3 +3612,135 @@ async fn a_schools_mobilisation_list_is_notified_by_email() {
     );
     assert!(!log[0].after.as_deref().unwrap().contains("Fastigheten"));
 }
+
+/// Issue 20: a reporter who asks for it on their account page gets an e-mail (through a real
+/// SMTP server) when someone else changes the status of their report; one who has not asked
+/// gets none, and nor does the one who made the change.
+#[tokio::test]
+async fn a_reporter_who_asked_is_told_of_a_status_change_by_email() {
+    let smtp = SmtpServer::start();
+    let (app, ..) = app().await;
+    let (admin, acsrf) = app.login("admin@k1960.example").await;
+    let port = smtp.port.to_string();
+    let r = app
+        .post_form(
+            "/admin/smtp",
+            Some(&admin),
+            &[
+                ("csrf", acsrf.as_str()),
+                ("smtp_host", "127.0.0.1"),
+                ("smtp_port", port.as_str()),
+                ("smtp_security", "none"),
+                ("smtp_from", "lagesbild@kungsor.example"),
+                ("smtp_user", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (rc, rcsrf) = app.login("rapportor@k1960.example").await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let r = app
+            .post_form("/incidents", Some(&rc), &good_form(&rcsrf))
+            .await;
+        ids.push(
+            r.location()
+                .trim_start_matches("/incidents/")
+                .split('?')
+                .next()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let change = |id: String, comment: &'static str| {
+        let (app, admin, csrf) = (&app, admin.clone(), acsrf.clone());
+        async move {
+            let r = app
+                .post_form(
+                    &format!("/incidents/{id}/status"),
+                    Some(&admin),
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("to", "reviewed"),
+                        ("comment", comment),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        }
+    };
+    // Not asked yet: no e-mail.
+    change(ids[0].clone(), "Första").await;
+    // The account page offers it, off; the reporter turns it on.
+    let page = app.get("/account", Some(&rc)).await;
+    assert!(
+        page.body
+            .contains("Skicka e-post när någon ändrar status på en rapport jag har skickat")
+    );
+    assert!(!page.body.contains(r#"value="on" checked"#));
+    let r = app
+        .post_form(
+            "/account/notifications",
+            Some(&rc),
+            &[("csrf", rcsrf.as_str()), ("status_emails", "on")],
+        )
+        .await;
+    assert_eq!(r.location(), "/account?saved=notifications#notifications");
+    let page = app.get("/account?saved=notifications", Some(&rc)).await;
+    assert!(page.body.contains(r#"value="on" checked"#) && page.body.contains("Sparat."));
+    change(ids[1].clone(), "Vi åtgärdar det i veckan").await;
+    // The message arrives (sent beside the answer): one, to the reporter, in both languages.
+    let started = std::time::Instant::now();
+    while smtp.messages().is_empty() && started.elapsed().as_secs() < 15 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mail = smtp.messages();
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    let m = &quoted_printable(&mail[0]);
+    assert!(m.contains("rapportor@k1960.example"), "{m}");
+    assert!(m.contains(&format!("händelse {}", ids[1])), "{m}");
+    assert!(m.contains("har fått status Granskad"), "{m}");
+    assert!(m.contains("Kommentar: Vi åtgärdar det i veckan"), "{m}");
+    assert!(m.contains("now has the status Reviewed"), "{m}");
+    assert!(!m.contains("Första"));
+    // Turned off again: nothing more.
+    app.post_form(
+        "/account/notifications",
+        Some(&rc),
+        &[("csrf", rcsrf.as_str())],
+    )
+    .await;
+    let r = app
+        .post_form(
+            &format!("/incidents/{}/status", ids[1]),
+            Some(&admin),
+            &[("csrf", acsrf.as_str()), ("to", "closed"), ("comment", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(smtp.messages().len(), 1);
+}
+
+/// The text of a quoted-printable message body (soft line breaks joined, =XX decoded).
+fn quoted_printable(s: &str) -> String {
+    let joined = s.replace("=\r\n", "").replace("=\n", "");
+    let b = joined.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'='
+            && let Some(v) = std::str::from_utf8(&b[i + 1..(i + 3).min(b.len())])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
