@@ -97,6 +97,25 @@ test('charts, plain words and the method in a footnote, in Swedish and English',
   await page.getByText('Polisen och bostadsbolaget känner igen bilden; följs upp vid nästa möte.').first().waitFor();
   await page.getByText('Laga belysningen längs stigen i Strandparken').first().waitFor();
 
+  // The incident list names places, never bare coordinates; the detail page shows where it
+  // happened on a small map, its coordinates with a decimal comma.
+  await page.goto(`${env.base}/incidents`);
+  const places = await page.locator('main table tbody tr td:nth-child(4)').allInnerTexts();
+  assert.ok(places.length > 10, 'the list has rows');
+  for (const p of places) assert.ok(!/^\d+\.\d+, \d+\.\d+$/.test(p.trim()), `a bare coordinate in the list: ${p}`);
+  await page.goto(`${env.base}/incidents?source=demo`);
+  await page.locator('main table tbody tr a').first().click();
+  await page.getByRole('heading', { name: /^Händelse nr \d+$/ }).waitFor();
+  const dm = await charts(page);
+  assert.deepEqual(dm.map((c) => c.title), ['Var det hände'], 'a demo incident has a point');
+  await page.getByText(/\d+,\d+° N, \d+,\d+° Ö/).waitFor();
+  await axe(page, 'an incident with its map');
+  // An overdue activity or action reads the same on every page.
+  for (const path of ['/lagesbild', '/actions']) {
+    await page.goto(`${env.base}${path}`);
+    assert.ok(await page.getByText('Försenad', { exact: true }).count() > 0, `"Försenad" on ${path}`);
+  }
+
   // In English: the same charts in English words.
   await page.goto(`${env.base}/lagesbild`);
   await page.getByRole('link', { name: 'English' }).click();

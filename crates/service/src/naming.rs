@@ -53,6 +53,16 @@ impl<'a> Namer<'a> {
         self.area(lon, lat)
             .or_else(|| self.nearest(lon, lat, max_m))
     }
+
+    /// The nearest named place at any distance, and how far it is (m): for a spot nothing is
+    /// near ("1,2 km från Macken").
+    pub fn farther(&self, lon: f64, lat: f64) -> Option<(String, f64)> {
+        self.places
+            .iter()
+            .map(|p| (geo::metres(lon, lat, p.lon, p.lat), p))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(d, p)| (p.name.clone(), d))
+    }
 }
 
 #[cfg(test)]
@@ -100,7 +110,11 @@ mod tests {
             near(&places, 16.11, 59.431, 400.0).as_deref(),
             Some("Stationen")
         );
-        // Far from everything.
+        // Far from everything: not near, but so far from the nearest.
         assert_eq!(near(&places, 16.2, 59.5, 400.0), None);
+        let (name, metres) = Namer::new(&places).farther(16.11, 59.44).unwrap();
+        assert_eq!(name, "Stationen");
+        assert!((metres - 1_112.0).abs() < 5.0, "{metres}");
+        assert_eq!(Namer::new(&[]).farther(16.0, 59.0), None);
     }
 }

@@ -115,12 +115,23 @@ pub fn named_place(
     i18n: &I18n,
     lang: Lang,
 ) {
-    if i.place_name.is_none()
-        && i.place_text.is_none()
-        && i.precision != Precision::Municipality
-        && let Some(name) = namer.near(i.lon, i.lat, service::naming::NEAR_METRES)
-    {
+    if i.place_name.is_some() || i.place_text.is_some() || i.precision == Precision::Municipality {
+        return;
+    }
+    if let Some(name) = namer.near(i.lon, i.lat, service::naming::NEAR_METRES) {
         v.place = i18n.t(lang, "place-near", &[("name", name.into())]);
+    } else if let Some((name, metres)) = namer.farther(i.lon, i.lat) {
+        // Nothing near: how far from the nearest named place, in round figures.
+        let distance = if metres < 1_000.0 {
+            format!("{} m", (metres / 100.0).round() * 100.0)
+        } else {
+            format!("{} km", decimal(metres / 1_000.0, 1, lang))
+        };
+        v.place = i18n.t(
+            lang,
+            "place-from",
+            &[("distance", distance.into()), ("name", name.into())],
+        );
     }
 }
 

@@ -857,3 +857,4 @@ status-email-subject = Lägesbild: ny status för händelse { $id } / new status
 status-email-body = Your report, incident { $id } ({ $category }, { $occurred }), now has the status { $status }.
 status-email-comment = Comment: { $comment }
 status-email-footer = You get this e-mail because you asked for it on your account page in Lägesbild, where you can also turn it off.
+place-from = { $distance } from { $name }

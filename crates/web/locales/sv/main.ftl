@@ -857,3 +857,4 @@ status-email-subject = Lägesbild: ny status för händelse { $id } / new status
 status-email-body = Din rapport, händelse { $id } ({ $category }, { $occurred }), har fått status { $status }.
 status-email-comment = Kommentar: { $comment }
 status-email-footer = Du får det här brevet för att du bett om det på din kontosida i Lägesbild, där du också stänger av det.
+place-from = { $distance } från { $name }
