@@ -261,20 +261,7 @@ fn round_scale(width: f64) -> f64 {
 
 /// The map of the period: outline, hot spot cells and density, in metres from its corner.
 pub fn map(outline: Option<&geo::MultiPolygon>, points: &[&IncidentPoint]) -> Map {
-    let rings: Vec<Vec<[f64; 2]>> = outline
-        .map(|o| o.polygons())
-        .unwrap_or_default()
-        .iter()
-        .flat_map(|p| p.iter())
-        .map(|r| {
-            r.iter()
-                .map(|&[lon, lat]| {
-                    let s = geo::to_sweref99tm(lon, lat);
-                    [s.e, s.n]
-                })
-                .collect()
-        })
-        .collect();
+    let rings = outline.map(sweref_rings).unwrap_or_default();
     let (xs, ys): (Vec<f64>, Vec<f64>) = points
         .iter()
         .filter(|p| p.precision != Precision::Municipality)
@@ -976,23 +963,26 @@ fn charts(d: &Lagesbild, places: &[Place], starts: (Date, Date)) -> Charts {
     }
 }
 
-fn rings_of(geojson: &str) -> Vec<Vec<[f64; 2]>> {
-    geo::MultiPolygon::from_geojson_str(geojson)
-        .map(|shape| {
-            shape
-                .polygons()
-                .iter()
-                .flat_map(|p| p.iter())
-                .map(|r| {
-                    r.iter()
-                        .map(|&[lon, lat]| {
-                            let s = geo::to_sweref99tm(lon, lat);
-                            [s.e, s.n]
-                        })
-                        .collect()
+/// A shape's rings in SWEREF 99 TM metres.
+fn sweref_rings(shape: &geo::MultiPolygon) -> Vec<Vec<[f64; 2]>> {
+    shape
+        .polygons()
+        .iter()
+        .flat_map(|p| p.iter())
+        .map(|r| {
+            r.iter()
+                .map(|&[lon, lat]| {
+                    let s = geo::to_sweref99tm(lon, lat);
+                    [s.e, s.n]
                 })
                 .collect()
         })
+        .collect()
+}
+
+fn rings_of(geojson: &str) -> Vec<Vec<[f64; 2]>> {
+    geo::MultiPolygon::from_geojson_str(geojson)
+        .map(|shape| sweref_rings(&shape))
         .unwrap_or_default()
 }
 

@@ -3014,17 +3014,6 @@ async fn a_meeting_from_agenda_to_minutes() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
-fn pdf_text(bytes: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("d.pdf");
-    std::fs::write(&path, bytes).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .args(["-layout", path.to_str().unwrap(), "-"])
-        .output()
-        .expect("pdftotext (poppler-utils; scripts/test.sh installs it)");
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// Medborgarlöften: a promise, an activity with an indicator, its follow-up; the lägesbild,
 /// the meeting agenda and the yearly follow-up PDF show it.
 #[tokio::test]

@@ -520,28 +520,3 @@ async fn the_pdf_map_is_drawn_over_the_chosen_base_map() {
     assert!(pdf_text(&without.bytes).contains("Bakgrundskartan kunde inte hämtas."));
     assert_eq!(pdf_images(&without.bytes), 0);
 }
-
-fn pdf_text(bytes: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("d.pdf");
-    std::fs::write(&path, bytes).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils; scripts/test.sh installs it)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// How many images the PDF holds (pdfimages -list, a row per image after two header rows).
-fn pdf_images(bytes: &[u8]) -> usize {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("d.pdf");
-    std::fs::write(&path, bytes).unwrap();
-    let out = std::process::Command::new("pdfimages")
-        .arg("-list")
-        .arg(&path)
-        .output()
-        .expect("pdfimages (poppler-utils; scripts/test.sh installs it)");
-    String::from_utf8_lossy(&out.stdout).lines().skip(2).count()
-}

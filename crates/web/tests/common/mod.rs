@@ -407,3 +407,30 @@ pub fn good_form(csrf: &str) -> Vec<(&str, &str)> {
         ("visibility", "all_partners"),
     ]
 }
+
+/// The text of a PDF, as pdftotext reads it.
+#[allow(dead_code)]
+pub fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils; scripts/test.sh installs it)");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// How many images the PDF holds (pdfimages -list, a row per image after two header rows).
+#[allow(dead_code)]
+pub fn pdf_images(bytes: &[u8]) -> usize {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&path)
+        .output()
+        .expect("pdfimages (poppler-utils; scripts/test.sh installs it)");
+    String::from_utf8_lossy(&out.stdout).lines().skip(2).count()
+}
