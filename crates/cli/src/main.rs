@@ -448,6 +448,32 @@ enum ImportCommand {
         org: Option<String>,
         file: PathBuf,
     },
+    /// Import incidents from a CSV file (UTF-8 or Windows-1252; comma, semicolon or tab).
+    /// Idempotent on the external id: importing the same file twice changes nothing.
+    Csv(TableImport),
+    /// Import incidents from a GeoJSON FeatureCollection of points.
+    Geojson(TableImport),
+}
+
+#[derive(Args)]
+struct TableImport {
+    #[arg(long)]
+    db: String,
+    #[arg(long)]
+    tenant: String,
+    /// The organisation the incidents are attributed to (default: the municipality's own).
+    #[arg(long)]
+    org: Option<String>,
+    /// A JSON file naming the columns and mapping category values to codes.
+    #[arg(long)]
+    mapping: Option<PathBuf>,
+    /// Check every row and say what would be stored; store nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Store the good rows when some are wrong (default: store nothing then).
+    #[arg(long)]
+    keep_good: bool,
+    file: PathBuf,
 }
 
 fn is_postgres(db: &str) -> bool {
@@ -893,6 +919,134 @@ async fn import_polisen(db: &str, tenant: &str, org: Option<String>, file: &Path
     Ok(())
 }
 
+fn bar(len: usize, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:10} [{bar:40}] {pos}/{len} ({eta})")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+async fn import_table(a: TableImport, format: service::import::Format) -> Result<()> {
+    use service::import::{self, ImportError, Mapping, OnError};
+    let store = open(&a.db).await?;
+    let tenant = store
+        .tenant_by_code(&a.tenant)
+        .await?
+        .with_context(|| format!("no tenant with code {:?}", a.tenant))?;
+    let orgs = store.organisations(tenant.id).await?;
+    let org = match &a.org {
+        Some(name) => orgs.iter().find(|o| &o.name == name),
+        None => orgs.iter().find(|o| o.kind == "kommun"),
+    }
+    .with_context(|| {
+        format!(
+            "no organisation {} in tenant {} (give --org NAME; there are: {})",
+            a.org.as_deref().unwrap_or("of kind kommun"),
+            tenant.code,
+            orgs.iter()
+                .map(|o| o.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    let mapping = match &a.mapping {
+        None => Mapping::default(),
+        Some(p) => Mapping::parse(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )
+        .with_context(|| p.display().to_string())?,
+    };
+    let bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let categories = store.categories(tenant.id).await?;
+    let places = store.places(tenant.id).await?;
+    let now = Timestamp::now();
+    let reading = bar(0, "Läser");
+    let parsed = import::parse(
+        &bytes,
+        format,
+        &mapping,
+        &tenant,
+        &categories,
+        &places,
+        org.id,
+        now,
+        |done, total| {
+            reading.set_length(total as u64);
+            reading.set_position(done as u64);
+        },
+    )
+    .with_context(|| a.file.display().to_string())?;
+    reading.finish_and_clear();
+    let name = a.file.display().to_string();
+    for e in &parsed.errors {
+        eprintln!("{name}: {e}");
+    }
+    if parsed.bad_rows > parsed.errors.len() {
+        eprintln!(
+            "{name}: … (the first {} problems are listed)",
+            parsed.errors.len()
+        );
+    }
+    let used: Vec<String> = parsed
+        .used
+        .iter()
+        .map(|(f, c)| format!("{}={c:?}", f.as_str()))
+        .collect();
+    println!(
+        "{} rows read: {} good, {} wrong; columns {}; {} personal details removed from the text",
+        parsed.rows,
+        parsed.good.len(),
+        parsed.bad_rows,
+        used.join(", "),
+        parsed.redacted
+    );
+    if a.dry_run {
+        println!("dry run: nothing was stored");
+        if parsed.bad_rows > 0 {
+            bail!("{} rows are wrong (listed above)", parsed.bad_rows);
+        }
+        return Ok(());
+    }
+    let on_error = if a.keep_good {
+        OnError::KeepGood
+    } else {
+        OnError::StoreNothing
+    };
+    let (bad, good) = (parsed.bad_rows, parsed.good.len());
+    let storing = bar(parsed.good.len(), "Sparar");
+    let outcome = match import::store(
+        store.as_ref(),
+        &tenant,
+        parsed,
+        on_error,
+        &name,
+        &bytes,
+        None,
+        now,
+        |done, _| storing.set_position(done as u64),
+    )
+    .await
+    {
+        Err(ImportError::Rejected(_)) => bail!(
+            "{bad} rows are wrong (listed above), so nothing was stored; correct them, or give --keep-good to store the {good} good rows"
+        ),
+        other => other?,
+    };
+    storing.finish_and_clear();
+    println!(
+        "stored {} new, {} updated, {} unchanged",
+        outcome.stored.inserted, outcome.stored.updated, outcome.stored.unchanged
+    );
+    if bad > 0 {
+        bail!("{bad} rows are wrong (listed above); the good rows were stored");
+    }
+    Ok(())
+}
+
 struct ReportArgs {
     db: String,
     tenant: String,
@@ -1085,5 +1239,11 @@ async fn main() -> Result<()> {
                     file,
                 },
         } => import_polisen(&db, &tenant, org, &file).await,
+        Command::Import {
+            command: ImportCommand::Csv(a),
+        } => import_table(a, service::import::Format::Csv).await,
+        Command::Import {
+            command: ImportCommand::Geojson(a),
+        } => import_table(a, service::import::Format::GeoJson).await,
     }
 }

@@ -879,3 +879,126 @@ fn report_writes_the_lagesbild_pdf_with_the_database_figures() {
         assert!(!bad.exists());
     }
 }
+
+#[test]
+fn import_csv_and_geojson_with_dry_run_and_the_choice_of_keeping_good_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("import.db");
+    let db = db.to_str().unwrap();
+    let (ok, out, err) = run(&["demo", "--db", db, "--no-serve"], None);
+    assert!(ok, "{out}{err}");
+    let csv = dir.path().join("felanmalan.csv");
+    std::fs::write(
+        &csv,
+        "Ärendenr;Kategori;Datum;Latitud;Longitud;Beskrivning\n\
+         1;Klotter;2026-05-01 14:30;59,4225;16,0985;Tag på elskåpet\n\
+         2;Glaskross;igår;59,4225;16,0985;\n\
+         3;Nedskräpning;1 maj 2026;59,4230;16,0990;Skräp\n",
+    )
+    .unwrap();
+    let csv = csv.to_str().unwrap();
+    let count = || db_count_source(db, model::Source::ImportCsv);
+    let import = |extra: &[&str]| {
+        let mut args = vec!["import", "csv", "--db", db, "--tenant", "1960"];
+        args.extend_from_slice(extra);
+        args.push(csv);
+        run(&args, None)
+    };
+    // A dry run names the bad row by row, column and value and stores nothing.
+    let (ok, out, err) = import(&["--dry-run"]);
+    assert!(!ok, "a bad row fails the command");
+    assert!(
+        err.contains("row 3, column \"Datum\"") && err.contains("\"igår\""),
+        "{err}"
+    );
+    assert!(out.contains("3 rows read: 2 good, 1 wrong"), "{out}");
+    assert!(out.contains("dry run"), "{out}");
+    assert_eq!(count(), 0);
+    // Without --keep-good nothing is stored either.
+    let (ok, _, err) = import(&[]);
+    assert!(!ok);
+    assert!(
+        err.contains("nothing was stored") && err.contains("--keep-good"),
+        "{err}"
+    );
+    assert_eq!(count(), 0);
+    // With it the good rows are, and the command still says one was wrong.
+    let (ok, out, err) = import(&["--keep-good"]);
+    assert!(!ok, "{out}{err}");
+    assert!(
+        out.contains("stored 2 new, 0 updated, 0 unchanged"),
+        "{out}"
+    );
+    assert!(err.contains("the good rows were stored"), "{err}");
+    assert_eq!(count(), 2);
+    let (_, out, _) = import(&["--keep-good"]);
+    assert!(
+        out.contains("stored 0 new, 0 updated, 2 unchanged"),
+        "{out}"
+    );
+    assert_eq!(count(), 2);
+    // GeoJSON, with a mapping file naming its property and the partner system's ids.
+    let geojson = dir.path().join("tips.geojson");
+    std::fs::write(
+        &geojson,
+        serde_json::json!({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [16.0985, 59.4225]},
+             "properties": {"nr": "g1", "slag": "belysning", "datum": "2026-05-02"}}]})
+        .to_string(),
+    )
+    .unwrap();
+    let mapping = dir.path().join("mapping.json");
+    std::fs::write(
+        &mapping,
+        r#"{"columns": {"external_id": "nr", "category": "slag"},
+            "categories": {"belysning": "otrygg-plats-belysning"}, "system": "tips"}"#,
+    )
+    .unwrap();
+    let (ok, out, err) = run(
+        &[
+            "import",
+            "geojson",
+            "--db",
+            db,
+            "--tenant",
+            "1960",
+            "--mapping",
+            mapping.to_str().unwrap(),
+            geojson.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("stored 1 new"), "{out}");
+    assert_eq!(count(), 3);
+    let (ok, _, err) = run(
+        &[
+            "import",
+            "csv",
+            "--db",
+            db,
+            "--tenant",
+            "1960",
+            "--org",
+            "Finns inte",
+            csv,
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("Finns inte"), "{err}");
+}
+
+fn db_count_source(db: &str, source: model::Source) -> u64 {
+    use store::Store;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let s = store_sqlite::SqliteStore::open(db).await.unwrap();
+        let t = s.tenant_by_code("1960").await.unwrap().unwrap();
+        let actor = service::lagesbild::view(t.id, None, service::lagesbild::Level::Restricted);
+        let filter = store::IncidentFilter {
+            source: Some(source),
+            ..Default::default()
+        };
+        s.count_incidents(&actor, &filter).await.unwrap()
+    })
+}

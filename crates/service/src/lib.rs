@@ -14,6 +14,7 @@ pub mod copy;
 pub mod demo;
 pub mod fields;
 pub mod hotspots;
+pub mod import;
 pub mod insight;
 pub mod lagesbild;
 pub mod meetings;

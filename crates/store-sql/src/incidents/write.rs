@@ -71,50 +71,16 @@ async fn insert_one<B: Backend>(
     id: IncidentId,
     n: &NewIncident,
 ) -> Result<()> {
-    let (wx, wy) = geo::tile::world(n.lon, n.lat);
-    tx.execute_or(
-        Sql::new(
-            "INSERT INTO incidents (tenant_id, id, category_code, occurred_from, occurred_to, \
-             lon, lat, e, n, precision, place_id, place_text, municipality_code, description, \
-             school_id, persons_involved, visibility, status, source, external_id, external_url, \
-             org_id, user_id, created_at, updated_at, wx, wy, same_as) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(tenant)
-        .bind(id)
-        .bind(n.category.as_str())
-        .bind(n.occurred_from)
-        .bind(n.occurred_to)
-        .bind(n.lon)
-        .bind(n.lat)
-        .bind(n.e)
-        .bind(n.n)
-        .bind(n.precision.as_str())
-        .bind(n.place_id)
-        .bind(n.place_text.as_deref())
-        .bind(n.municipality_code.as_deref())
-        .bind(n.description.as_str())
-        .bind(n.school_id)
-        .bind(n.persons_involved.map(i64::from))
-        .bind(n.visibility.as_str())
-        .bind(n.status.as_str())
-        .bind(n.source.as_str())
-        .bind(n.external_id.as_deref())
-        .bind(n.external_url.as_deref())
-        .bind(n.org_id)
-        .bind(n.user_id)
-        .bind(n.created_at)
-        .bind(n.created_at)
-        .bind(wx)
-        .bind(wy)
-        .bind(n.same_as),
-        |e| {
-            StoreError::Backend(format!(
-                "inserting incident ({}, {}): {e}",
-                n.category, n.occurred_from
-            ))
-        },
-    )
+    let mut q = Sql::new(format!(
+        "INSERT INTO incidents ({INSERT_COLS}) VALUES {INSERT_MARKS}"
+    ));
+    bind_incident(&mut q, tenant, id, n);
+    tx.execute_or(q, |e| {
+        StoreError::Backend(format!(
+            "inserting incident ({}, {}): {e}",
+            n.category, n.occurred_from
+        ))
+    })
     .await?;
     for area in &n.area_ids {
         tx.execute(
@@ -147,6 +113,100 @@ async fn insert_one<B: Backend>(
     Ok(())
 }
 
+/// The columns of an incident row as `insert_one` and `insert_many` write them.
+const INSERT_COLS: &str = "tenant_id, id, category_code, occurred_from, occurred_to, lon, lat, e, \
+     n, precision, place_id, place_text, municipality_code, description, school_id, \
+     persons_involved, visibility, status, source, external_id, external_url, org_id, user_id, \
+     created_at, updated_at, wx, wy, same_as";
+const INSERT_MARKS: &str =
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// Binds one incident's values in the order of `INSERT_COLS`.
+fn bind_incident<'a>(q: &mut Sql<'a>, tenant: TenantId, id: IncidentId, n: &'a NewIncident) {
+    let (wx, wy) = geo::tile::world(n.lon, n.lat);
+    q.arg(tenant)
+        .arg(id)
+        .arg(n.category.as_str())
+        .arg(n.occurred_from)
+        .arg(n.occurred_to)
+        .arg(n.lon)
+        .arg(n.lat)
+        .arg(n.e)
+        .arg(n.n)
+        .arg(n.precision.as_str())
+        .arg(n.place_id)
+        .arg(n.place_text.as_deref())
+        .arg(n.municipality_code.as_deref())
+        .arg(n.description.as_str())
+        .arg(n.school_id)
+        .arg(n.persons_involved.map(i64::from))
+        .arg(n.visibility.as_str())
+        .arg(n.status.as_str())
+        .arg(n.source.as_str())
+        .arg(n.external_id.as_deref())
+        .arg(n.external_url.as_deref())
+        .arg(n.org_id)
+        .arg(n.user_id)
+        .arg(n.created_at)
+        .arg(n.created_at)
+        .arg(wx)
+        .arg(wy)
+        .arg(n.same_as);
+}
+
+/// Incidents, their areas and first status rows by multi-row INSERTs (a few hundred rows
+/// per statement, well within both databases' limits on bound values): the bulk path of a
+/// backend without one of its own. An error names no row; `insert` then writes the rows one
+/// by one to find it.
+pub(crate) async fn insert_many<B: Backend>(
+    tx: &mut Tx<B>,
+    tenant: TenantId,
+    first: IncidentId,
+    incidents: &[NewIncident],
+) -> Result<()> {
+    const ROWS: usize = 400;
+    for (k, chunk) in incidents.chunks(ROWS).enumerate() {
+        let base = first + (k * ROWS) as i64;
+        let mut q = Sql::new(format!(
+            "INSERT INTO incidents ({INSERT_COLS}) VALUES {}",
+            vec![INSERT_MARKS; chunk.len()].join(", ")
+        ));
+        for (i, n) in chunk.iter().enumerate() {
+            bind_incident(&mut q, tenant, base + i as i64, n);
+        }
+        tx.execute(q).await?;
+        let mut q = Sql::new(format!(
+            "INSERT INTO incident_status_log (tenant_id, incident_id, seq, at, user_id, \
+             from_status, to_status, comment) VALUES {}",
+            vec!["(?, ?, 1, ?, ?, NULL, ?, '')"; chunk.len()].join(", ")
+        ));
+        for (i, n) in chunk.iter().enumerate() {
+            q.arg(tenant)
+                .arg(base + i as i64)
+                .arg(n.created_at)
+                .arg(n.user_id)
+                .arg(n.status.as_str());
+        }
+        tx.execute(q).await?;
+        let areas: Vec<(IncidentId, store::PlaceId)> = chunk
+            .iter()
+            .enumerate()
+            .flat_map(|(i, n)| n.area_ids.iter().map(move |a| (base + i as i64, *a)))
+            .collect();
+        for part in areas.chunks(1_000) {
+            let mut q = Sql::new(format!(
+                "INSERT INTO incident_areas (tenant_id, area_id, incident_id) VALUES {}",
+                vec!["(?, ?, ?)"; part.len()].join(", ")
+            ));
+            for (id, area) in part {
+                q.arg(tenant).arg(*area).arg(*id);
+            }
+            tx.execute(q).await?;
+        }
+    }
+    Ok(())
+}
+
 /// New incidents in one transaction, all or none, with one audit row for the batch. A
 /// backend with a bulk path (`Backend::insert_bulk`) tries it first; when the database
 /// refuses something there, nothing is kept and the rows are written one by one to say
@@ -166,8 +226,8 @@ pub async fn insert<B: Backend>(
     let mut chain = Chain::load(&mut tx, tenant).await?;
     match B::insert_bulk(tx.conn(), tenant, first, incidents).await {
         Ok(true) => {}
-        Ok(false) => insert_rows(&mut tx, tenant, first, incidents).await?,
-        Err(_) => {
+        Ok(false) if insert_many(&mut tx, tenant, first, incidents).await.is_ok() => {}
+        Ok(false) | Err(_) => {
             drop(tx);
             tx = s.begin().await?;
             first = s.next_ids(tx.conn(), "incidents", count).await?;
@@ -199,16 +259,19 @@ pub(crate) async fn insert_rows<B: Backend>(
     Ok(())
 }
 
-/// Inserts or updates incidents from an external source, keyed by (source, external_id).
+/// Inserts or updates incidents from an external source, keyed by (source, external_id),
+/// in one transaction. The rows already stored are read first in chunks; the new ones are
+/// written together (the backend's bulk path where it has one) under one audit row for the
+/// batch, and each changed one is updated with its own audit row. A key given twice is
+/// refused with both rows named.
 pub async fn import<B: Backend>(
     s: &SqlStore<B>,
     tenant: TenantId,
     incidents: &[NewIncident],
 ) -> Result<ImportCounts> {
     let mut counts = ImportCounts::default();
-    let mut tx = s.begin().await?;
-    check_references(&mut tx, tenant, incidents).await?;
-    let mut chain = Chain::load(&mut tx, tenant).await?;
+    let mut keys: std::collections::HashMap<(&str, &str), usize> =
+        std::collections::HashMap::with_capacity(incidents.len());
     for (i, n) in incidents.iter().enumerate() {
         let Some(ext) = n.external_id.as_deref() else {
             return Err(StoreError::Backend(format!(
@@ -216,24 +279,68 @@ pub async fn import<B: Backend>(
                 i + 1
             )));
         };
-        let existing = tx
-            .optional(
-                Sql::new(
-                    "SELECT id, category_code, occurred_from, occurred_to, lon, lat, description, \
-                     external_url, municipality_code, anonymised_at FROM incidents \
-                     WHERE tenant_id = ? AND source = ? AND external_id = ?",
-                )
-                .bind(tenant)
-                .bind(n.source.as_str())
-                .bind(ext),
-            )
+        if let Some(first) = keys.insert((n.source.as_str(), ext), i) {
+            return Err(StoreError::Backend(format!(
+                "row {}: external id {ext:?} is also on row {}",
+                i + 1,
+                first + 1
+            )));
+        }
+    }
+    let mut tx = s.begin().await?;
+    check_references(&mut tx, tenant, incidents).await?;
+    let mut existing: std::collections::HashMap<(String, String), B::Row> =
+        std::collections::HashMap::new();
+    let mut by_source: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for n in incidents {
+        by_source
+            .entry(n.source.as_str())
+            .or_default()
+            .push(n.external_id.as_deref().unwrap_or_default());
+    }
+    for (source, ids) in by_source {
+        for chunk in ids.chunks(500) {
+            let mut q = Sql::new(format!(
+                "SELECT id, source, external_id, category_code, occurred_from, occurred_to, lon, \
+                 lat, description, external_url, municipality_code, anonymised_at FROM incidents \
+                 WHERE tenant_id = ? AND source = ? AND external_id IN ({})",
+                Sql::marks(chunk.len())
+            ))
+            .bind(tenant)
+            .bind(source);
+            for id in chunk {
+                q.arg(*id);
+            }
+            for r in tx.all(q).await? {
+                existing.insert((r.text("source")?, r.text("external_id")?), r);
+            }
+        }
+    }
+    let mut fresh = Vec::new();
+    let mut changed = Vec::new();
+    for n in incidents {
+        let key = (
+            n.source.as_str().to_string(),
+            n.external_id.clone().unwrap_or_default(),
+        );
+        match existing.remove(&key) {
+            None => fresh.push(n.clone()),
+            Some(r) => changed.push((n, r)),
+        }
+    }
+    let mut chain = Chain::load(&mut tx, tenant).await?;
+    if !fresh.is_empty() {
+        let count = fresh.len() as i64;
+        let first = s.next_ids(tx.conn(), "incidents", count).await?;
+        if !B::insert_bulk(tx.conn(), tenant, first, &fresh).await? {
+            insert_many(&mut tx, tenant, first, &fresh).await?;
+        }
+        chain
+            .push(&mut tx, &new_incidents_audit(first, &fresh))
             .await?;
-        let Some(r) = existing else {
-            let id = s.next_ids(tx.conn(), "incidents", 1).await?;
-            insert_one(&mut tx, Some(&mut chain), tenant, id, n).await?;
-            counts.inserted += 1;
-            continue;
-        };
+        counts.inserted = fresh.len() as u64;
+    }
+    for (n, r) in changed {
         // Retention removed its details: importing it again must not bring them back.
         if r.opt_int("anonymised_at")?.is_some() {
             counts.unchanged += 1;
