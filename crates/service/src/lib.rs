@@ -12,6 +12,7 @@ pub mod auth;
 pub mod cases;
 pub mod copy;
 pub mod demo;
+pub mod export;
 pub mod fields;
 pub mod hotspots;
 pub mod import;

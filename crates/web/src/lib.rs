@@ -15,6 +15,7 @@ mod budget;
 mod cases;
 mod ctx;
 mod docs;
+mod export;
 mod field;
 mod filters;
 pub mod i18n;
@@ -154,6 +155,7 @@ app_routes! {
     get "/incidents" => pages::incident_list;
     post "/incidents" => field::create;
     get "/incidents/new" => pages::incident_form;
+    get "/incidents/export" => export::incidents;
     get "/incidents/{id}" => pages::incident_detail;
     post "/incidents/{id}/status" => pages::incident_status;
     post "/incidents/{id}/redact" => pages::incident_redact;
@@ -213,6 +215,7 @@ app_routes! {
     get "/api/v1/incidents" => api::list;
     post "/api/v1/incidents" => field::api_create;
     get "/api/v1/incidents.geojson" => api::geojson;
+    get "/api/v1/incidents/export" => export::api;
     get "/api/v1/incidents/nearby" => field::nearby;
     get "/api/v1/incidents/{id}/photos" => field::api_photos;
     post "/api/v1/incidents/{id}/photos" => field::api_add_photo;

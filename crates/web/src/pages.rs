@@ -388,7 +388,8 @@ pub async fn set_lang(
     res
 }
 
-fn query_string(q: &ListParams, page: u32) -> String {
+/// The list's filters as a query string (without the page), for paging and export links.
+pub(crate) fn filter_query(q: &ListParams) -> String {
     let pairs = [
         ("from", &q.from),
         ("to", &q.to),
@@ -400,13 +401,21 @@ fn query_string(q: &ListParams, page: u32) -> String {
         ("sort", &q.sort),
         ("q", &q.q),
     ];
-    let mut s: Vec<String> = pairs
+    pairs
         .iter()
         .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| format!("{k}={}", urlencode(v)))
-        .collect();
-    s.push(format!("page={page}"));
-    format!("/incidents?{}", s.join("&"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn query_string(q: &ListParams, page: u32) -> String {
+    let filters = filter_query(q);
+    if filters.is_empty() {
+        format!("/incidents?page={page}")
+    } else {
+        format!("/incidents?{filters}&page={page}")
+    }
 }
 
 pub async fn incident_list(
@@ -494,6 +503,7 @@ pub async fn incident_list(
             pages,
             prev_url => query_string(&q, page.saturating_sub(1).max(1)),
             next_url => query_string(&q, page + 1),
+            export_query => filter_query(&q),
             incidents,
             filter_errors,
             categories => views::categories(&cats, ctx.lang),

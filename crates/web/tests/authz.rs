@@ -88,7 +88,7 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         | ("get", "/account") => page(true),
         // The pages each role uses (web::access): managers see no single incident, so the
         // incident list and map are not theirs; the analysis is the coordinator's and police's.
-        ("get", "/incidents" | "/map") => page(role != Some(Role::Reader)),
+        ("get", "/incidents" | "/map" | "/incidents/export") => page(role != Some(Role::Reader)),
         ("get", "/analysis") => page(matches!(role, Some(Role::Admin | Role::Analyst))),
         // Everyone reads the lägesbild, at their level (see service::lagesbild::Level).
         ("get", "/lagesbild" | "/lagesbild.pdf") => page(true),
@@ -170,6 +170,7 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
             "get",
             "/api/v1/incidents"
             | "/api/v1/incidents.geojson"
+            | "/api/v1/incidents/export"
             | "/api/v1/categories"
             | "/api/v1/hotspots.geojson",
         )

@@ -858,3 +858,10 @@ status-email-body = Your report, incident { $id } ({ $category }, { $occurred })
 status-email-comment = Comment: { $comment }
 status-email-footer = You get this e-mail because you asked for it on your account page in Lägesbild, where you can also turn it off.
 place-from = { $distance } from { $name }
+
+export-label = Export the list
+export-csv = CSV
+export-excel-csv = CSV for Excel
+export-xlsx = Excel (.xlsx)
+export-geojson = GeoJSON (map)
+export-hint = Every incident that matches the filter and that you may see, newest first. Personal identity numbers, phone numbers and e-mail addresses in the free text are removed. Exports are logged.

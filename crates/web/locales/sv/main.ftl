@@ -858,3 +858,10 @@ status-email-body = Din rapport, händelse { $id } ({ $category }, { $occurred }
 status-email-comment = Kommentar: { $comment }
 status-email-footer = Du får det här brevet för att du bett om det på din kontosida i Lägesbild, där du också stänger av det.
 place-from = { $distance } från { $name }
+
+export-label = Exportera listan
+export-csv = CSV
+export-excel-csv = CSV för Excel
+export-xlsx = Excel (.xlsx)
+export-geojson = GeoJSON (karta)
+export-hint = Alla händelser som matchar filtret och som du får se, nyast först. Personnummer, telefonnummer och e-postadresser i fritexten tas bort. Exporten loggas.
