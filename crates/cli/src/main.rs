@@ -39,6 +39,13 @@ struct ServeArgs {
     /// Mark cookies Secure (when served over HTTPS).
     #[arg(long, env = "LAGESBILD_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Poll the police's events API (e.g. https://polisen.se/api/events) for every tenant
+    /// with a police organisation.
+    #[arg(long, env = "LAGESBILD_POLISEN_URL")]
+    polisen_url: Option<String>,
+    /// Minutes between polls of the police's events API.
+    #[arg(long, env = "LAGESBILD_POLISEN_EVERY", default_value_t = 30, value_parser = clap::value_parser!(u64).range(5..=1440))]
+    polisen_every: u64,
 }
 
 #[derive(Subcommand)]
@@ -446,7 +453,16 @@ enum ImportCommand {
         /// Name of the police organisation in the tenant that the events are attributed to.
         #[arg(long)]
         org: Option<String>,
-        file: PathBuf,
+        /// Fetch from the live API (e.g. https://polisen.se/api/events) instead of a file:
+        /// the months from the newest event already stored to this month.
+        #[arg(long, conflicts_with = "file")]
+        url: Option<String>,
+        /// With --url: fetch every month from this one (YYYY-MM-DD; a first backfill) instead
+        /// of from the newest event already stored.
+        #[arg(long, requires = "url")]
+        since: Option<String>,
+        #[arg(required_unless_present = "url")]
+        file: Option<PathBuf>,
     },
     /// Import incidents from a CSV file (UTF-8 or Windows-1252; comma, semicolon or tab).
     /// Idempotent on the external id: importing the same file twice changes nothing.
@@ -876,7 +892,14 @@ async fn retention_set(
     Ok(())
 }
 
-async fn import_polisen(db: &str, tenant: &str, org: Option<String>, file: &Path) -> Result<()> {
+async fn import_polisen(
+    db: &str,
+    tenant: &str,
+    org: Option<String>,
+    url: Option<&str>,
+    since: Option<jiff::civil::Date>,
+    file: Option<&Path>,
+) -> Result<()> {
     let store = open(db).await?;
     let tenant = store
         .tenant_by_code(tenant)
@@ -893,9 +916,33 @@ async fn import_polisen(db: &str, tenant: &str, org: Option<String>, file: &Path
             tenant.code
         )
     })?;
-    let s =
-        service::polisen::import_file(store.as_ref(), &tenant, police.id, file, Timestamp::now())
+    let (s, source) = match (url, file) {
+        (Some(url), _) => {
+            let live = web::polisen::import_live(
+                store.as_ref(),
+                &tenant,
+                police.id,
+                url,
+                since,
+                Timestamp::now(),
+            )
             .await?;
+            println!("months fetched: {}", live.months.join(", "));
+            (live.import, url.to_string())
+        }
+        (None, Some(file)) => (
+            service::polisen::import_file(
+                store.as_ref(),
+                &tenant,
+                police.id,
+                file,
+                Timestamp::now(),
+            )
+            .await?,
+            file.display().to_string(),
+        ),
+        (None, None) => bail!("give a FILE or --url"),
+    };
     println!(
         "{} lines read: {} events for {}, {} summaries skipped, {} for other places; stored {} new, {} updated, {} unchanged",
         s.read.lines,
@@ -908,7 +955,7 @@ async fn import_polisen(db: &str, tenant: &str, org: Option<String>, file: &Path
         s.stored.unchanged
     );
     for e in &s.read.errors {
-        eprintln!("{}: {e}", file.display());
+        eprintln!("{source}: {e}");
     }
     if !s.read.errors.is_empty() {
         bail!(
@@ -1156,6 +1203,13 @@ async fn main() -> Result<()> {
         Command::Copy { from, to, tenant } => copy(&from, &to, &tenant).await,
         Command::Serve(a) => {
             let store = open(&a.db).await?;
+            if let Some(url) = a.polisen_url.clone() {
+                web::polisen::spawn_poller(
+                    store.clone(),
+                    url,
+                    std::time::Duration::from_secs(a.polisen_every * 60),
+                );
+            }
             serve(
                 store,
                 &a.addr,
@@ -1236,9 +1290,14 @@ async fn main() -> Result<()> {
                     db,
                     tenant,
                     org,
+                    url,
+                    since,
                     file,
                 },
-        } => import_polisen(&db, &tenant, org, &file).await,
+        } => {
+            let since = since.map(|s| parse_date("--since", &s)).transpose()?;
+            import_polisen(&db, &tenant, org, url.as_deref(), since, file.as_deref()).await
+        }
         Command::Import {
             command: ImportCommand::Csv(a),
         } => import_table(a, service::import::Format::Csv).await,

@@ -1002,3 +1002,236 @@ fn db_count_source(db: &str, source: model::Source) -> u64 {
         s.count_incidents(&actor, &filter).await.unwrap()
     })
 }
+
+/// A local stand-in for the police's events API: it answers `/api/events?DateTime=YYYY-MM&
+/// locationname=A;B` with the recorded events (the shared file, as the API published them)
+/// published that month whose `location.name` or place in `name` is one of the names, as a
+/// JSON array; `/broken` answers 503. It records the queries it was asked.
+struct PoliceApi {
+    port: u16,
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    extra: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+}
+
+fn police_api() -> PoliceApi {
+    use std::io::{BufRead, Read};
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(polisen_file()).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let extra = std::sync::Arc::new(std::sync::Mutex::new(Vec::<serde_json::Value>::new()));
+    let (a, x) = (asked.clone(), extra.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap() == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+            let param = |k: &str| {
+                query
+                    .split('&')
+                    .find_map(|p| p.strip_prefix(&format!("{k}=")))
+                    .map(|v| percent_decode(v))
+                    .unwrap_or_default()
+            };
+            let (status, body) = if path != "/api/events" {
+                ("503 Service Unavailable", "<html>nere</html>".to_string())
+            } else {
+                let month = param("DateTime");
+                let names = param("locationname");
+                a.lock().unwrap().push(format!("{month} {names}"));
+                let names: Vec<&str> = names.split(';').collect();
+                let all: Vec<serde_json::Value> = events
+                    .iter()
+                    .chain(x.lock().unwrap().iter())
+                    .filter(|e| e["datetime"].as_str().unwrap().starts_with(&month))
+                    .filter(|e| {
+                        let place = e["name"]
+                            .as_str()
+                            .unwrap()
+                            .rsplit(',')
+                            .next()
+                            .unwrap()
+                            .trim();
+                        names.contains(&place)
+                            || names.contains(&e["location"]["name"].as_str().unwrap_or(""))
+                    })
+                    .cloned()
+                    .collect();
+                ("200 OK", serde_json::to_string(&all).unwrap())
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    PoliceApi { port, asked, extra }
+}
+
+fn percent_decode(v: &str) -> String {
+    let bytes = v.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() + 1 {
+            out.push(u8::from_str_radix(&v[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn police_events_from_the_live_api_incrementally_and_idempotently() {
+    let api = police_api();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let db = db.to_str().unwrap();
+    let (ok, out, err) = run(&["demo", "--db", db, "--no-serve"], None);
+    assert!(ok, "{out}{err}");
+    let url = format!("http://127.0.0.1:{}/api/events", api.port);
+    let count = || db_count_source(db, model::Source::ImportPolisen);
+    // The demo imported Kungsör's 46 events from the file.
+    assert_eq!(count(), 46);
+    // A backfill from May 2026: each month asked for Kungsör and its county (the location of
+    // 2026's events). The API's events are the file's, so they are all there already.
+    let (ok, out, err) = run(
+        &[
+            "import",
+            "polisen",
+            "--db",
+            db,
+            "--tenant",
+            "1960",
+            "--url",
+            &url,
+            "--since",
+            "2026-05-01",
+        ],
+        None,
+    );
+    assert!(ok, "{out}{err}");
+    let asked = api.asked.lock().unwrap().clone();
+    assert!(
+        asked[0].starts_with("2026-05 Kungsör;Västmanlands län"),
+        "{asked:?}"
+    );
+    assert!(asked.iter().any(|a| a.starts_with("2026-08 ")), "{asked:?}");
+    assert!(out.contains("stored 0 new, 0 updated, "), "{out}");
+    assert!(
+        !out.contains(" 0 unchanged"),
+        "the API's events are the file's: {out}"
+    );
+    let first = count();
+    assert_eq!(first, 46);
+    // Again, without --since: from the month of the newest stored event on; nothing changes.
+    api.asked.lock().unwrap().clear();
+    let (ok, out, err) = run(
+        &[
+            "import", "polisen", "--db", db, "--tenant", "1960", "--url", &url,
+        ],
+        None,
+    );
+    assert!(ok, "{out}{err}");
+    let asked = api.asked.lock().unwrap().clone();
+    assert!(
+        !asked.iter().any(|a| a.starts_with("2026-05 ")),
+        "incremental: {asked:?}"
+    );
+    assert!(out.contains("stored 0 new, 0 updated"), "{out}");
+    assert_eq!(count(), first);
+    // The police publish a new event (with an unpadded hour) and a newer version of it.
+    api.extra.lock().unwrap().extend([
+        serde_json::json!({"id": 900001, "datetime": "2026-08-30 9:05:00 +02:00",
+            "name": "30 augusti 08.40, Skadegörelse, Kungsör", "summary": "Krossade rutor.",
+            "url": "/aktuellt/handelser/2026/augusti/30/x/", "type": "Skadegörelse",
+            "location": {"name": "Västmanlands län", "gps": "59.6,16.5"}}),
+        serde_json::json!({"id": 900001, "datetime": "2026-08-30 11:05:00 +02:00",
+            "name": "30 augusti 08.40, Skadegörelse, Kungsör", "summary": "Krossade rutor vid skolan.",
+            "url": "/aktuellt/handelser/2026/augusti/30/x/", "type": "Skadegörelse",
+            "location": {"name": "Västmanlands län", "gps": "59.6,16.5"}}),
+    ]);
+    let (ok, out, err) = run(
+        &[
+            "import", "polisen", "--db", db, "--tenant", "1960", "--url", &url,
+        ],
+        None,
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("stored 1 new"), "{out}");
+    assert_eq!(count(), first + 1);
+    // `serve` polls the API on a schedule: its first round fetches the next new event.
+    api.extra
+        .lock()
+        .unwrap()
+        .push(serde_json::json!({"id": 900002,
+        "datetime": "2026-08-31 22:15:00 +02:00", "name": "31 augusti 21:50, Brand, Kungsör",
+        "summary": "Brand i container.", "url": "/x/", "type": "Brand",
+        "location": {"name": "Västmanlands län", "gps": "59.6,16.5"}}));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut serve = Command::new(BIN)
+        .args([
+            "serve",
+            "--db",
+            db,
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--polisen-url",
+            &url,
+            "--polisen-every",
+            "30",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while count() < first + 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert_eq!(count(), first + 2, "serve's poller stored the new event");
+    // An API that is down: a clear error naming the address; nothing stored is lost.
+    let (ok, _, err) = run(
+        &[
+            "import",
+            "polisen",
+            "--db",
+            db,
+            "--tenant",
+            "1960",
+            "--url",
+            &format!("http://127.0.0.1:{}/broken", api.port),
+        ],
+        None,
+    );
+    assert!(!ok);
+    assert!(err.contains("/broken") && err.contains("503"), "{err}");
+    assert_eq!(count(), first + 2);
+}

@@ -156,6 +156,36 @@ fn parse_happened(head: &str, published: Timestamp) -> Option<Timestamp> {
 pub fn parse_line(text: &str, line: usize) -> Result<PoliceEvent, LineError> {
     let raw: RawEvent = serde_json::from_str(text)
         .map_err(|_| err(line, "(line)", text, "not a police event JSON object"))?;
+    parse_raw(raw, line)
+}
+
+/// The live API's answer (`/api/events`): a JSON array of events. `line` in an error is the
+/// event's place in the array, counted from 1.
+pub fn read_answer(body: &str, municipality: &str) -> Result<ReadReport, LineError> {
+    let items: Vec<serde_json::Value> = serde_json::from_str(body)
+        .map_err(|_| err(0, "(answer)", body, "not a JSON array of police events"))?;
+    let mut report = ReadReport::default();
+    for (i, item) in items.into_iter().enumerate() {
+        report.lines += 1;
+        let text = item.to_string();
+        let parsed = serde_json::from_value::<RawEvent>(item)
+            .map_err(|_| err(i + 1, "(event)", &text, "not a police event JSON object"))
+            .and_then(|raw| parse_raw(raw, i + 1));
+        sort(&mut report, parsed, municipality);
+    }
+    Ok(report)
+}
+
+fn sort(report: &mut ReadReport, parsed: Result<PoliceEvent, LineError>, municipality: &str) {
+    match parsed {
+        Err(e) => report.errors.push(e),
+        Ok(ev) if ev.place != municipality => report.other_places += 1,
+        Ok(ev) if ev.is_summary() => report.summaries_skipped += 1,
+        Ok(ev) => report.events.push(ev),
+    }
+}
+
+fn parse_raw(raw: RawEvent, line: usize) -> Result<PoliceEvent, LineError> {
     let published = parse_published(&raw.datetime)
         .ok_or_else(|| err(line, "datetime", &raw.datetime, "not a date and time"))?;
     let (head, rest) = raw.name.split_once(',').ok_or_else(|| {
@@ -262,12 +292,7 @@ pub fn read_events(reader: impl BufRead, municipality: &str) -> std::io::Result<
             continue;
         }
         report.lines += 1;
-        match parse_line(&line, i + 1) {
-            Err(e) => report.errors.push(e),
-            Ok(ev) if ev.place != municipality => report.other_places += 1,
-            Ok(ev) if ev.is_summary() => report.summaries_skipped += 1,
-            Ok(ev) => report.events.push(ev),
-        }
+        sort(&mut report, parse_line(&line, i + 1), municipality);
     }
     Ok(report)
 }
@@ -310,6 +335,25 @@ pub async fn import_file(
         path: path.display().to_string(),
         source,
     })?;
+    import_read(store, tenant, police_org, read, now).await
+}
+
+/// Stores what was read (a file, or an answer of the live API) for the tenant's municipality.
+pub async fn import_read(
+    store: &dyn Store,
+    tenant: &Tenant,
+    police_org: OrgId,
+    read: ReadReport,
+    now: Timestamp,
+) -> Result<ImportSummary, ImportError> {
+    let m = crate::municipality(&tenant.code)
+        .ok_or_else(|| ImportError::UnknownMunicipality(tenant.code.clone()))?;
+    let mut read = read;
+    // An event answered twice (two months' answers overlap at the edge; a newer version of
+    // it was published) is stored once, as its newest version.
+    read.events
+        .sort_by_key(|e| (e.id, std::cmp::Reverse(e.published)));
+    read.events.dedup_by_key(|e| e.id);
     let (lon, lat) = m.outline.representative_point();
     let sweref = geo::to_sweref99tm(lon, lat);
     let incidents: Vec<NewIncident> = read
@@ -344,6 +388,89 @@ pub async fn import_file(
         .collect();
     let stored = store.import_incidents(tenant.id, &incidents).await?;
     Ok(ImportSummary { read, stored })
+}
+
+/// The county (län) of a municipality code, as the police name it in `location.name` since
+/// 2026.
+pub fn county_name(municipality_code: &str) -> Option<&'static str> {
+    Some(match municipality_code.get(..2)? {
+        "01" => "Stockholms län",
+        "03" => "Uppsala län",
+        "04" => "Södermanlands län",
+        "05" => "Östergötlands län",
+        "06" => "Jönköpings län",
+        "07" => "Kronobergs län",
+        "08" => "Kalmar län",
+        "09" => "Gotlands län",
+        "10" => "Blekinge län",
+        "12" => "Skåne län",
+        "13" => "Hallands län",
+        "14" => "Västra Götalands län",
+        "17" => "Värmlands län",
+        "18" => "Örebro län",
+        "19" => "Västmanlands län",
+        "20" => "Dalarnas län",
+        "21" => "Gävleborgs län",
+        "22" => "Västernorrlands län",
+        "23" => "Jämtlands län",
+        "24" => "Västerbottens län",
+        "25" => "Norrbottens län",
+        _ => return None,
+    })
+}
+
+/// The months (`YYYY-MM`, the API's `DateTime` filter) an incremental fetch asks for: from
+/// the month of the newest event already stored (it may have more events since) to this
+/// month; the last two months when none is stored. At most 24.
+pub fn months_to_fetch(newest: Option<Timestamp>, now: Timestamp) -> Vec<String> {
+    let tz = crate::stockholm();
+    let this = now.to_zoned(tz.clone()).date().first_of_month();
+    let first = match newest {
+        Some(t) => t.to_zoned(tz).date(),
+        None => this
+            .checked_sub(jiff::Span::new().months(1))
+            .unwrap_or(this),
+    };
+    months_from(first, now, 24)
+}
+
+/// The months from the one of `first` to the one of `now`, at most `cap` (the latest ones).
+pub fn months_from(first: Date, now: Timestamp, cap: i64) -> Vec<String> {
+    let this = now.to_zoned(crate::stockholm()).date().first_of_month();
+    let first = first.first_of_month().min(this);
+    let first = first.max(
+        this.checked_sub(jiff::Span::new().months(cap - 1))
+            .unwrap_or(first),
+    );
+    let mut out = Vec::new();
+    let mut m = first;
+    while m <= this {
+        out.push(m.strftime("%Y-%m").to_string());
+        match m.checked_add(jiff::Span::new().months(1)) {
+            Ok(next) => m = next,
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// When the newest police event stored for the tenant happened.
+pub async fn newest_imported(
+    store: &dyn Store,
+    tenant: &Tenant,
+) -> Result<Option<Timestamp>, StoreError> {
+    let actor = crate::lagesbild::view(tenant.id, None, crate::lagesbild::Level::Restricted);
+    let rows = store
+        .incident_points(
+            &actor,
+            &store::IncidentFilter {
+                source: Some(Source::ImportPolisen),
+                ..Default::default()
+            },
+            1,
+        )
+        .await?;
+    Ok(rows.first().map(|p| p.occurred_from))
 }
 
 #[cfg(test)]
@@ -397,6 +524,32 @@ mod tests {
         assert!(e.to_string().contains("igår"));
         let bad_time = r#"{"id": 1, "datetime": "yesterday", "name": "1 maj 10.00, Brand, Kungsör", "type": "Brand"}"#;
         assert_eq!(parse_line(bad_time, 5).unwrap_err().field, "datetime");
+    }
+
+    #[test]
+    fn the_api_answer_is_an_array_and_months_are_incremental() {
+        let answer = r#"[{"id": 1, "datetime": "2026-05-20 9:10:00 +02:00", "name": "20 maj 08.50, Brand, Kungsör", "summary": "s", "url": "/a/", "type": "Brand", "location": {"name": "Västmanlands län", "gps": "59.6,16.5"}},
+            {"id": 2, "datetime": "2026-05-20 9:10:00 +02:00", "name": "20 maj 08.50, Brand, Köping", "type": "Brand"},
+            {"id": 3, "datetime": "2026-05-20 23:10:00 +02:00", "name": "Sammanfattning natt, Kungsör", "type": "Sammanfattning natt"},
+            {"id": "x"}]"#;
+        let r = read_answer(answer, "Kungsör").unwrap();
+        assert_eq!((r.lines, r.events.len(), r.other_places), (4, 1, 1));
+        assert_eq!(r.errors.len(), 2, "{:?}", r.errors);
+        assert_eq!(r.errors.last().unwrap().line, 4);
+        assert!(read_answer("<html>", "Kungsör").is_err());
+        assert_eq!(county_name("1960"), Some("Västmanlands län"));
+        assert_eq!(county_name("0180"), Some("Stockholms län"));
+        let now = t("2026-12-04T10:00:00Z");
+        assert_eq!(months_to_fetch(None, now), vec!["2026-11", "2026-12"]);
+        assert_eq!(
+            months_to_fetch(Some(t("2026-09-30T23:30:00Z")), now),
+            vec!["2026-10", "2026-11", "2026-12"],
+            "in Swedish time the event was in October"
+        );
+        assert_eq!(
+            months_to_fetch(Some(t("2020-01-01T00:00:00Z")), now).len(),
+            24
+        );
     }
 
     #[test]

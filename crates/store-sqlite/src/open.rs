@@ -26,7 +26,7 @@ pub async fn open(location: &str) -> Result<SqliteDb> {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
-        // 16 MiB of page cache per connection (five connections).
+        // 16 MiB of page cache for the writer; the readers' is set below.
         .pragma("cache_size", "-16384")
         .pragma("temp_store", "memory");
     let write = SqlitePoolOptions::new()
@@ -41,9 +41,16 @@ pub async fn open(location: &str) -> Result<SqliteDb> {
     fill_world_positions(&write).await?;
     // Readers sort and group in temporary files: a town's tile groups every point it has,
     // and in memory that sort held them all (serve's peak 280 -> 373 MB on a million).
+    // 8 MiB of page cache each: an export that reads a million rows fills every reader's
+    // cache, and four of 16 MiB took serve's peak to 104 MB (lagesbild-bench-export); the
+    // operating system's file cache still holds the database.
     let read = SqlitePoolOptions::new()
         .max_connections(4)
-        .connect_with(opts.read_only(true).pragma("temp_store", "file"))
+        .connect_with(
+            opts.read_only(true)
+                .pragma("temp_store", "file")
+                .pragma("cache_size", "-8192"),
+        )
         .await
         .map_err(backend)?;
     Ok(SqliteDb { read, write, path })

@@ -25,6 +25,7 @@ mod limits;
 mod meetings;
 mod mfa;
 mod pages;
+pub mod polisen;
 mod promises;
 pub use pages::MAP_GEOJSON_MAX;
 mod render;
