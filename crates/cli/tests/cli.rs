@@ -1046,7 +1046,7 @@ fn police_api() -> PoliceApi {
                 query
                     .split('&')
                     .find_map(|p| p.strip_prefix(&format!("{k}=")))
-                    .map(|v| percent_decode(v))
+                    .map(percent_decode)
                     .unwrap_or_default()
             };
             let (status, body) = if path != "/api/events" {
