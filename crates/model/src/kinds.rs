@@ -86,6 +86,30 @@ string_enum!(
 );
 
 string_enum!(
+    /// Where a citizen's tip came from.
+    TipChannel, "tip channel", {
+        /// The public tip page.
+        Web => "web",
+        /// An Open311 client (a partner system or a citizen app) with its API key.
+        Open311 => "open311",
+    }
+);
+
+string_enum!(
+    /// Where a citizen's tip stands in the moderation queue.
+    TipStatus, "tip status", {
+        /// Waiting for the coordinator.
+        New => "new",
+        /// Taken into the lägesbild as a new incident.
+        Accepted => "accepted",
+        /// The same as an incident already reported: linked to it.
+        Merged => "merged",
+        /// Not taken in; the reason is the public answer.
+        Rejected => "rejected",
+    }
+);
+
+string_enum!(
     /// How exactly the incident's point is known.
     Precision, "precision", {
         /// A point chosen on a map or from a phone's position.

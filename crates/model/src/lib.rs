@@ -17,7 +17,8 @@ pub use incident::{
 };
 pub use kinds::{
     ActionStatus, CaseStep, CategoryCode, Email, IncidentStatus, Precision, RecordKind,
-    ReporterView, RetentionAction, Role, SmtpSecurity, SmtpSettings, Source, Visibility,
+    ReporterView, RetentionAction, Role, SmtpSecurity, SmtpSettings, Source, TipChannel, TipStatus,
+    Visibility,
 };
 
 /// A value that failed to parse. Carries the offending value in its message.

@@ -54,6 +54,11 @@ impl<'a> Bind<'a> for f64 {
         Value::Real(Some(self))
     }
 }
+impl<'a> Bind<'a> for Option<f64> {
+    fn value(self) -> Value<'a> {
+        Value::Real(self)
+    }
+}
 impl<'a> Bind<'a> for jiff::Timestamp {
     fn value(self) -> Value<'a> {
         Value::Int(Some(store::backend::ts(self)))

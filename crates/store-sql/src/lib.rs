@@ -23,6 +23,7 @@ pub mod retention;
 pub mod sessions;
 pub mod tenants;
 pub mod tiles;
+pub mod tips;
 
 pub use exec::{
     Backend, Bind, ByName, Conn, Cx, Pooled, Row, Sql, Transaction, Tx, Value, backend, bound,
@@ -270,6 +271,48 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn apply_retention(&self, tenant: TenantId, now: Timestamp) -> Result<RetentionReport> {
         retention::apply(self, tenant, now).await
+    }
+
+    async fn create_tip(&self, tip: &NewTip) -> Result<Tip> {
+        tips::create(self, tip).await
+    }
+    async fn tip(&self, tenant: TenantId, id: i64) -> Result<Option<Tip>> {
+        tips::get(self, tenant, id).await
+    }
+    async fn tip_by_receipt(&self, receipt_hash: &str) -> Result<Option<Tip>> {
+        tips::by_receipt(self, receipt_hash).await
+    }
+    async fn tip_by_token(&self, tenant: TenantId, token: &str) -> Result<Option<Tip>> {
+        tips::by_token(self, tenant, token).await
+    }
+    async fn tips(
+        &self,
+        tenant: TenantId,
+        status: Option<model::TipStatus>,
+        limit: u32,
+    ) -> Result<Vec<Tip>> {
+        tips::list(self, tenant, status, limit).await
+    }
+    async fn moderate_tip(&self, tenant: TenantId, id: i64, d: &TipDecision) -> Result<Tip> {
+        tips::moderate(self, tenant, id, d).await
+    }
+    async fn create_open311_key(&self, key: &NewOpen311Key) -> Result<Open311Key> {
+        tips::create_key(self, key).await
+    }
+    async fn open311_keys(&self, tenant: TenantId) -> Result<Vec<Open311Key>> {
+        tips::keys(self, tenant).await
+    }
+    async fn open311_key(&self, key_hash: &str) -> Result<Option<Open311Key>> {
+        tips::key(self, key_hash).await
+    }
+    async fn revoke_open311_key(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<()> {
+        tips::revoke_key(self, tenant, id, by, at).await
     }
 
     async fn create_action(&self, a: &NewAction) -> Result<Action> {

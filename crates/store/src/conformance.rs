@@ -25,7 +25,7 @@ macro_rules! conformance_tests {
             records_of_the_est_loop, smtp_relay_per_tenant, audit_rows_name_who_made_the_change,
             api_tokens_have_a_lifecycle, reports_are_stored_once, nearby_finds_the_same_spot,
             photos_follow_their_incident, free_text_search, duplicates_name_the_original,
-            reporters_hear_of_their_reports);
+            reporters_hear_of_their_reports, tips_are_moderated_once, open311_keys_are_revoked);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -1049,6 +1049,241 @@ pub async fn import_is_idempotent(s: &dyn Store) {
             .unwrap()
             .inserted,
         1
+    );
+}
+
+fn new_tip(tenant: TenantId, receipt: &str, at: &str) -> NewTip {
+    NewTip {
+        tenant_id: tenant,
+        receipt_hash: format!("hash-{receipt}"),
+        token: format!("token-{receipt}"),
+        channel: model::TipChannel::Web,
+        category: CategoryCode::parse("trafik").unwrap(),
+        description: "Mörkt vid gångtunneln".into(),
+        place_text: "Gångtunneln under järnvägen".into(),
+        point: Some((16.1, 59.42)),
+        occurred_at: None,
+        email: Some(Email::parse("tipsare@example.se").unwrap()),
+        partner_id: None,
+        redacted: 1,
+        created_at: t(at),
+    }
+}
+
+pub async fn tips_are_moderated_once(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let a = s
+        .create_tip(&new_tip(f.tenant.id, "a", "2026-11-20T18:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(a.status, model::TipStatus::New);
+    assert_eq!(a.point, Some((16.1, 59.42)));
+    assert_eq!(a.email.as_deref(), Some("tipsare@example.se"));
+    assert_eq!(a.redacted, 1);
+    let mut b = new_tip(f.tenant.id, "b", "2026-11-21T18:00:00Z");
+    b.point = None;
+    b.email = None;
+    b.channel = model::TipChannel::Open311;
+    let b = s.create_tip(&b).await.unwrap();
+    assert_eq!((b.point, b.email.as_deref()), (None, None));
+    let c = s
+        .create_tip(&new_tip(f.tenant.id, "c", "2026-11-22T18:00:00Z"))
+        .await
+        .unwrap();
+    // A category the tenant lacks is named.
+    let mut bad = new_tip(f.tenant.id, "d", "2026-11-22T18:00:00Z");
+    bad.category = CategoryCode::parse("finns-inte").unwrap();
+    assert!(matches!(
+        s.create_tip(&bad).await,
+        Err(StoreError::UnknownReference {
+            field: "category",
+            ..
+        })
+    ));
+    // Found by the receipt's hash and by the token; another tenant's token finds nothing.
+    assert_eq!(s.tip_by_receipt("hash-a").await.unwrap().unwrap().id, a.id);
+    assert_eq!(
+        s.tip_by_token(f.tenant.id, "token-b")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        b.id
+    );
+    let g = fixture(s, "1980").await;
+    assert!(
+        s.tip_by_token(g.tenant.id, "token-b")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.tips(g.tenant.id, None, 10).await.unwrap().is_empty());
+    // The queue, newest first.
+    let queue: Vec<i64> = s
+        .tips(f.tenant.id, Some(model::TipStatus::New), 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(queue, vec![c.id, b.id, a.id]);
+    // Accepting stores the incident in the same step.
+    let mut n = incident(&f.admin, "trafik", "2026-11-20T18:00:00Z");
+    n.source = Source::Public;
+    n.user_id = None;
+    let at = t("2026-11-23T08:00:00Z");
+    let accepted = s
+        .moderate_tip(
+            f.tenant.id,
+            a.id,
+            &TipDecision {
+                moderation: Moderation::Accept(Box::new(n)),
+                public_answer: "Tack! Vi har lagt in platsen i lägesbilden.".into(),
+                internal_note: "Belysningen anmäld till gatukontoret".into(),
+                by: f.admin.id,
+                at,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(accepted.status, model::TipStatus::Accepted);
+    assert_eq!(accepted.moderated_by, Some(f.admin.id));
+    assert_eq!(accepted.moderated_at, Some(at));
+    let inc = s
+        .incident(&f.admin.actor(), accepted.incident_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(inc.source, Source::Public);
+    // Only once.
+    let again = s
+        .moderate_tip(
+            f.tenant.id,
+            a.id,
+            &TipDecision {
+                moderation: Moderation::Reject,
+                public_answer: String::new(),
+                internal_note: String::new(),
+                by: f.admin.id,
+                at,
+            },
+        )
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict { .. })),
+        "{again:?}"
+    );
+    // A merge names an incident of the tenant; another tenant's is refused.
+    let elsewhere = insert_one(s, incident(&g.teacher, "trafik", "2026-11-20T10:00:00Z")).await;
+    let merge = |id| TipDecision {
+        moderation: Moderation::Merge(id),
+        public_answer: "Det här känner vi redan till.".into(),
+        internal_note: String::new(),
+        by: f.admin.id,
+        at,
+    };
+    assert!(matches!(
+        s.moderate_tip(f.tenant.id, b.id, &merge(elsewhere)).await,
+        Err(StoreError::UnknownReference {
+            field: "incident",
+            ..
+        })
+    ));
+    let merged = s
+        .moderate_tip(f.tenant.id, b.id, &merge(inc.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (merged.status, merged.incident_id),
+        (model::TipStatus::Merged, Some(inc.id))
+    );
+    let rejected = s
+        .moderate_tip(
+            f.tenant.id,
+            c.id,
+            &TipDecision {
+                moderation: Moderation::Reject,
+                public_answer: "Det gäller en annan kommun.".into(),
+                internal_note: "fel kommun".into(),
+                by: f.admin.id,
+                at,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rejected.status, model::TipStatus::Rejected);
+    assert_eq!(rejected.public_answer, "Det gäller en annan kommun.");
+    assert!(
+        s.tips(f.tenant.id, Some(model::TipStatus::New), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The audit trail names the tips and what was done, never their text or e-mail.
+    let log = s
+        .audit_log(
+            f.tenant.id,
+            &AuditFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let tips: Vec<&AuditEntry> = log.iter().filter(|e| e.entity == "tip").collect();
+    assert_eq!(tips.len(), 6, "three created, three moderated");
+    for e in tips {
+        let text = format!("{:?}{:?}", e.before, e.after);
+        assert!(
+            !text.contains("Mörkt") && !text.contains("tipsare@"),
+            "{text}"
+        );
+    }
+    assert!(s.verify_audit(f.tenant.id).await.unwrap().is_ok());
+}
+
+pub async fn open311_keys_are_revoked(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let key = s
+        .create_open311_key(&NewOpen311Key {
+            tenant_id: f.tenant.id,
+            label: " Felanmälan-appen ".into(),
+            key_hash: "k1".into(),
+            created_by: Some(f.admin.id),
+            created_at: t("2026-11-20T10:00:00Z"),
+        })
+        .await
+        .unwrap();
+    assert_eq!(key.label, "Felanmälan-appen");
+    assert_eq!(s.open311_key("k1").await.unwrap().unwrap().id, key.id);
+    assert!(s.open311_key("k2").await.unwrap().is_none());
+    let g = fixture(s, "1980").await;
+    assert!(
+        s.revoke_open311_key(g.tenant.id, key.id, None, t("2026-11-21T10:00:00Z"))
+            .await
+            .is_err(),
+        "not another tenant's"
+    );
+    s.revoke_open311_key(
+        f.tenant.id,
+        key.id,
+        Some(f.admin.id),
+        t("2026-11-21T10:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        s.open311_key("k1").await.unwrap().is_none(),
+        "a revoked key opens nothing"
+    );
+    let keys = s.open311_keys(f.tenant.id).await.unwrap();
+    assert_eq!(keys.len(), 1);
+    assert!(keys[0].revoked_at.is_some());
+    assert!(
+        s.revoke_open311_key(f.tenant.id, key.id, None, t("2026-11-22T10:00:00Z"))
+            .await
+            .is_err(),
+        "once"
     );
 }
 

@@ -268,6 +268,49 @@ pub const TABLES: &[TableSpec] = &[
         tenant_column: "tenant_id",
         order_by: "id",
     },
+    TableSpec {
+        name: "tips",
+        columns: &[
+            ("tenant_id", Int),
+            ("id", Int),
+            ("receipt_hash", Text),
+            ("token", Text),
+            ("channel", Text),
+            ("category_code", Text),
+            ("description", Text),
+            ("place_text", Text),
+            ("lon", Real),
+            ("lat", Real),
+            ("occurred_at", Int),
+            ("email", Text),
+            ("partner_id", Int),
+            ("redacted", Int),
+            ("status", Text),
+            ("incident_id", Int),
+            ("public_answer", Text),
+            ("internal_note", Text),
+            ("created_at", Int),
+            ("updated_at", Int),
+            ("moderated_by", Int),
+            ("moderated_at", Int),
+        ],
+        tenant_column: "tenant_id",
+        order_by: "id",
+    },
+    TableSpec {
+        name: "open311_keys",
+        columns: &[
+            ("tenant_id", Int),
+            ("id", Int),
+            ("label", Text),
+            ("key_hash", Text),
+            ("created_by", Int),
+            ("created_at", Int),
+            ("revoked_at", Int),
+        ],
+        tenant_column: "tenant_id",
+        order_by: "id",
+    },
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -298,7 +341,7 @@ impl TenantRows {
     }
 
     /// The largest id per sequence (`organisations`, `users`, `places`, `incidents`,
-    /// `actions`, `est_records`, `reports`, `photos`), so the target's sequences can move
+    /// `actions`, `est_records`, `reports`, `photos`, `tips`, `open311_keys`), so the target's sequences can move
     /// past them.
     pub fn max_ids(&self) -> Vec<(&'static str, i64)> {
         [
@@ -310,6 +353,8 @@ impl TenantRows {
             "est_records",
             "reports",
             "photos",
+            "tips",
+            "open311_keys",
         ]
         .into_iter()
         .map(|t| {

@@ -341,6 +341,36 @@ pub trait Store: Send + Sync {
         filter: &IncidentFilter,
     ) -> Result<Vec<(PlaceId, u64)>>;
 
+    // Citizen tips and Open311
+    /// Stores a tip in the moderation queue (status `new`), audited without its text.
+    async fn create_tip(&self, tip: &NewTip) -> Result<Tip>;
+    async fn tip(&self, tenant: TenantId, id: i64) -> Result<Option<Tip>>;
+    /// The tip whose receipt link has this secret's hash (in any tenant: the link is the key).
+    async fn tip_by_receipt(&self, receipt_hash: &str) -> Result<Option<Tip>>;
+    async fn tip_by_token(&self, tenant: TenantId, token: &str) -> Result<Option<Tip>>;
+    /// The tenant's tips of a status (all when none), newest first, at most `limit`.
+    async fn tips(
+        &self,
+        tenant: TenantId,
+        status: Option<model::TipStatus>,
+        limit: u32,
+    ) -> Result<Vec<Tip>>;
+    /// Accepts (storing its incident in the same transaction), merges or rejects a tip that
+    /// is still `new` (`Conflict` otherwise; `UnknownReference` for a merge into an incident
+    /// that is not the tenant's), audited with who did it.
+    async fn moderate_tip(&self, tenant: TenantId, id: i64, d: &TipDecision) -> Result<Tip>;
+    async fn create_open311_key(&self, key: &NewOpen311Key) -> Result<Open311Key>;
+    async fn open311_keys(&self, tenant: TenantId) -> Result<Vec<Open311Key>>;
+    /// The key with this hash, unless it is revoked.
+    async fn open311_key(&self, key_hash: &str) -> Result<Option<Open311Key>>;
+    async fn revoke_open311_key(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        by: Option<UserId>,
+        at: Timestamp,
+    ) -> Result<()>;
+
     // Incidents
     /// Inserts incidents in one transaction (all or none) and returns their ids in order.
     async fn insert_incidents(

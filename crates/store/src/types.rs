@@ -718,3 +718,91 @@ pub enum PhotoAdded {
 
 /// Photos an incident may hold.
 pub const MAX_PHOTOS: usize = 5;
+
+/// A citizen's tip (or an Open311 service request) as it arrives, its text already screened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTip {
+    pub tenant_id: TenantId,
+    /// SHA-256 of the secret in the tipster's receipt link.
+    pub receipt_hash: String,
+    /// The Open311 token (public).
+    pub token: String,
+    pub channel: model::TipChannel,
+    pub category: CategoryCode,
+    pub description: String,
+    pub place_text: String,
+    /// WGS84 (lon, lat), when the tipster marked the place.
+    pub point: Option<(f64, f64)>,
+    pub occurred_at: Option<Timestamp>,
+    /// Where the answer goes, when the tipster wants one.
+    pub email: Option<model::Email>,
+    pub partner_id: Option<i64>,
+    /// How many personal details the screening removed from the text.
+    pub redacted: u32,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tip {
+    pub tenant_id: TenantId,
+    pub id: i64,
+    pub token: String,
+    pub channel: model::TipChannel,
+    pub category: CategoryCode,
+    pub description: String,
+    pub place_text: String,
+    pub point: Option<(f64, f64)>,
+    pub occurred_at: Option<Timestamp>,
+    pub email: Option<String>,
+    pub partner_id: Option<i64>,
+    pub redacted: u32,
+    pub status: model::TipStatus,
+    pub incident_id: Option<IncidentId>,
+    /// The answer the tipster sees on the receipt page (återkoppling).
+    pub public_answer: String,
+    /// The coordinator's note; never shown to the tipster.
+    pub internal_note: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub moderated_by: Option<UserId>,
+    pub moderated_at: Option<Timestamp>,
+}
+
+/// What the coordinator does with a tip.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Moderation {
+    /// Into the lägesbild as a new incident (made from the tip by the caller).
+    Accept(Box<NewIncident>),
+    /// The same as an incident already reported.
+    Merge(IncidentId),
+    /// Not taken in; the public answer says why.
+    Reject,
+}
+
+/// A moderation: what is done, the answer the tipster sees, the note they never see.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TipDecision {
+    pub moderation: Moderation,
+    pub public_answer: String,
+    pub internal_note: String,
+    pub by: UserId,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOpen311Key {
+    pub tenant_id: TenantId,
+    pub label: String,
+    pub key_hash: String,
+    pub created_by: Option<UserId>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Open311Key {
+    pub tenant_id: TenantId,
+    pub id: i64,
+    pub label: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}

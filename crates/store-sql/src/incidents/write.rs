@@ -64,7 +64,7 @@ pub(crate) async fn check_references<B: Backend>(
 }
 
 /// An incident, its areas and first status row, and (with a chain) its own audit row.
-async fn insert_one<B: Backend>(
+pub(crate) async fn insert_one<B: Backend>(
     tx: &mut Tx<B>,
     chain: Option<&mut Chain>,
     tenant: TenantId,
