@@ -56,7 +56,10 @@ fn migrate_demo_and_serve_on_postgresql() {
     let db = fresh_database("demo");
     let (ok, out, err) = run(&["migrate", "--db", &db]);
     assert!(ok, "{err}");
-    assert_eq!(out.trim(), "applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 9]");
+    assert_eq!(
+        out.trim(),
+        "applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"
+    );
     let (ok, out, _) = run(&["migrate", "--db", &db]);
     assert!(ok);
     assert_eq!(out.trim(), "the database is up to date");

@@ -29,6 +29,7 @@ pub mod reporting;
 pub mod retention;
 pub mod schools;
 pub mod taxonomy;
+pub mod tips;
 pub mod tokens;
 pub mod totp;
 
