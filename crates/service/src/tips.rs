@@ -89,13 +89,7 @@ pub fn validate(
     let text = d.description.trim();
     if text.is_empty() {
         errors.push(FieldError::new("description", "error-required", ""));
-    } else if text.chars().count() > MAX_TEXT {
-        errors.push(FieldError::new(
-            "description",
-            "error-description",
-            text.chars().take(40).collect::<String>(),
-        ));
-    } else if model::Description::parse(text).is_err() {
+    } else if text.chars().count() > MAX_TEXT || model::Description::parse(text).is_err() {
         errors.push(FieldError::new(
             "description",
             "error-description",

@@ -47,6 +47,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../static/queue.js"),
     ),
     (
+        "tip.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/tip.js"),
+    ),
+    (
         "pick-map.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../static/pick-map.js"),

@@ -214,10 +214,13 @@ pub async fn security_headers(
         HeaderValue::from_static("nosniff"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
+    // A page whose address is a secret (a tip's receipt) sends no referrer at all.
+    if !h.contains_key(header::REFERRER_POLICY) {
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+    }
     h.insert(
         "permissions-policy",
         HeaderValue::from_static("geolocation=(self), camera=(), microphone=()"),

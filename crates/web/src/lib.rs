@@ -32,6 +32,7 @@ mod render;
 mod respond;
 mod schools;
 mod start;
+mod tips;
 mod tokens;
 mod views;
 
@@ -94,6 +95,7 @@ pub struct AppState {
     env: minijinja::Environment<'static>,
     login_limiter: limits::LoginLimiter,
     heavy: budget::Budget,
+    tips: tips::TipGuard,
 }
 
 impl AppState {
@@ -114,6 +116,7 @@ impl AppState {
             env,
             login_limiter: limits::LoginLimiter::default(),
             heavy,
+            tips: tips::TipGuard::default(),
         })
     }
 
@@ -156,6 +159,14 @@ app_routes! {
     get "/incidents" => pages::incident_list;
     post "/incidents" => field::create;
     get "/incidents/new" => pages::incident_form;
+    get "/tips/{code}" => tips::form;
+    post "/tips/{code}" => tips::submit;
+    get "/tips/kvitto/{secret}" => tips::receipt;
+    get "/admin/tips" => tips::queue;
+    post "/admin/tips/{id}" => tips::moderate;
+    get "/admin/open311" => tips::keys;
+    post "/admin/open311" => tips::key_create;
+    post "/admin/open311/{id}/revoke" => tips::key_revoke;
     get "/incidents/export" => export::incidents;
     get "/incidents/{id}" => pages::incident_detail;
     post "/incidents/{id}/status" => pages::incident_status;

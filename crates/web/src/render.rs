@@ -53,6 +53,19 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "admin_orgs.html",
         include_str!("../templates/admin_orgs.html"),
     ),
+    ("tip_form.html", include_str!("../templates/tip_form.html")),
+    (
+        "tip_receipt.html",
+        include_str!("../templates/tip_receipt.html"),
+    ),
+    (
+        "admin_tips.html",
+        include_str!("../templates/admin_tips.html"),
+    ),
+    (
+        "admin_open311.html",
+        include_str!("../templates/admin_open311.html"),
+    ),
     (
         "admin_categories.html",
         include_str!("../templates/admin_categories.html"),

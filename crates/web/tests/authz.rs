@@ -70,6 +70,14 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
     let api = |allowed: Expect| if signed { allowed } else { Unauthorized };
     match (method, path) {
         ("get", "/healthz" | "/login" | "/lang/{code}" | "/static/{*file}") => Ok,
+        // The public tip page is anyone's, per municipality code (the matrix asks for "en",
+        // which is none); a receipt answers only its own secret (the matrix guesses one).
+        ("get" | "post", "/tips/{code}") | ("get", "/tips/kvitto/{secret}") => NotFound,
+        // The coordinator's queue and Open311 keys; the matrix's ids are no tip's or key's.
+        ("get", "/admin/tips" | "/admin/open311") | ("post", "/admin/open311") => {
+            page(role == Some(Role::Admin))
+        }
+        ("post", "/admin/tips/{id}" | "/admin/open311/{id}/revoke") => page(false),
         // The installable app's manifest and service worker are public (they hold no data).
         ("get", "/sw.js" | "/manifest.webmanifest") => Ok,
         // The test signs in with a wrong password.
@@ -561,7 +569,8 @@ async fn every_route_for_every_role_and_visibility() {
                     .replace("{code}", "en")
                     .replace("{z}/{x}/{y}", "13/4462/2286.mvt")
                     .replace("{*file}", "app.css")
-                    .replace("{photo}", "1");
+                    .replace("{photo}", "1")
+                    .replace("{secret}", "gissat");
                 let api = concrete.starts_with("/api/");
                 let mut b = Request::builder()
                     .method(method.to_uppercase().as_str())

@@ -264,3 +264,243 @@ async fn the_list_exports_what_the_reader_may_see_in_four_formats() {
         list.body
     );
 }
+
+fn hidden(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no {name} in {html}"));
+    let rest = &html[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+fn tipper_cookie(r: &Resp) -> String {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("lagesbild_tipper="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .expect("the tip page sets its cookie")
+}
+
+#[tokio::test]
+async fn a_citizen_tips_and_the_coordinator_answers() {
+    let (app, kungsor, ku, ..) = app().await;
+    let admin = &ku[0];
+    // The public page needs no sign-in and offers the top-level categories only.
+    let page = app.get("/tips/1960", None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("value=\"otrygg-plats\""));
+    assert!(!page.body.contains("value=\"otrygg-plats-belysning\""));
+    assert_eq!(
+        app.get("/tips/9999", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let cookie = tipper_cookie(&page);
+    let token = hidden(&page.body, "token");
+    let form = |token: &str| {
+        vec![
+            ("token", token.to_string()),
+            ("category", "otrygg-plats".to_string()),
+            (
+                "description",
+                "Mörkt i gångtunneln, lampan trasig. Ring 070-123 45 67".to_string(),
+            ),
+            ("place_text", "Gångtunneln vid stationen".to_string()),
+            ("lat", "59.4224".to_string()),
+            ("lon", "16.0978".to_string()),
+            ("email", "tipsare@example.se".to_string()),
+        ]
+    };
+    let send = |token: String, cookie: String| {
+        let app = &app;
+        async move {
+            let f = form(&token);
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_form("/tips/1960", Some(&cookie), &pairs).await
+        }
+    };
+    // At once, as a script would: refused, and what was typed is kept.
+    let r = send(token.clone(), cookie.clone()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("för snabbt") && r.body.contains("lampan trasig"),
+        "{}",
+        r.body
+    );
+    // A person takes a while.
+    app.advance_minutes(1);
+    let r = send(token.clone(), cookie.clone()).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let receipt = r.location().to_string();
+    assert!(receipt.starts_with("/tips/kvitto/"));
+    // The same form twice is refused; a filled hidden field too.
+    let r = send(token.clone(), cookie.clone()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("gått ut eller skickats redan"),
+        "{}",
+        r.body
+    );
+    let page = app.get("/tips/1960", Some(&cookie)).await;
+    let mut bot = form(&hidden(&page.body, "token"));
+    bot.push(("website", "http://spam.example".into()));
+    app.advance_minutes(1);
+    let pairs: Vec<(&str, &str)> = bot.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        app.post_form("/tips/1960", Some(&cookie), &pairs)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // The receipt: received, the phone number removed, the link not sent anywhere.
+    let r = app.get(&receipt, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Mottaget"), "{}", r.body);
+    assert!(r.body.contains("En personuppgift togs bort"), "{}", r.body);
+    assert_eq!(r.headers["referrer-policy"], "no-referrer");
+    assert_eq!(
+        app.get("/tips/kvitto/gissat", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let stored = app.store.tips(kungsor.id, None, 10).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0].description,
+        "Mörkt i gångtunneln, lampan trasig. Ring [telefonnummer borttaget]"
+    );
+
+    // Five tips an hour from one browser; a sixth waits. Another browser on the same
+    // network (a school's pupils) is not stopped by it.
+    for i in 0..5 {
+        let page = app.get("/tips/1960", Some(&cookie)).await;
+        app.advance_minutes(1);
+        let r = send(hidden(&page.body, "token"), cookie.clone()).await;
+        let want = if i < 4 {
+            StatusCode::SEE_OTHER
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(r.status, want, "tip {i}: {}", r.body);
+    }
+    let other = app.get("/tips/1960", None).await;
+    let other_cookie = tipper_cookie(&other);
+    app.advance_minutes(1);
+    let r = send(hidden(&other.body, "token"), other_cookie).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // The coordinator's queue: accept the first tip with an answer and a note.
+    let (ac, csrf) = app.login(&admin.email.to_string()).await;
+    let q = app.get("/admin/tips", Some(&ac)).await;
+    assert_eq!(q.status, StatusCode::OK, "{}", q.body);
+    assert!(q.body.contains("Gångtunneln vid stationen"));
+    let first = stored[0].id;
+    let r = app
+        .post_form(
+            &format!("/admin/tips/{first}"),
+            Some(&ac),
+            &[
+                ("csrf", &csrf),
+                ("decision", "reject"),
+                ("public_answer", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a rejection needs a reason"
+    );
+    let r = app
+        .post_form(
+            &format!("/admin/tips/{first}"),
+            Some(&ac),
+            &[
+                ("csrf", &csrf),
+                ("decision", "accept"),
+                ("category", "otrygg-plats-belysning"),
+                (
+                    "public_answer",
+                    "Tack! Belysningen är anmäld och lagas i veckan.",
+                ),
+                ("internal_note", "Gatukontoret ärende 4711"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let tip = app.store.tip(kungsor.id, first).await.unwrap().unwrap();
+    assert_eq!(tip.status, model::TipStatus::Accepted);
+    let incident = app
+        .store
+        .incident(&admin.actor(), tip.incident_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(incident.category.as_str(), "otrygg-plats-belysning");
+    assert_eq!(incident.source, model::Source::Public);
+    assert_eq!(incident.precision, Precision::Exact);
+    assert!(!incident.description.contains("070"));
+    // The tipster sees the status and the answer, never the note.
+    let r = app.get(&receipt, None).await;
+    assert!(r.body.contains("inlagt i lägesbilden") && r.body.contains("lagas i veckan"));
+    assert!(!r.body.contains("4711"));
+    // A second decision on the same tip is refused; others may not moderate.
+    let r = app
+        .post_form(
+            &format!("/admin/tips/{first}"),
+            Some(&ac),
+            &[
+                ("csrf", &csrf),
+                ("decision", "reject"),
+                ("public_answer", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let (rc, rcsrf) = app.login(&ku[1].email.to_string()).await;
+    assert_eq!(
+        app.get("/admin/tips", Some(&rc)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = app
+        .post_form(
+            &format!("/admin/tips/{}", stored[0].id),
+            Some(&rc),
+            &[
+                ("csrf", &rcsrf),
+                ("decision", "reject"),
+                ("public_answer", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // Merge another into the incident.
+    let second = app
+        .store
+        .tips(kungsor.id, Some(model::TipStatus::New), 10)
+        .await
+        .unwrap()[0]
+        .id;
+    let r = app
+        .post_form(
+            &format!("/admin/tips/{second}"),
+            Some(&ac),
+            &[
+                ("csrf", &csrf),
+                ("decision", "merge"),
+                ("incident", &incident.id.to_string()),
+                ("public_answer", "Det här känner vi redan till."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        app.store
+            .tip(kungsor.id, second)
+            .await
+            .unwrap()
+            .unwrap()
+            .incident_id,
+        Some(incident.id)
+    );
+}

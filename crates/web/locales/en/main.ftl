@@ -865,3 +865,92 @@ export-excel-csv = CSV for Excel
 export-xlsx = Excel (.xlsx)
 export-geojson = GeoJSON (map)
 export-hint = Every incident that matches the filter and that you may see, newest first. Personal identity numbers, phone numbers and e-mail addresses in the free text are removed. Exports are logged.
+
+tip-title = Tell us about an unsafe place
+tip-intro = Here you can tell { $tenant } about a place that feels unsafe or something that happened. You do not need to sign in or say who you are.
+tip-emergency = Is something happening right now? Call 112. Report crimes to the police on 114 14 or at polisen.se.
+tip-category = What is it about?
+tip-choose = Choose …
+tip-description = Describe the place or what happened
+tip-description-hint = Describe places and situations, not people. Do not write names, personal identity numbers or phone numbers; they are removed.
+tip-place = Where?
+tip-place-hint = For example "the underpass below the railway at the station".
+tip-locate = Use my position
+tip-locate-waiting = Finding your position …
+tip-locate-done = Your position is sent with the tip.
+tip-locate-failed = Your position could not be found. Describe the place in words instead.
+tip-occurred = When? (if you know)
+tip-occurred-hint = Leave empty if it is about the place in general.
+tip-email = Your e-mail address (if you want an answer)
+tip-email-hint = Optional. Only used to answer you and never shown to anyone else.
+tip-leave-empty = Leave this field empty
+tip-send = Send the tip
+tip-privacy = The municipality's coordinator reads the tip. What is published never shows an exact address.
+tip-refused-form = The form had expired or was sent already. What you wrote is still here – send it again.
+tip-refused-fast = The form was sent too quickly. Wait a few seconds and send it again; what you wrote is still here.
+tip-refused-limit = Many tips have been sent from here in the last hour. Try again in a while; what you wrote is still here.
+tip-receipt-title = Your tip
+tip-receipt-thanks = Thank you! Your tip is number { $id }.
+tip-sent = Sent
+tip-status = Status
+tip-answer = Answer from the municipality
+tip-no-answer = No answer yet.
+tip-status-new = Received – waiting to be reviewed
+tip-status-accepted = Reviewed and added to the situational picture
+tip-status-merged = Reviewed – it was already known
+tip-status-rejected = Reviewed – not added
+tip-redacted = { $count ->
+    [one] One personal detail was removed from the text.
+   *[other] { $count } personal details were removed from the text.
+}
+tip-receipt-keep = Keep this page's address if you want to follow your tip. It is yours only; whoever has the link can see the tip's status.
+tip-receipt-email = The answer is also sent to your e-mail address.
+tip-another = Send another tip
+tip-mail-subject = Answer to your tip no. { $id }
+tip-mail-body = Hello! { $tenant } has reviewed your tip no. { $id }: { $status }.
+
+    { $answer }
+tips-admin-title = Tips from the public
+tips-admin-intro = Tips from the tip page and from Open311 apps. Take a tip into the situational picture as an incident, link it to an incident already reported, or reject it with an answer. The tipster sees the status and the public answer, never the internal note.
+tips-queue = { $count ->
+    [one] One tip is waiting
+   *[other] { $count } tips are waiting
+}
+tips-queue-empty = No tips are waiting.
+tips-tip = Tip { $id }
+tips-sent = Sent { $sent }
+tips-channel-web = the tip page
+tips-channel-open311 = Open311
+tips-wants-answer = wants an answer
+tips-position = Position
+tips-no-position = none (words only)
+tips-decision = Decision
+tips-accept = Take in as an incident
+tips-merge = Same as a reported incident
+tips-reject = Reject
+tips-category-as = Category (when taken in)
+tips-merge-into = Incident number (when linked)
+tips-merge-hint = The number of the incident the tip is about, for example 1234.
+tips-public-answer = Answer to the tipster
+tips-public-answer-hint = Shown on the tipster's receipt page and sent by e-mail when there is an address. Required when rejecting.
+tips-internal-note = Internal note
+tips-internal-note-hint = Only the municipality sees it.
+tips-save = Save the decision
+tips-done = Reviewed tips
+tip-moderated = Tip { $value } is reviewed.
+tip-already = Tip { $value } was already reviewed.
+tip-bad-incident = There is no incident { $value } in the municipality.
+tip-bad-category = Unknown category: { $value }.
+tip-bad-decision = Choose a decision.
+tip-reason-required = Write an answer to the tipster when you reject a tip.
+tip-bad-text = The answer and the note may be at most 2,000 characters.
+open311-admin-title = Open311 keys
+open311-admin-intro = Other systems (fault reporting, citizen apps) can send requests through Open311 GeoReport v2 at /open311/v2/ with jurisdiction_id { $jurisdiction }. Each system gets its own key, which you can revoke.
+open311-key-label = System
+open311-key-label-hint = For example "The fault report app".
+open311-key-create = Create key
+open311-key-made = The key is shown only now. Copy it into the system:
+open311-key-created = Created
+open311-key-state = Status
+open311-key-revoked = Revoked { $at }
+open311-key-revoke = Revoke

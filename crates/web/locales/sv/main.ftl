@@ -865,3 +865,92 @@ export-excel-csv = CSV för Excel
 export-xlsx = Excel (.xlsx)
 export-geojson = GeoJSON (karta)
 export-hint = Alla händelser som matchar filtret och som du får se, nyast först. Personnummer, telefonnummer och e-postadresser i fritexten tas bort. Exporten loggas.
+
+tip-title = Tipsa om en otrygg plats
+tip-intro = Här kan du berätta för { $tenant } om en plats som känns otrygg eller något som har hänt. Du behöver inte logga in och du behöver inte ange vem du är.
+tip-emergency = Pågår något just nu? Ring 112. Brott anmäler du till polisen på 114 14 eller polisen.se.
+tip-category = Vad gäller det?
+tip-choose = Välj …
+tip-description = Beskriv platsen eller det som hände
+tip-description-hint = Beskriv platser och situationer – inte personer. Skriv inte namn, personnummer eller telefonnummer; sådant tas bort.
+tip-place = Var?
+tip-place-hint = Till exempel "gångtunneln under järnvägen vid stationen".
+tip-locate = Använd min position
+tip-locate-waiting = Hämtar din position …
+tip-locate-done = Din position skickas med tipset.
+tip-locate-failed = Positionen kunde inte hämtas. Beskriv platsen med ord i stället.
+tip-occurred = När? (om du vet)
+tip-occurred-hint = Lämna tomt om det gäller platsen i allmänhet.
+tip-email = Din e-postadress (om du vill ha svar)
+tip-email-hint = Frivilligt. Används bara för att svara dig och visas inte för någon annan.
+tip-leave-empty = Lämna detta fält tomt
+tip-send = Skicka tipset
+tip-privacy = Tipset läses av kommunens samordnare. Det som publiceras visar aldrig en exakt adress.
+tip-refused-form = Formuläret hade gått ut eller skickats redan. Det du skrev finns kvar – skicka igen.
+tip-refused-fast = Formuläret skickades för snabbt. Vänta några sekunder och skicka igen; det du skrev finns kvar.
+tip-refused-limit = Många tips har skickats härifrån den senaste timmen. Försök igen om en stund; det du skrev finns kvar.
+tip-receipt-title = Ditt tips
+tip-receipt-thanks = Tack! Ditt tips har nummer { $id }.
+tip-sent = Skickat
+tip-status = Status
+tip-answer = Svar från kommunen
+tip-no-answer = Inget svar ännu.
+tip-status-new = Mottaget – väntar på granskning
+tip-status-accepted = Granskat och inlagt i lägesbilden
+tip-status-merged = Granskat – det var redan känt
+tip-status-rejected = Granskat – inte inlagt
+tip-redacted = { $count ->
+    [one] En personuppgift togs bort ur texten.
+   *[other] { $count } personuppgifter togs bort ur texten.
+}
+tip-receipt-keep = Spara den här sidans adress om du vill följa ditt tips. Den är bara din; den som har länken kan se tipsets status.
+tip-receipt-email = Svaret skickas också till din e-postadress.
+tip-another = Skicka ett tips till
+tip-mail-subject = Svar på ditt tips nr { $id }
+tip-mail-body = Hej! { $tenant } har granskat ditt tips nr { $id }: { $status }.
+
+    { $answer }
+tips-admin-title = Tips från allmänheten
+tips-admin-intro = Tips från tipssidan och från Open311-appar. Ta in ett tips i lägesbilden som en händelse, koppla det till en händelse som redan är rapporterad, eller avvisa det med ett svar. Tipsaren ser status och det publika svaret, aldrig den interna anteckningen.
+tips-queue = { $count ->
+    [one] Ett tips väntar
+   *[other] { $count } tips väntar
+}
+tips-queue-empty = Inga tips väntar.
+tips-tip = Tips { $id }
+tips-sent = Skickat { $sent }
+tips-channel-web = tipssidan
+tips-channel-open311 = Open311
+tips-wants-answer = vill ha svar
+tips-position = Position
+tips-no-position = ingen (bara ord)
+tips-decision = Beslut
+tips-accept = Ta in som händelse
+tips-merge = Samma som en rapporterad händelse
+tips-reject = Avvisa
+tips-category-as = Kategori (vid intag)
+tips-merge-into = Händelsenummer (vid koppling)
+tips-merge-hint = Numret på händelsen som tipset gäller, till exempel 1234.
+tips-public-answer = Svar till tipsaren
+tips-public-answer-hint = Syns på tipsarens kvittosida och skickas med e-post om adress finns. Krävs vid avvisning.
+tips-internal-note = Intern anteckning
+tips-internal-note-hint = Syns bara för kommunen.
+tips-save = Spara beslutet
+tips-done = Granskade tips
+tip-moderated = Tips { $value } är granskat.
+tip-already = Tips { $value } var redan granskat.
+tip-bad-incident = Det finns ingen händelse { $value } i kommunen.
+tip-bad-category = Okänd kategori: { $value }.
+tip-bad-decision = Välj ett beslut.
+tip-reason-required = Skriv ett svar till tipsaren när du avvisar ett tips.
+tip-bad-text = Svaret och anteckningen får vara högst 2 000 tecken.
+open311-admin-title = Open311-nycklar
+open311-admin-intro = Andra system (felanmälan, medborgarappar) kan skicka ärenden via Open311 GeoReport v2 på /open311/v2/ med jurisdiction_id { $jurisdiction }. Varje system får en egen nyckel som du kan återkalla.
+open311-key-label = System
+open311-key-label-hint = Till exempel "Felanmälan-appen".
+open311-key-create = Skapa nyckel
+open311-key-made = Nyckeln visas bara nu. Kopiera den till systemet:
+open311-key-created = Skapad
+open311-key-state = Status
+open311-key-revoked = Återkallad { $at }
+open311-key-revoke = Återkalla

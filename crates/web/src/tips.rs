@@ -1,0 +1,842 @@
+//! Citizen tips: the public page (`/tips/{kommunkod}`, no sign-in, phone first), the receipt
+//! page the tipster keeps (`/tips/kvitto/{secret}`: status and public answer, never the
+//! coordinator's note), and the coordinator's moderation queue (`/admin/tips`: accept as an
+//! incident, merge into one, reject with a reason) and Open311 keys (`/admin/open311`).
+//!
+//! Abuse limits without an outside captcha: the form carries a signed token (the tenant, when
+//! it was issued, a nonce) that is used once and only after a few seconds (a person reads the
+//! form; a script posts at once), a field people never see (left empty by people, filled by
+//! naive bots), and limits per browser (a cookie: 5 an hour), per address (60 an hour: a whole
+//! school behind one address is not locked out) and per municipality (1,000 a day). A refused
+//! tip keeps what was typed.
+
+use crate::AppState;
+use crate::ctx::Ctx;
+use crate::respond::{error_page, internal, render};
+use crate::views;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use hmac::{Hmac, Mac};
+use jiff::{SignedDuration, Timestamp};
+use minijinja::context;
+use model::{TipChannel, TipStatus};
+use serde::Deserialize;
+use service::tips::{TipDraft, citizen_categories};
+use sha2::Sha256;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use store::{Moderation, Tenant, TipDecision};
+
+pub const TIPPER_COOKIE: &str = "lagesbild_tipper";
+/// A form is sent no sooner than this after it was shown.
+pub const MIN_FORM_AGE: SignedDuration = SignedDuration::from_secs(3);
+pub const MAX_FORM_AGE: SignedDuration = SignedDuration::from_hours(4);
+pub const PER_BROWSER_HOUR: usize = 5;
+pub const PER_ADDRESS_HOUR: usize = 60;
+pub const PER_TENANT_DAY: usize = 1_000;
+
+/// The limits' memory (per serving process, like the sign-in limits).
+pub struct TipGuard {
+    key: [u8; 32],
+    seen: Mutex<HashMap<String, Vec<Timestamp>>>,
+    used: Mutex<HashMap<String, Timestamp>>,
+}
+
+impl Default for TipGuard {
+    fn default() -> Self {
+        use rand::RngCore;
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        TipGuard {
+            key,
+            seen: Mutex::default(),
+            used: Mutex::default(),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The form token is missing, forged, used, too old or for another municipality.
+    Form,
+    /// Sent sooner than a person could.
+    TooFast,
+    /// A limit is reached; try again after this.
+    Limit(Timestamp),
+}
+
+impl TipGuard {
+    fn sign(&self, text: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("any key length");
+        mac.update(text.as_bytes());
+        data_encoding::BASE64URL_NOPAD.encode(&mac.finalize().into_bytes())
+    }
+
+    /// A token for a form of `tenant` shown at `now`.
+    pub fn form_token(&self, tenant: &str, now: Timestamp) -> String {
+        let nonce = service::auth::new_secret();
+        let body = format!("{tenant}.{}.{}", now.as_second(), &nonce[..16]);
+        format!("{body}.{}", self.sign(&body))
+    }
+
+    fn count(
+        &self,
+        key: String,
+        window: SignedDuration,
+        limit: usize,
+        now: Timestamp,
+    ) -> Option<Timestamp> {
+        let mut map = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let list = map.entry(key).or_default();
+        list.retain(|t| *t > now - window);
+        (list.len() >= limit).then(|| list[list.len() - limit] + window)
+    }
+
+    /// Whether a tip with this token, from this browser and address, may be taken now. On
+    /// yes, the token is spent and the tip counted.
+    pub fn admit(
+        &self,
+        tenant: &str,
+        token: &str,
+        browser: Option<&str>,
+        address: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), Refusal> {
+        let Some((body, sig)) = token.rsplit_once('.') else {
+            return Err(Refusal::Form);
+        };
+        if self.sign(body) != sig {
+            return Err(Refusal::Form);
+        }
+        let mut parts = body.split('.');
+        let (Some(t), Some(issued), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(Refusal::Form);
+        };
+        let Some(issued) = issued
+            .parse()
+            .ok()
+            .and_then(|s| Timestamp::from_second(s).ok())
+        else {
+            return Err(Refusal::Form);
+        };
+        let age = now.duration_since(issued);
+        if t != tenant || age > MAX_FORM_AGE {
+            return Err(Refusal::Form);
+        }
+        if age < MIN_FORM_AGE {
+            return Err(Refusal::TooFast);
+        }
+        if self
+            .used
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(token)
+        {
+            return Err(Refusal::Form);
+        }
+        let hour = SignedDuration::from_hours(1);
+        let day = SignedDuration::from_hours(24);
+        let limits = [
+            browser.map(|b| (format!("browser:{b}"), hour, PER_BROWSER_HOUR)),
+            address.map(|a| (format!("address:{a}"), hour, PER_ADDRESS_HOUR)),
+            Some((format!("tenant:{tenant}"), day, PER_TENANT_DAY)),
+        ];
+        let until = limits
+            .iter()
+            .flatten()
+            .filter_map(|(k, w, l)| self.count(k.clone(), *w, *l, now))
+            .max();
+        if let Some(until) = until {
+            return Err(Refusal::Limit(until));
+        }
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        for (k, _, _) in limits.into_iter().flatten() {
+            seen.entry(k).or_default().push(now);
+        }
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        used.retain(|_, t| *t > now - MAX_FORM_AGE);
+        used.insert(token.to_string(), now);
+        Ok(())
+    }
+}
+
+async fn tenant_of(state: &AppState, code: &str) -> Result<Option<Tenant>, store::StoreError> {
+    if code.len() != 4 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(None);
+    }
+    state.store.tenant_by_code(code).await
+}
+
+fn cookie_of(ctx: &Ctx, name: &str) -> Option<String> {
+    let raw = ctx.headers.get(header::COOKIE)?.to_str().ok()?;
+    raw.split(';').find_map(|c| {
+        let (k, v) = c.trim().split_once('=')?;
+        (k == name
+            && !v.is_empty()
+            && v.len() <= 64
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| v.to_string())
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn form_page(
+    state: &AppState,
+    ctx: &Ctx,
+    tenant: &Tenant,
+    draft: &TipDraft,
+    errors: &[model::FieldError],
+    refusal: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let cats = match state.store.categories(tenant.id).await {
+        Ok(c) => c,
+        Err(e) => return internal(state, ctx, "tip form", e),
+    };
+    let categories: Vec<_> = citizen_categories(&cats)
+        .into_iter()
+        .map(|c| {
+            context! {
+                code => c.code.as_str(),
+                name => views::category_name(&cats, c.code.as_str(), ctx.lang),
+            }
+        })
+        .collect();
+    let (by_field, list) = views::field_messages(&state.i18n, ctx.lang, errors);
+    let now = state.now();
+    let token = state.tips.form_token(&tenant.code, now);
+    let mut r = render(
+        state,
+        ctx,
+        "tip_form.html",
+        "tips",
+        context! {
+            tenant_name => tenant.name.clone(),
+            code => tenant.code.clone(),
+            categories,
+            d => draft,
+            field_errors => by_field,
+            errors => list,
+            refusal,
+            token,
+        },
+        status,
+    );
+    if cookie_of(ctx, TIPPER_COOKIE).is_none() {
+        let id = &service::auth::new_secret()[..22];
+        let secure = if state.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{TIPPER_COOKIE}={id}; Path=/tips; Max-Age=86400; HttpOnly; SameSite=Lax{secure}"
+        )) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+pub async fn form(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+) -> Response {
+    match tenant_of(&state, &code).await {
+        Ok(Some(t)) => {
+            form_page(
+                &state,
+                &ctx,
+                &t,
+                &TipDraft::default(),
+                &[],
+                None,
+                StatusCode::OK,
+            )
+            .await
+        }
+        Ok(None) => error_page(&state, &ctx, StatusCode::NOT_FOUND),
+        Err(e) => internal(&state, &ctx, "tip form", e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TipForm {
+    #[serde(flatten)]
+    draft: TipDraft,
+    token: String,
+    /// Hidden from people; a bot that fills every field fills it.
+    website: String,
+}
+
+pub async fn submit(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Form(f): Form<TipForm>,
+) -> Response {
+    let tenant = match tenant_of(&state, &code).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return error_page(&state, &ctx, StatusCode::NOT_FOUND),
+        Err(e) => return internal(&state, &ctx, "tip", e),
+    };
+    let now = state.now();
+    if !f.website.is_empty() {
+        return form_page(
+            &state,
+            &ctx,
+            &tenant,
+            &f.draft,
+            &[],
+            Some("tip-refused-form"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let cats = match state.store.categories(tenant.id).await {
+        Ok(c) => c,
+        Err(e) => return internal(&state, &ctx, "tip", e),
+    };
+    let valid = match service::tips::validate(&f.draft, &cats, &tenant, now) {
+        Ok(v) => v,
+        Err(errors) => {
+            return form_page(
+                &state,
+                &ctx,
+                &tenant,
+                &f.draft,
+                &errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let browser = cookie_of(&ctx, TIPPER_COOKIE);
+    match state.tips.admit(
+        &tenant.code,
+        &f.token,
+        browser.as_deref(),
+        ctx.peer.as_deref(),
+        now,
+    ) {
+        Ok(()) => {}
+        Err(Refusal::Form) => {
+            return form_page(
+                &state,
+                &ctx,
+                &tenant,
+                &f.draft,
+                &[],
+                Some("tip-refused-form"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        Err(Refusal::TooFast) => {
+            return form_page(
+                &state,
+                &ctx,
+                &tenant,
+                &f.draft,
+                &[],
+                Some("tip-refused-fast"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        Err(Refusal::Limit(_)) => {
+            return form_page(
+                &state,
+                &ctx,
+                &tenant,
+                &f.draft,
+                &[],
+                Some("tip-refused-limit"),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await;
+        }
+    }
+    let (secret, hash, token) = service::tips::receipt();
+    let new = valid.into_new(&tenant, TipChannel::Web, None, hash, token, now);
+    match state.store.create_tip(&new).await {
+        Ok(_) => Redirect::to(&format!("/tips/kvitto/{secret}")).into_response(),
+        Err(e) => internal(&state, &ctx, "storing a tip", e),
+    }
+}
+
+pub async fn receipt(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(secret): Path<String>,
+) -> Response {
+    if secret.len() > 64 {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    }
+    let tip = match state
+        .store
+        .tip_by_receipt(&service::auth::hash_secret(&secret))
+        .await
+    {
+        Ok(Some(t)) => t,
+        Ok(None) => return error_page(&state, &ctx, StatusCode::NOT_FOUND),
+        Err(e) => return internal(&state, &ctx, "tip receipt", e),
+    };
+    let (tenant, cats) = match tokio::try_join!(
+        state.store.tenant(tip.tenant_id),
+        state.store.categories(tip.tenant_id)
+    ) {
+        Ok((Some(t), c)) => (t, c),
+        Ok((None, _)) => return error_page(&state, &ctx, StatusCode::NOT_FOUND),
+        Err(e) => return internal(&state, &ctx, "tip receipt", e),
+    };
+    let tz = service::stockholm();
+    let mut r = render(
+        &state,
+        &ctx,
+        "tip_receipt.html",
+        "tips",
+        context! {
+            tenant_name => tenant.name.clone(),
+            code => tenant.code.clone(),
+            id => tip.id,
+            status => tip.status.as_str(),
+            category => views::category_name(&cats, tip.category.as_str(), ctx.lang),
+            sent => views::local(tip.created_at, &tz),
+            answer => tip.public_answer.clone(),
+            redacted => tip.redacted,
+            by_email => tip.email.is_some(),
+            path => format!("/tips/kvitto/{secret}"),
+        },
+        StatusCode::OK,
+    );
+    // The link is the key: no referrer carries it anywhere, no cache keeps it.
+    r.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+// The coordinator's queue.
+
+type Fields = Vec<(String, String)>;
+
+fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
+    f.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())
+        .unwrap_or("")
+}
+
+#[allow(clippy::result_large_err)]
+fn coordinator(
+    state: &AppState,
+    ctx: &Ctx,
+    form: Option<&Fields>,
+) -> Result<store::User, Response> {
+    let Some(user) = ctx.user.clone() else {
+        return Err(crate::respond::login_redirect(ctx));
+    };
+    if user.role != model::Role::Admin {
+        return Err(error_page(state, ctx, StatusCode::NOT_FOUND));
+    }
+    if let Some(f) = form
+        && !ctx.csrf_ok(Some(field(f, "csrf")))
+    {
+        return Err(error_page(state, ctx, StatusCode::FORBIDDEN));
+    }
+    Ok(user)
+}
+
+async fn queue_page(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &store::User,
+    notice: Option<(&'static str, String, bool)>,
+    status: StatusCode,
+) -> Response {
+    let found = tokio::try_join!(
+        state.store.tips(user.tenant_id, Some(TipStatus::New), 200),
+        state.store.tips(user.tenant_id, None, 50),
+        state.store.categories(user.tenant_id),
+    );
+    let (queue, recent, cats) = match found {
+        Ok(x) => x,
+        Err(e) => return internal(state, ctx, "tip queue", e),
+    };
+    let tz = service::stockholm();
+    let view = |t: &store::Tip| {
+        context! {
+            id => t.id,
+            channel => t.channel.as_str(),
+            status => t.status.as_str(),
+            category => t.category.as_str(),
+            category_name => views::category_name(&cats, t.category.as_str(), ctx.lang),
+            description => t.description.clone(),
+            place_text => t.place_text.clone(),
+            point => t.point.map(|(lon, lat)| format!("{}, {}", views::decimal(lat, 5, ctx.lang), views::decimal(lon, 5, ctx.lang))),
+            occurred => t.occurred_at.map(|o| views::local(o, &tz)),
+            sent => views::local(t.created_at, &tz),
+            redacted => t.redacted,
+            by_email => t.email.is_some(),
+            incident => t.incident_id,
+            answer => t.public_answer.clone(),
+            note => t.internal_note.clone(),
+        }
+    };
+    let categories: Vec<_> = cats
+        .iter()
+        .filter(|c| !c.retired)
+        .map(|c| context! { code => c.code.as_str(), name => views::category_name(&cats, c.code.as_str(), ctx.lang), parent => c.parent.is_some() })
+        .collect();
+    render(
+        state,
+        ctx,
+        "admin_tips.html",
+        "admin",
+        context! {
+            queue => queue.iter().map(view).collect::<Vec<_>>(),
+            done => recent.iter().filter(|t| t.status != TipStatus::New).map(view).collect::<Vec<_>>(),
+            categories,
+            notice => notice.map(|(key, value, ok)| context! { key, value, ok }),
+        },
+        status,
+    )
+}
+
+pub async fn queue(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+    match coordinator(&state, &ctx, None) {
+        Ok(u) => queue_page(&state, &ctx, &u, None, StatusCode::OK).await,
+        Err(r) => r,
+    }
+}
+
+pub async fn moderate(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let user = match coordinator(&state, &ctx, Some(&f)) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    };
+    let tip = match state.store.tip(user.tenant_id, id).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return error_page(&state, &ctx, StatusCode::NOT_FOUND),
+        Err(e) => return internal(&state, &ctx, "tip", e),
+    };
+    let now = state.now();
+    let bad = |key: &'static str, value: &str| (key, value.to_string(), false);
+    let answer = field(&f, "public_answer");
+    let note = field(&f, "internal_note");
+    if answer.chars().count() > 2_000 || note.chars().count() > 2_000 {
+        return queue_page(
+            &state,
+            &ctx,
+            &user,
+            Some(bad("tip-bad-text", "")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let moderation = match field(&f, "decision") {
+        "accept" => {
+            let found = tokio::try_join!(
+                state.store.tenant(user.tenant_id),
+                state.store.places(user.tenant_id),
+                state.store.categories(user.tenant_id),
+            );
+            let (Some(tenant), places, cats) = (match found {
+                Ok(x) => x,
+                Err(e) => return internal(&state, &ctx, "tip", e),
+            }) else {
+                return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+            };
+            let code = match field(&f, "category") {
+                "" => tip.category.as_str(),
+                c => c,
+            };
+            let Some(category) = cats.iter().find(|c| c.code.as_str() == code && !c.retired) else {
+                return queue_page(
+                    &state,
+                    &ctx,
+                    &user,
+                    Some(bad("tip-bad-category", code)),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            };
+            let visibility = model::Visibility::parse(field(&f, "visibility"))
+                .unwrap_or(tenant.default_visibility);
+            let geo = match service::reporting::TenantGeo::new(&tenant, places) {
+                Ok(g) => g,
+                Err(e) => return internal(&state, &ctx, "tip", e),
+            };
+            Moderation::Accept(Box::new(service::tips::incident_from(
+                &tip,
+                &tenant,
+                category.code.clone(),
+                visibility,
+                user.org_id,
+                &geo,
+                now,
+            )))
+        }
+        "merge" => match field(&f, "incident").trim_start_matches('#').parse::<i64>() {
+            Ok(n) => Moderation::Merge(n),
+            Err(_) => {
+                return queue_page(
+                    &state,
+                    &ctx,
+                    &user,
+                    Some(bad("tip-bad-incident", field(&f, "incident"))),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+        },
+        "reject" if answer.is_empty() => {
+            return queue_page(
+                &state,
+                &ctx,
+                &user,
+                Some(bad("tip-reason-required", "")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        "reject" => Moderation::Reject,
+        other => {
+            return queue_page(
+                &state,
+                &ctx,
+                &user,
+                Some(bad("tip-bad-decision", other)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let decision = TipDecision {
+        moderation,
+        public_answer: answer.to_string(),
+        internal_note: note.to_string(),
+        by: user.id,
+        at: now,
+    };
+    match state
+        .store
+        .moderate_tip(user.tenant_id, id, &decision)
+        .await
+    {
+        Ok(t) => {
+            if t.email.is_some() && !t.public_answer.is_empty() {
+                tell_tipster(&state, &t).await;
+            }
+            queue_page(
+                &state,
+                &ctx,
+                &user,
+                Some(("tip-moderated", t.id.to_string(), true)),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(store::StoreError::UnknownReference { value, .. }) => {
+            queue_page(
+                &state,
+                &ctx,
+                &user,
+                Some(bad("tip-bad-incident", &value)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(store::StoreError::Conflict { value, .. }) => {
+            queue_page(
+                &state,
+                &ctx,
+                &user,
+                Some(bad("tip-already", &value)),
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => internal(&state, &ctx, "moderating a tip", e),
+    }
+}
+
+/// The public answer by e-mail, through the municipality's relay, when the tipster gave an
+/// address (in Swedish and English; the receipt link is theirs only, so it is not in it).
+async fn tell_tipster(state: &AppState, tip: &store::Tip) {
+    let Some(to) = tip
+        .email
+        .as_deref()
+        .and_then(|e| model::Email::parse(e).ok())
+    else {
+        return;
+    };
+    let (relay, tenant) = match tokio::try_join!(
+        state.store.tenant_smtp(tip.tenant_id),
+        state.store.tenant(tip.tenant_id)
+    ) {
+        Ok((Some(r), Some(t))) => (r, t),
+        Ok(_) => return,
+        Err(e) => {
+            tracing::warn!("answer to tip {}: {e}", tip.id);
+            return;
+        }
+    };
+    let part = |lang| {
+        state.i18n.t(
+            lang,
+            "tip-mail-body",
+            &[
+                ("id", tip.id.into()),
+                ("tenant", tenant.name.clone().into()),
+                (
+                    "status",
+                    state
+                        .i18n
+                        .t(lang, &format!("tip-status-{}", tip.status.as_str()), &[])
+                        .into(),
+                ),
+                ("answer", tip.public_answer.clone().into()),
+            ],
+        )
+    };
+    let subject = state.i18n.t(
+        crate::i18n::Lang::Sv,
+        "tip-mail-subject",
+        &[("id", tip.id.into())],
+    );
+    let body = format!(
+        "{}\n\n---\n\n{}",
+        part(crate::i18n::Lang::Sv),
+        part(crate::i18n::Lang::En)
+    );
+    let code = tenant.code.clone();
+    let id = tip.id;
+    tokio::spawn(async move {
+        if let Err(e) = service::notify::send(
+            &relay,
+            service::notify::password(&code),
+            &[to],
+            &subject,
+            &body,
+        )
+        .await
+        {
+            tracing::warn!("answer to tip {id}: {e}");
+        }
+    });
+}
+
+// Open311 keys.
+
+async fn keys_page(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &store::User,
+    new_key: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let keys = match state.store.open311_keys(user.tenant_id).await {
+        Ok(k) => k,
+        Err(e) => return internal(state, ctx, "open311 keys", e),
+    };
+    let tz = service::stockholm();
+    let tenant_code = ctx
+        .tenant
+        .as_ref()
+        .map(|t| t.code.clone())
+        .unwrap_or_default();
+    render(
+        state,
+        ctx,
+        "admin_open311.html",
+        "admin",
+        context! {
+            keys => keys.iter().map(|k| context! {
+                id => k.id,
+                label => k.label.clone(),
+                created => views::local(k.created_at, &tz),
+                revoked => k.revoked_at.map(|r| views::local(r, &tz)),
+            }).collect::<Vec<_>>(),
+            new_key,
+            jurisdiction => tenant_code,
+        },
+        status,
+    )
+}
+
+pub async fn keys(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
+    match coordinator(&state, &ctx, None) {
+        Ok(u) => keys_page(&state, &ctx, &u, None, StatusCode::OK).await,
+        Err(r) => r,
+    }
+}
+
+pub async fn key_create(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Form(f): Form<Fields>,
+) -> Response {
+    let user = match coordinator(&state, &ctx, Some(&f)) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let label = field(&f, "label");
+    if label.is_empty() || label.chars().count() > 120 {
+        return keys_page(&state, &ctx, &user, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let key = service::auth::new_secret();
+    let new = store::NewOpen311Key {
+        tenant_id: user.tenant_id,
+        label: label.to_string(),
+        key_hash: service::auth::hash_secret(&key),
+        created_by: Some(user.id),
+        created_at: state.now(),
+    };
+    match state.store.create_open311_key(&new).await {
+        Ok(_) => keys_page(&state, &ctx, &user, Some(key), StatusCode::OK).await,
+        Err(e) => internal(&state, &ctx, "open311 key", e),
+    }
+}
+
+pub async fn key_revoke(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let user = match coordinator(&state, &ctx, Some(&f)) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return error_page(&state, &ctx, StatusCode::NOT_FOUND);
+    };
+    match state
+        .store
+        .revoke_open311_key(user.tenant_id, id, Some(user.id), state.now())
+        .await
+    {
+        Ok(()) => keys_page(&state, &ctx, &user, None, StatusCode::OK).await,
+        Err(store::StoreError::NotFound { .. }) => error_page(&state, &ctx, StatusCode::NOT_FOUND),
+        Err(e) => internal(&state, &ctx, "open311 key", e),
+    }
+}
