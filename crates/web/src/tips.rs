@@ -840,3 +840,79 @@ pub async fn key_revoke(
         Err(e) => internal(&state, &ctx, "open311 key", e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_guard_spends_tokens_and_counts_per_browser_address_and_municipality() {
+        let g = TipGuard::default();
+        let t0 = t("2026-11-27T10:00:00Z");
+        let later = t0 + SignedDuration::from_secs(10);
+        let token = g.form_token("1960", t0);
+        assert_eq!(
+            g.admit("1960", &token, None, None, t0),
+            Err(Refusal::TooFast)
+        );
+        assert_eq!(
+            g.admit("1980", &token, None, None, later),
+            Err(Refusal::Form),
+            "another municipality's form"
+        );
+        let forged = format!("{}x", &token[..token.len() - 1]);
+        assert_eq!(
+            g.admit("1960", &forged, None, None, later),
+            Err(Refusal::Form)
+        );
+        assert_eq!(
+            g.admit(
+                "1960",
+                &token,
+                None,
+                None,
+                t0 + MAX_FORM_AGE + SignedDuration::from_secs(1)
+            ),
+            Err(Refusal::Form),
+            "too old"
+        );
+        assert_eq!(g.admit("1960", &token, None, None, later), Ok(()));
+        assert_eq!(
+            g.admit("1960", &token, None, None, later),
+            Err(Refusal::Form),
+            "used once"
+        );
+        // One address (a school's network), many browsers: 60 an hour, then a wait.
+        for i in 0..PER_ADDRESS_HOUR {
+            let tk = g.form_token("1960", t0);
+            assert_eq!(
+                g.admit("1960", &tk, Some(&format!("b{i}")), Some("10.0.0.1"), later),
+                Ok(()),
+                "{i}"
+            );
+        }
+        let tk = g.form_token("1960", t0);
+        match g.admit("1960", &tk, Some("b-last"), Some("10.0.0.1"), later) {
+            Err(Refusal::Limit(until)) => {
+                assert!(until > later && until <= later + SignedDuration::from_hours(1))
+            }
+            other => panic!("{other:?}"),
+        }
+        // Another address is not held back by it, and an hour later the first is free again.
+        let tk = g.form_token("1960", t0);
+        assert_eq!(
+            g.admit("1960", &tk, Some("c"), Some("10.0.0.2"), later),
+            Ok(())
+        );
+        let next = later + SignedDuration::from_hours(1);
+        let tk = g.form_token("1960", next - SignedDuration::from_secs(10));
+        assert_eq!(
+            g.admit("1960", &tk, Some("d"), Some("10.0.0.1"), next),
+            Ok(())
+        );
+    }
+}
