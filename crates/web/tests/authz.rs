@@ -78,6 +78,12 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
             page(role == Some(Role::Admin))
         }
         ("post", "/admin/tips/{id}" | "/admin/open311/{id}/revoke") => page(false),
+        // Open311 is public (its own keys, not sessions, admit a POST): the lists and
+        // services answer anyone; a request or token that is not there is 404; a POST
+        // without a key is 403.
+        ("get", "/open311/v2/{file}" | "/open311/v2/services/{file}") => Ok,
+        ("get", "/open311/v2/requests/{file}" | "/open311/v2/tokens/{file}") => NotFound,
+        ("post", "/open311/v2/{file}") => Forbidden,
         // The installable app's manifest and service worker are public (they hold no data).
         ("get", "/sw.js" | "/manifest.webmanifest") => Ok,
         // The test signs in with a wrong password.
@@ -570,7 +576,16 @@ async fn every_route_for_every_role_and_visibility() {
                     .replace("{z}/{x}/{y}", "13/4462/2286.mvt")
                     .replace("{*file}", "app.css")
                     .replace("{photo}", "1")
-                    .replace("{secret}", "gissat");
+                    .replace("{secret}", "gissat")
+                    // Open311: the list of requests, a service, a request and a token that
+                    // do not exist, all of Kungsör.
+                    .replace("/v2/{file}", "/v2/requests.json?jurisdiction_id=1960")
+                    .replace(
+                        "services/{file}",
+                        "services/otrygg-plats.json?jurisdiction_id=1960",
+                    )
+                    .replace("requests/{file}", "requests/999.json?jurisdiction_id=1960")
+                    .replace("tokens/{file}", "tokens/fel.json?jurisdiction_id=1960");
                 let api = concrete.starts_with("/api/");
                 let mut b = Request::builder()
                     .method(method.to_uppercase().as_str())

@@ -504,3 +504,380 @@ async fn a_citizen_tips_and_the_coordinator_answers() {
         Some(incident.id)
     );
 }
+
+/// A partner system's Open311 key, made as the coordinator makes it.
+async fn open311_key(app: &App, tenant: &store::Tenant, label: &str) -> (String, i64) {
+    let key = service::auth::new_secret();
+    let k = app
+        .store
+        .create_open311_key(&store::NewOpen311Key {
+            tenant_id: tenant.id,
+            label: label.into(),
+            key_hash: service::auth::hash_secret(&key),
+            created_by: None,
+            created_at: app.now(),
+        })
+        .await
+        .unwrap();
+    (key, k.id)
+}
+
+async fn post311(app: &App, path: &str, form: &[(&str, &str)]) -> Resp {
+    app.post_form(path, None, form).await
+}
+
+#[tokio::test]
+async fn open311_in_json_and_xml_with_keys_jurisdictions_and_the_public_rules() {
+    let (app, kungsor, ku, other, _) = app().await;
+    let (key, key_id) = open311_key(&app, &kungsor, "Felanmälan-appen").await;
+    let (other_key, _) = open311_key(&app, &other, "Grannkommunens app").await;
+    // Services: the top-level categories; a definition with the `occurred` attribute.
+    let r = app
+        .get("/open311/v2/services.json?jurisdiction_id=1960", None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let services = r.json();
+    assert!(
+        services
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["service_code"] == "otrygg-plats")
+    );
+    assert!(
+        !services
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["service_code"] == "otrygg-plats-belysning")
+    );
+    let r = app
+        .get("/open311/v2/services.xml?jurisdiction_id=1960", None)
+        .await;
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/xml")
+    );
+    let doc = roxmltree::Document::parse(&r.body).unwrap();
+    assert_eq!(doc.root_element().tag_name().name(), "services");
+    assert!(
+        doc.root_element()
+            .children()
+            .filter(|n| n.is_element())
+            .all(|n| n.tag_name().name() == "service")
+    );
+    let r = app
+        .get(
+            "/open311/v2/services/otrygg-plats.json?jurisdiction_id=1960",
+            None,
+        )
+        .await;
+    assert_eq!(r.json()["attributes"][0]["code"], "occurred");
+    let r = app
+        .get(
+            "/open311/v2/services/finns-inte.xml?jurisdiction_id=1960",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(
+        r.body
+            .contains("<errors><error><code>404</code><description>"),
+        "{}",
+        r.body
+    );
+    // One deployment, several municipalities: the jurisdiction is required, and must exist.
+    let r = app.get("/open311/v2/services.json", None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()[0]["code"], 400);
+    assert_eq!(
+        app.get("/open311/v2/services.json?jurisdiction_id=0000", None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/open311/v2/services.csv?jurisdiction_id=1960", None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // POST with the key: into the tip queue.
+    let good = |k: &'static str| -> Vec<(&'static str, String)> {
+        vec![
+            ("api_key", k.to_string()),
+            ("jurisdiction_id", "1960".into()),
+            ("service_code", "otrygg-plats".into()),
+            ("lat", "59.4224".into()),
+            ("long", "16.0978".into()),
+            ("address_string", "Storgatan 12".into()),
+            ("description", "Lampan vid busshållplatsen är trasig".into()),
+            ("attribute[occurred]", "2026-11-26T21:30:00+01:00".into()),
+            ("first_name", "Anna".into()),
+        ]
+    };
+    let key: &'static str = Box::leak(key.into_boxed_str());
+    let other_key: &'static str = Box::leak(other_key.into_boxed_str());
+    let form = good(key);
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post311(&app, "/open311/v2/requests.json", &pairs).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let created = r.json()[0].clone();
+    let id: i64 = created["service_request_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let tip = app.store.tip(kungsor.id, id).await.unwrap().unwrap();
+    assert_eq!(tip.channel, model::TipChannel::Open311);
+    assert_eq!(tip.partner_id, Some(key_id));
+    assert_eq!(
+        tip.occurred_at,
+        Some("2026-11-26T20:30:00Z".parse().unwrap())
+    );
+    assert!(!format!("{tip:?}").contains("Anna"), "names are not kept");
+    // A second one with a phone number in it, in XML.
+    let mut form = good(key);
+    form[6].1 = "Ring mig på 070-123 45 67".into();
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post311(&app, "/open311/v2/requests.xml", &pairs).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let doc = roxmltree::Document::parse(&r.body).unwrap();
+    let second: i64 = doc
+        .descendants()
+        .find(|n| n.has_tag_name("service_request_id"))
+        .unwrap()
+        .text()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The other municipality's key, a revoked key, no key: 403.
+    for k in [other_key, "", "fel"] {
+        let form = good(k);
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = post311(&app, "/open311/v2/requests.json", &pairs).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{k}: {}", r.body);
+        assert_eq!(r.json()[0]["code"], 403);
+    }
+    // Bad values: 400, each named.
+    let mut form = good(key);
+    form[2].1 = "skadegorelse-klotter".into();
+    form[3].1 = "59.33".into();
+    form[4].1 = "18.06".into();
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post311(&app, "/open311/v2/requests.json", &pairs).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let text = r.body.clone();
+    assert!(
+        text.contains("service_code") && text.contains("lat/long"),
+        "{text}"
+    );
+
+    // GET requests: both, open, with the public rules.
+    let r = app
+        .get("/open311/v2/requests.json?jurisdiction_id=1960", None)
+        .await;
+    let list = r.json();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let first = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["service_request_id"] == id.to_string())
+        .unwrap();
+    assert_eq!(first["status"], "open");
+    assert_eq!(first["description"], "Lampan vid busshållplatsen är trasig");
+    assert!(
+        first["address"].is_null(),
+        "an address may be a home: never shown"
+    );
+    let (lat, lon) = (
+        first["lat"].as_f64().unwrap(),
+        first["long"].as_f64().unwrap(),
+    );
+    assert!(
+        lat != 59.4224 && (lat - 59.4224).abs() < 0.003 && (lon - 16.0978).abs() < 0.005,
+        "{lat} {lon}"
+    );
+    let screened = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["service_request_id"] == second.to_string())
+        .unwrap();
+    assert!(
+        screened["description"].is_null(),
+        "text with screened data is not published"
+    );
+    assert!(!r.body.contains("070"));
+    // The coordinator answers the first; it is closed with the answer as status notes.
+    app.store
+        .moderate_tip(
+            kungsor.id,
+            id,
+            &store::TipDecision {
+                moderation: store::Moderation::Reject,
+                public_answer: "Lampan är lagad.".into(),
+                internal_note: "Gatukontoret".into(),
+                by: ku[0].id,
+                at: app.now(),
+            },
+        )
+        .await
+        .unwrap();
+    let r = app
+        .get(
+            &format!("/open311/v2/requests/{id}.xml?jurisdiction_id=1960"),
+            None,
+        )
+        .await;
+    let doc = roxmltree::Document::parse(&r.body).unwrap();
+    let field = |name: &str| {
+        doc.descendants()
+            .find(|n| n.has_tag_name(name))
+            .and_then(|n| n.text())
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(field("status"), "closed");
+    assert_eq!(field("status_notes"), "Lampan är lagad.");
+    assert!(!r.body.contains("Gatukontoret"));
+    let r = app
+        .get(
+            "/open311/v2/requests.json?jurisdiction_id=1960&status=open",
+            None,
+        )
+        .await;
+    assert_eq!(r.json().as_array().unwrap().len(), 1);
+    let r = app
+        .get(
+            "/open311/v2/requests.json?jurisdiction_id=1960&status=gone",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = app
+        .get(&format!("/open311/v2/requests.json?jurisdiction_id=1960&service_request_id={id},{second}&status=open"), None)
+        .await;
+    assert_eq!(
+        r.json().as_array().unwrap().len(),
+        2,
+        "ids override the other filters"
+    );
+    let r = app
+        .get("/open311/v2/requests.json?jurisdiction_id=1960&start_date=2025-01-01T00:00:00Z&end_date=2026-01-01T00:00:00Z", None)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "more than 90 days");
+    // Another municipality sees none of them; a token finds its request.
+    let r = app
+        .get("/open311/v2/requests.json?jurisdiction_id=1984", None)
+        .await;
+    assert_eq!(r.json().as_array().unwrap().len(), 0);
+    let token = created["token"].as_str().unwrap();
+    let r = app
+        .get(
+            &format!("/open311/v2/tokens/{token}.json?jurisdiction_id=1960"),
+            None,
+        )
+        .await;
+    assert_eq!(r.json()[0]["service_request_id"], id.to_string());
+    assert_eq!(
+        app.get(
+            &format!("/open311/v2/tokens/{token}.json?jurisdiction_id=1984"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    // A revoked key opens nothing.
+    app.store
+        .revoke_open311_key(kungsor.id, key_id, None, app.now())
+        .await
+        .unwrap();
+    let form = good(key);
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        post311(&app, "/open311/v2/requests.json", &pairs)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // Discovery.
+    let r = app.get("/open311/v2/discovery.json", None).await;
+    assert_eq!(
+        r.json()["endpoints"][0]["specification"],
+        "http://wiki.open311.org/GeoReport_v2"
+    );
+}
+
+/// The PyPI Open311 client (`georeport`) and `requests` against a real server, every answer
+/// validated against the specification's schemas (tests/open311/).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_open311_client_gets_and_posts() {
+    let python = std::env::var("LAGESBILD_TEST_AIOSMTPD").unwrap_or_else(|_| "python3".into());
+    let has = std::process::Command::new(&python)
+        .args(["-c", "import georeport, jsonschema"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        has,
+        "{python} cannot import georeport and jsonschema: run scripts/test.sh, or set \
+         LAGESBILD_TEST_AIOSMTPD to a python with them (pip install georeport jsonschema)"
+    );
+    let (app, kungsor, ..) = app().await;
+    let (key, _) = open311_key(&app, &kungsor, "Testklient").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/open311/client.py");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&python)
+            .arg(script)
+            .args([
+                &format!("http://127.0.0.1:{port}/open311/v2"),
+                "1960",
+                &key,
+                "otrygg-plats",
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(
+        found["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "otrygg-plats")
+    );
+    assert_eq!(found["attributes"], serde_json::json!(["occurred"]));
+    assert_eq!(found["requests"].as_array().unwrap().len(), 2, "{found}");
+    assert_eq!(found["open"], 2);
+    assert!(found["no_location"].as_str().unwrap().contains("location"));
+    assert!(found["one"]["address"].is_null());
+    // Both landed in the coordinator's queue.
+    let queue = app
+        .store
+        .tips(kungsor.id, Some(model::TipStatus::New), 10)
+        .await
+        .unwrap();
+    assert_eq!(queue.len(), 2);
+    assert!(
+        queue
+            .iter()
+            .all(|t| t.channel == model::TipChannel::Open311)
+    );
+}
