@@ -686,7 +686,7 @@ async fn open311_in_json_and_xml_with_keys_jurisdictions_and_the_public_rules() 
         .as_array()
         .unwrap()
         .iter()
-        .find(|x| x["service_request_id"] == id.to_string())
+        .find(|x| x["service_request_id"].as_str() == Some(id.to_string().as_str()))
         .unwrap();
     assert_eq!(first["status"], "open");
     assert_eq!(first["description"], "Lampan vid busshållplatsen är trasig");
@@ -706,7 +706,7 @@ async fn open311_in_json_and_xml_with_keys_jurisdictions_and_the_public_rules() 
         .as_array()
         .unwrap()
         .iter()
-        .find(|x| x["service_request_id"] == second.to_string())
+        .find(|x| x["service_request_id"].as_str() == Some(second.to_string().as_str()))
         .unwrap();
     assert!(
         screened["description"].is_null(),
