@@ -19,6 +19,7 @@ mod export;
 mod field;
 mod filters;
 pub mod i18n;
+mod import;
 mod insight;
 mod lagesbild;
 mod limits;
@@ -97,6 +98,7 @@ pub struct AppState {
     login_limiter: limits::LoginLimiter,
     heavy: budget::Budget,
     tips: tips::TipGuard,
+    uploads: import::Uploads,
 }
 
 impl AppState {
@@ -118,6 +120,7 @@ impl AppState {
             login_limiter: limits::LoginLimiter::default(),
             heavy,
             tips: tips::TipGuard::default(),
+            uploads: import::Uploads::default(),
         })
     }
 
@@ -168,6 +171,9 @@ app_routes! {
     get "/tips/{code}" => tips::form;
     post "/tips/{code}" => tips::submit;
     get "/tips/kvitto/{secret}" => tips::receipt;
+    get "/admin/import" => import::page;
+    post "/admin/import" => import::preview;
+    post "/admin/import/{key}" => import::store;
     get "/admin/tips" => tips::queue;
     post "/admin/tips/{id}" => tips::moderate;
     get "/admin/open311" => tips::keys;

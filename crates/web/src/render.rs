@@ -53,6 +53,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "admin_orgs.html",
         include_str!("../templates/admin_orgs.html"),
     ),
+    (
+        "admin_import.html",
+        include_str!("../templates/admin_import.html"),
+    ),
     ("tip_form.html", include_str!("../templates/tip_form.html")),
     (
         "tip_receipt.html",

@@ -74,9 +74,12 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         // which is none); a receipt answers only its own secret (the matrix guesses one).
         ("get" | "post", "/tips/{code}") | ("get", "/tips/kvitto/{secret}") => NotFound,
         // The coordinator's queue and Open311 keys; the matrix's ids are no tip's or key's.
-        ("get", "/admin/tips" | "/admin/open311") | ("post", "/admin/open311") => {
-            page(role == Some(Role::Admin))
-        }
+        ("get", "/admin/tips" | "/admin/open311" | "/admin/import")
+        | ("post", "/admin/open311") => page(role == Some(Role::Admin)),
+        // The import's upload is multipart: the matrix's form body is not one (422 for the
+        // coordinator); the key of an upload is none the matrix can know.
+        ("post", "/admin/import") => page(role == Some(Role::Admin)),
+        ("post", "/admin/import/{key}") => page(false),
         ("post", "/admin/tips/{id}" | "/admin/open311/{id}/revoke") => page(false),
         // Open311 is public (its own keys, not sessions, admit a POST): the lists and
         // services answer anyone; a request or token that is not there is 404; a POST
@@ -577,6 +580,7 @@ async fn every_route_for_every_role_and_visibility() {
                     .replace("{*file}", "app.css")
                     .replace("{photo}", "1")
                     .replace("{secret}", "gissat")
+                    .replace("{key}", "gissat")
                     // Open311: the list of requests, a service, a request and a token that
                     // do not exist, all of Kungsör.
                     .replace("/v2/{file}", "/v2/requests.json?jurisdiction_id=1960")

@@ -881,3 +881,155 @@ async fn a_real_open311_client_gets_and_posts() {
             .all(|t| t.channel == model::TipChannel::Open311)
     );
 }
+
+fn multipart(csrf: &str, name: &str, file: &[u8], mapping: &str) -> (String, Vec<u8>) {
+    let b = "----lagesbildgrans";
+    let mut body = Vec::new();
+    for (k, v) in [("csrf", csrf), ("mapping", mapping)] {
+        body.extend(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend(
+        format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend(file);
+    body.extend(format!("\r\n--{b}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+async fn upload(app: &App, cookie: &str, csrf: &str, file: &[u8], mapping: &str) -> Resp {
+    let (ct, body) = multipart(csrf, "felanmalan.csv", file, mapping);
+    app.send(
+        axum::http::Request::post("/admin/import")
+            .header("content-type", ct)
+            .header("cookie", cookie)
+            .body(axum::body::Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_coordinator_imports_a_spreadsheet_after_a_preview() {
+    let (app, kungsor, ku, ..) = app().await;
+    let (cookie, csrf) = app.login(&ku[0].email.to_string()).await;
+    let page = app.get("/admin/import", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let file = "Ärendenr;Kategori;Datum;Latitud;Longitud;Beskrivning\n\
+                F-1;Klotter;2026-11-01 14:30;59,4224;16,0978;Klotter på elskåpet\n\
+                F-2;Klotter;igår;59,4224;16,0978;\n"
+        .as_bytes();
+    let count = || async {
+        app.store
+            .count_incidents(
+                &ku[0].actor(),
+                &IncidentFilter {
+                    source: Some(model::Source::ImportCsv),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+    };
+    // The preview: the columns as read, the good row as it will be stored, the bad one
+    // named by row, column and value; nothing stored yet.
+    let r = upload(&app, &cookie, &csrf, file, "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("2 rader, 1 går att importera, 1 är fel"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("<code>Ärendenr</code>"));
+    assert!(r.body.contains("Klotter på elskåpet"));
+    assert!(
+        r.body.contains("<code>igår</code>") && r.body.contains("Inget datum"),
+        "{}",
+        r.body
+    );
+    assert_eq!(count().await, 0);
+    let action = |body: &str| {
+        let at = body.find("action=\"/admin/import/").unwrap() + 8;
+        body[at..at + body[at..].find('"').unwrap()].to_string()
+    };
+    // Nothing kept when a row is wrong, unless asked.
+    let r = app
+        .post_form(
+            &action(&r.body),
+            Some(&cookie),
+            &[("csrf", &csrf), ("on_error", "nothing")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("ingenting sparades"), "{}", r.body);
+    assert_eq!(count().await, 0);
+    let r = upload(&app, &cookie, &csrf, file, "").await;
+    let store_at = action(&r.body);
+    let r = app
+        .post_form(
+            &store_at,
+            Some(&cookie),
+            &[("csrf", &csrf), ("on_error", "keep")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("1 nya, 0 ändrade, 0 oförändrade"),
+        "{}",
+        r.body
+    );
+    assert_eq!(count().await, 1);
+    // The upload is used once.
+    let r = app
+        .post_form(
+            &store_at,
+            Some(&cookie),
+            &[("csrf", &csrf), ("on_error", "keep")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // A mapping for other column names; a wrong mapping is said, not a crash.
+    let other = "Typ,Inträffade,lat,lon\nKlotter,2026-11-02,59.4224,16.0978\n".as_bytes();
+    let r = upload(
+        &app,
+        &cookie,
+        &csrf,
+        other,
+        r#"{"columns": {"category": "Typ", "date": "Inträffade"}}"#,
+    )
+    .await;
+    assert!(
+        r.body.contains("1 går att importera, 0 är fel"),
+        "{}",
+        r.body
+    );
+    let r = upload(&app, &cookie, &csrf, other, r#"{"kolumner": {}}"#).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("mapping"), "{}", r.body);
+    // Only the coordinator imports, and with the form's token.
+    let r = upload(&app, &cookie, "fel", file, "").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let (rc, rcsrf) = app.login(&ku[1].email.to_string()).await;
+    assert_eq!(
+        upload(&app, &rc, &rcsrf, file, "").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Audited with the file's digest.
+    let log = app
+        .store
+        .audit_log(
+            kungsor.id,
+            &store::AuditFilter {
+                action: Some("import.file".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].user_id, Some(ku[0].id));
+}

@@ -954,3 +954,70 @@ open311-key-created = Created
 open311-key-state = Status
 open311-key-revoked = Revoked { $at }
 open311-key-revoke = Revoke
+
+import-title = Import incidents
+import-intro = Import incidents the municipality already keeps in a spreadsheet (saved as CSV, also from Swedish Excel) or in a GeoJSON file. You first see a preview with every row that is wrong; nothing is stored until you choose. The same file twice changes nothing.
+import-file = File (CSV or GeoJSON)
+import-file-hint = Columns are recognised by their names, for example category, date, time, lat/lon or E/N (SWEREF 99 TM), description, place and id. At most 50 MB.
+import-mapping = Column mapping (optional, JSON)
+import-mapping-hint = Only needed when the columns have other names, e.g. {"{"}"columns": {"{"}"category": "Type", "date": "Happened"{"}"}, "categories": {"{"}"Sprayed": "skadegorelse-klotter"{"}"}{"}"}.
+import-preview = Preview
+import-no-file = Choose a file to import.
+import-expired = The file was not stored: the preview is older than 30 minutes. Upload the file again.
+import-summary = { $name }: { $rows } rows, { $good } can be imported, { $bad } are wrong.
+import-redacted = { $count ->
+    [one] One personal detail is removed from the free text.
+   *[other] { $count } personal details are removed from the free text.
+}
+import-columns = Columns read
+import-first-rows = The first rows as they will be stored
+import-row = Row
+import-column = Column
+import-value = Value
+import-reason = Problem
+import-when = When
+import-position = Position
+import-errors = { $count ->
+    [one] One row is wrong
+   *[other] { $count } rows are wrong
+}
+import-choice = Some rows are wrong. What should be stored?
+import-store-nothing = Nothing – I will correct the file first
+import-keep-good = The { $good } rows that are right
+import-store = Import
+import-again = Import another file
+import-rejected = { $bad } rows are wrong, so nothing was stored.
+import-done = { $name } is imported: { $inserted } new, { $updated } changed, { $unchanged } unchanged incidents.
+import-done-bad = { $bad } rows that were wrong were not stored.
+import-see = See the imported incidents
+import-field-external_id = External id
+import-field-category = Category
+import-field-date = Date
+import-field-time = Time
+import-field-end = End
+import-field-lat = Latitude
+import-field-lon = Longitude
+import-field-e = E (SWEREF 99 TM)
+import-field-n = N (SWEREF 99 TM)
+import-field-description = Description
+import-field-place = Place
+import-field-visibility = Visibility
+import-field-status = Status
+import-field-url = Link
+import-error-missing = No value.
+import-error-category = None of the municipality's categories (code or name).
+import-error-date = Not a date (e.g. 2026-05-01, 1 maj 2026 or 1/5 2026, with a time if known).
+import-error-time = Not a time of day (e.g. 14:30, 14.30 or kl. 14.30).
+import-error-end-before-start = Ends before it begins.
+import-error-future = In the future.
+import-error-no-position = No position: give lat/lon, E/N or a place the municipality has named.
+import-error-outside = Outside the municipality.
+import-error-visibility = Not a visibility (own_organisation, all_partners, police_and_coordinator).
+import-error-status = Not a status (new, reviewed, closed, rejected).
+import-error-description = Longer than 4,000 characters or with control characters.
+import-error-url = Not an http(s) address.
+import-error-coordinate-missing = The other coordinate is missing.
+import-error-coordinate-number = Not a number.
+import-error-coordinate-swapped = Latitude and longitude look swapped.
+import-error-coordinate-sweden = Not a position in Sweden.
+import-error-duplicate-id = The same id as an earlier row.

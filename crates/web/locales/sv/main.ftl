@@ -954,3 +954,70 @@ open311-key-created = Skapad
 open311-key-state = Status
 open311-key-revoked = Återkallad { $at }
 open311-key-revoke = Återkalla
+
+import-title = Importera händelser
+import-intro = Importera händelser som kommunen redan har i ett kalkylark (sparat som CSV, även från svenska Excel) eller i en GeoJSON-fil. Du ser först en förhandsgranskning med alla rader som är fel; inget sparas förrän du väljer det. Samma fil två gånger ändrar ingenting.
+import-file = Fil (CSV eller GeoJSON)
+import-file-hint = Kolumnerna känns igen på sina namn, till exempel kategori, datum, tid, lat/lon eller E/N (SWEREF 99 TM), beskrivning, plats och id. Högst 50 MB.
+import-mapping = Kolumnmappning (valfritt, JSON)
+import-mapping-hint = Behövs bara om kolumnerna heter något annat, t.ex. {"{"}"columns": {"{"}"category": "Typ", "date": "Inträffade"{"}"}, "categories": {"{"}"Sprejat": "skadegorelse-klotter"{"}"}{"}"}.
+import-preview = Förhandsgranska
+import-no-file = Välj en fil att importera.
+import-expired = Filen har inte sparats: förhandsgranskningen är äldre än 30 minuter. Ladda upp filen igen.
+import-summary = { $name }: { $rows } rader, { $good } går att importera, { $bad } är fel.
+import-redacted = { $count ->
+    [one] En personuppgift tas bort ur fritexten.
+   *[other] { $count } personuppgifter tas bort ur fritexten.
+}
+import-columns = Kolumner som lästs
+import-first-rows = De första raderna så som de sparas
+import-row = Rad
+import-column = Kolumn
+import-value = Värde
+import-reason = Fel
+import-when = När
+import-position = Position
+import-errors = { $count ->
+    [one] En rad är fel
+   *[other] { $count } rader är fel
+}
+import-choice = Några rader är fel. Vad ska sparas?
+import-store-nothing = Ingenting – jag rättar filen först
+import-keep-good = De { $good } raderna som är rätt
+import-store = Importera
+import-again = Importera en annan fil
+import-rejected = { $bad } rader är fel, så ingenting sparades.
+import-done = { $name } är importerad: { $inserted } nya, { $updated } ändrade, { $unchanged } oförändrade händelser.
+import-done-bad = { $bad } rader som var fel sparades inte.
+import-see = Se de importerade händelserna
+import-field-external_id = Externt id
+import-field-category = Kategori
+import-field-date = Datum
+import-field-time = Tid
+import-field-end = Slut
+import-field-lat = Latitud
+import-field-lon = Longitud
+import-field-e = E (SWEREF 99 TM)
+import-field-n = N (SWEREF 99 TM)
+import-field-description = Beskrivning
+import-field-place = Plats
+import-field-visibility = Synlighet
+import-field-status = Status
+import-field-url = Länk
+import-error-missing = Värde saknas.
+import-error-category = Ingen av kommunens kategorier (kod eller namn).
+import-error-date = Inget datum (t.ex. 2026-05-01, 1 maj 2026 eller 1/5 2026, gärna med tid).
+import-error-time = Ingen tid på dygnet (t.ex. 14:30, 14.30 eller kl. 14.30).
+import-error-end-before-start = Slutar innan den börjar.
+import-error-future = Ligger i framtiden.
+import-error-no-position = Ingen position: ange lat/lon, E/N eller en plats som kommunen har namngett.
+import-error-outside = Ligger utanför kommunen.
+import-error-visibility = Ingen synlighet (own_organisation, all_partners, police_and_coordinator).
+import-error-status = Ingen status (new, reviewed, closed, rejected).
+import-error-description = Längre än 4 000 tecken eller med styrtecken.
+import-error-url = Ingen http(s)-adress.
+import-error-coordinate-missing = Den andra koordinaten saknas.
+import-error-coordinate-number = Inget tal.
+import-error-coordinate-swapped = Latitud och longitud verkar ha bytt plats.
+import-error-coordinate-sweden = Ingen position i Sverige.
+import-error-duplicate-id = Samma id som en tidigare rad.
