@@ -50,53 +50,38 @@ impl Kind {
     }
 }
 
-/// The columns, in order, with their names in each language.
-const COLUMNS: [(&str, &str, &str); 18] = [
-    ("id", "id", "id"),
-    ("category_code", "kategorikod", "category code"),
-    ("category", "kategori", "category"),
-    ("occurred_from", "från", "from"),
-    ("occurred_to", "till", "to"),
-    ("status", "status", "status"),
-    ("visibility", "synlighet", "visibility"),
-    ("precision", "precision", "precision"),
-    ("place", "plats", "place"),
-    ("place_text", "platsbeskrivning", "place description"),
-    ("description", "beskrivning", "description"),
-    ("organisation", "organisation", "organisation"),
-    ("source", "källa", "source"),
-    ("external_id", "externt id", "external id"),
-    ("lat", "lat", "lat"),
-    ("lon", "lon", "lon"),
-    ("e", "E (SWEREF 99 TM)", "E (SWEREF 99 TM)"),
-    ("n", "N (SWEREF 99 TM)", "N (SWEREF 99 TM)"),
+/// The columns, in order, by their machine names (the GeoJSON properties; the pages'
+/// Fluent keys are `export-col-` and the name).
+pub const COLUMNS: [&str; 18] = [
+    "id",
+    "category_code",
+    "category",
+    "occurred_from",
+    "occurred_to",
+    "status",
+    "visibility",
+    "precision",
+    "place",
+    "place_text",
+    "description",
+    "organisation",
+    "source",
+    "external_id",
+    "lat",
+    "lon",
+    "e",
+    "n",
 ];
 
-pub fn headers(lang: Language) -> Vec<&'static str> {
-    COLUMNS
-        .iter()
-        .map(|(_, sv, en)| match lang {
-            Language::Sv => *sv,
-            Language::En => *en,
-        })
-        .collect()
-}
+/// A placeholder for each kind of screened text.
+pub type Placeholder = Box<dyn Fn(model::screening::SensitiveKind) -> String + Send + Sync>;
 
-fn placeholder(lang: Language) -> impl Fn(model::screening::SensitiveKind) -> String {
-    use model::screening::SensitiveKind::*;
-    move |k| {
-        match (lang, k) {
-            (Language::Sv, PersonalIdentityNumber) => "[personnummer borttaget]",
-            (Language::Sv, CoordinationNumber) => "[samordningsnummer borttaget]",
-            (Language::Sv, PhoneNumber) => "[telefonnummer borttaget]",
-            (Language::Sv, Email) => "[e-postadress borttagen]",
-            (Language::En, PersonalIdentityNumber) => "[personal identity number removed]",
-            (Language::En, CoordinationNumber) => "[co-ordination number removed]",
-            (Language::En, PhoneNumber) => "[phone number removed]",
-            (Language::En, Email) => "[e-mail address removed]",
-        }
-        .to_string()
-    }
+/// What the caller says in the reader's language: the column headers (in `COLUMNS` order),
+/// the placeholder of each kind of screened text, the sheet's name.
+pub struct Words {
+    pub headers: Vec<String>,
+    pub placeholder: Placeholder,
+    pub sheet: String,
 }
 
 /// One incident as the export writes it.
@@ -121,10 +106,10 @@ pub struct Line {
 }
 
 impl Line {
-    pub fn of(i: &Incident, categories: &[Category], lang: Language) -> Line {
+    pub fn of(i: &Incident, categories: &[Category], lang: Language, words: &Words) -> Line {
         let tz = crate::stockholm();
         let local = |t: Timestamp| t.to_zoned(tz.clone()).datetime();
-        let clean = |s: &str| model::screening::redact(s, placeholder(lang));
+        let clean = |s: &str| model::screening::redact(s, &words.placeholder);
         let category = categories
             .iter()
             .find(|c| c.code == i.category)
@@ -202,9 +187,9 @@ impl Csv {
     }
 
     /// The byte-order mark (for Excel) and the header row.
-    pub fn start(&self, lang: Language) -> Vec<u8> {
+    pub fn start(&self, words: &Words) -> Vec<u8> {
         let mut w = self.writer();
-        let _ = w.write_record(headers(lang));
+        let _ = w.write_record(&words.headers);
         let mut out = if self.excel {
             b"\xEF\xBB\xBF".to_vec()
         } else {
@@ -275,7 +260,7 @@ impl GeoJson {
             let texts = l.texts();
             let mut props = serde_json::Map::new();
             props.insert("id".into(), l.id.into());
-            for ((key, _, _), v) in COLUMNS.iter().zip(texts.iter()).skip(1) {
+            for (key, v) in COLUMNS.iter().zip(texts.iter()).skip(1) {
                 props.insert((*key).into(), v.clone().into());
             }
             let feature = serde_json::json!({
@@ -305,7 +290,8 @@ pub const SHEET_ROWS: u32 = 1_048_575;
 /// to `path` at the end.
 pub struct Xlsx {
     book: rust_xlsxwriter::Workbook,
-    lang: Language,
+    headers: Vec<String>,
+    name: String,
     sheet: usize,
     row: u32,
     date: rust_xlsxwriter::Format,
@@ -313,10 +299,11 @@ pub struct Xlsx {
 }
 
 impl Xlsx {
-    pub fn new(lang: Language) -> Result<Xlsx, XlsxError> {
+    pub fn new(words: &Words) -> Result<Xlsx, XlsxError> {
         let mut x = Xlsx {
             book: rust_xlsxwriter::Workbook::new(),
-            lang,
+            headers: words.headers.clone(),
+            name: words.sheet.clone(),
             sheet: 0,
             row: 0,
             date: rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm"),
@@ -328,18 +315,16 @@ impl Xlsx {
 
     fn new_sheet(&mut self) -> Result<(), XlsxError> {
         let e = |e: rust_xlsxwriter::XlsxError| XlsxError(e.to_string());
-        let name = match (self.lang, self.sheet) {
-            (Language::Sv, 0) => "Händelser".to_string(),
-            (Language::En, 0) => "Incidents".to_string(),
-            (Language::Sv, n) => format!("Händelser {}", n + 1),
-            (Language::En, n) => format!("Incidents {}", n + 1),
+        let name = match self.sheet {
+            0 => self.name.clone(),
+            n => format!("{} {}", self.name, n + 1),
         };
         let bold = self.bold.clone();
         let sheet = self.book.add_worksheet_with_constant_memory();
         sheet.set_name(name).map_err(e)?;
-        for (c, h) in headers(self.lang).iter().enumerate() {
+        for (c, h) in self.headers.iter().enumerate() {
             sheet
-                .write_string_with_format(0, c as u16, *h, &bold)
+                .write_string_with_format(0, c as u16, h, &bold)
                 .map_err(e)?;
         }
         for (c, w) in [

@@ -15,7 +15,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use service::audience::Language;
-use service::export::{Csv, GeoJson, Kind, Line, Xlsx};
+use service::export::{COLUMNS, Csv, GeoJson, Kind, Line, Words, Xlsx};
 use std::sync::Arc;
 use store::{Actor, Category, Cursor, IncidentFilter, IncidentQuery, Sort, Store};
 use tokio::sync::mpsc;
@@ -58,12 +58,14 @@ fn io(e: impl std::fmt::Display) -> std::io::Error {
 }
 
 /// CSV and GeoJSON: each page formatted and sent as it is read.
+#[allow(clippy::too_many_arguments)]
 async fn stream_text(
     store: Arc<dyn Store>,
     actor: Actor,
     filter: IncidentFilter,
     cats: Vec<Category>,
     lang: Language,
+    words: Words,
     kind: Kind,
     tx: mpsc::Sender<Chunk>,
 ) {
@@ -71,7 +73,7 @@ async fn stream_text(
     let mut geojson = GeoJson::new();
     let start = match kind {
         Kind::GeoJson => geojson.start(),
-        _ => csv.start(lang),
+        _ => csv.start(&words),
     };
     if tx.send(Ok(start.into())).await.is_err() {
         return;
@@ -90,7 +92,10 @@ async fn stream_text(
             break;
         }
         after = cursor(&rows);
-        let lines: Vec<Line> = rows.iter().map(|i| Line::of(i, &cats, lang)).collect();
+        let lines: Vec<Line> = rows
+            .iter()
+            .map(|i| Line::of(i, &cats, lang, &words))
+            .collect();
         let bytes = match kind {
             Kind::GeoJson => geojson.rows(&lines),
             _ => csv.rows(&lines),
@@ -116,11 +121,12 @@ fn stream_xlsx(
     filter: IncidentFilter,
     cats: Vec<Category>,
     lang: Language,
+    words: Words,
     tx: mpsc::Sender<Chunk>,
 ) {
     let rt = tokio::runtime::Handle::current();
     let run = || -> Result<std::fs::File, std::io::Error> {
-        let mut book = Xlsx::new(lang).map_err(io)?;
+        let mut book = Xlsx::new(&words).map_err(io)?;
         let mut after = None;
         loop {
             let rows = rt
@@ -130,7 +136,10 @@ fn stream_xlsx(
                 break;
             }
             after = cursor(&rows);
-            let lines: Vec<Line> = rows.iter().map(|i| Line::of(i, &cats, lang)).collect();
+            let lines: Vec<Line> = rows
+                .iter()
+                .map(|i| Line::of(i, &cats, lang, &words))
+                .collect();
             book.rows(&lines).map_err(io)?;
             if rows.len() < PAGE as usize || tx.is_closed() {
                 break;
@@ -243,6 +252,17 @@ async fn download(
         .categories(user.tenant_id)
         .await
         .map_err(Refused::Store)?;
+    let words = {
+        let i18n = state.i18n.clone();
+        Words {
+            headers: COLUMNS
+                .iter()
+                .map(|c| state.i18n.t(lang, &format!("export-col-{c}"), &[]))
+                .collect(),
+            placeholder: Box::new(move |k| i18n.t(lang, &format!("redacted-{}", k.as_str()), &[])),
+            sheet: state.i18n.t(lang, "export-sheet", &[]),
+        }
+    };
     let lang = match lang {
         Lang::Sv => Language::Sv,
         Lang::En => Language::En,
@@ -273,10 +293,14 @@ async fn download(
     let actor = user.actor();
     match kind {
         Kind::Xlsx => {
-            tokio::task::spawn_blocking(move || stream_xlsx(store, actor, filter, cats, lang, tx));
+            tokio::task::spawn_blocking(move || {
+                stream_xlsx(store, actor, filter, cats, lang, words, tx)
+            });
         }
         _ => {
-            tokio::spawn(stream_text(store, actor, filter, cats, lang, kind, tx));
+            tokio::spawn(stream_text(
+                store, actor, filter, cats, lang, words, kind, tx,
+            ));
         }
     }
     let name = format!(

@@ -204,7 +204,7 @@ fn time(t: Timestamp) -> String {
         .to_string()
 }
 
-fn service_json(c: &Category, cats: &[Category]) -> Value {
+fn service_json(c: &Category, cats: &[Category], group: &str) -> Value {
     json!({
         "service_code": c.code.as_str(),
         "service_name": c.name_sv,
@@ -217,7 +217,7 @@ fn service_json(c: &Category, cats: &[Category]) -> Value {
             .map(|s| s.name_sv.clone())
             .collect::<Vec<_>>()
             .join(", "),
-        "group": "Trygghet",
+        "group": group,
     })
 }
 
@@ -273,7 +273,7 @@ pub async fn discovery_or_list(
     };
     let p = params(query.as_deref(), b"");
     match name {
-        "discovery" => discovery(format),
+        "discovery" => discovery(&state, format),
         "services" => services(&state, format, &p).await,
         "requests" => requests(&state, format, &p).await,
         other => not_found(format, format!("{other}: not a GeoReport v2 resource")),
@@ -283,7 +283,12 @@ pub async fn discovery_or_list(
 /// When this API last changed (the discovery's `changeset`).
 const CHANGESET: &str = "2026-12-04T00:00:00+01:00";
 
-fn discovery(format: Format) -> Response {
+/// Open311's texts are in the municipality's language.
+fn sv(state: &AppState, key: &str) -> String {
+    state.i18n.t(crate::i18n::Lang::Sv, key, &[])
+}
+
+fn discovery(state: &AppState, format: Format) -> Response {
     let changeset = CHANGESET;
     answer(
         StatusCode::OK,
@@ -291,8 +296,8 @@ fn discovery(format: Format) -> Response {
         "discovery",
         json!({
             "changeset": changeset,
-            "contact": "Kommunens säkerhetssamordnare",
-            "key_service": "Nycklar ges av kommunens säkerhetssamordnare (Administration → Open311-nycklar).",
+            "contact": sv(state, "open311-contact"),
+            "key_service": sv(state, "open311-key-service"),
             "endpoints": [{
                 "specification": "http://wiki.open311.org/GeoReport_v2",
                 "url": "/open311/v2",
@@ -315,21 +320,21 @@ async fn services(state: &AppState, format: Format, p: &HashMap<String, String>)
     };
     let list: Vec<Value> = citizen_categories(&cats)
         .into_iter()
-        .map(|c| service_json(c, &cats))
+        .map(|c| service_json(c, &cats, &sv(state, "open311-group")))
         .collect();
     answer(StatusCode::OK, format, "services", Value::Array(list))
 }
 
 /// The attributes every service asks for beyond the specification's own fields.
-fn attributes() -> Value {
+fn attributes(state: &AppState) -> Value {
     json!([{
         "variable": true,
         "code": "occurred",
         "datatype": "datetime",
         "required": false,
-        "datatype_description": "När det hände, t.ex. 2026-11-27T21:30:00+01:00 (lämna tomt om det gäller platsen i allmänhet)",
+        "datatype_description": sv(state, "open311-occurred-format"),
         "order": 1,
-        "description": "När hände det?",
+        "description": sv(state, "open311-occurred"),
         "values": [],
     }])
 }
@@ -364,7 +369,7 @@ pub async fn service_definition(
         StatusCode::OK,
         format,
         "service_definition",
-        json!({ "service_code": code, "attributes": attributes() }),
+        json!({ "service_code": code, "attributes": attributes(&state) }),
     )
 }
 
@@ -638,7 +643,7 @@ pub async fn post_request(
             json!([{
                 "service_request_id": t.id.to_string(),
                 "token": t.token,
-                "service_notice": "Tack! Kommunens samordnare granskar ärendet.",
+                "service_notice": sv(&state, "open311-notice"),
                 "account_id": Value::Null,
             }]),
         ),

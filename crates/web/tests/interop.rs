@@ -214,7 +214,7 @@ async fn the_list_exports_what_the_reader_may_see_in_four_formats() {
     assert_eq!(header[2], "category");
     assert!(
         rows.iter()
-            .any(|r| r[10] == "Ring [personal identity number removed] om nyckeln")
+            .any(|r| r[10] == "Ring [identity number removed] om nyckeln")
     );
 
     // The reporter gets their own two reports and nothing of the municipality's.
