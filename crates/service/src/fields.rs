@@ -28,3 +28,16 @@ pub(crate) fn text(
     }
     t
 }
+
+/// What replaces a screened piece of text that is stored anyway (a citizen's tip, an imported
+/// row): a placeholder in Swedish, the record's language (the pages show their own).
+pub fn stored_placeholder(kind: model::screening::SensitiveKind) -> String {
+    use model::screening::SensitiveKind::*;
+    match kind {
+        PersonalIdentityNumber => "[personnummer borttaget]",
+        CoordinationNumber => "[samordningsnummer borttaget]",
+        PhoneNumber => "[telefonnummer borttaget]",
+        Email => "[e-postadress borttagen]",
+    }
+    .to_string()
+}

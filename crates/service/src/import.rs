@@ -433,20 +433,7 @@ fn err(
     }
 }
 
-const MONTHS: [&str; 12] = [
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-];
+use crate::polisen::MONTHS;
 
 fn month(name: &str) -> Option<i8> {
     let n = name.trim_end_matches('.').to_lowercase();
@@ -603,17 +590,6 @@ pub struct ReadRow {
     pub row: usize,
     pub incident: NewIncident,
     pub redacted: usize,
-}
-
-fn placeholder(kind: model::screening::SensitiveKind) -> String {
-    use model::screening::SensitiveKind::*;
-    match kind {
-        PersonalIdentityNumber => "[personnummer borttaget]",
-        CoordinationNumber => "[samordningsnummer borttaget]",
-        PhoneNumber => "[telefonnummer borttaget]",
-        Email => "[e-postadress borttagen]",
-    }
-    .to_string()
 }
 
 impl Reader<'_> {
@@ -858,8 +834,9 @@ impl Reader<'_> {
             + place
                 .map(|(_, v, _)| model::screening::screen(v).len())
                 .unwrap_or(0);
-        let description = model::screening::redact(&description, placeholder);
-        let place_text = place.map(|(_, v, _)| model::screening::redact(v, placeholder));
+        let description = model::screening::redact(&description, crate::fields::stored_placeholder);
+        let place_text =
+            place.map(|(_, v, _)| model::screening::redact(v, crate::fields::stored_placeholder));
         let id = match self.cell(cells, Field::ExternalId) {
             Some((_, v)) => v.to_string(),
             None => {

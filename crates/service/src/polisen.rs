@@ -84,7 +84,8 @@ impl PoliceEvent {
     }
 }
 
-const MONTHS: [&str; 12] = [
+/// The months' Swedish names, January first (also read by `import`).
+pub(crate) const MONTHS: [&str; 12] = [
     "januari",
     "februari",
     "mars",

@@ -44,17 +44,6 @@ pub struct ValidTip {
     pub redacted: u32,
 }
 
-fn placeholder(kind: model::screening::SensitiveKind) -> String {
-    use model::screening::SensitiveKind::*;
-    match kind {
-        PersonalIdentityNumber => "[personnummer borttaget]",
-        CoordinationNumber => "[samordningsnummer borttaget]",
-        PhoneNumber => "[telefonnummer borttaget]",
-        Email => "[e-postadress borttagen]",
-    }
-    .to_string()
-}
-
 fn number(v: &str) -> Option<f64> {
     v.trim()
         .replace(',', ".")
@@ -161,8 +150,8 @@ pub fn validate(
     let redacted = model::screening::screen(text).len() + model::screening::screen(place).len();
     Ok(ValidTip {
         category: category.expect("checked above"),
-        description: model::screening::redact(text, placeholder),
-        place_text: model::screening::redact(place, placeholder),
+        description: model::screening::redact(text, crate::fields::stored_placeholder),
+        place_text: model::screening::redact(place, crate::fields::stored_placeholder),
         point,
         occurred_at,
         email,

@@ -238,9 +238,9 @@ use axum::extract::Path;
 use model::{CategoryCode, Email, ReporterView, RetentionAction, Visibility};
 use store::{Category, NewOrganisation, NewPlace, NewUser, PlaceKind, TenantSettings, UserChanges};
 
-type Fields = Vec<(String, String)>;
+pub(crate) type Fields = Vec<(String, String)>;
 
-fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
+pub(crate) fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
     f.iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.trim())
@@ -254,7 +254,11 @@ fn checked(f: &Fields, name: &str) -> bool {
 /// The admin, or the response for anyone else (login redirect or 404), and for POSTs also a
 /// valid CSRF token.
 #[allow(clippy::result_large_err)]
-fn admin_for(state: &AppState, ctx: &Ctx, form: Option<&Fields>) -> Result<User, Response> {
+pub(crate) fn admin_for(
+    state: &AppState,
+    ctx: &Ctx,
+    form: Option<&Fields>,
+) -> Result<User, Response> {
     let user = match admin(ctx) {
         Ok(u) => u.clone(),
         Err(signed_in) => return Err(deny(state, ctx, signed_in)),

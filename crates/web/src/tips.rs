@@ -428,34 +428,7 @@ pub async fn receipt(
 
 // The coordinator's queue.
 
-type Fields = Vec<(String, String)>;
-
-fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
-    f.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim())
-        .unwrap_or("")
-}
-
-#[allow(clippy::result_large_err)]
-fn coordinator(
-    state: &AppState,
-    ctx: &Ctx,
-    form: Option<&Fields>,
-) -> Result<store::User, Response> {
-    let Some(user) = ctx.user.clone() else {
-        return Err(crate::respond::login_redirect(ctx));
-    };
-    if user.role != model::Role::Admin {
-        return Err(error_page(state, ctx, StatusCode::NOT_FOUND));
-    }
-    if let Some(f) = form
-        && !ctx.csrf_ok(Some(field(f, "csrf")))
-    {
-        return Err(error_page(state, ctx, StatusCode::FORBIDDEN));
-    }
-    Ok(user)
-}
+use crate::admin::{Fields, admin_for as coordinator, field};
 
 async fn queue_page(
     state: &AppState,
