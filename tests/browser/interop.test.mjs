@@ -29,7 +29,7 @@ test('a citizen tips from a phone and the coordinator answers, imports and expor
   await noSideways(p, 'the tip page');
   await p.getByLabel('Vad gäller det?').selectOption({ label: 'Otrygg plats' });
   await p.getByLabel('Beskriv platsen eller det som hände').fill('Mörkt i gångtunneln, lampan är trasig. Ring 070-123 45 67');
-  await p.getByLabel('Var?').fill('Gångtunneln vid stationen');
+  await p.getByLabel('Var?').fill('Cykelvägen vid idrottsplatsen');
   // Sent at once, as a script would: refused, the text kept.
   await p.getByRole('button', { name: 'Skicka tipset' }).click();
   await p.getByText('Formuläret skickades för snabbt').waitFor();
@@ -68,7 +68,7 @@ test('a citizen tips from a phone and the coordinator answers, imports and expor
   await page.getByRole('link', { name: 'Tips från allmänheten' }).click();
   await page.getByRole('heading', { name: 'Tips från allmänheten' }).waitFor();
   await axe(page, 'the moderation queue');
-  const card = page.locator('section.tip-card', { hasText: 'Gångtunneln vid stationen' });
+  const card = page.locator('section.tip-card', { hasText: 'Cykelvägen vid idrottsplatsen' });
   await card.getByLabel('Svar till tipsaren').fill('Tack! Belysningen är anmäld och lagas i veckan.');
   await card.getByLabel('Intern anteckning').fill('Gatukontoret ärende 4711');
   await card.getByRole('button', { name: 'Spara beslutet' }).click();

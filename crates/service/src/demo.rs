@@ -40,6 +40,8 @@ pub enum DemoError {
     Photo(String),
     #[error("the demo's case or meeting: {0}")]
     Est(String),
+    #[error("a demo tip: {0}")]
+    Invalid(String),
 }
 
 #[derive(Debug, Clone)]
@@ -446,6 +448,39 @@ fn pick_hour(weights: &[f64; 24], rng: &mut StdRng) -> i8 {
     23
 }
 
+/// Two citizens' tips waiting in the coordinator's queue: one from the tip page near the
+/// station with a position, one in words only from the day before.
+async fn seed_tips(store: &dyn Store, tenant: &Tenant, now: Timestamp) -> Result<(), DemoError> {
+    let cats = store.categories(tenant.id).await?;
+    let tips = [
+        crate::tips::TipDraft {
+            category: "otrygg-plats".into(),
+            description:
+                "Det är mörkt i gångtunneln under järnvägen, två lampor är trasiga (demo).".into(),
+            place_text: "Gångtunneln vid stationen (demo)".into(),
+            lat: "59.4238".into(),
+            lon: "16.0935".into(),
+            ..Default::default()
+        },
+        crate::tips::TipDraft {
+            category: "nedskrapning".into(),
+            description: "Mycket skräp och glas vid bänkarna efter helgen (demo).".into(),
+            place_text: "Strandparken (demo)".into(),
+            ..Default::default()
+        },
+    ];
+    for (k, d) in tips.iter().enumerate() {
+        let at = now - SignedDuration::from_hours(20 + 24 * k as i64);
+        let v = crate::tips::validate(d, &cats, tenant, at)
+            .map_err(|e| DemoError::Invalid(format!("demo tip {k}: {e:?}")))?;
+        let (_, hash, token) = crate::tips::receipt();
+        store
+            .create_tip(&v.into_new(tenant, model::TipChannel::Web, None, hash, token, at))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Creates the demo tenant unless it exists. Returns `None` when the database already has it.
 pub async fn seed(
     store: &dyn Store,
@@ -726,6 +761,7 @@ pub async fn seed(
             .map_err(|e| e.to_string()),
     };
     seed_est(store, &tenant, &orgs, &users, &place_ids, now).await?;
+    seed_tips(store, &tenant, now).await?;
     Ok(Some(DemoReport {
         tenant,
         logins,
