@@ -29,13 +29,24 @@ def as_list(x):
     return x if isinstance(x, list) else [x]
 
 
+def check_xml(kind, records):
+    """XML has no types: each record must carry every element the schema requires, and no
+    element the schema does not name."""
+    items = schemas[kind]["items"]
+    for r in as_list(records):
+        missing = set(items.get("required", [])) - set(r)
+        extra = set(r) - set(items["properties"])
+        assert not missing and not extra, (kind, missing, extra, r)
+    return records
+
+
 found = {}
 js = georeport.GeoReport(base, jurisdiction=jurisdiction, output_format="json")
 xml = georeport.GeoReport(base, jurisdiction=jurisdiction, output_format="xml")
 
 services = check("services", js.get_service_list())
 found["services"] = [s["service_code"] for s in services]
-xml_services = as_list(xml.get_service_list())
+xml_services = as_list(check_xml("services", xml.get_service_list()))
 assert [s["service_code"] for s in xml_services] == found["services"], xml_services
 assert code in found["services"], found
 
@@ -72,7 +83,7 @@ created = check("created", r.json())[0]
 found["created_json"] = created["service_request_id"]
 r = requests.post(f"{base}/requests.xml", data=post)
 assert r.status_code == 200, (r.status_code, r.text)
-created_xml = xmltodict.parse(r.content)["service_requests"]["request"]
+created_xml = check_xml("created", xmltodict.parse(r.content)["service_requests"]["request"])
 found["created_xml"] = created_xml["service_request_id"]
 
 # A wrong key: 403, the specification's error list, in both formats.
@@ -82,7 +93,7 @@ assert r.status_code == 403, r.status_code
 check("errors", r.json())
 r = requests.post(f"{base}/requests.xml", data=bad)
 assert r.status_code == 403
-e = xmltodict.parse(r.content)["errors"]["error"]
+e = check_xml("errors", xmltodict.parse(r.content)["errors"]["error"])
 assert e["code"] == "403" and e["description"], e
 # No location: 400.
 r = requests.post(f"{base}/requests.json", data={k: v for k, v in post.items() if k not in ("lat", "long", "address_string")})
@@ -91,7 +102,7 @@ found["no_location"] = check("errors", r.json())[0]["description"]
 
 all_requests = check("requests", js.get_service_requests())
 found["requests"] = sorted(x["service_request_id"] for x in all_requests)
-xml_requests = as_list(xml.get_service_requests())
+xml_requests = as_list(check_xml("requests", xml.get_service_requests()))
 assert sorted(x["service_request_id"] for x in xml_requests) == found["requests"]
 one = check("requests", [js.get_service_request(found["created_json"])])
 assert len(one) == 1 and one[0]["service_request_id"] == found["created_json"]
