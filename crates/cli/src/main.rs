@@ -43,6 +43,15 @@ struct ServeArgs {
     /// with a police organisation.
     #[arg(long, env = "LAGESBILD_POLISEN_URL")]
     polisen_url: Option<String>,
+    /// Take a backup every night into this directory (SQLite).
+    #[arg(long, env = "LAGESBILD_BACKUP_DIR")]
+    backup_dir: Option<PathBuf>,
+    /// Backups kept in --backup-dir (the oldest go).
+    #[arg(long, env = "LAGESBILD_BACKUP_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=365))]
+    backup_keep: u64,
+    /// When the nightly backup is taken (HH:MM, Swedish time).
+    #[arg(long, env = "LAGESBILD_BACKUP_AT", default_value = "02:30")]
+    backup_at: String,
     /// Minutes between polls of the police's events API.
     #[arg(long, env = "LAGESBILD_POLISEN_EVERY", default_value_t = 30, value_parser = clap::value_parser!(u64).range(5..=1440))]
     polisen_every: u64,
@@ -76,6 +85,28 @@ enum Command {
         /// The municipality's code, e.g. 1960.
         #[arg(long)]
         tenant: String,
+    },
+    /// A consistent copy of a SQLite database, taken while the server keeps serving
+    /// (for PostgreSQL use pg_dump; see the README).
+    Backup {
+        #[arg(long, env = "LAGESBILD_DB")]
+        db: String,
+        /// The new file (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup back as the database: the copy is checked first (SQLite's integrity
+    /// check, the schema, every tenant's audit chain). Stop the server first.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The database file to restore into.
+        #[arg(long, env = "LAGESBILD_DB")]
+        db: String,
+        /// Replace an existing database (it is kept beside as FILE.before-restore-TIME).
+        #[arg(long)]
+        replace: bool,
     },
     /// Apply pending schema migrations (serve and demo also do it when they start).
     Migrate {
@@ -561,6 +592,159 @@ async fn migrate(db: &str) -> Result<()> {
 }
 
 /// Retention once a day (first a minute after start), for every tenant.
+fn sqlite_path(db: &str) -> Result<&str> {
+    if is_postgres(db) {
+        bail!(
+            "backup and restore here are for SQLite; for PostgreSQL use pg_dump --format=custom and pg_restore (see the README)"
+        );
+    }
+    Ok(db
+        .strip_prefix("sqlite://")
+        .or_else(|| db.strip_prefix("sqlite:"))
+        .unwrap_or(db))
+}
+
+async fn backup(db: &str, out: &Path) -> Result<()> {
+    let path = sqlite_path(db)?;
+    if !Path::new(path).is_file() {
+        bail!("no database at {path}");
+    }
+    let store = SqliteStore::open(path)
+        .await
+        .with_context(|| format!("opening database {path}"))?;
+    store
+        .backup_into(out)
+        .await
+        .with_context(|| format!("backing up to {}", out.display()))?;
+    store.close().await;
+    let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "backup of {path} written to {} ({:.1} MB)",
+        out.display(),
+        bytes as f64 / 1e6
+    );
+    Ok(())
+}
+
+/// Opens a database file and checks it whole: SQLite's integrity check and every tenant's
+/// audit chain. Returns the tenants and audit rows checked.
+async fn check_copy(path: &str) -> Result<(usize, u64)> {
+    let store = SqliteStore::open(path)
+        .await
+        .with_context(|| format!("opening {path}"))?;
+    let problems = store.integrity_problems().await?;
+    if !problems.is_empty() {
+        bail!("{path} is damaged: {}", problems.join("; "));
+    }
+    let tenants = store.tenants().await?;
+    let mut rows = 0;
+    for t in &tenants {
+        match store.verify_audit(t.id).await? {
+            Ok(n) => rows += n,
+            Err(broken) => bail!("{path}: the audit trail of {} is broken: {broken}", t.code),
+        }
+    }
+    store.close().await;
+    Ok((tenants.len(), rows))
+}
+
+async fn restore(from: &Path, db: &str, replace: bool) -> Result<()> {
+    let target = PathBuf::from(sqlite_path(db)?);
+    if !from.is_file() {
+        bail!("no backup at {}", from.display());
+    }
+    if target.exists() && !replace {
+        bail!(
+            "{} exists: stop the server and give --replace (the old file is kept beside)",
+            target.display()
+        );
+    }
+    // Check a copy next to the target, so the backup itself is never changed and the
+    // target is replaced by a rename.
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let staging = dir.join(format!(
+        ".{}.restoring",
+        target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("lagesbild.db")
+    ));
+    for side in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{side}", staging.display()));
+    }
+    std::fs::copy(from, &staging)
+        .with_context(|| format!("copying {} to {}", from.display(), staging.display()))?;
+    let staging_str = staging
+        .to_str()
+        .context("the path is not UTF-8")?
+        .to_string();
+    let (tenants, rows) = match check_copy(&staging_str).await {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = std::fs::remove_file(&staging);
+            return Err(e.context(format!("{} was not restored", from.display())));
+        }
+    };
+    if target.exists() {
+        let stamp = Timestamp::now().strftime("%Y%m%dT%H%M%S").to_string();
+        for side in ["", "-wal", "-shm"] {
+            let old = PathBuf::from(format!("{}{side}", target.display()));
+            if old.exists() {
+                let kept = format!("{}.before-restore-{stamp}{side}", target.display());
+                std::fs::rename(&old, &kept)
+                    .with_context(|| format!("moving {} aside", old.display()))?;
+            }
+        }
+    }
+    std::fs::rename(&staging, &target)
+        .with_context(|| format!("putting the copy at {}", target.display()))?;
+    println!(
+        "restored {} to {}: {tenants} municipalities, {rows} audit rows verified",
+        from.display(),
+        target.display()
+    );
+    Ok(())
+}
+
+/// Every night at `at` (HH:MM, Swedish time) a backup into `dir`, keeping the newest `keep`.
+fn spawn_nightly_backup(db: &str, dir: PathBuf, keep: usize, at: &str) -> Result<()> {
+    let path = sqlite_path(db)?.to_string();
+    let (h, m) = at
+        .split_once(':')
+        .and_then(|(h, m)| Some((h.parse::<i8>().ok()?, m.parse::<i8>().ok()?)))
+        .filter(|(h, m)| (0..24).contains(h) && (0..60).contains(m))
+        .with_context(|| format!("--backup-at {at:?} is not a time HH:MM"))?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(service::backup::until_next(Timestamp::now(), h, m)).await;
+            let out = dir.join(service::backup::file_name(Timestamp::now()));
+            match SqliteStore::open(&path).await {
+                Ok(store) => {
+                    match store.backup_into(&out).await {
+                        Ok(()) => tracing::info!("backup written to {}", out.display()),
+                        Err(e) => tracing::error!("nightly backup: {e}"),
+                    }
+                    store.close().await;
+                }
+                Err(e) => tracing::error!("nightly backup: opening {path}: {e}"),
+            }
+            match service::backup::prune(&dir, keep) {
+                Ok(gone) => {
+                    for g in gone {
+                        tracing::info!("old backup removed: {}", g.display());
+                    }
+                }
+                Err(e) => tracing::error!("pruning backups in {}: {e}", dir.display()),
+            }
+        }
+    });
+    Ok(())
+}
+
 fn spawn_daily_retention(store: Arc<dyn Store>) {
     tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
@@ -1178,6 +1362,8 @@ async fn main() -> Result<()> {
             no_serve,
         } => demo(serve, polisen, no_serve).await,
         Command::Migrate { db } => migrate(&db).await,
+        Command::Backup { db, out } => backup(&db, &out).await,
+        Command::Restore { from, db, replace } => restore(&from, &db, replace).await,
         Command::Report {
             db,
             tenant,
@@ -1203,6 +1389,9 @@ async fn main() -> Result<()> {
         Command::Copy { from, to, tenant } => copy(&from, &to, &tenant).await,
         Command::Serve(a) => {
             let store = open(&a.db).await?;
+            if let Some(dir) = a.backup_dir.clone() {
+                spawn_nightly_backup(&a.db, dir, a.backup_keep as usize, &a.backup_at)?;
+            }
             if let Some(url) = a.polisen_url.clone() {
                 web::polisen::spawn_poller(
                     store.clone(),

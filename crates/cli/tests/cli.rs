@@ -1235,3 +1235,190 @@ fn police_events_from_the_live_api_incrementally_and_idempotently() {
     assert!(err.contains("/broken") && err.contains("503"), "{err}");
     assert_eq!(count(), first + 2);
 }
+
+fn tenant_rows(db: &str) -> store::copy::TenantRows {
+    use store::Store;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let s = store_sqlite::SqliteStore::open(db).await.unwrap();
+        let t = s.tenant_by_code("1960").await.unwrap().unwrap();
+        let rows = s.export_tenant(t.id).await.unwrap();
+        s.close().await;
+        rows
+    })
+}
+
+#[test]
+fn a_backup_taken_while_serving_and_writing_restores_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let db = db.to_str().unwrap().to_string();
+    let (ok, out, err) = run(&["demo", "--db", &db, "--no-serve"], None);
+    assert!(ok, "{out}{err}");
+    // The server serves while another process writes: imports of small files, one after the
+    // other, each audited.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut serve = Command::new(BIN)
+        .args(["serve", "--db", &db, "--addr", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (db, dir, stop) = (db.clone(), dir.path().to_path_buf(), stop.clone());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) && n < 40 {
+                let f = dir.join(format!("w{n}.csv"));
+                std::fs::write(
+                    &f,
+                    format!("id,kategori,datum,lat,lon\nw{n},Klotter,2026-11-01,59.4224,16.0978\n"),
+                )
+                .unwrap();
+                let (ok, out, err) = run(
+                    &[
+                        "import",
+                        "csv",
+                        "--db",
+                        &db,
+                        "--tenant",
+                        "1960",
+                        f.to_str().unwrap(),
+                    ],
+                    None,
+                );
+                assert!(ok, "{out}{err}");
+                n += 1;
+            }
+            n
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let backup = dir.path().join("kopia.db");
+    let (ok, out, err) = run(
+        &["backup", "--db", &db, "--out", backup.to_str().unwrap()],
+        None,
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("backup of"), "{out}");
+    // The server answered throughout.
+    let health = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+        use std::io::Read;
+        write!(
+            s,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut b = String::new();
+        s.read_to_string(&mut b)?;
+        Ok(b)
+    });
+    assert!(health.unwrap().starts_with("HTTP/1.1 200"));
+    // A second backup to the same file is refused: nothing is overwritten.
+    let (ok, _, err) = run(
+        &["backup", "--db", &db, "--out", backup.to_str().unwrap()],
+        None,
+    );
+    assert!(!ok && err.contains("already exists"), "{err}");
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let written = writer.join().unwrap();
+    assert!(written > 0);
+    let _ = serve.kill();
+    let _ = serve.wait();
+    // Restored elsewhere: whole (integrity check, every audit chain), consistent (a
+    // snapshot: at most what was written, each import whole with its audit row).
+    let restored = dir.path().join("aterstalld.db");
+    let restored = restored.to_str().unwrap().to_string();
+    let (ok, out, err) = run(
+        &[
+            "restore",
+            "--from",
+            backup.to_str().unwrap(),
+            "--db",
+            &restored,
+        ],
+        None,
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("audit rows verified"), "{out}");
+    let (ok, out, err) = run(&["audit", "verify", "--db", &restored], None);
+    assert!(ok, "{out}{err}");
+    let in_copy = db_count_source(&restored, model::Source::ImportCsv);
+    assert!(in_copy <= written as u64, "{in_copy} of {written}");
+    // A quiet backup restores exactly: every table of the municipality, row for row.
+    let quiet = dir.path().join("tyst.db");
+    let (ok, out, err) = run(
+        &["backup", "--db", &db, "--out", quiet.to_str().unwrap()],
+        None,
+    );
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = run(
+        &[
+            "restore",
+            "--from",
+            quiet.to_str().unwrap(),
+            "--db",
+            &restored,
+        ],
+        None,
+    );
+    assert!(
+        !ok && err.contains("--replace"),
+        "an existing database is not replaced unasked: {out}{err}"
+    );
+    let (ok, out, err) = run(
+        &[
+            "restore",
+            "--from",
+            quiet.to_str().unwrap(),
+            "--db",
+            &restored,
+            "--replace",
+        ],
+        None,
+    );
+    assert!(ok, "{out}{err}");
+    assert_eq!(tenant_rows(&restored), tenant_rows(&db));
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("aterstalld.db.before-restore-")),
+        "the replaced database is kept beside"
+    );
+    // A damaged backup is refused and nothing is replaced.
+    let broken = dir.path().join("trasig.db");
+    let mut bytes = std::fs::read(&quiet).unwrap();
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 4096] {
+        *b = 0x5a;
+    }
+    std::fs::write(&broken, &bytes).unwrap();
+    let before = tenant_rows(&restored);
+    let (ok, _, err) = run(
+        &[
+            "restore",
+            "--from",
+            broken.to_str().unwrap(),
+            "--db",
+            &restored,
+            "--replace",
+        ],
+        None,
+    );
+    assert!(!ok, "a damaged copy is refused");
+    assert!(err.contains("was not restored"), "{err}");
+    assert_eq!(tenant_rows(&restored), before);
+    // PostgreSQL is pg_dump's.
+    let (ok, _, err) = run(
+        &["backup", "--db", "postgres://x/y", "--out", "/tmp/x.db"],
+        None,
+    );
+    assert!(!ok && err.contains("pg_dump"), "{err}");
+}

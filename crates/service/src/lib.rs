@@ -9,6 +9,7 @@ pub mod actions;
 pub mod analyze;
 pub mod audience;
 pub mod auth;
+pub mod backup;
 pub mod cases;
 pub mod copy;
 pub mod demo;

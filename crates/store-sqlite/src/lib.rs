@@ -13,7 +13,7 @@ mod own;
 
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{Sqlite, SqliteConnection};
-use store::{Actor, IncidentFilter, PlaceId, Result, TenantId};
+use store::{Actor, IncidentFilter, PlaceId, Result, StoreError, TenantId};
 use store_sql::{Backend, ByName, Sql, backend, bound};
 
 /// The SQLite store.
@@ -27,6 +27,38 @@ pub struct SqliteDb {
 }
 
 impl SqliteDb {
+    /// A consistent copy of the whole database in a new file at `to`, taken while the server
+    /// keeps serving: `VACUUM INTO` reads one snapshot (a read transaction; writers go on in
+    /// the WAL) and writes it compacted. The file must not exist.
+    pub async fn backup_into(&self, to: &std::path::Path) -> Result<()> {
+        if to.exists() {
+            return Err(StoreError::Conflict {
+                what: "backup file",
+                value: to.display().to_string(),
+            });
+        }
+        let target = to.to_str().ok_or_else(|| {
+            StoreError::Backend(format!("backup path {} is not UTF-8", to.display()))
+        })?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.read)
+            .await
+            .map_err(|e| {
+                StoreError::Backend(format!("backing up {} to {target}: {e}", self.path))
+            })?;
+        Ok(())
+    }
+
+    /// SQLite's own check of every page and index: the problems it finds, none when whole.
+    pub async fn integrity_problems(&self) -> Result<Vec<String>> {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&self.read)
+            .await
+            .map_err(backend)?;
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
+    }
+
     pub async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
