@@ -37,3 +37,42 @@ async fn no_acknowledged_report_is_lost_when_the_server_is_killed() {
         "each report is audited"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_acknowledged_report_is_lost_when_the_server_is_killed_on_postgresql() {
+    let server = std::env::var("LAGESBILD_TEST_PG").unwrap_or_else(|_| {
+        panic!(
+            "LAGESBILD_TEST_PG is not set: run ./scripts/test.sh (it starts a throwaway PostgreSQL)"
+        )
+    });
+    let name = format!("lb_crash_{}", std::process::id());
+    let admin = store_postgres::connect(&server).await.unwrap();
+    admin
+        .execute_admin(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    admin.close().await;
+    let db = store_postgres::with_database(&server, &name);
+    let token = crash::prepare(&db).await.unwrap();
+    let plan = crash::Plan {
+        bin: env!("CARGO_BIN_EXE_lagesbild").into(),
+        db,
+        reporters: 16,
+        reports: 300,
+        kills: 1,
+        limit: std::time::Duration::from_secs(120),
+    };
+    let out = tokio::task::spawn_blocking(move || {
+        tokio::runtime::Handle::current().block_on(crash::run(&plan, &token))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    eprintln!(
+        "PostgreSQL: {} acknowledged, {} refused or cut off, {:.1} s",
+        out.acknowledged, out.refused_or_lost_connections, out.seconds
+    );
+    assert_eq!(out.kills, 1);
+    assert!(out.acknowledged >= 300);
+    assert_eq!(out.missing, Vec::<i64>::new(), "acknowledged but missing");
+}
