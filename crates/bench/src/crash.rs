@@ -34,6 +34,19 @@ pub struct Outcome {
     pub kills: usize,
     pub audit_rows: u64,
     pub seconds: f64,
+    /// Milliseconds of each acknowledged report, sorted.
+    pub latencies: Vec<f64>,
+}
+
+impl Outcome {
+    /// The `p` quantile (0–1) of the acknowledged reports' latencies, in ms.
+    pub fn latency(&self, p: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        let i = ((self.latencies.len() - 1) as f64 * p).round() as usize;
+        self.latencies[i]
+    }
 }
 
 fn free_port() -> u16 {
@@ -162,7 +175,7 @@ pub async fn run(plan: &Plan, token: &str) -> anyhow::Result<Outcome> {
     let t0 = Instant::now();
     let port = free_port();
     let mut server = start(&plan.bin, &plan.db, port)?;
-    let acked = Arc::new(Mutex::new(Vec::<i64>::new()));
+    let acked = Arc::new(Mutex::new(Vec::<(i64, f64)>::new()));
     let count = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -176,9 +189,14 @@ pub async fn run(plan: &Plan, token: &str) -> anyhow::Result<Outcome> {
             let mut n = r * 1_000_000;
             while !stop.load(Ordering::SeqCst) && count.load(Ordering::SeqCst) < target {
                 n += 1;
+                let sent = Instant::now();
                 match post(port, &token, n) {
                     Some(id) => {
-                        acked.lock().unwrap_or_else(|p| p.into_inner()).push(id);
+                        let ms = sent.elapsed().as_secs_f64() * 1000.0;
+                        acked
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push((id, ms));
                         count.fetch_add(1, Ordering::SeqCst);
                     }
                     None => {
@@ -210,12 +228,11 @@ pub async fn run(plan: &Plan, token: &str) -> anyhow::Result<Outcome> {
     }
     server.kill()?;
     server.wait()?;
-    let acked: BTreeSet<i64> = acked
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .copied()
-        .collect();
+    let seconds = t0.elapsed().as_secs_f64();
+    let list = acked.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let mut latencies: Vec<f64> = list.iter().map(|(_, ms)| *ms).collect();
+    latencies.sort_by(f64::total_cmp);
+    let acked: BTreeSet<i64> = list.iter().map(|(id, _)| *id).collect();
     // The store opens as it is (no repair step exists), and holds every acknowledged report.
     let store: Box<dyn Store> = if plan.db.starts_with("postgres") {
         Box::new(store_postgres::PgStore::open(&plan.db).await?)
@@ -253,6 +270,7 @@ pub async fn run(plan: &Plan, token: &str) -> anyhow::Result<Outcome> {
         refused_or_lost_connections: failed.load(Ordering::SeqCst),
         kills,
         audit_rows,
-        seconds: t0.elapsed().as_secs_f64(),
+        seconds,
+        latencies,
     })
 }

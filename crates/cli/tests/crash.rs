@@ -26,8 +26,11 @@ async fn no_acknowledged_report_is_lost_when_the_server_is_killed() {
     .unwrap()
     .unwrap();
     eprintln!(
-        "{} acknowledged, {} refused or cut off by the kill, {:.1} s",
-        out.acknowledged, out.refused_or_lost_connections, out.seconds
+        "{} acknowledged, {} refused or cut off by the kill, {:.1} s, p99 {:.1} ms",
+        out.acknowledged,
+        out.refused_or_lost_connections,
+        out.seconds,
+        out.latency(0.99)
     );
     assert_eq!(out.kills, 1);
     assert!(out.acknowledged >= 300, "{} acknowledged", out.acknowledged);

@@ -55,6 +55,13 @@ async fn main() -> Result<()> {
         out.refused_or_lost_connections,
         out.audit_rows
     );
+    println!(
+        "throughput {:.0} reports/s (kills and restarts included); latency of an acknowledged report p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+        out.acknowledged as f64 / out.seconds,
+        out.latency(0.50),
+        out.latency(0.95),
+        out.latency(0.99)
+    );
     if !out.missing.is_empty() {
         bail!(
             "acknowledged but missing: {:?}",
