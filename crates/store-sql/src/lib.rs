@@ -293,6 +293,9 @@ impl<B: Backend> Store for SqlStore<B> {
     ) -> Result<Vec<Tip>> {
         tips::list(self, tenant, status, limit).await
     }
+    async fn find_tips(&self, tenant: TenantId, filter: &TipFilter) -> Result<Vec<Tip>> {
+        tips::find(self, tenant, filter).await
+    }
     async fn moderate_tip(&self, tenant: TenantId, id: i64, d: &TipDecision) -> Result<Tip> {
         tips::moderate(self, tenant, id, d).await
     }

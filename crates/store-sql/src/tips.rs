@@ -193,6 +193,40 @@ pub async fn list<B: Backend>(
     s.read().await?.all(q).await?.iter().map(tip_row).collect()
 }
 
+pub async fn find<B: Backend>(
+    s: &SqlStore<B>,
+    tenant: TenantId,
+    f: &store::TipFilter,
+) -> Result<Vec<Tip>> {
+    let mut q = Sql::new(format!("SELECT {TIP_COLS} FROM tips WHERE tenant_id = ?")).bind(tenant);
+    if !f.statuses.is_empty() {
+        q.push(&format!(
+            " AND status IN ({})",
+            Sql::marks(f.statuses.len())
+        ));
+        for st in &f.statuses {
+            q.arg(st.as_str());
+        }
+    }
+    if !f.categories.is_empty() {
+        q.push(&format!(
+            " AND category_code IN ({})",
+            Sql::marks(f.categories.len())
+        ));
+        for c in &f.categories {
+            q.arg(c.as_str());
+        }
+    }
+    if let Some(from) = f.from {
+        q.push(" AND created_at >= ?").arg(from);
+    }
+    if let Some(to) = f.to {
+        q.push(" AND created_at <= ?").arg(to);
+    }
+    q.push(" ORDER BY id DESC LIMIT ?").arg(i64::from(f.limit));
+    s.read().await?.all(q).await?.iter().map(tip_row).collect()
+}
+
 pub async fn moderate<B: Backend>(
     s: &SqlStore<B>,
     tenant: TenantId,

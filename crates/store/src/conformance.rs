@@ -1219,6 +1219,64 @@ pub async fn tips_are_moderated_once(s: &dyn Store) {
             .unwrap()
             .is_empty()
     );
+    // Found by status, category and time, newest first, at most the limit.
+    let find = |statuses: Vec<model::TipStatus>, from: &str, to: &str, limit: u32| TipFilter {
+        statuses,
+        categories: vec![CategoryCode::parse("trafik").unwrap()],
+        from: Some(t(from)),
+        to: Some(t(to)),
+        limit,
+    };
+    let ids = |v: Vec<Tip>| v.iter().map(|t| t.id).collect::<Vec<_>>();
+    let all = s
+        .find_tips(
+            f.tenant.id,
+            &find(vec![], "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", 10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(all), vec![c.id, b.id, a.id]);
+    let closed = s
+        .find_tips(
+            f.tenant.id,
+            &find(
+                vec![model::TipStatus::Merged, model::TipStatus::Rejected],
+                "2026-11-01T00:00:00Z",
+                "2026-12-01T00:00:00Z",
+                10,
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(closed), vec![c.id, b.id]);
+    let window = s
+        .find_tips(
+            f.tenant.id,
+            &find(vec![], "2026-11-21T00:00:00Z", "2026-11-21T23:00:00Z", 10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(window), vec![b.id]);
+    let one = s
+        .find_tips(
+            f.tenant.id,
+            &find(vec![], "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", 1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(one), vec![c.id]);
+    let mut other = find(vec![], "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", 10);
+    other.categories = vec![CategoryCode::parse("skadegorelse-klotter").unwrap()];
+    assert!(s.find_tips(f.tenant.id, &other).await.unwrap().is_empty());
+    assert!(
+        s.find_tips(
+            g.tenant.id,
+            &find(vec![], "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", 10)
+        )
+        .await
+        .unwrap()
+        .is_empty()
+    );
     // The audit trail names the tips and what was done, never their text or e-mail.
     let log = s
         .audit_log(

@@ -355,6 +355,8 @@ pub trait Store: Send + Sync {
         status: Option<model::TipStatus>,
         limit: u32,
     ) -> Result<Vec<Tip>>;
+    /// The tenant's tips the filter finds, newest first.
+    async fn find_tips(&self, tenant: TenantId, filter: &TipFilter) -> Result<Vec<Tip>>;
     /// Accepts (storing its incident in the same transaction), merges or rejects a tip that
     /// is still `new` (`Conflict` otherwise; `UnknownReference` for a merge into an incident
     /// that is not the tenant's), audited with who did it.

@@ -806,3 +806,14 @@ pub struct Open311Key {
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
 }
+
+/// Which tips to find (Open311's `GET requests`): any of the statuses and categories (all
+/// when empty), made within [from, to], newest first, at most `limit`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TipFilter {
+    pub statuses: Vec<model::TipStatus>,
+    pub categories: Vec<CategoryCode>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub limit: u32,
+}
