@@ -36,6 +36,8 @@ pub const MAX_FORM_AGE: SignedDuration = SignedDuration::from_hours(4);
 pub const PER_BROWSER_HOUR: usize = 5;
 pub const PER_ADDRESS_HOUR: usize = 60;
 pub const PER_TENANT_DAY: usize = 1_000;
+/// Browsers and addresses remembered before the ones silent for a day are forgotten.
+const MAX_KEYS: usize = 50_000;
 
 /// The limits' memory (per serving process, like the sign-in limits).
 pub struct TipGuard {
@@ -152,6 +154,10 @@ impl TipGuard {
             return Err(Refusal::Limit(until));
         }
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        // A sender that changes its cookie each time must not grow the map without end.
+        if seen.len() > MAX_KEYS {
+            seen.retain(|_, list| list.last().is_some_and(|t| *t > now - day));
+        }
         for (k, _, _) in limits.into_iter().flatten() {
             seen.entry(k).or_default().push(now);
         }
