@@ -49,14 +49,14 @@ impl Outcome {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .unwrap_or(18_999)
 }
 
-fn start(bin: &str, db: &str, port: u16) -> std::io::Result<Child> {
+pub fn start(bin: &str, db: &str, port: u16) -> std::io::Result<Child> {
     let child = Command::new(bin)
         .args(["serve", "--db", db, "--addr", &format!("127.0.0.1:{port}")])
         .env("RUST_LOG", "error")
@@ -83,7 +83,7 @@ fn start(bin: &str, db: &str, port: u16) -> std::io::Result<Child> {
 }
 
 /// One report: the id it was stored under when the answer was 201.
-fn post(port: u16, token: &str, n: usize) -> Option<i64> {
+pub fn post(port: u16, token: &str, n: usize) -> Option<i64> {
     let body = serde_json::json!({
         "category": "skadegorelse-klotter",
         "occurred_at": "2026-11-20T10:00:00+01:00",
