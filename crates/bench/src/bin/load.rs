@@ -1,6 +1,7 @@
 //! `lagesbild-bench-load`: reports and reads at once against a real `lagesbild serve`
 //! (issue 15, load): W reporters post through the API while R readers ask for the incident
-//! list, map tiles and the lägesbild page, for a fixed time; sustained reports per second, each
+//! list, map tiles and the analysis of the last 28 days (a heavy route, as the lägesbild; the
+//! lägesbild itself is timed by `lagesbild-bench-report`), for a fixed time; sustained reports per second, each
 //! route's p50/p95/p99, answers other than 200/201 (503 under overload is counted apart), and
 //! the server's peak memory.
 //!
@@ -28,12 +29,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::Store;
 
-fn get(port: u16, path: &str, token: &str) -> Option<u16> {
+/// GET with the API token, or (for a page) with the session cookie.
+fn get(port: u16, path: &str, token: &str, cookie: &str) -> Option<u16> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(120))).ok()?;
+    let auth = if path.starts_with("/api/") {
+        format!("Authorization: Bearer {token}")
+    } else {
+        format!("Cookie: {}={cookie}", web::SESSION_COOKIE)
+    };
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}\r\nConnection: close\r\n\r\n"
     )
     .ok()?;
     let mut buf = Vec::new();
@@ -59,6 +66,7 @@ async fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let db = arg("--db").unwrap_or_else(|| dir.path().join("load.db").display().to_string());
     let token = crash::prepare(&db).await?;
+    let cookie = service::auth::new_secret();
     {
         let store: Box<dyn Store> = if db.starts_with("postgres") {
             Box::new(store_postgres::PgStore::open(&db).await?)
@@ -114,7 +122,7 @@ async fn main() -> Result<()> {
     let routes = [
         "/api/v1/incidents?limit=50",
         "/api/v1/tiles/14/8924/4573.mvt",
-        "/lagesbild",
+        "/api/v1/analysis?days=28",
     ];
     let t0 = Instant::now();
     let mut threads = Vec::new();
@@ -135,15 +143,17 @@ async fn main() -> Result<()> {
         }));
     }
     for r in 0..readers {
-        let (stop, reads, token) = (stop.clone(), reads.clone(), token.clone());
+        let (stop, reads, token, cookie) =
+            (stop.clone(), reads.clone(), token.clone(), cookie.clone());
         threads.push(std::thread::spawn(move || {
             let mut k = r;
             while !stop.load(Ordering::SeqCst) {
-                // The lägesbild is heavy: one reader in ten asks for it.
+                // The analysis is heavy (one of the routes that run two at a time): one reader
+                // in ten asks for it.
                 let route = if k % 10 == 9 { 2 } else { k % 2 };
                 k += 1;
                 let t = Instant::now();
-                let status = get(port, routes[route], &token).unwrap_or(0);
+                let status = get(port, routes[route], &token, &cookie).unwrap_or(0);
                 reads.lock().unwrap_or_else(|p| p.into_inner()).push((
                     route,
                     t.elapsed().as_secs_f64() * 1000.0,
@@ -190,16 +200,24 @@ async fn main() -> Result<()> {
             .collect();
         ms.sort_by(f64::total_cmp);
         let busy = reads.iter().filter(|r| r.0 == i && r.2 == 503).count();
-        let other = reads
+        let other: Vec<u16> = reads
             .iter()
-            .filter(|r| r.0 == i && r.2 != 200 && r.2 != 503)
-            .count();
+            .filter(|r| r.0 == i && r.2 != 200 && r.2 != 503 && r.2 != 0)
+            .map(|r| r.2)
+            .collect();
+        let other = match other.first() {
+            Some(code) => format!("{} × {code} or other", other.len()),
+            None => "0".into(),
+        };
+        let silent = reads.iter().filter(|r| r.0 == i && r.2 == 0).count();
         if ms.is_empty() {
-            println!("  {route}: no 200 answers ({busy} × 503, {other} other)");
+            println!(
+                "  {route}: no 200 answers ({busy} × 503, {other} other, {silent} without an answer in 120 s)"
+            );
             continue;
         }
         println!(
-            "  {route}: {} answers, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms; {busy} × 503 (Retry-After), {other} other{}",
+            "  {route}: {} answers, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms; {busy} × 503 (Retry-After), {other} other, {silent} without an answer{}",
             ms.len(),
             percentile(&ms, 0.5),
             percentile(&ms, 0.95),
