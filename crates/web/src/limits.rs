@@ -16,18 +16,62 @@ pub const PER_ADDRESS: usize = 20;
 /// Failures of one account from every address together.
 pub const PER_ACCOUNT_ANYWHERE: usize = 50;
 
+/// Events per key in a sliding window: the one counter behind the sign-in limits and the
+/// tip page's limits (`tips::TipGuard`).
+#[derive(Default)]
+pub struct Windows {
+    events: Mutex<HashMap<String, Vec<Timestamp>>>,
+}
+
+impl Windows {
+    /// When `key` may act again, if it has `limit` events within `window` before `now`.
+    pub fn blocked_until(
+        &self,
+        key: &str,
+        window: SignedDuration,
+        limit: usize,
+        now: Timestamp,
+    ) -> Option<Timestamp> {
+        let mut map = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        let list = map.get_mut(key)?;
+        list.retain(|t| *t > now - window);
+        (list.len() >= limit).then(|| list[list.len() - limit] + window)
+    }
+
+    /// An event for each key at `now`. Once more than `max_keys` keys are remembered, those
+    /// silent for `forget` are forgotten, so the map does not grow without bound.
+    pub fn record(
+        &self,
+        keys: impl IntoIterator<Item = String>,
+        now: Timestamp,
+        forget: SignedDuration,
+        max_keys: usize,
+    ) {
+        let mut map = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > max_keys {
+            map.retain(|_, v| v.last().is_some_and(|t| *t > now - forget));
+        }
+        for k in keys {
+            map.entry(k).or_default().push(now);
+        }
+    }
+
+    /// Forgets the keys `pred` picks.
+    pub fn forget(&self, pred: impl Fn(&str) -> bool) {
+        let mut map = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|k, _| !pred(k));
+    }
+}
+
 #[derive(Default)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, Vec<Timestamp>>>,
+    failures: Windows,
 }
 
 impl LoginLimiter {
     /// When the key may try again, if it is over `limit` failures in the window.
     fn blocked_until(&self, key: &str, limit: usize, now: Timestamp) -> Option<Timestamp> {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let list = map.get_mut(key)?;
-        list.retain(|t| *t > now - WINDOW);
-        (list.len() >= limit).then(|| list[list.len() - limit] + WINDOW)
+        self.failures.blocked_until(key, WINDOW, limit, now)
     }
 
     /// Whether an attempt for this account from this address may proceed; if not, until when.
@@ -49,27 +93,18 @@ impl LoginLimiter {
     }
 
     pub fn failed(&self, account: &str, address: Option<&str>, now: Timestamp) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(format!("pair:{account}|{}", address.unwrap_or("-")))
-            .or_default()
-            .push(now);
-        map.entry(format!("account:{account}"))
-            .or_default()
-            .push(now);
-        if let Some(ip) = address {
-            map.entry(format!("address:{ip}")).or_default().push(now);
-        }
-        // Forget old entries now and then so the map does not grow without bound.
-        if map.len() > 10_000 {
-            map.retain(|_, v| v.last().is_some_and(|t| *t > now - WINDOW));
-        }
+        let keys = [
+            Some(format!("pair:{account}|{}", address.unwrap_or("-"))),
+            Some(format!("account:{account}")),
+            address.map(|ip| format!("address:{ip}")),
+        ];
+        self.failures
+            .record(keys.into_iter().flatten(), now, WINDOW, 10_000);
     }
 
     pub fn succeeded(&self, account: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.retain(|k, _| {
-            k != &format!("account:{account}") && !k.starts_with(&format!("pair:{account}|"))
-        });
+        let (whole, pair) = (format!("account:{account}"), format!("pair:{account}|"));
+        self.failures.forget(|k| k == whole || k.starts_with(&pair));
     }
 }
 

@@ -42,7 +42,7 @@ const MAX_KEYS: usize = 50_000;
 /// The limits' memory (per serving process, like the sign-in limits).
 pub struct TipGuard {
     key: [u8; 32],
-    seen: Mutex<HashMap<String, Vec<Timestamp>>>,
+    seen: crate::limits::Windows,
     used: Mutex<HashMap<String, Timestamp>>,
 }
 
@@ -53,7 +53,7 @@ impl Default for TipGuard {
         rand::rngs::OsRng.fill_bytes(&mut key);
         TipGuard {
             key,
-            seen: Mutex::default(),
+            seen: crate::limits::Windows::default(),
             used: Mutex::default(),
         }
     }
@@ -81,19 +81,6 @@ impl TipGuard {
         let nonce = service::auth::new_secret();
         let body = format!("{tenant}.{}.{}", now.as_second(), &nonce[..16]);
         format!("{body}.{}", self.sign(&body))
-    }
-
-    fn count(
-        &self,
-        key: String,
-        window: SignedDuration,
-        limit: usize,
-        now: Timestamp,
-    ) -> Option<Timestamp> {
-        let mut map = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let list = map.entry(key).or_default();
-        list.retain(|t| *t > now - window);
-        (list.len() >= limit).then(|| list[list.len() - limit] + window)
     }
 
     /// Whether a tip with this token, from this browser and address, may be taken now. On
@@ -148,19 +135,18 @@ impl TipGuard {
         let until = limits
             .iter()
             .flatten()
-            .filter_map(|(k, w, l)| self.count(k.clone(), *w, *l, now))
+            .filter_map(|(k, w, l)| self.seen.blocked_until(k, *w, *l, now))
             .max();
         if let Some(until) = until {
             return Err(Refusal::Limit(until));
         }
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        // A sender that changes its cookie each time must not grow the map without end.
-        if seen.len() > MAX_KEYS {
-            seen.retain(|_, list| list.last().is_some_and(|t| *t > now - day));
-        }
-        for (k, _, _) in limits.into_iter().flatten() {
-            seen.entry(k).or_default().push(now);
-        }
+        // A sender that changes its cookie each time must not grow the counter without end.
+        self.seen.record(
+            limits.into_iter().flatten().map(|(k, _, _)| k),
+            now,
+            day,
+            MAX_KEYS,
+        );
         let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
         used.retain(|_, t| *t > now - MAX_FORM_AGE);
         used.insert(token.to_string(), now);
