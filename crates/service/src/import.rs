@@ -830,13 +830,12 @@ impl Reader<'_> {
         }
         let (from, has_time) = from.expect("checked above");
         let to = to.unwrap_or(if has_time { from } else { end_of_day(from) });
-        let findings = model::screening::screen(&description).len()
-            + place
-                .map(|(_, v, _)| model::screening::screen(v).len())
-                .unwrap_or(0);
-        let description = model::screening::redact(&description, crate::fields::stored_placeholder);
-        let place_text =
-            place.map(|(_, v, _)| model::screening::redact(v, crate::fields::stored_placeholder));
+        let clean =
+            |v: &str| model::screening::redact_counted(v, crate::fields::stored_placeholder);
+        let (description, in_text) = clean(&description);
+        let place_text = place.map(|(_, v, _)| clean(v));
+        let findings = in_text + place_text.as_ref().map_or(0, |(_, n)| *n);
+        let place_text = place_text.map(|(v, _)| v);
         let id = match self.cell(cells, Field::ExternalId) {
             Some((_, v)) => v.to_string(),
             None => {

@@ -147,11 +147,13 @@ pub fn validate(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let redacted = model::screening::screen(text).len() + model::screening::screen(place).len();
+    let clean = |v: &str| model::screening::redact_counted(v, crate::fields::stored_placeholder);
+    let ((description, in_text), (place_text, in_place)) = (clean(text), clean(place));
+    let redacted = in_text + in_place;
     Ok(ValidTip {
         category: category.expect("checked above"),
-        description: model::screening::redact(text, crate::fields::stored_placeholder),
-        place_text: model::screening::redact(place, crate::fields::stored_placeholder),
+        description,
+        place_text,
         point,
         occurred_at,
         email,
