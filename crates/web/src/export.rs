@@ -25,32 +25,52 @@ const PAGE: u32 = 2_000;
 
 type Chunk = Result<Bytes, std::io::Error>;
 
-/// The next page after `after`, newest first.
-async fn page(
-    store: &dyn Store,
-    actor: &Actor,
-    filter: &IncidentFilter,
+/// The reader's rows a page at a time, newest first by keyset, as export lines: the one
+/// reading loop of every format.
+struct Pages {
+    store: Arc<dyn Store>,
+    actor: Actor,
+    filter: IncidentFilter,
+    cats: Vec<Category>,
+    lang: Language,
+    words: Words,
     after: Option<Cursor>,
-) -> store::Result<Vec<store::Incident>> {
-    store
-        .list_incidents(
-            actor,
-            &IncidentQuery {
-                filter: filter.clone(),
-                sort: Sort::OccurredDesc,
-                limit: PAGE,
-                offset: 0,
-                after,
-            },
-        )
-        .await
+    done: bool,
 }
 
-fn cursor(rows: &[store::Incident]) -> Option<Cursor> {
-    rows.last().map(|i| Cursor {
-        occurred_from: i.occurred_from,
-        id: i.id,
-    })
+impl Pages {
+    /// The next page's lines; none after the last.
+    async fn next(&mut self) -> store::Result<Option<Vec<Line>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let rows = self
+            .store
+            .list_incidents(
+                &self.actor,
+                &IncidentQuery {
+                    filter: self.filter.clone(),
+                    sort: Sort::OccurredDesc,
+                    limit: PAGE,
+                    offset: 0,
+                    after: self.after,
+                },
+            )
+            .await?;
+        self.done = rows.len() < PAGE as usize;
+        self.after = rows.last().map(|i| Cursor {
+            occurred_from: i.occurred_from,
+            id: i.id,
+        });
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(
+            rows.iter()
+                .map(|i| Line::of(i, &self.cats, self.lang, &self.words))
+                .collect(),
+        ))
+    }
 }
 
 fn io(e: impl std::fmt::Display) -> std::io::Error {
@@ -58,44 +78,26 @@ fn io(e: impl std::fmt::Display) -> std::io::Error {
 }
 
 /// CSV and GeoJSON: each page formatted and sent as it is read.
-#[allow(clippy::too_many_arguments)]
-async fn stream_text(
-    store: Arc<dyn Store>,
-    actor: Actor,
-    filter: IncidentFilter,
-    cats: Vec<Category>,
-    lang: Language,
-    words: Words,
-    kind: Kind,
-    tx: mpsc::Sender<Chunk>,
-) {
+async fn stream_text(mut pages: Pages, kind: Kind, tx: mpsc::Sender<Chunk>) {
     let csv = Csv::new(kind == Kind::ExcelCsv);
     let mut geojson = GeoJson::new();
     let start = match kind {
         Kind::GeoJson => geojson.start(),
-        _ => csv.start(&words),
+        _ => csv.start(&pages.words),
     };
     if tx.send(Ok(start.into())).await.is_err() {
         return;
     }
-    let mut after = None;
     loop {
-        let rows = match page(store.as_ref(), &actor, &filter, after).await {
-            Ok(r) => r,
+        let lines = match pages.next().await {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
             Err(e) => {
                 tracing::error!("export: reading incidents: {e}");
                 let _ = tx.send(Err(io(e))).await;
                 return;
             }
         };
-        if rows.is_empty() {
-            break;
-        }
-        after = cursor(&rows);
-        let lines: Vec<Line> = rows
-            .iter()
-            .map(|i| Line::of(i, &cats, lang, &words))
-            .collect();
         let bytes = match kind {
             Kind::GeoJson => geojson.rows(&lines),
             _ => csv.rows(&lines),
@@ -103,9 +105,6 @@ async fn stream_text(
         // The client went away: stop reading.
         if tx.send(Ok(bytes.into())).await.is_err() {
             return;
-        }
-        if rows.len() < PAGE as usize {
-            break;
         }
     }
     if kind == Kind::GeoJson {
@@ -115,33 +114,13 @@ async fn stream_text(
 
 /// The workbook: pages written to it on a blocking thread (its temporary files are ordinary
 /// file IO), saved, then the file sent in 64 kB pieces.
-fn stream_xlsx(
-    store: Arc<dyn Store>,
-    actor: Actor,
-    filter: IncidentFilter,
-    cats: Vec<Category>,
-    lang: Language,
-    words: Words,
-    tx: mpsc::Sender<Chunk>,
-) {
+fn stream_xlsx(mut pages: Pages, tx: mpsc::Sender<Chunk>) {
     let rt = tokio::runtime::Handle::current();
-    let run = || -> Result<std::fs::File, std::io::Error> {
-        let mut book = Xlsx::new(&words).map_err(io)?;
-        let mut after = None;
-        loop {
-            let rows = rt
-                .block_on(page(store.as_ref(), &actor, &filter, after))
-                .map_err(io)?;
-            if rows.is_empty() {
-                break;
-            }
-            after = cursor(&rows);
-            let lines: Vec<Line> = rows
-                .iter()
-                .map(|i| Line::of(i, &cats, lang, &words))
-                .collect();
+    let mut run = || -> Result<std::fs::File, std::io::Error> {
+        let mut book = Xlsx::new(&pages.words).map_err(io)?;
+        while let Some(lines) = rt.block_on(pages.next()).map_err(io)? {
             book.rows(&lines).map_err(io)?;
-            if rows.len() < PAGE as usize || tx.is_closed() {
+            if tx.is_closed() {
                 break;
             }
         }
@@ -289,18 +268,22 @@ async fn download(
         .await
         .map_err(Refused::Store)?;
     let (tx, rx) = mpsc::channel::<Chunk>(4);
-    let store = state.store.clone();
-    let actor = user.actor();
+    let pages = Pages {
+        store: state.store.clone(),
+        actor: user.actor(),
+        filter,
+        cats,
+        lang,
+        words,
+        after: None,
+        done: false,
+    };
     match kind {
         Kind::Xlsx => {
-            tokio::task::spawn_blocking(move || {
-                stream_xlsx(store, actor, filter, cats, lang, words, tx)
-            });
+            tokio::task::spawn_blocking(move || stream_xlsx(pages, tx));
         }
         _ => {
-            tokio::spawn(stream_text(
-                store, actor, filter, cats, lang, words, kind, tx,
-            ));
+            tokio::spawn(stream_text(pages, kind, tx));
         }
     }
     let name = format!(
