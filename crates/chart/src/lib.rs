@@ -15,6 +15,7 @@ mod svg;
 
 pub use map::{MapChart, MapLabel, MapLabelKind, MapTile, frame, map};
 use std::fmt::Write as _;
+pub use svg::esc as xml_escape;
 use svg::{Svg, esc};
 
 /// The language of a chart's words.

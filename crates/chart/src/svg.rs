@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-/// Text for XML: `&`, `<`, `>` and quotes escaped.
+/// Text for XML: `&`, `<`, `>` and quotes escaped; the control characters XML 1.0 cannot
+/// hold left out. Also Open311's XML answers (`web::open311`).
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -12,6 +13,7 @@ pub fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
             c => out.push(c),
         }
     }

@@ -48,23 +48,6 @@ fn split(file: &str) -> Option<(&str, Format)> {
     (!name.is_empty()).then_some((name, f))
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 cannot hold are left out.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A JSON value as XML elements: objects become elements named by their keys, arrays
 /// repeat `item` (the name the array's parent gives its children), null is an empty element.
 fn xml_value(out: &mut String, name: &str, v: &Value, item: &HashMap<&str, &str>) {
@@ -88,7 +71,7 @@ fn xml_value(out: &mut String, name: &str, v: &Value, item: &HashMap<&str, &str>
             let _ = write!(out, "<{name}/>");
         }
         Value::String(s) => {
-            let _ = write!(out, "<{name}>{}</{name}>", escape(s));
+            let _ = write!(out, "<{name}>{}</{name}>", chart::xml_escape(s));
         }
         other => {
             let _ = write!(out, "<{name}>{other}</{name}>");
