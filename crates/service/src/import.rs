@@ -857,13 +857,11 @@ impl Reader<'_> {
             Some(s) => format!("{s}:{id}"),
             None => id,
         };
-        let mut area_ids = self.geo.areas_containing(lon, lat);
-        if let Some(id) = place_id
-            && precision == Precision::Area
-            && !area_ids.contains(&id)
-        {
-            area_ids.push(id);
-        }
+        let placed_by = match (&place, precision) {
+            (Some((_, _, p)), Precision::Area | Precision::Place) => *p,
+            _ => None,
+        };
+        let area_ids = self.geo.areas_of(lon, lat, placed_by);
         let sweref = geo::to_sweref99tm(lon, lat);
         let inside = self.geo.outline.contains(lon, lat);
         Ok(ReadRow {

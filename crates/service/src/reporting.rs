@@ -61,6 +61,19 @@ impl TenantGeo {
             .collect()
     }
 
+    /// The areas an incident at (lon, lat) lies in, and the area it was placed by (an
+    /// area's centre may lie outside a ring-shaped area).
+    pub fn areas_of(&self, lon: f64, lat: f64, placed_by: Option<&Place>) -> Vec<PlaceId> {
+        let mut ids = self.areas_containing(lon, lat);
+        if let Some(p) = placed_by
+            && p.kind == PlaceKind::Area
+            && !ids.contains(&p.id)
+        {
+            ids.push(p.id);
+        }
+        ids
+    }
+
     pub fn place(&self, id: PlaceId) -> Option<&Place> {
         self.places.iter().find(|p| p.id == id)
     }
@@ -135,13 +148,7 @@ pub fn prepare(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut area_ids = geo.areas_containing(lon, lat);
-    if let Some(p) = place
-        && p.kind == PlaceKind::Area
-        && !area_ids.contains(&p.id)
-    {
-        area_ids.push(p.id);
-    }
+    let area_ids = geo.areas_of(lon, lat, place);
     let sweref = to_sweref99tm(lon, lat);
     Ok(NewIncident {
         category: v.category,
