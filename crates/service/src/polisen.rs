@@ -85,7 +85,7 @@ impl PoliceEvent {
 }
 
 /// The months' Swedish names, January first (also read by `import`).
-pub(crate) const MONTHS: [&str; 12] = [
+pub const MONTHS: [&str; 12] = [
     "januari",
     "februari",
     "mars",

@@ -79,16 +79,27 @@ fn admin(state: &AppState, ctx: &Ctx) -> Result<store::User, Response> {
     }
 }
 
+/// The upload form again, with what went wrong and the mapping as typed.
+fn upload_page(
+    state: &AppState,
+    ctx: &Ctx,
+    problem: &str,
+    mapping: &str,
+    status: StatusCode,
+) -> Response {
+    render(
+        state,
+        ctx,
+        "admin_import.html",
+        "admin",
+        context! { step => "upload", problem, mapping },
+        status,
+    )
+}
+
 pub async fn page(State(state): State<Arc<AppState>>, ctx: Ctx) -> Response {
     match admin(&state, &ctx) {
-        Ok(_) => render(
-            &state,
-            &ctx,
-            "admin_import.html",
-            "admin",
-            context! { step => "upload" },
-            StatusCode::OK,
-        ),
+        Ok(_) => upload_page(&state, &ctx, "", "", StatusCode::OK),
         Err(r) => r,
     }
 }
@@ -211,14 +222,7 @@ pub async fn preview(
     let (fields, file) = match read_form(&headers, body).await {
         Ok(x) => x,
         Err(e) => {
-            return render(
-                &state,
-                &ctx,
-                "admin_import.html",
-                "admin",
-                context! { step => "upload", problem => e },
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            return upload_page(&state, &ctx, &e, "", StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
     if !ctx.csrf_ok(fields.get("csrf").map(String::as_str)) {
@@ -227,24 +231,22 @@ pub async fn preview(
     let mapping = fields.get("mapping").cloned().unwrap_or_default();
     let Some((name, bytes)) = file else {
         let problem = state.i18n.t(ctx.lang, "import-no-file", &[]);
-        return render(
+        return upload_page(
             &state,
             &ctx,
-            "admin_import.html",
-            "admin",
-            context! { step => "upload", problem, mapping },
+            &problem,
+            &mapping,
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     };
     let read = match parse(&state, &user, &name, &bytes, &mapping).await {
         Ok(Ok(r)) => r,
         Ok(Err(problem)) => {
-            return render(
+            return upload_page(
                 &state,
                 &ctx,
-                "admin_import.html",
-                "admin",
-                context! { step => "upload", problem, mapping },
+                &problem,
+                &mapping,
                 StatusCode::UNPROCESSABLE_ENTITY,
             );
         }
@@ -320,14 +322,7 @@ pub async fn store(
     }
     let Some(w) = state.uploads.take(&key, &user, state.now()) else {
         let problem = state.i18n.t(ctx.lang, "import-expired", &[]);
-        return render(
-            &state,
-            &ctx,
-            "admin_import.html",
-            "admin",
-            context! { step => "upload", problem },
-            StatusCode::NOT_FOUND,
-        );
+        return upload_page(&state, &ctx, &problem, "", StatusCode::NOT_FOUND);
     };
     let on_error = match f.get("on_error").map(String::as_str) {
         Some("keep") => OnError::KeepGood,
@@ -336,14 +331,7 @@ pub async fn store(
     let read = match parse(&state, &user, &w.name, &w.bytes, &w.mapping).await {
         Ok(Ok(r)) => r,
         Ok(Err(problem)) => {
-            return render(
-                &state,
-                &ctx,
-                "admin_import.html",
-                "admin",
-                context! { step => "upload", problem },
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            return upload_page(&state, &ctx, &problem, "", StatusCode::UNPROCESSABLE_ENTITY);
         }
         Err(e) => return internal(&state, &ctx, "import", e),
     };

@@ -40,20 +40,7 @@ pub fn spreadsheet(rows: usize) -> Vec<u8> {
         "Narkotika",
         "Annat",
     ];
-    let months = [
-        "januari",
-        "februari",
-        "mars",
-        "april",
-        "maj",
-        "juni",
-        "juli",
-        "augusti",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ];
+    let months = service::polisen::MONTHS;
     let mut out = String::with_capacity(rows * 90);
     out.push_str("Ärendenr;Kategori;Datum;Klockslag;Latitud;Longitud;Beskrivning\n");
     for i in 0..rows {
