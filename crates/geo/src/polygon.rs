@@ -122,6 +122,25 @@ impl MultiPolygon {
         Self::from_geojson(&v)
     }
 
+    /// An area drawn on the map or pasted by a person: a bare geometry, a Feature, or a
+    /// FeatureCollection of exactly one feature, whose rings must not cross themselves.
+    pub fn from_pasted(text: &str) -> Result<Self, GeoError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| GeoError::Json(e.to_string()))?;
+        let geometry = match value.get("type").and_then(Value::as_str) {
+            Some("Feature") => value.get("geometry").cloned().unwrap_or_default(),
+            Some("FeatureCollection") => value
+                .get("features")
+                .and_then(Value::as_array)
+                .filter(|f| f.len() == 1)
+                .and_then(|f| f[0].get("geometry").cloned())
+                .unwrap_or_default(),
+            _ => value,
+        };
+        let shape = Self::from_geojson(&geometry)?;
+        shape.validate_simple()?;
+        Ok(shape)
+    }
+
     /// Refuses rings that cross themselves (a figure-eight) or touch themselves in more than
     /// their shared end points, naming the ring and the two segments.
     pub fn validate_simple(&self) -> Result<(), GeoError> {

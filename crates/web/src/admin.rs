@@ -842,33 +842,7 @@ pub async fn place_create(
         )
     } else {
         let text = field(&f, "geometry");
-        let value: serde_json::Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => {
-                return places_page(
-                    &state,
-                    &ctx,
-                    &a,
-                    problem("admin-bad-geometry", e.to_string()),
-                    Some(&f),
-                )
-                .await;
-            }
-        };
-        // Accept a Feature or a FeatureCollection of one feature as well as a bare geometry.
-        let geometry = match value.get("type").and_then(|t| t.as_str()) {
-            Some("Feature") => value.get("geometry").cloned().unwrap_or_default(),
-            Some("FeatureCollection") => value
-                .get("features")
-                .and_then(|f| f.as_array())
-                .filter(|f| f.len() == 1)
-                .and_then(|f| f[0].get("geometry").cloned())
-                .unwrap_or_default(),
-            _ => value,
-        };
-        let shape = match geo::MultiPolygon::from_geojson(&geometry)
-            .and_then(|s| s.validate_simple().map(|()| s))
-        {
+        let shape = match geo::MultiPolygon::from_pasted(text) {
             Ok(s) => s,
             Err(e) => {
                 return places_page(
