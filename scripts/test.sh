@@ -30,12 +30,12 @@ if ! command -v pdftotext >/dev/null; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq poppler-utils >/dev/null
 fi
 
-echo "== Python's aiosmtpd (a real SMTP server for the e-mail tests) and georeport (a real Open311 client)"
+echo "== Python's aiosmtpd (a real SMTP server for the e-mail tests), georeport (a real Open311 client) and schemathesis (the API tester)"
 smtp_venv="${HOME:-/tmp}/.cache/lagesbild-aiosmtpd"
-if ! "$smtp_venv/bin/python" -c "import aiosmtpd, georeport, jsonschema" 2>/dev/null; then
+if ! "$smtp_venv/bin/python" -c "import aiosmtpd, georeport, jsonschema, schemathesis" 2>/dev/null; then
   python3 -m venv "$smtp_venv"
   "$smtp_venv/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==1.4.6" \
-    "georeport==0.3.1" "jsonschema==4.23.0"
+    "georeport==0.3.1" "jsonschema==4.23.0" "schemathesis==4.32.5"
 fi
 export LAGESBILD_TEST_AIOSMTPD="$smtp_venv/bin/python"
 

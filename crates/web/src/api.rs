@@ -39,7 +39,9 @@ pub struct ApiUser {
 pub(crate) fn error(status: StatusCode, state: &AppState, lang: Lang, key: &str) -> Response {
     (
         status,
-        axum::Json(json!({ "error": state.i18n.t(lang, key, &[]) })),
+        axum::Json(crate::openapi::ApiError {
+            error: state.i18n.t(lang, key, &[]),
+        }),
     )
         .into_response()
 }
@@ -115,22 +117,23 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!("api: {e}");
     (
         StatusCode::INTERNAL_SERVER_ERROR,
-        axum::Json(json!({"error": "internal error"})),
+        axum::Json(crate::openapi::ApiError {
+            error: "internal error".into(),
+        }),
     )
         .into_response()
 }
 
 pub(crate) fn unprocessable(state: &AppState, lang: Lang, errors: &[FieldError]) -> Response {
     let (_, list) = views::field_messages(&state.i18n, lang, errors);
-    let list: Vec<Value> = list
+    let list: Vec<crate::openapi::FieldProblem> = list
         .into_iter()
-        .map(|v| json!({"field": v["field"], "message": v["message"]}))
+        .map(|v| crate::openapi::FieldProblem {
+            field: v["field"].as_str().unwrap_or_default().to_string(),
+            message: v["message"].as_str().unwrap_or_default().to_string(),
+        })
         .collect();
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        axum::Json(Value::Array(list)),
-    )
-        .into_response()
+    (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(list)).into_response()
 }
 
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
@@ -147,6 +150,7 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(crate::filters::ListParams), responses((status = 200, description = "A page of incidents, newest first", body = crate::openapi::IncidentPage), (status = 400, description = "A query that cannot be read at all"), (status = 401, description = "No valid API token", body = crate::openapi::ApiError), (status = 422, description = "Fields refused, each named", body = Vec<crate::openapi::FieldProblem>)))]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     api: ApiUser,
@@ -187,7 +191,7 @@ pub async fn list(
         Err(e) => return internal(e),
     };
     let more = rows.len() > limit as usize;
-    let items: Vec<Value> = rows
+    let items: Vec<crate::openapi::ApiIncident> = rows
         .iter()
         .take(limit as usize)
         .map(views::incident_json)
@@ -202,8 +206,27 @@ pub async fn list(
     } else {
         None
     };
-    axum::Json(json!({"items": items, "next_cursor": next_cursor})).into_response()
+    axum::Json(crate::openapi::IncidentPage { items, next_cursor }).into_response()
 }
+
+/// The fields of an incident the API reads (`openapi::IncidentInput` documents them; a test
+/// holds the two equal).
+pub const INCIDENT_FIELDS: &[&str] = &[
+    "category",
+    "occurred_at",
+    "occurred_from",
+    "occurred_to",
+    "lat",
+    "lon",
+    "place_id",
+    "place_text",
+    "description",
+    "school_id",
+    "persons_involved",
+    "visibility",
+    "same_as",
+    "confirm_outside",
+];
 
 /// Reads a JSON object into a draft. Coordinates, ids and counts are JSON numbers (a string
 /// such as `"59.4"` is refused); times carry their offset (RFC 3339; a local time without one
@@ -219,6 +242,10 @@ pub(crate) fn draft_from_value(v: &Value) -> Result<IncidentDraft, Vec<FieldErro
     };
     let mut errors = Vec::new();
     for (k, v) in map {
+        if !INCIDENT_FIELDS.contains(&k.as_str()) {
+            errors.push(FieldError::new(&k, "error-unknown-field", &k));
+            continue;
+        }
         if k == "confirm_outside" {
             match v {
                 Value::Bool(b) => d.confirm_outside = b,
@@ -287,6 +314,7 @@ pub(crate) fn draft_from_value(v: &Value) -> Result<IncidentDraft, Vec<FieldErro
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents", params(("id" = i64, Path, description = "The incident")), responses((status = 200, description = "The incident", body = crate::openapi::ApiIncident), (status = 401, description = "No valid API token", body = crate::openapi::ApiError), (status = 404, description = "No such thing, or not the caller's to see", body = crate::openapi::ApiError)))]
 pub async fn get_one(
     State(state): State<Arc<AppState>>,
     api: ApiUser,
@@ -304,6 +332,7 @@ pub async fn get_one(
 
 /// RFC 7946 FeatureCollection. Municipality-level incidents have `geometry: null` and a
 /// `municipality_code`: they are never drawn as points.
+#[utoipa::path(get, path = "/api/v1/incidents.geojson", tag = "incidents", params(crate::filters::ListParams), responses((status = 200, description = "The incidents as GeoJSON", content_type = "application/geo+json", body = crate::openapi::FeatureCollection), (status = 400, description = "A query that cannot be read at all"), (status = 401, description = "No valid API token", body = crate::openapi::ApiError), (status = 422, description = "Fields refused, each named", body = Vec<crate::openapi::FieldProblem>)))]
 pub async fn geojson(
     State(state): State<Arc<AppState>>,
     api: ApiUser,
@@ -374,21 +403,20 @@ pub async fn geojson(
     ([(header::CONTENT_TYPE, "application/geo+json")], out).into_response()
 }
 
+#[utoipa::path(get, path = "/api/v1/categories", tag = "tenant", responses((status = 200, description = "The tenant's categories", body = Vec<crate::openapi::CategoryItem>), (status = 401, description = "No valid API token", body = crate::openapi::ApiError)))]
 pub async fn categories(State(state): State<Arc<AppState>>, api: ApiUser) -> Response {
     match state.store.categories(api.user.tenant_id).await {
         Ok(cats) => {
-            let list: Vec<Value> = cats
+            let list: Vec<crate::openapi::CategoryItem> = cats
                 .iter()
-                .map(|c| {
-                    json!({
-                        "code": c.code.as_str(),
-                        "parent": c.parent.as_ref().map(|p| p.as_str()),
-                        "name": views::category_name(&cats, c.code.as_str(), api.lang),
-                        "name_sv": c.name_sv,
-                        "name_en": c.name_en,
-                        "color": c.color,
-                        "retired": c.retired,
-                    })
+                .map(|c| crate::openapi::CategoryItem {
+                    code: c.code.as_str().to_string(),
+                    parent: c.parent.as_ref().map(|p| p.as_str().to_string()),
+                    name: views::category_name(&cats, c.code.as_str(), api.lang),
+                    name_sv: c.name_sv.clone(),
+                    name_en: c.name_en.clone(),
+                    color: c.color.clone(),
+                    retired: c.retired,
                 })
                 .collect();
             axum::Json(list).into_response()
@@ -397,22 +425,26 @@ pub async fn categories(State(state): State<Arc<AppState>>, api: ApiUser) -> Res
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/places", tag = "tenant", responses((status = 200, description = "The tenant's places and areas", body = Vec<crate::openapi::PlaceItem>), (status = 401, description = "No valid API token", body = crate::openapi::ApiError)))]
 pub async fn places(State(state): State<Arc<AppState>>, api: ApiUser) -> Response {
     match state.store.places(api.user.tenant_id).await {
         Ok(places) => {
-            let list: Vec<Value> = places
+            let list: Vec<crate::openapi::PlaceItem> = places
                 .iter()
-                .map(|p| {
-                    json!({
-                        "id": p.id,
-                        "name": p.name,
-                        "kind": match p.kind { PlaceKind::Area => "area", PlaceKind::Point => "point" },
-                        "is_school": p.is_school,
-                        "is_demo": p.is_demo,
-                        "lat": p.lat,
-                        "lon": p.lon,
-                        "geometry": serde_json::from_str::<Value>(&p.geometry_geojson).unwrap_or(Value::Null),
-                    })
+                .map(|p| crate::openapi::PlaceItem {
+                    id: p.id,
+                    name: p.name.clone(),
+                    kind: match p.kind {
+                        PlaceKind::Area => "area",
+                        PlaceKind::Point => "point",
+                    }
+                    .to_string(),
+                    is_school: p.is_school,
+                    is_demo: p.is_demo,
+                    lat: p.lat,
+                    lon: p.lon,
+                    geometry: serde_json::from_str::<Value>(&p.geometry_geojson)
+                        .unwrap_or(Value::Null),
                 })
                 .collect();
             axum::Json(list).into_response()
@@ -421,15 +453,18 @@ pub async fn places(State(state): State<Arc<AppState>>, api: ApiUser) -> Respons
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/tenant", tag = "tenant", responses((status = 200, description = "The tenant", body = crate::openapi::TenantInfo), (status = 401, description = "No valid API token", body = crate::openapi::ApiError), (status = 404, description = "No such thing, or not the caller's to see", body = crate::openapi::ApiError)))]
 pub async fn tenant(State(state): State<Arc<AppState>>, api: ApiUser) -> Response {
     match state.store.tenant(api.user.tenant_id).await {
-        Ok(Some(t)) => axum::Json(json!({
-            "code": t.code,
-            "name": t.name,
-            "outline": serde_json::from_str::<Value>(&t.outline_geojson).unwrap_or(Value::Null),
-            "map_style_url": t.map_style_url.or_else(|| state.config.map_style_url.clone()),
-            "default_visibility": t.default_visibility.as_str(),
-        }))
+        Ok(Some(t)) => axum::Json(crate::openapi::TenantInfo {
+            outline: serde_json::from_str::<Value>(&t.outline_geojson).unwrap_or(Value::Null),
+            map_style_url: t
+                .map_style_url
+                .or_else(|| state.config.map_style_url.clone()),
+            default_visibility: t.default_visibility.as_str().to_string(),
+            code: t.code,
+            name: t.name,
+        })
         .into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, &state, api.lang, "error-not-found"),
         Err(e) => internal(e),
@@ -471,6 +506,27 @@ mod tests {
         }
         assert_eq!(draft_from_json(b"{").unwrap_err()[0].code, "error-json");
     }
+
+    #[test]
+    fn every_documented_field_is_read() {
+        for f in INCIDENT_FIELDS {
+            let value = match *f {
+                "lat" | "lon" | "place_id" | "school_id" | "persons_involved" | "same_as" => {
+                    json!(1)
+                }
+                "confirm_outside" => json!(true),
+                _ => json!("x"),
+            };
+            let mut body = serde_json::Map::new();
+            body.insert(f.to_string(), value);
+            if let Err(errors) = draft_from_value(&Value::Object(body)) {
+                assert!(
+                    errors.iter().all(|e| e.code != "error-unknown-field"),
+                    "{f}: {errors:?}"
+                );
+            }
+        }
+    }
 }
 
 /// Hot and cold spots (Getis–Ord Gi*, FDR-corrected 90/95/99 % bins) of the incidents the caller
@@ -479,6 +535,7 @@ mod tests {
 /// cells with p_sim ≤ 0.05 and `quadrant` 1 HH, 2 LH, 3 LL, 4 HL, `i`, `p_sim`, `count`.
 /// Query: the incident filters, `cell` metres (50–1000, default 100), `weights` (queen or
 /// distance:METRES). Municipality-level events are not points and are left out.
+#[utoipa::path(get, path = "/api/v1/hotspots.geojson", tag = "analysis", params(crate::filters::ListParams, HotspotParams), responses((status = 200, description = "Significant cells", content_type = "application/geo+json", body = crate::openapi::FeatureCollection), (status = 400, description = "A query that cannot be read at all"), (status = 401, description = "No valid API token", body = crate::openapi::ApiError), (status = 422, description = "Fields refused, each named", body = Vec<crate::openapi::FieldProblem>), (status = 503, description = "Too many analyses at once, or too long; try again (Retry-After)", body = crate::openapi::ApiError, headers(("Retry-After" = u32, description = "Seconds")))))]
 pub async fn hotspots(
     State(state): State<Arc<AppState>>,
     api: ApiUser,
@@ -645,8 +702,9 @@ pub(crate) fn cells_geojson(
     ([(header::CONTENT_TYPE, "application/geo+json")], out).into_response()
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct HotspotParams {
     cell: Option<String>,
     weights: Option<String>,
@@ -657,6 +715,7 @@ pub struct HotspotParams {
 /// the map in a Mapbox Vector Tile (layer `incidents`, properties `category` and `status`),
 /// with the incident filters of the query. PostGIS makes it for the PostgreSQL store, our
 /// encoder for SQLite: the same tile URL either way.
+#[utoipa::path(get, path = "/api/v1/tiles/{z}/{x}/{y}", tag = "incidents", params(("z" = u8, Path, description = "Zoom, 0–22"), ("x" = u32, Path, description = "Column"), ("y" = String, Path, description = "Row, optionally ending in .mvt"), crate::filters::ListParams), responses((status = 200, description = "A Mapbox Vector Tile", content_type = "application/vnd.mapbox-vector-tile", body = Vec<u8>), (status = 400, description = "A query that cannot be read at all"), (status = 401, description = "No valid API token", body = crate::openapi::ApiError), (status = 422, description = "Fields refused, each named", body = Vec<crate::openapi::FieldProblem>)))]
 pub async fn tile(
     State(state): State<Arc<AppState>>,
     api: ApiUser,

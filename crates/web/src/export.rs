@@ -159,6 +159,15 @@ fn stream_xlsx(mut pages: Pages, tx: mpsc::Sender<Chunk>) {
     }
 }
 
+/// The export's format, as documented (the handler reads it with the list's filters).
+#[allow(dead_code)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportFormat {
+    /// `csv` (default), `excel-csv`, `xlsx` or `geojson`.
+    format: Option<String>,
+}
+
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 pub struct ExportParams {
@@ -190,6 +199,7 @@ pub async fn incidents(
 
 /// `GET /api/v1/incidents/export?format=…`: the same for a partner system with an API token
 /// (a reader's token gets nothing, as the reader's list is empty).
+#[utoipa::path(get, path = "/api/v1/incidents/export", tag = "incidents", params(ExportFormat, crate::filters::ListParams), responses((status = 200, description = "The file", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("application/geo+json"))), (status = 400, description = "A query that cannot be read at all"), (status = 401, description = "No valid API token", body = crate::openapi::ApiError), (status = 422, description = "Fields refused, each named", body = Vec<crate::openapi::FieldProblem>)))]
 pub async fn api(
     State(state): State<Arc<AppState>>,
     api: crate::api::ApiUser,

@@ -503,6 +503,7 @@ pub async fn create(State(state): State<Arc<AppState>>, ctx: Ctx, req: Request) 
 /// (`{"events": [...]}`), stored once per `Idempotency-Key`. Sent again with the same key it
 /// answers as the first time (`Idempotent-Replayed: true`); the same key with another report
 /// is 422.
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents", params(("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key, the report is stored once and the first answer replayed")), request_body(content = crate::openapi::ReportBody, content_type = "application/json"), responses((status = 201, description = "Stored", body = crate::openapi::Created, headers(("Location" = String, description = "The (first) incident"))), (status = 401, description = "No valid API token", body = crate::openapi::ApiError), (status = 403, description = "The token's user may not do this", body = crate::openapi::ApiError), (status = 422, description = "Fields refused, each named", body = Vec<crate::openapi::FieldProblem>)))]
 pub async fn api_create(
     State(state): State<Arc<AppState>>,
     api: ApiUser,
@@ -610,9 +611,12 @@ pub async fn api_create(
     }
     let first = receipt.incidents[0];
     let body = if several {
-        json!({"report_id": receipt.report_id, "incidents": incidents})
+        crate::openapi::Created::Several(crate::openapi::CreatedReport {
+            report_id: receipt.report_id,
+            incidents,
+        })
     } else {
-        incidents.remove(0)
+        crate::openapi::Created::One(Box::new(incidents.remove(0)))
     };
     let mut res = (
         StatusCode::CREATED,
@@ -624,21 +628,22 @@ pub async fn api_create(
     res
 }
 
-fn photo_json(p: &store::PhotoInfo) -> Value {
-    json!({
-        "id": p.id,
-        "incident_id": p.incident_id,
-        "content_type": p.content_type,
-        "width": p.width,
-        "height": p.height,
-        "bytes": p.size,
-        "url": format!("/api/v1/incidents/{}/photos/{}", p.incident_id, p.id),
-        "created_at": p.created_at.to_string(),
-    })
+fn photo_json(p: &store::PhotoInfo) -> crate::openapi::PhotoItem {
+    crate::openapi::PhotoItem {
+        id: p.id,
+        incident_id: p.incident_id,
+        content_type: p.content_type.clone(),
+        width: p.width,
+        height: p.height,
+        bytes: p.size,
+        url: format!("/api/v1/incidents/{}/photos/{}", p.incident_id, p.id),
+        created_at: p.created_at.to_string(),
+    }
 }
 
 /// `POST /api/v1/incidents/{id}/photos`: the image itself as the body (JPEG, PNG or WebP),
 /// stored without its metadata; once per `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/photos", tag = "photos", params(("id" = i64, Path, description = "The incident"), ("Idempotency-Key" = Option<String>, Header, description = "Once per key")), request_body(content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))), responses((status = 201, description = "Stored (metadata removed)", body = crate::openapi::PhotoItem), (status = 401, description = "No valid API token", body = crate::openapi::ApiError), (status = 404, description = "No such thing, or not the caller's to see", body = crate::openapi::ApiError), (status = 409, description = "The incident has all the photos it may", body = crate::openapi::ApiError), (status = 413, description = "Too large", body = Vec<crate::openapi::FieldProblem>), (status = 422, description = "Not an image we keep", body = Vec<crate::openapi::FieldProblem>)))]
 pub async fn api_add_photo(
     State(state): State<Arc<AppState>>,
     api: ApiUser,
@@ -702,6 +707,7 @@ pub async fn api_add_photo(
 }
 
 /// `GET /api/v1/incidents/{id}/photos`: the photos of an incident the caller may see.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/photos", tag = "photos", params(("id" = i64, Path, description = "The incident")), responses((status = 200, description = "The incident's photos", body = crate::openapi::PhotoList), (status = 401, description = "No valid API token", body = crate::openapi::ApiError), (status = 404, description = "No such thing, or not the caller's to see", body = crate::openapi::ApiError)))]
 pub async fn api_photos(
     State(state): State<Arc<AppState>>,
     api: ApiUser,
@@ -718,13 +724,16 @@ pub async fn api_photos(
         Err(e) => return api_internal(e),
     }
     match state.store.photos(&api.user.actor(), id).await {
-        Ok(list) => axum::Json(json!({"items": list.iter().map(photo_json).collect::<Vec<_>>()}))
-            .into_response(),
+        Ok(list) => axum::Json(crate::openapi::PhotoList {
+            items: list.iter().map(photo_json).collect(),
+        })
+        .into_response(),
         Err(e) => api_internal(e),
     }
 }
 
 /// `GET /api/v1/incidents/{id}/photos/{photo}`: the stored JPEG, to who may see the incident.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/photos/{photo}", tag = "photos", params(("id" = i64, Path, description = "The incident"), ("photo" = i64, Path, description = "The photo")), responses((status = 200, description = "The stored JPEG", content_type = "image/jpeg", body = Vec<u8>), (status = 401, description = "No valid API token", body = crate::openapi::ApiError), (status = 404, description = "No such thing, or not the caller's to see", body = crate::openapi::ApiError)))]
 pub async fn api_photo(
     State(state): State<Arc<AppState>>,
     api: ApiUser,
@@ -753,13 +762,21 @@ pub async fn api_photo(
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct NearbyParams {
+    #[param(example = "59.4224")]
     lat: String,
+    #[param(example = "16.0978")]
     lon: String,
+    #[param(example = "skadegorelse-klotter")]
     category: String,
+    /// When (RFC 3339, or local time); now by default.
+    #[param(example = "2026-11-20T22:15:00+01:00")]
     at: String,
+    /// Metres, 0–500 (default 50).
+    #[param(example = "50")]
     radius: String,
 }
 
@@ -769,6 +786,7 @@ pub const NEARBY_HOURS: i64 = 48;
 
 /// `GET /api/v1/incidents/nearby?lat=…&lon=…&category=…&at=…`: incidents of the category
 /// within 50 m and 48 hours that the caller may see, nearest first (the duplicate hint).
+#[utoipa::path(get, path = "/api/v1/incidents/nearby", tag = "incidents", params(NearbyParams), responses((status = 200, description = "Likely duplicates, nearest first", body = crate::openapi::NearbyPage), (status = 400, description = "A query that cannot be read at all"), (status = 401, description = "No valid API token", body = crate::openapi::ApiError), (status = 422, description = "Fields refused, each named", body = Vec<crate::openapi::FieldProblem>)))]
 pub async fn nearby(
     State(state): State<Arc<AppState>>,
     api: ApiUser,
@@ -837,35 +855,43 @@ pub async fn nearby(
         Ok(x) => x,
         Err(e) => return api_internal(e),
     };
-    let items: Vec<Value> = found
+    let items: Vec<crate::openapi::NearbyItem> = found
         .iter()
-        .map(|i| {
-            json!({
-                "id": i.id,
-                "url": format!("/incidents/{}", i.id),
-                "category": i.category.as_str(),
-                "category_name": views::category_name(&cats, i.category.as_str(), api.lang),
-                "occurred": views::occurred(i.occurred_from, i.occurred_to, &tz),
-                "occurred_from": i.occurred_from.to_string(),
-                "status": i.status.as_str(),
-                "status_name": state.i18n.t(api.lang, &format!("status-{}", i.status.as_str()), &[]),
-                "place": i.place_name.clone().or(i.place_text.clone()),
-                "distance_m": geo::metres(lon, lat, i.lon, i.lat).round(),
-            })
+        .map(|i| crate::openapi::NearbyItem {
+            id: i.id,
+            url: format!("/incidents/{}", i.id),
+            category: i.category.as_str().to_string(),
+            category_name: views::category_name(&cats, i.category.as_str(), api.lang),
+            occurred: views::occurred(i.occurred_from, i.occurred_to, &tz),
+            occurred_from: i.occurred_from.to_string(),
+            status: i.status.as_str().to_string(),
+            status_name: state
+                .i18n
+                .t(api.lang, &format!("status-{}", i.status.as_str()), &[]),
+            place: i.place_name.clone().or(i.place_text.clone()),
+            distance_m: geo::metres(lon, lat, i.lon, i.lat).round(),
         })
         .collect();
-    axum::Json(json!({"items": items, "radius_m": radius, "hours": NEARBY_HOURS})).into_response()
+    axum::Json(crate::openapi::NearbyPage {
+        items,
+        radius_m: radius,
+        hours: NEARBY_HOURS,
+    })
+    .into_response()
 }
 
 /// `GET /api/v1/session`: who is signed in and the session's CSRF token, for the offline
 /// queue (it sends only its own user's reports, with a token that is current).
+#[utoipa::path(get, path = "/api/v1/session", tag = "meta", responses((status = 200, description = "Who is signed in", body = crate::openapi::SessionInfo), (status = 401, description = "No valid API token", body = crate::openapi::ApiError)))]
 pub async fn session(api: ApiUser, ctx: Ctx) -> Response {
     let u = &api.user;
-    axum::Json(json!({
-        "user": format!("{}:{}", u.tenant_id, u.id),
-        "name": u.display_name,
+    axum::Json(crate::openapi::SessionInfo {
+        user: format!("{}:{}", u.tenant_id, u.id),
+        name: u.display_name.clone(),
         // A caller with an API token has no session, and needs no token against forgery.
-        "csrf": ctx.csrf.filter(|_| ctx.user.as_ref().is_some_and(|s| s.id == u.id)),
-    }))
+        csrf: ctx
+            .csrf
+            .filter(|_| ctx.user.as_ref().is_some_and(|s| s.id == u.id)),
+    })
     .into_response()
 }

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use store::{Cursor, IncidentFilter, Sort};
 
 /// Query parameters, as typed (kept as text so a form can show them back).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     pub from: String,
     pub to: String,

@@ -25,8 +25,9 @@ const PERIODS: [i64; 6] = [7, 14, 28, 91, 182, 365];
 /// At most this many incidents are analysed in one request (both periods).
 const MAX_POINTS: u32 = 500_000;
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct AnalysisParams {
     days: Option<String>,
     cell: Option<String>,
@@ -83,6 +84,7 @@ async fn load(
 /// `GET /api/v1/analysis`: the period's trends, time patterns and near repeats as JSON.
 /// Query: `days` (7–365, default 28; the period ends now and is compared with the `days`
 /// before) and the incident filters `category`, `area`, `org`, `status`, `source`.
+#[utoipa::path(get, path = "/api/v1/analysis", tag = "analysis", params(crate::filters::ListParams, AnalysisParams), responses((status = 200, description = "Trends, time patterns, near repeats and areas", body = Object), (status = 400, description = "A query that cannot be read at all"), (status = 401, description = "No valid API token", body = crate::openapi::ApiError), (status = 422, description = "Fields refused, each named", body = Vec<crate::openapi::FieldProblem>), (status = 503, description = "Too many analyses at once, or too long; try again (Retry-After)", body = crate::openapi::ApiError, headers(("Retry-After" = u32, description = "Seconds")))))]
 pub async fn api_analysis(
     State(state): State<Arc<AppState>>,
     api: ApiUser,
@@ -116,6 +118,7 @@ pub async fn api_analysis(
 /// incidents the caller may see, as cell polygons; cells below 1 % of the peak are left out.
 /// Query: the incident filters (`from`, `to`, …), `cell` (50–1000 m, default 100) and
 /// `bandwidth` (100–3000 m and at least the cell, default 400).
+#[utoipa::path(get, path = "/api/v1/density.geojson", tag = "analysis", params(crate::filters::ListParams, AnalysisParams), responses((status = 200, description = "Kernel density cells", content_type = "application/geo+json", body = crate::openapi::FeatureCollection), (status = 400, description = "A query that cannot be read at all"), (status = 401, description = "No valid API token", body = crate::openapi::ApiError), (status = 422, description = "Fields refused, each named", body = Vec<crate::openapi::FieldProblem>), (status = 503, description = "Too many analyses at once, or too long; try again (Retry-After)", body = crate::openapi::ApiError, headers(("Retry-After" = u32, description = "Seconds")))))]
 pub async fn density(
     State(state): State<Arc<AppState>>,
     api: ApiUser,

@@ -26,6 +26,7 @@ mod limits;
 mod meetings;
 mod mfa;
 mod open311;
+pub mod openapi;
 mod pages;
 pub mod polisen;
 mod promises;
@@ -43,6 +44,7 @@ use jiff::Timestamp;
 use std::sync::Arc;
 use store::Store;
 
+pub use api::INCIDENT_FIELDS;
 pub use assets::gzipped_size;
 pub use budget::HEAVY as HEAVY_ROUTES;
 
@@ -255,6 +257,7 @@ app_routes! {
     get "/api/v1/categories" => api::categories;
     get "/api/v1/places" => api::places;
     get "/api/v1/tenant" => api::tenant;
+    get "/api/v1/openapi.json" => openapi::openapi_json;
 }
 
 /// Every route of the application.

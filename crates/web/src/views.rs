@@ -161,40 +161,40 @@ pub fn incident(i: &Incident, cats: &[Category], lang: Lang, tz: &TimeZone) -> I
 
 /// The API's JSON form of an incident. Coarse (municipality-level) incidents have no lat/lon:
 /// they are not points.
-pub fn incident_json(i: &Incident) -> Value {
+pub fn incident_json(i: &Incident) -> crate::openapi::ApiIncident {
     let coarse = i.precision == Precision::Municipality;
-    let mut v = json!({
-        "id": i.id,
-        "category": i.category.as_str(),
-        "lat": if coarse { Value::Null } else { json!(i.lat) },
-        "lon": if coarse { Value::Null } else { json!(i.lon) },
-        "sweref99tm": if coarse { Value::Null } else { json!({"e": i.e, "n": i.n}) },
-        "precision": i.precision.as_str(),
-        "place_id": i.place_id,
-        "place_name": i.place_name,
-        "place_text": i.place_text,
-        "municipality_code": i.municipality_code,
-        "description": i.description,
-        "school_id": i.school_id,
-        "school_name": i.school_name,
-        "persons_involved": i.persons_involved,
-        "visibility": i.visibility.as_str(),
-        "status": i.status.as_str(),
-        "source": i.source.as_str(),
-        "external_url": i.external_url,
-        "organisation": {"id": i.org_id, "name": i.org_name},
-        "created_at": i.created_at.to_string(),
-        "updated_at": i.updated_at.to_string(),
-        "report_id": i.report_id,
-        "same_as": i.same_as,
-    });
-    if i.occurred_from == i.occurred_to {
-        v["occurred_at"] = json!(i.occurred_from.to_string());
-    } else {
-        v["occurred_from"] = json!(i.occurred_from.to_string());
-        v["occurred_to"] = json!(i.occurred_to.to_string());
+    let span = i.occurred_from != i.occurred_to;
+    crate::openapi::ApiIncident {
+        id: i.id,
+        category: i.category.as_str().to_string(),
+        lat: (!coarse).then_some(i.lat),
+        lon: (!coarse).then_some(i.lon),
+        sweref99tm: (!coarse).then_some(crate::openapi::Sweref { e: i.e, n: i.n }),
+        precision: i.precision.as_str().to_string(),
+        place_id: i.place_id,
+        place_name: i.place_name.clone(),
+        place_text: i.place_text.clone(),
+        municipality_code: i.municipality_code.clone(),
+        description: i.description.clone(),
+        school_id: i.school_id,
+        school_name: i.school_name.clone(),
+        persons_involved: i.persons_involved,
+        visibility: i.visibility.as_str().to_string(),
+        status: i.status.as_str().to_string(),
+        source: i.source.as_str().to_string(),
+        external_url: i.external_url.clone(),
+        organisation: crate::openapi::OrgRef {
+            id: i.org_id,
+            name: i.org_name.clone(),
+        },
+        created_at: i.created_at.to_string(),
+        updated_at: i.updated_at.to_string(),
+        report_id: i.report_id,
+        same_as: i.same_as,
+        occurred_at: (!span).then(|| i.occurred_from.to_string()),
+        occurred_from: span.then(|| i.occurred_from.to_string()),
+        occurred_to: span.then(|| i.occurred_to.to_string()),
     }
-    v
 }
 
 /// A number with `places` decimals as the reader writes it: a decimal comma in Swedish

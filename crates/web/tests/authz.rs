@@ -70,6 +70,8 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
     let api = |allowed: Expect| if signed { allowed } else { Unauthorized };
     match (method, path) {
         ("get", "/healthz" | "/login" | "/lang/{code}" | "/static/{*file}") => Ok,
+        // The API's description is public: it describes, it holds no data.
+        ("get", "/api/v1/openapi.json") => Ok,
         // The public tip page is anyone's, per municipality code (the matrix asks for "en",
         // which is none); a receipt answers only its own secret (the matrix guesses one).
         ("get" | "post", "/tips/{code}") | ("get", "/tips/kvitto/{secret}") => NotFound,
