@@ -14,6 +14,7 @@ pub mod audit;
 pub mod copy;
 pub mod exec;
 pub mod incidents;
+pub mod limits;
 pub mod people;
 pub mod photos;
 pub mod places;
@@ -316,6 +317,18 @@ impl<B: Backend> Store for SqlStore<B> {
         at: Timestamp,
     ) -> Result<()> {
         tips::revoke_key(self, tenant, id, by, at).await
+    }
+    async fn limit_record(&self, keys: &[String], at: Timestamp) -> Result<()> {
+        limits::record(self, keys, at).await
+    }
+    async fn limit_recent(&self, key: &str, since: Timestamp, n: usize) -> Result<Vec<Timestamp>> {
+        limits::recent(self, key, since, n).await
+    }
+    async fn limit_forget(&self, exact: &[String], prefixes: &[String]) -> Result<u64> {
+        limits::forget(self, exact, prefixes).await
+    }
+    async fn limit_prune(&self, before: Timestamp) -> Result<u64> {
+        limits::prune(self, before).await
     }
 
     async fn create_action(&self, a: &NewAction) -> Result<Action> {

@@ -25,7 +25,8 @@ macro_rules! conformance_tests {
             records_of_the_est_loop, smtp_relay_per_tenant, audit_rows_name_who_made_the_change,
             api_tokens_have_a_lifecycle, reports_are_stored_once, nearby_finds_the_same_spot,
             photos_follow_their_incident, free_text_search, duplicates_name_the_original,
-            reporters_hear_of_their_reports, tips_are_moderated_once, open311_keys_are_revoked);
+            reporters_hear_of_their_reports, tips_are_moderated_once, open311_keys_are_revoked,
+            limits_are_counted_by_key);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -3503,5 +3504,64 @@ pub async fn free_text_search(s: &dyn Store) {
             .await
             .unwrap(),
         4
+    );
+}
+
+pub async fn limits_are_counted_by_key(s: &dyn Store) {
+    let t0 = t("2026-11-27T10:00:00Z");
+    let pair = "pair:a_b%@x.se|1.2.3.4".to_string();
+    let account = "account:a_b%@x.se".to_string();
+    let other = "account:axb%@x.se".to_string();
+    for i in 0..3 {
+        s.limit_record(&[pair.clone(), account.clone()], t0 + (i * 10).seconds())
+            .await
+            .unwrap();
+    }
+    s.limit_record(std::slice::from_ref(&other), t0)
+        .await
+        .unwrap();
+    s.limit_record(&[], t0).await.unwrap();
+    // Newest first, at most n, only after `since`.
+    let recent = s.limit_recent(&pair, t0 - 1.second(), 2).await.unwrap();
+    assert_eq!(recent, vec![t0 + 20.seconds(), t0 + 10.seconds()]);
+    assert_eq!(
+        s.limit_recent(&pair, t0 + 5.seconds(), 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        s.limit_recent("pair:none", t0 - 1.second(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A prefix is text, not a pattern: `_` and `%` match only themselves.
+    let gone = s
+        .limit_forget(
+            std::slice::from_ref(&account),
+            &["pair:a_b%@x.se|".to_string()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(gone, 6);
+    assert!(
+        s.limit_recent(&pair, t0 - 1.second(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.limit_recent(&other, t0 - 1.second(), 10).await.unwrap(),
+        vec![t0]
+    );
+    s.limit_record(std::slice::from_ref(&other), t0 + 1.hour())
+        .await
+        .unwrap();
+    assert_eq!(s.limit_prune(t0 + 1.minute()).await.unwrap(), 1);
+    assert_eq!(
+        s.limit_recent(&other, t0 - 1.second(), 10).await.unwrap(),
+        vec![t0 + 1.hour()]
     );
 }

@@ -373,6 +373,16 @@ pub trait Store: Send + Sync {
         at: Timestamp,
     ) -> Result<()>;
 
+    /// Rate limit events (a failed sign-in and the like), counted by every server on this
+    /// store together: one event at `at` for each key.
+    async fn limit_record(&self, keys: &[String], at: Timestamp) -> Result<()>;
+    /// The newest `n` events of `key` after `since`, newest first.
+    async fn limit_recent(&self, key: &str, since: Timestamp, n: usize) -> Result<Vec<Timestamp>>;
+    /// Forgets the keys equal to one of `exact` or starting with one of `prefixes`.
+    async fn limit_forget(&self, exact: &[String], prefixes: &[String]) -> Result<u64>;
+    /// Forgets every event before `before` (they limit nothing any more).
+    async fn limit_prune(&self, before: Timestamp) -> Result<u64>;
+
     // Incidents
     /// Inserts incidents in one transaction (all or none) and returns their ids in order.
     async fn insert_incidents(

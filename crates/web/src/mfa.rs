@@ -76,10 +76,12 @@ pub async fn verify(
     let next = next_of(&f.next);
     let now = state.now();
     let account = user.email.to_string();
-    if let Err(until) = state
-        .login_limiter
-        .check(&account, ctx.peer.as_deref(), now)
-    {
+    let limiter = crate::limits::LoginLimiter::new(state.store.as_ref());
+    let limited = match limiter.check(&account, ctx.peer.as_deref(), now).await {
+        Ok(l) => l,
+        Err(e) => return internal(&state, &ctx, "sign-in limits", e),
+    };
+    if let Err(until) = limited {
         let minutes = (until.duration_since(now).as_secs() + 59)
             .div_euclid(60)
             .max(1);
@@ -119,9 +121,9 @@ pub async fn verify(
         false
     };
     if !ok {
-        state
-            .login_limiter
-            .failed(&account, ctx.peer.as_deref(), now);
+        if let Err(e) = limiter.failed(&account, ctx.peer.as_deref(), now).await {
+            return internal(&state, &ctx, "sign-in limits", e);
+        }
         audit_session(&state, user, "session.login_failed").await;
         return render(
             &state,
@@ -132,7 +134,9 @@ pub async fn verify(
             StatusCode::UNAUTHORIZED,
         );
     }
-    state.login_limiter.succeeded(&account);
+    if let Err(e) = limiter.succeeded(&account).await {
+        return internal(&state, &ctx, "sign-in limits", e);
+    }
     let user = user.clone();
     match issue_session(&state, &ctx, &user, SessionStage::Full).await {
         Ok(cookie) => {

@@ -72,10 +72,12 @@ pub async fn login(
     let next = local_path(&f.next).unwrap_or("/").to_string();
     let account = f.email.trim().to_lowercase();
     let now = state.now();
-    if let Err(until) = state
-        .login_limiter
-        .check(&account, ctx.peer.as_deref(), now)
-    {
+    let limiter = crate::limits::LoginLimiter::new(state.store.as_ref());
+    let limited = match limiter.check(&account, ctx.peer.as_deref(), now).await {
+        Ok(l) => l,
+        Err(e) => return internal(&state, &ctx, "sign-in limits", e),
+    };
+    if let Err(until) = limited {
         let minutes = (until.duration_since(now).as_secs() + 59)
             .div_euclid(60)
             .max(1);
@@ -105,14 +107,16 @@ pub async fn login(
         .await
         .unwrap_or(false);
     if !ok {
-        state
-            .login_limiter
-            .failed(&account, ctx.peer.as_deref(), now);
+        if let Err(e) = limiter.failed(&account, ctx.peer.as_deref(), now).await {
+            return internal(&state, &ctx, "sign-in limits", e);
+        }
         if let Some(u) = &user {
             audit_session(&state, u, "session.login_failed").await;
         }
     } else {
-        state.login_limiter.succeeded(&account);
+        if let Err(e) = limiter.succeeded(&account).await {
+            return internal(&state, &ctx, "sign-in limits", e);
+        }
     }
     let Some(user) = user.filter(|_| ok) else {
         return render(
