@@ -1,6 +1,7 @@
 //! Two `serve` processes on one PostgreSQL database behind one address (a round-robin proxy,
 //! as a load balancer would stand): the sign-in limit counts failures on both together, and a
-//! session ended on one is ended on the other (issue 15, point 7).
+//! session ended on one is ended on the other, and a tip form shown by one is taken by the
+//! other once (issue 15, point 7).
 
 #[path = "../../bench/src/crash.rs"]
 #[allow(dead_code)]
@@ -231,6 +232,24 @@ async fn a_sign_in_limit_and_a_sign_out_hold_across_two_servers() {
             "{}",
             after.location()
         );
+        // A tip form shown by A is taken by B (the signing key is the store's), and its
+        // token is spent on both.
+        let page = http(pa, "GET", "/tips/1960", None, None);
+        assert_eq!(page.status, 200);
+        let key = r#"name="token" value=""#;
+        let start = page.body.find(key).expect("a form token") + key.len();
+        let token = page.body[start..].split('"').next().unwrap().to_string();
+        std::thread::sleep(Duration::from_millis(3200));
+        let tip = format!(
+            "token={}&category=otrygg-plats&description={}&place_text={}",
+            enc(&token),
+            enc("Trasig belysning i gångtunneln"),
+            enc("Gångtunneln vid stationen")
+        );
+        let taken = http(pb, "POST", "/tips/1960", None, Some(&tip));
+        assert_eq!(taken.status, 303, "B refuses A's form: {}", taken.body);
+        let again = http(pa, "POST", "/tips/1960", None, Some(&tip));
+        assert_eq!(again.status, 422, "A takes a token B spent");
     })
     .await;
     let _ = a.kill();

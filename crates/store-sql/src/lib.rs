@@ -330,6 +330,9 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn limit_prune(&self, before: Timestamp) -> Result<u64> {
         limits::prune(self, before).await
     }
+    async fn server_secret(&self, name: &str, fresh: &str) -> Result<String> {
+        limits::server_secret(self, name, fresh).await
+    }
 
     async fn create_action(&self, a: &NewAction) -> Result<Action> {
         actions::create(self, a).await

@@ -74,3 +74,19 @@ pub async fn prune<B: Backend>(s: &SqlStore<B>, before: Timestamp) -> Result<u64
         .execute(Sql::new("DELETE FROM limit_events WHERE at < ?").bind(before))
         .await
 }
+
+pub async fn server_secret<B: Backend>(s: &SqlStore<B>, name: &str, fresh: &str) -> Result<String> {
+    let mut c = s.write().await?;
+    c.execute(
+        Sql::new(
+            "INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(fresh),
+    )
+    .await?;
+    let row = c
+        .one(Sql::new("SELECT value FROM server_secrets WHERE name = ?").bind(name))
+        .await?;
+    row.text("value")
+}

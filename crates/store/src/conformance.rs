@@ -26,7 +26,7 @@ macro_rules! conformance_tests {
             api_tokens_have_a_lifecycle, reports_are_stored_once, nearby_finds_the_same_spot,
             photos_follow_their_incident, free_text_search, duplicates_name_the_original,
             reporters_hear_of_their_reports, tips_are_moderated_once, open311_keys_are_revoked,
-            limits_are_counted_by_key);
+            limits_are_counted_by_key, server_secrets_are_made_once);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -3564,4 +3564,17 @@ pub async fn limits_are_counted_by_key(s: &dyn Store) {
         s.limit_recent(&other, t0 - 1.second(), 10).await.unwrap(),
         vec![t0 + 1.hour()]
     );
+}
+
+pub async fn server_secrets_are_made_once(s: &dyn Store) {
+    assert_eq!(
+        s.server_secret("tip-form-key", "first").await.unwrap(),
+        "first"
+    );
+    assert_eq!(
+        s.server_secret("tip-form-key", "second").await.unwrap(),
+        "first",
+        "a second server gets the first one's secret"
+    );
+    assert_eq!(s.server_secret("other", "x").await.unwrap(), "x");
 }

@@ -382,6 +382,9 @@ pub trait Store: Send + Sync {
     async fn limit_forget(&self, exact: &[String], prefixes: &[String]) -> Result<u64>;
     /// Forgets every event before `before` (they limit nothing any more).
     async fn limit_prune(&self, before: Timestamp) -> Result<u64>;
+    /// The secret `name` every server on this store shares: `fresh` if there was none yet
+    /// (it is kept), else the one kept before.
+    async fn server_secret(&self, name: &str, fresh: &str) -> Result<String>;
 
     // Incidents
     /// Inserts incidents in one transaction (all or none) and returns their ids in order.

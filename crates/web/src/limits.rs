@@ -2,12 +2,10 @@
 //! (five wrong passwords lock that pair, not the account for everyone: one address cannot
 //! lock a coordinator out), per client address over all accounts, and per account over all
 //! addresses with a much higher bound (guessing spread over many addresses is still slowed).
-//! Counted in the store, so that every server on it counts together; the tip page's limits
-//! (`Windows`) are kept in the serving process's memory.
+//! Counted in the store, so that every server on it counts together (the tip page's limits,
+//! `tips::TipGuard`, are too).
 
 use jiff::{SignedDuration, Timestamp};
-use std::collections::HashMap;
-use std::sync::Mutex;
 use store::{Store, StoreError};
 
 pub const WINDOW: SignedDuration = SignedDuration::from_mins(15);
@@ -16,47 +14,6 @@ pub const PER_ACCOUNT: usize = 5;
 pub const PER_ADDRESS: usize = 20;
 /// Failures of one account from every address together.
 pub const PER_ACCOUNT_ANYWHERE: usize = 50;
-
-/// Events per key in a sliding window: the one counter behind the sign-in limits and the
-/// tip page's limits (`tips::TipGuard`).
-#[derive(Default)]
-pub struct Windows {
-    events: Mutex<HashMap<String, Vec<Timestamp>>>,
-}
-
-impl Windows {
-    /// When `key` may act again, if it has `limit` events within `window` before `now`.
-    pub fn blocked_until(
-        &self,
-        key: &str,
-        window: SignedDuration,
-        limit: usize,
-        now: Timestamp,
-    ) -> Option<Timestamp> {
-        let mut map = self.events.lock().unwrap_or_else(|p| p.into_inner());
-        let list = map.get_mut(key)?;
-        list.retain(|t| *t > now - window);
-        (list.len() >= limit).then(|| list[list.len() - limit] + window)
-    }
-
-    /// An event for each key at `now`. Once more than `max_keys` keys are remembered, those
-    /// silent for `forget` are forgotten, so the map does not grow without bound.
-    pub fn record(
-        &self,
-        keys: impl IntoIterator<Item = String>,
-        now: Timestamp,
-        forget: SignedDuration,
-        max_keys: usize,
-    ) {
-        let mut map = self.events.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > max_keys {
-            map.retain(|_, v| v.last().is_some_and(|t| *t > now - forget));
-        }
-        for k in keys {
-            map.entry(k).or_default().push(now);
-        }
-    }
-}
 
 /// The sign-in limits, counted in the store: every server on it counts the same failures, so
 /// a limit holds when several servers stand behind one address.

@@ -25,9 +25,8 @@ use model::{TipChannel, TipStatus};
 use serde::Deserialize;
 use service::tips::{TipDraft, citizen_categories};
 use sha2::Sha256;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use store::{Moderation, Tenant, TipDecision};
+use std::sync::Arc;
+use store::{Moderation, Store, StoreError, Tenant, TipDecision};
 
 pub const TIPPER_COOKIE: &str = "lagesbild_tipper";
 /// A form is sent no sooner than this after it was shown.
@@ -36,27 +35,12 @@ pub const MAX_FORM_AGE: SignedDuration = SignedDuration::from_hours(4);
 pub const PER_BROWSER_HOUR: usize = 5;
 pub const PER_ADDRESS_HOUR: usize = 60;
 pub const PER_TENANT_DAY: usize = 1_000;
-/// Browsers and addresses remembered before the ones silent for a day are forgotten.
-const MAX_KEYS: usize = 50_000;
 
-/// The limits' memory (per serving process, like the sign-in limits).
+/// The tip page's guard. Its signing key and its counts are the store's, so every server on
+/// the store takes a form another one showed, spends a token once, and counts the same tips.
+#[derive(Default)]
 pub struct TipGuard {
-    key: [u8; 32],
-    seen: crate::limits::Windows,
-    used: Mutex<HashMap<String, Timestamp>>,
-}
-
-impl Default for TipGuard {
-    fn default() -> Self {
-        use rand::RngCore;
-        let mut key = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut key);
-        TipGuard {
-            key,
-            seen: crate::limits::Windows::default(),
-            used: Mutex::default(),
-        }
-    }
+    key: tokio::sync::OnceCell<Vec<u8>>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -70,87 +54,100 @@ pub enum Refusal {
 }
 
 impl TipGuard {
-    fn sign(&self, text: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("any key length");
+    async fn sign(&self, store: &dyn Store, text: &str) -> Result<String, StoreError> {
+        let key = self
+            .key
+            .get_or_try_init(|| async {
+                store
+                    .server_secret("tip-form-key", &service::auth::new_secret())
+                    .await
+                    .map(String::into_bytes)
+            })
+            .await?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
         mac.update(text.as_bytes());
-        data_encoding::BASE64URL_NOPAD.encode(&mac.finalize().into_bytes())
+        Ok(data_encoding::BASE64URL_NOPAD.encode(&mac.finalize().into_bytes()))
     }
 
     /// A token for a form of `tenant` shown at `now`.
-    pub fn form_token(&self, tenant: &str, now: Timestamp) -> String {
+    pub async fn form_token(
+        &self,
+        store: &dyn Store,
+        tenant: &str,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
         let nonce = service::auth::new_secret();
         let body = format!("{tenant}.{}.{}", now.as_second(), &nonce[..16]);
-        format!("{body}.{}", self.sign(&body))
+        Ok(format!("{body}.{}", self.sign(store, &body).await?))
     }
 
     /// Whether a tip with this token, from this browser and address, may be taken now. On
     /// yes, the token is spent and the tip counted.
-    pub fn admit(
+    pub async fn admit(
         &self,
+        store: &dyn Store,
         tenant: &str,
         token: &str,
         browser: Option<&str>,
         address: Option<&str>,
         now: Timestamp,
-    ) -> Result<(), Refusal> {
+    ) -> Result<Result<(), Refusal>, StoreError> {
         let Some((body, sig)) = token.rsplit_once('.') else {
-            return Err(Refusal::Form);
+            return Ok(Err(Refusal::Form));
         };
-        if self.sign(body) != sig {
-            return Err(Refusal::Form);
+        if self.sign(store, body).await? != sig {
+            return Ok(Err(Refusal::Form));
         }
         let mut parts = body.split('.');
         let (Some(t), Some(issued), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(Refusal::Form);
+            return Ok(Err(Refusal::Form));
         };
         let Some(issued) = issued
             .parse()
             .ok()
             .and_then(|s| Timestamp::from_second(s).ok())
         else {
-            return Err(Refusal::Form);
+            return Ok(Err(Refusal::Form));
         };
         let age = now.duration_since(issued);
         if t != tenant || age > MAX_FORM_AGE {
-            return Err(Refusal::Form);
+            return Ok(Err(Refusal::Form));
         }
         if age < MIN_FORM_AGE {
-            return Err(Refusal::TooFast);
+            return Ok(Err(Refusal::TooFast));
         }
-        if self
-            .used
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains_key(token)
+        let spent = format!("tip-token:{}", service::auth::hash_secret(token));
+        if !store
+            .limit_recent(&spent, now - MAX_FORM_AGE, 1)
+            .await?
+            .is_empty()
         {
-            return Err(Refusal::Form);
+            return Ok(Err(Refusal::Form));
         }
         let hour = SignedDuration::from_hours(1);
         let day = SignedDuration::from_hours(24);
         let limits = [
-            browser.map(|b| (format!("browser:{b}"), hour, PER_BROWSER_HOUR)),
-            address.map(|a| (format!("address:{a}"), hour, PER_ADDRESS_HOUR)),
-            Some((format!("tenant:{tenant}"), day, PER_TENANT_DAY)),
+            browser.map(|b| (format!("tip-browser:{b}"), hour, PER_BROWSER_HOUR)),
+            address.map(|a| (format!("tip-address:{a}"), hour, PER_ADDRESS_HOUR)),
+            Some((format!("tip-tenant:{tenant}"), day, PER_TENANT_DAY)),
         ];
-        let until = limits
-            .iter()
-            .flatten()
-            .filter_map(|(k, w, l)| self.seen.blocked_until(k, *w, *l, now))
-            .max();
-        if let Some(until) = until {
-            return Err(Refusal::Limit(until));
+        let mut until = None;
+        for (key, window, limit) in limits.iter().flatten() {
+            let recent = store.limit_recent(key, now - *window, *limit).await?;
+            if recent.len() >= *limit {
+                until = until.max(Some(recent[*limit - 1] + *window));
+            }
         }
-        // A sender that changes its cookie each time must not grow the counter without end.
-        self.seen.record(
-            limits.into_iter().flatten().map(|(k, _, _)| k),
-            now,
-            day,
-            MAX_KEYS,
-        );
-        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
-        used.retain(|_, t| *t > now - MAX_FORM_AGE);
-        used.insert(token.to_string(), now);
-        Ok(())
+        if let Some(until) = until {
+            return Ok(Err(Refusal::Limit(until)));
+        }
+        let mut keys: Vec<String> = limits.into_iter().flatten().map(|(k, _, _)| k).collect();
+        keys.push(spent);
+        store.limit_record(&keys, now).await?;
+        // Nothing limits for longer than a day: what is older is forgotten, so a sender that
+        // changes its cookie each time cannot grow the table without end.
+        store.limit_prune(now - day).await?;
+        Ok(Ok(()))
     }
 }
 
@@ -199,7 +196,14 @@ async fn form_page(
         .collect();
     let (by_field, list) = views::field_messages(&state.i18n, ctx.lang, errors);
     let now = state.now();
-    let token = state.tips.form_token(&tenant.code, now);
+    let token = match state
+        .tips
+        .form_token(state.store.as_ref(), &tenant.code, now)
+        .await
+    {
+        Ok(t) => t,
+        Err(e) => return internal(state, ctx, "tip form token", e),
+    };
     let mut r = render(
         state,
         ctx,
@@ -310,13 +314,22 @@ pub async fn submit(
         }
     };
     let browser = cookie_of(&ctx, TIPPER_COOKIE);
-    match state.tips.admit(
-        &tenant.code,
-        &f.token,
-        browser.as_deref(),
-        ctx.peer.as_deref(),
-        now,
-    ) {
+    let admitted = match state
+        .tips
+        .admit(
+            state.store.as_ref(),
+            &tenant.code,
+            &f.token,
+            browser.as_deref(),
+            ctx.peer.as_deref(),
+            now,
+        )
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return internal(&state, &ctx, "tip limits", e),
+    };
+    match admitted {
         Ok(()) => {}
         Err(Refusal::Form) => {
             return form_page(
@@ -814,69 +827,102 @@ mod tests {
         s.parse().unwrap()
     }
 
-    #[test]
-    fn the_guard_spends_tokens_and_counts_per_browser_address_and_municipality() {
+    #[tokio::test]
+    async fn the_guard_spends_tokens_and_counts_per_browser_address_and_municipality() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_sqlite::SqliteStore::open(dir.path().join("t.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let s: &dyn Store = &store;
         let g = TipGuard::default();
         let t0 = t("2026-11-27T10:00:00Z");
         let later = t0 + SignedDuration::from_secs(10);
-        let token = g.form_token("1960", t0);
+        let token = g.form_token(s, "1960", t0).await.unwrap();
         assert_eq!(
-            g.admit("1960", &token, None, None, t0),
+            g.admit(s, "1960", &token, None, None, t0).await.unwrap(),
             Err(Refusal::TooFast)
         );
         assert_eq!(
-            g.admit("1980", &token, None, None, later),
+            g.admit(s, "1980", &token, None, None, later).await.unwrap(),
             Err(Refusal::Form),
             "another municipality's form"
         );
         let forged = format!("{}x", &token[..token.len() - 1]);
         assert_eq!(
-            g.admit("1960", &forged, None, None, later),
+            g.admit(s, "1960", &forged, None, None, later)
+                .await
+                .unwrap(),
             Err(Refusal::Form)
         );
         assert_eq!(
             g.admit(
+                s,
                 "1960",
                 &token,
                 None,
                 None,
                 t0 + MAX_FORM_AGE + SignedDuration::from_secs(1)
-            ),
+            )
+            .await
+            .unwrap(),
             Err(Refusal::Form),
             "too old"
         );
-        assert_eq!(g.admit("1960", &token, None, None, later), Ok(()));
         assert_eq!(
-            g.admit("1960", &token, None, None, later),
+            g.admit(s, "1960", &token, None, None, later).await.unwrap(),
+            Ok(())
+        );
+        assert_eq!(
+            g.admit(s, "1960", &token, None, None, later).await.unwrap(),
             Err(Refusal::Form),
             "used once"
         );
         // One address (a school's network), many browsers: 60 an hour, then a wait.
         for i in 0..PER_ADDRESS_HOUR {
-            let tk = g.form_token("1960", t0);
+            let tk = g.form_token(s, "1960", t0).await.unwrap();
             assert_eq!(
-                g.admit("1960", &tk, Some(&format!("b{i}")), Some("10.0.0.1"), later),
+                g.admit(
+                    s,
+                    "1960",
+                    &tk,
+                    Some(&format!("b{i}")),
+                    Some("10.0.0.1"),
+                    later
+                )
+                .await
+                .unwrap(),
                 Ok(()),
                 "{i}"
             );
         }
-        let tk = g.form_token("1960", t0);
-        match g.admit("1960", &tk, Some("b-last"), Some("10.0.0.1"), later) {
+        let tk = g.form_token(s, "1960", t0).await.unwrap();
+        match g
+            .admit(s, "1960", &tk, Some("b-last"), Some("10.0.0.1"), later)
+            .await
+            .unwrap()
+        {
             Err(Refusal::Limit(until)) => {
                 assert!(until > later && until <= later + SignedDuration::from_hours(1))
             }
             other => panic!("{other:?}"),
         }
         // Another address is not held back by it, and an hour later the first is free again.
-        let tk = g.form_token("1960", t0);
+        let tk = g.form_token(s, "1960", t0).await.unwrap();
         assert_eq!(
-            g.admit("1960", &tk, Some("c"), Some("10.0.0.2"), later),
+            g.admit(s, "1960", &tk, Some("c"), Some("10.0.0.2"), later)
+                .await
+                .unwrap(),
             Ok(())
         );
         let next = later + SignedDuration::from_hours(1);
-        let tk = g.form_token("1960", next - SignedDuration::from_secs(10));
+        let tk = g
+            .form_token(s, "1960", next - SignedDuration::from_secs(10))
+            .await
+            .unwrap();
         assert_eq!(
-            g.admit("1960", &tk, Some("d"), Some("10.0.0.1"), next),
+            g.admit(s, "1960", &tk, Some("d"), Some("10.0.0.1"), next)
+                .await
+                .unwrap(),
             Ok(())
         );
     }
