@@ -56,9 +56,19 @@ pub fn free_port() -> u16 {
         .unwrap_or(18_999)
 }
 
+/// The deployment key file for `db` (serve needs one for PostgreSQL; an SQLite file's is
+/// beside it): one per database, so every server on it and every restart uses the same.
+pub fn key_file(db: &str) -> std::path::PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    db.hash(&mut h);
+    std::env::temp_dir().join(format!("lagesbild-{:016x}.key", h.finish()))
+}
+
 pub fn start(bin: &str, db: &str, port: u16) -> std::io::Result<Child> {
     let child = Command::new(bin)
         .args(["serve", "--db", db, "--addr", &format!("127.0.0.1:{port}")])
+        .env("LAGESBILD_KEY_FILE", key_file(db))
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

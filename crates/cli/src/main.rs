@@ -55,6 +55,44 @@ struct ServeArgs {
     /// Minutes between polls of the police's events API.
     #[arg(long, env = "LAGESBILD_POLISEN_EVERY", default_value_t = 30, value_parser = clap::value_parser!(u64).range(5..=1440))]
     polisen_every: u64,
+    /// The deployment's key file, which seals the second factor's secrets in the store; made
+    /// on first start. Keep it apart from the database and its backups (default: beside an
+    /// SQLite database as DB.key; required for PostgreSQL, the same file for every server).
+    #[arg(long, env = "LAGESBILD_KEY_FILE")]
+    key_file: Option<PathBuf>,
+}
+
+/// The key file of a database: the one given, or `<db>.key` beside an SQLite file.
+fn key_file_of(db: &str, given: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    if db.starts_with("postgres:") || db.starts_with("postgresql:") {
+        anyhow::bail!(
+            "serving PostgreSQL needs --key-file (LAGESBILD_KEY_FILE): the deployment's key, the \
+             same file for every server on the database"
+        );
+    }
+    let path = db
+        .strip_prefix("sqlite://")
+        .or_else(|| db.strip_prefix("sqlite:"))
+        .unwrap_or(db);
+    let path = path.split('?').next().unwrap_or(path);
+    Ok(PathBuf::from(format!("{path}.key")))
+}
+
+/// Opens (or makes) the key and takes the store over with it: refuses a store sealed with
+/// another key, seals the secrets stored before sealing began.
+async fn sealer_for(store: &dyn Store, file: &std::path::Path) -> Result<service::sealing::Sealer> {
+    let sealer = service::sealing::Sealer::load_or_create(file)?;
+    let sealed = service::sealing::take_over(store, &sealer).await?;
+    if sealed > 0 {
+        println!(
+            "Förseglade {sealed} tvåstegshemligheter med nyckeln i {}",
+            file.display()
+        );
+    }
+    Ok(sealer)
 }
 
 #[derive(Subcommand)]
@@ -851,12 +889,14 @@ async fn demo(args: DemoServeArgs, polisen: Option<PathBuf>, no_serve: bool) -> 
     if no_serve {
         return Ok(());
     }
+    let sealer = sealer_for(store.as_ref(), &key_file_of(&args.db, None)?).await?;
     serve(
         store,
         &args.addr,
         web::WebConfig {
             map_style_url: args.map_style_url,
             demo: true,
+            sealer,
             ..Default::default()
         },
     )
@@ -1389,6 +1429,8 @@ async fn main() -> Result<()> {
         Command::Copy { from, to, tenant } => copy(&from, &to, &tenant).await,
         Command::Serve(a) => {
             let store = open(&a.db).await?;
+            let sealer =
+                sealer_for(store.as_ref(), &key_file_of(&a.db, a.key_file.clone())?).await?;
             if let Some(dir) = a.backup_dir.clone() {
                 spawn_nightly_backup(&a.db, dir, a.backup_keep as usize, &a.backup_at)?;
             }
@@ -1405,6 +1447,7 @@ async fn main() -> Result<()> {
                 web::WebConfig {
                     map_style_url: a.map_style_url,
                     secure_cookies: a.secure_cookies,
+                    sealer,
                     ..Default::default()
                 },
             )

@@ -1422,3 +1422,116 @@ fn a_backup_taken_while_serving_and_writing_restores_whole() {
     );
     assert!(!ok && err.contains("pg_dump"), "{err}");
 }
+
+/// The second factor's secrets are sealed with the deployment's key file: serve makes the key
+/// beside the database, seals the secrets stored before sealing began, and refuses to start
+/// with another key rather than lock everyone's second factor out.
+#[test]
+fn serve_seals_the_second_factor_secrets_with_the_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sealed.db").to_str().unwrap().to_string();
+    let (ok, out, err) = run(&["demo", "--db", &db, "--no-serve"], None);
+    assert!(ok, "{out}{err}");
+    // A secret stored before sealing began, in the clear.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (tenant, user) = rt.block_on(async {
+        use store::Store;
+        let s = store_sqlite::SqliteStore::open(&db).await.unwrap();
+        let t = s.tenant_by_code("1960").await.unwrap().unwrap();
+        let u = s.users(t.id).await.unwrap().remove(0);
+        s.enable_totp(
+            t.id,
+            u.id,
+            &store::TotpState {
+                secret: "JBSWY3DPEHPK3PXP".into(),
+                last_step: None,
+                recovery_hashes: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        s.close().await;
+        (t.id, u.id)
+    });
+    let start = |key: Option<&str>| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut args = vec![
+            "serve".to_string(),
+            "--db".into(),
+            db.clone(),
+            "--addr".into(),
+            format!("127.0.0.1:{port}"),
+        ];
+        if let Some(k) = key {
+            args.extend(["--key-file".to_string(), k.to_string()]);
+        }
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .env("RUST_LOG", "warn")
+            .env_remove("LAGESBILD_KEY_FILE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Up within 30 s, or ended (refused).
+        for _ in 0..300 {
+            if let Some(status) = child.try_wait().unwrap() {
+                let out = child.wait_with_output().unwrap();
+                return (
+                    Some(status.success()),
+                    String::from_utf8_lossy(&out.stderr).into_owned(),
+                );
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                let _ = child.kill();
+                let _ = child.wait();
+                return (None, String::new());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        panic!("serve neither started nor ended");
+    };
+    let (ended, err) = start(None);
+    assert_eq!(
+        ended, None,
+        "serve starts with a new key beside the database: {err}"
+    );
+    let key_path = format!("{db}.key");
+    let key = std::fs::read(&key_path).unwrap();
+    assert_eq!(key.len(), 32);
+    let stored = rt.block_on(async {
+        use store::Store;
+        let s = store_sqlite::SqliteStore::open(&db).await.unwrap();
+        let t = s.user_totp(tenant, user).await.unwrap().unwrap();
+        s.close().await;
+        t.secret
+    });
+    assert!(stored.starts_with("sealed:v1:"), "{stored}");
+    assert!(!stored.contains("JBSWY3DPEHPK3PXP"));
+    let sealer = service::sealing::Sealer::from_bytes(key.try_into().unwrap());
+    assert_eq!(sealer.open(&stored).unwrap(), "JBSWY3DPEHPK3PXP");
+    // Started again with the same key: it starts, and the secret is not sealed twice.
+    let (ended, err) = start(Some(&key_path));
+    assert_eq!(ended, None, "{err}");
+    let again = rt.block_on(async {
+        use store::Store;
+        let s = store_sqlite::SqliteStore::open(&db).await.unwrap();
+        let t = s.user_totp(tenant, user).await.unwrap().unwrap();
+        s.close().await;
+        t.secret
+    });
+    assert_eq!(again, stored, "sealed once");
+    // With another key file it refuses, and says why.
+    let other = dir.path().join("other.key");
+    let (ended, err) = start(Some(other.to_str().unwrap()));
+    assert_eq!(ended, Some(false));
+    assert!(
+        err.contains("another key") && err.contains("--key-file"),
+        "{err}"
+    );
+}

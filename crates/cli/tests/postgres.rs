@@ -79,6 +79,7 @@ fn migrate_demo_and_serve_on_postgresql() {
     assert!(ok, "{out}{err}");
 
     // serve answers from the PostgreSQL database.
+    let key_dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -87,6 +88,7 @@ fn migrate_demo_and_serve_on_postgresql() {
     let addr = format!("127.0.0.1:{port}");
     let mut child = Command::new(BIN)
         .args(["serve", "--db", &db, "--addr", &addr])
+        .env("LAGESBILD_KEY_FILE", key_dir.path().join("deployment.key"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -29,6 +29,7 @@ pub mod promises;
 pub mod reporting;
 pub mod retention;
 pub mod schools;
+pub mod sealing;
 pub mod taxonomy;
 pub mod tips;
 pub mod tokens;

@@ -68,6 +68,8 @@ impl Backend for PgDb {
         &self.pool
     }
 
+    const BEGIN: &'static str = "BEGIN";
+
     async fn fetch_all<'a>(
         c: &'a mut PgConnection,
         q: Sql<'a>,

@@ -271,6 +271,11 @@ pub trait Backend: Send + Sync + Sized + 'static {
     /// The pool writes go to, and reads that must see a commit at once (SQLite: its one
     /// writer connection; PostgreSQL: the same pool as the readers).
     fn writers(&self) -> &sqlx::Pool<Self::Db>;
+    /// The statement a write transaction begins with. SQLite's is `BEGIN IMMEDIATE`: a
+    /// transaction that reads, then writes, while another process (an import beside serve)
+    /// commits would fail its upgrade at once; taken at the start, the lock waits on the busy
+    /// timeout instead.
+    const BEGIN: &'static str;
 
     fn fetch_all<'a>(
         c: &'a mut Conn<Self>,

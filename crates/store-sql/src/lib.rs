@@ -74,7 +74,13 @@ impl<B: Backend> SqlStore<B> {
     }
 
     pub async fn begin(&self) -> Result<Tx<B>> {
-        Ok(Cx::new(self.b.writers().begin().await.map_err(backend)?))
+        Ok(Cx::new(
+            self.b
+                .writers()
+                .begin_with(B::BEGIN)
+                .await
+                .map_err(backend)?,
+        ))
     }
 }
 
@@ -221,6 +227,18 @@ impl<B: Backend> Store for SqlStore<B> {
     }
     async fn enable_totp(&self, tenant: TenantId, user: UserId, state: &TotpState) -> Result<()> {
         sessions::enable_totp(self, tenant, user, state).await
+    }
+    async fn totp_secrets(&self) -> Result<Vec<(TenantId, UserId, String)>> {
+        sessions::totp_secrets(self).await
+    }
+    async fn replace_totp_secret(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        old: &str,
+        new: &str,
+    ) -> Result<bool> {
+        sessions::replace_totp_secret(self, tenant, user, old, new).await
     }
     async fn totp_used(&self, tenant: TenantId, user: UserId, step: i64) -> Result<()> {
         sessions::totp_used(self, tenant, user, step).await

@@ -457,3 +457,43 @@ pub async fn end_tokens<B: Backend>(
     )
     .await
 }
+
+/// Every user's stored TOTP secret, as stored (sealed or not).
+pub async fn totp_secrets<B: Backend>(s: &SqlStore<B>) -> Result<Vec<(TenantId, UserId, String)>> {
+    let rows = s
+        .read()
+        .await?
+        .all(Sql::new(
+            "SELECT tenant_id, id, totp_secret FROM users WHERE totp_secret IS NOT NULL \
+             ORDER BY tenant_id, id",
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.int("tenant_id")?, r.int("id")?, r.text("totp_secret")?)))
+        .collect()
+}
+
+/// Replaces a user's stored TOTP secret by `new` if it is still `old` (the same secret, now
+/// sealed); whether it did.
+pub async fn replace_totp_secret<B: Backend>(
+    s: &SqlStore<B>,
+    tenant: TenantId,
+    user: UserId,
+    old: &str,
+    new: &str,
+) -> Result<bool> {
+    let n = s
+        .write()
+        .await?
+        .execute(
+            Sql::new(
+                "UPDATE users SET totp_secret = ? WHERE tenant_id = ? AND id = ? AND totp_secret = ?",
+            )
+            .bind(new)
+            .bind(tenant)
+            .bind(user)
+            .bind(old),
+        )
+        .await?;
+    Ok(n == 1)
+}

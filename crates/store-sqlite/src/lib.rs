@@ -86,6 +86,8 @@ impl Backend for SqliteDb {
         &self.write
     }
 
+    const BEGIN: &'static str = "BEGIN IMMEDIATE";
+
     async fn fetch_all<'a>(
         c: &'a mut SqliteConnection,
         q: Sql<'a>,

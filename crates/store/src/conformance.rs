@@ -26,7 +26,8 @@ macro_rules! conformance_tests {
             api_tokens_have_a_lifecycle, reports_are_stored_once, nearby_finds_the_same_spot,
             photos_follow_their_incident, free_text_search, duplicates_name_the_original,
             reporters_hear_of_their_reports, tips_are_moderated_once, open311_keys_are_revoked,
-            limits_are_counted_by_key, server_secrets_are_made_once);
+            limits_are_counted_by_key, server_secrets_are_made_once,
+            totp_secrets_are_replaced_in_place);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -3577,4 +3578,33 @@ pub async fn server_secrets_are_made_once(s: &dyn Store) {
         "a second server gets the first one's secret"
     );
     assert_eq!(s.server_secret("other", "x").await.unwrap(), "x");
+}
+
+pub async fn totp_secrets_are_replaced_in_place(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let state = TotpState {
+        secret: "PLAIN".into(),
+        last_step: Some(7),
+        recovery_hashes: vec!["h".into()],
+    };
+    s.enable_totp(f.tenant.id, f.admin.id, &state)
+        .await
+        .unwrap();
+    let all = s.totp_secrets().await.unwrap();
+    assert_eq!(all, vec![(f.tenant.id, f.admin.id, "PLAIN".to_string())]);
+    assert!(
+        !s.replace_totp_secret(f.tenant.id, f.admin.id, "OTHER", "SEALED")
+            .await
+            .unwrap(),
+        "only if it is still the old one"
+    );
+    assert!(
+        s.replace_totp_secret(f.tenant.id, f.admin.id, "PLAIN", "SEALED")
+            .await
+            .unwrap()
+    );
+    let now = s.user_totp(f.tenant.id, f.admin.id).await.unwrap().unwrap();
+    assert_eq!(now.secret, "SEALED");
+    assert_eq!(now.last_step, Some(7), "the rest is kept");
+    assert_eq!(now.recovery_hashes, vec!["h".to_string()]);
 }

@@ -243,6 +243,16 @@ pub trait Store: Send + Sync {
     async fn user_totp(&self, tenant: TenantId, user: UserId) -> Result<Option<TotpState>>;
     /// Turns on TOTP with a confirmed secret and new recovery codes (hashes); audited.
     async fn enable_totp(&self, tenant: TenantId, user: UserId, state: &TotpState) -> Result<()>;
+    /// Every user's stored TOTP secret as stored (sealed, or from before sealing began).
+    async fn totp_secrets(&self) -> Result<Vec<(TenantId, UserId, String)>>;
+    /// Replaces a stored TOTP secret by `new` if it is still `old`; whether it did.
+    async fn replace_totp_secret(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        old: &str,
+        new: &str,
+    ) -> Result<bool>;
     /// Records the step of an accepted code, so that it cannot be used again.
     async fn totp_used(&self, tenant: TenantId, user: UserId, step: i64) -> Result<()>;
     /// Uses up a recovery code; false if it is not (or no longer) valid. Audited.

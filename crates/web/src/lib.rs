@@ -72,6 +72,9 @@ pub struct WebConfig {
     pub heavy_wait: std::time::Duration,
     /// How long an expensive request may run before it is answered 503.
     pub heavy_timeout: std::time::Duration,
+    /// The deployment's key, which seals the TOTP secrets in the store (`serve --key-file`;
+    /// by default a key of this process alone).
+    pub sealer: service::sealing::Sealer,
 }
 
 impl Default for WebConfig {
@@ -85,6 +88,7 @@ impl Default for WebConfig {
             heavy_slots: 2,
             heavy_wait: std::time::Duration::from_secs(10),
             heavy_timeout: std::time::Duration::from_secs(60),
+            sealer: service::sealing::Sealer::default(),
         }
     }
 }

@@ -95,7 +95,13 @@ pub async fn verify(
         );
     }
     let totp = match state.store.user_totp(user.tenant_id, user.id).await {
-        Ok(Some(t)) => t,
+        Ok(Some(mut t)) => match state.config.sealer.open(&t.secret) {
+            Ok(plain) => {
+                t.secret = plain;
+                t
+            }
+            Err(e) => return internal(&state, &ctx, "opening the second factor", e),
+        },
         Ok(None) => return Redirect::to("/login").into_response(),
         Err(e) => return internal(&state, &ctx, "reading second factor", e),
     };
@@ -195,13 +201,17 @@ pub async fn setup_form(
         return to_login();
     };
     let secret = match &session.pending_secret {
-        Some(s) => s.clone(),
+        Some(sealed) => match state.config.sealer.open(sealed) {
+            Ok(s) => s,
+            Err(e) => return internal(&state, &ctx, "opening the new secret", e),
+        },
         None => {
             let s = service::totp::new_secret();
             let hash = ctx.session_hash.clone().unwrap_or_default();
+            let sealed = state.config.sealer.seal(&s);
             if let Err(e) = state
                 .store
-                .set_session_stage(&hash, SessionStage::MfaSetup, Some(&s))
+                .set_session_stage(&hash, SessionStage::MfaSetup, Some(&sealed))
                 .await
             {
                 return internal(&state, &ctx, "storing the new secret", e);
@@ -231,13 +241,17 @@ pub async fn setup(
         ))
         .into_response();
     };
+    let secret = match state.config.sealer.open(&secret) {
+        Ok(s) => s,
+        Err(e) => return internal(&state, &ctx, "opening the new secret", e),
+    };
     let Some(step) = service::totp::verify(&secret, &f.code, state.now(), None) else {
         return setup_page(&state, &ctx, &secret, &next, true).await;
     };
     let (codes, hashes) = service::totp::new_recovery_codes();
     let user = user.clone();
     let state_row = TotpState {
-        secret,
+        secret: state.config.sealer.seal(&secret),
         last_step: Some(step),
         recovery_hashes: hashes,
     };

@@ -68,6 +68,10 @@ async fn main() -> Result<()> {
     let port = free_port()?;
     let mut serve = Command::new(&bin)
         .args(["serve", "--db", &db, "--addr", &format!("127.0.0.1:{port}")])
+        .env(
+            "LAGESBILD_KEY_FILE",
+            std::env::temp_dir().join("lagesbild-bench-pg.key"),
+        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
