@@ -118,3 +118,43 @@ pub async fn guard(
         }
     }
 }
+
+/// Middleware around everything: at most `WebConfig::max_in_flight` requests at once. One
+/// more is answered 503 with `Retry-After: 1` at once, in the caller's language, without a
+/// look at the store: shedding costs nothing, and nothing waits in a queue that could grow.
+pub async fn shed(
+    axum::extract::State(state): axum::extract::State<Arc<crate::AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {
+        let lang = req
+            .headers()
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::i18n::Lang::parse)
+            .unwrap_or_default();
+        tracing::warn!(
+            "{} shed: {} requests in flight",
+            req.uri(),
+            state.config.max_in_flight
+        );
+        let text = state.i18n.t(lang, "error-overloaded", &[]);
+        let mut r = if req.uri().path().starts_with("/api/") {
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(crate::openapi::ApiError { error: text }),
+            )
+                .into_response()
+        } else {
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, text).into_response()
+        };
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+        return r;
+    };
+    next.run(req).await
+}

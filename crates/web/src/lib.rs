@@ -72,6 +72,9 @@ pub struct WebConfig {
     pub heavy_wait: std::time::Duration,
     /// How long an expensive request may run before it is answered 503.
     pub heavy_timeout: std::time::Duration,
+    /// Requests served at once; one more is answered 503 with `Retry-After` at once, never
+    /// queued (so an overload cannot grow a queue or hang its clients).
+    pub max_in_flight: usize,
     /// The deployment's key, which seals the TOTP secrets in the store (`serve --key-file`;
     /// by default a key of this process alone).
     pub sealer: service::sealing::Sealer,
@@ -88,6 +91,7 @@ impl Default for WebConfig {
             heavy_slots: 2,
             heavy_wait: std::time::Duration::from_secs(10),
             heavy_timeout: std::time::Duration::from_secs(60),
+            max_in_flight: 512,
             sealer: service::sealing::Sealer::default(),
         }
     }
@@ -102,6 +106,7 @@ pub struct AppState {
     i18n: Arc<i18n::I18n>,
     env: minijinja::Environment<'static>,
     heavy: budget::Budget,
+    in_flight: Arc<tokio::sync::Semaphore>,
     tips: tips::TipGuard,
     uploads: import::Uploads,
 }
@@ -116,6 +121,7 @@ impl AppState {
         let env = render::environment(i18n.clone());
         let heavy =
             budget::Budget::new(config.heavy_slots, config.heavy_wait, config.heavy_timeout);
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1)));
         Arc::new(AppState {
             store,
             config,
@@ -123,6 +129,7 @@ impl AppState {
             i18n,
             env,
             heavy,
+            in_flight,
             tips: tips::TipGuard::default(),
             uploads: import::Uploads::default(),
         })
@@ -271,6 +278,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(ctx::forms_are_utf8))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            budget::shed,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ctx::security_headers,

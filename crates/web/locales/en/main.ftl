@@ -1048,3 +1048,4 @@ open311-group = Safety
 open311-occurred = When did it happen?
 open311-occurred-format = When it happened, e.g. 2026-11-27T21:30:00+01:00 (leave empty if it is about the place in general)
 open311-notice = Thank you! The municipality's coordinator reviews the request.
+error-overloaded = The service has many requests right now. Try again in a second.

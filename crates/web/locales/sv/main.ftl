@@ -1048,3 +1048,4 @@ open311-group = Trygghet
 open311-occurred = När hände det?
 open311-occurred-format = När det hände, t.ex. 2026-11-27T21:30:00+01:00 (lämna tomt om det gäller platsen i allmänhet)
 open311-notice = Tack! Kommunens samordnare granskar ärendet.
+error-overloaded = Tjänsten har många förfrågningar just nu. Försök igen om en sekund.
