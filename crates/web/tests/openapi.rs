@@ -106,8 +106,12 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
     let port = listener.local_addr().unwrap().port();
     let router = app.router.clone();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    // Run in a folder of its own: schemathesis keeps a cache (of crashes it found) in its
+    // working directory, and one run must not read another's.
+    let work = tempfile::tempdir().unwrap();
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(&python)
+            .current_dir(work.path())
             .args([
                 "-m",
                 "schemathesis.cli",
