@@ -126,6 +126,28 @@ pub fn post(port: u16, token: &str, n: usize) -> Option<i64> {
     v["id"].as_i64()
 }
 
+/// A new, empty database `{prefix}_{pid}` on the PostgreSQL server of `LAGESBILD_TEST_PG`
+/// (scripts/test.sh starts a throwaway one): its URL.
+// The tests that include this file use it; the bench binaries take --db.
+#[allow(dead_code)]
+pub async fn new_pg_database(prefix: &str) -> String {
+    let server = std::env::var("LAGESBILD_TEST_PG").unwrap_or_else(|_| {
+        panic!(
+            "LAGESBILD_TEST_PG is not set: run ./scripts/test.sh (it starts a throwaway PostgreSQL)"
+        )
+    });
+    let name = format!("{prefix}_{}", std::process::id());
+    let admin = store_postgres::connect(&server)
+        .await
+        .expect("the test PostgreSQL server");
+    admin
+        .execute_admin(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("a new database");
+    admin.close().await;
+    store_postgres::with_database(&server, &name)
+}
+
 /// A tenant, a reporter and its API token in the empty database `db`.
 pub async fn prepare(db: &str) -> anyhow::Result<String> {
     let store: Box<dyn Store> = if db.starts_with("postgres") {

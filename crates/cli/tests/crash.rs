@@ -47,17 +47,5 @@ async fn no_acknowledged_report_is_lost_when_the_server_is_killed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_acknowledged_report_is_lost_when_the_server_is_killed_on_postgresql() {
-    let server = std::env::var("LAGESBILD_TEST_PG").unwrap_or_else(|_| {
-        panic!(
-            "LAGESBILD_TEST_PG is not set: run ./scripts/test.sh (it starts a throwaway PostgreSQL)"
-        )
-    });
-    let name = format!("lb_crash_{}", std::process::id());
-    let admin = store_postgres::connect(&server).await.unwrap();
-    admin
-        .execute_admin(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    admin.close().await;
-    short_run(store_postgres::with_database(&server, &name), "PostgreSQL").await;
+    short_run(crash::new_pg_database("lb_crash").await, "PostgreSQL").await;
 }

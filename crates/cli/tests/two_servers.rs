@@ -153,19 +153,7 @@ async fn users(db: &str) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sign_in_limit_and_a_sign_out_hold_across_two_servers() {
-    let server = std::env::var("LAGESBILD_TEST_PG").unwrap_or_else(|_| {
-        panic!(
-            "LAGESBILD_TEST_PG is not set: run ./scripts/test.sh (it starts a throwaway PostgreSQL)"
-        )
-    });
-    let name = format!("lb_two_{}", std::process::id());
-    let admin = store_postgres::connect(&server).await.unwrap();
-    admin
-        .execute_admin(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    admin.close().await;
-    let db = store_postgres::with_database(&server, &name);
+    let db = crash::new_pg_database("lb_two").await;
     let (guessed, signed_in) = users(&db).await;
     let bin = env!("CARGO_BIN_EXE_lagesbild");
     let (pa, pb) = (crash::free_port(), crash::free_port());

@@ -818,22 +818,10 @@ async fn open311_in_json_and_xml_with_keys_jurisdictions_and_the_public_rules() 
 /// validated against the specification's schemas (tests/open311/).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_open311_client_gets_and_posts() {
-    let python = std::env::var("LAGESBILD_TEST_AIOSMTPD").unwrap_or_else(|_| "python3".into());
-    let has = std::process::Command::new(&python)
-        .args(["-c", "import georeport, jsonschema"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        has,
-        "{python} cannot import georeport and jsonschema: run scripts/test.sh, or set \
-         LAGESBILD_TEST_AIOSMTPD to a python with them (pip install georeport jsonschema)"
-    );
+    let python = common::python_with("georeport, jsonschema");
     let (app, kungsor, ..) = app().await;
     let (key, _) = open311_key(&app, &kungsor, "Testklient").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let router = app.router.clone();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let port = common::serve_on_loopback(&app).await;
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/open311/client.py");
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(&python)
@@ -849,12 +837,7 @@ async fn a_real_open311_client_gets_and_posts() {
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::succeeded(&out);
     let found: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert!(
         found["services"]

@@ -75,16 +75,7 @@ async fn the_report_schema_is_the_fields_the_api_reads() {
 /// (nor a bad request accepted, nor a call without the token answered).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
-    let python = std::env::var("LAGESBILD_TEST_AIOSMTPD").unwrap_or_else(|_| "python3".into());
-    let has = std::process::Command::new(&python)
-        .args(["-c", "import schemathesis"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        has,
-        "{python} cannot import schemathesis: run scripts/test.sh, or set \
-         LAGESBILD_TEST_AIOSMTPD to a python with it (pip install schemathesis)"
-    );
+    let python = common::python_with("schemathesis");
     let (app, _kungsor, ku, ..) = common::app().await;
     let admin = app.token(&ku[0]).await;
     let reporter = app.token(&ku[1]).await;
@@ -102,10 +93,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{k}: {}", r.body);
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let router = app.router.clone();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let port = common::serve_on_loopback(&app).await;
     // Run in a folder of its own: schemathesis keeps a cache (of crashes it found) in its
     // working directory, and one run must not read another's.
     let work = tempfile::tempdir().unwrap();
@@ -144,12 +132,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::succeeded(&out);
     eprintln!("{stdout}");
     // It ran operations, not nothing.
     assert!(stdout.contains("passed"), "{stdout}");

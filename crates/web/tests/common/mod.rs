@@ -434,3 +434,39 @@ pub fn pdf_images(bytes: &[u8]) -> usize {
         .expect("pdfimages (poppler-utils; scripts/test.sh installs it)");
     String::from_utf8_lossy(&out.stdout).lines().skip(2).count()
 }
+
+/// The Python of the test venv (`LAGESBILD_TEST_AIOSMTPD`, which scripts/test.sh makes), after
+/// checking it imports `modules` (comma-separated), with a message that says how to get them.
+pub fn python_with(modules: &str) -> String {
+    let python = std::env::var("LAGESBILD_TEST_AIOSMTPD").unwrap_or_else(|_| "python3".into());
+    let has = std::process::Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        has,
+        "{python} cannot import {modules}: run scripts/test.sh, or set \
+         LAGESBILD_TEST_AIOSMTPD to a python with them"
+    );
+    python
+}
+
+/// Serves the app's router on a loopback port of its own, for a real client: the port.
+pub async fn serve_on_loopback(app: &App) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    port
+}
+
+/// A child process's output, asserted successful (both streams shown when not): stdout.
+pub fn succeeded(out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
