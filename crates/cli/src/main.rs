@@ -67,16 +67,13 @@ fn key_file_of(db: &str, given: Option<PathBuf>) -> Result<PathBuf> {
     if let Some(p) = given {
         return Ok(p);
     }
-    if db.starts_with("postgres:") || db.starts_with("postgresql:") {
+    if is_postgres(db) {
         anyhow::bail!(
             "serving PostgreSQL needs --key-file (LAGESBILD_KEY_FILE): the deployment's key, the \
              same file for every server on the database"
         );
     }
-    let path = db
-        .strip_prefix("sqlite://")
-        .or_else(|| db.strip_prefix("sqlite:"))
-        .unwrap_or(db);
+    let path = sqlite_file(db);
     let path = path.split('?').next().unwrap_or(path);
     Ok(PathBuf::from(format!("{path}.key")))
 }
@@ -629,17 +626,21 @@ async fn migrate(db: &str) -> Result<()> {
     Ok(())
 }
 
-/// Retention once a day (first a minute after start), for every tenant.
+/// The file of an SQLite location (a path, or a `sqlite:` URL).
+fn sqlite_file(db: &str) -> &str {
+    db.strip_prefix("sqlite://")
+        .or_else(|| db.strip_prefix("sqlite:"))
+        .unwrap_or(db)
+}
+
+/// The SQLite file that backup and restore work on.
 fn sqlite_path(db: &str) -> Result<&str> {
     if is_postgres(db) {
         bail!(
             "backup and restore here are for SQLite; for PostgreSQL use pg_dump --format=custom and pg_restore (see the README)"
         );
     }
-    Ok(db
-        .strip_prefix("sqlite://")
-        .or_else(|| db.strip_prefix("sqlite:"))
-        .unwrap_or(db))
+    Ok(sqlite_file(db))
 }
 
 async fn backup(db: &str, out: &Path) -> Result<()> {
@@ -783,6 +784,7 @@ fn spawn_nightly_backup(db: &str, dir: PathBuf, keep: usize, at: &str) -> Result
     Ok(())
 }
 
+/// Retention once a day (first a minute after start), for every tenant.
 fn spawn_daily_retention(store: Arc<dyn Store>) {
     tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;

@@ -92,12 +92,15 @@ pub async fn guard(
             let mut r = if api {
                 (
                     status,
-                    axum::Json(serde_json::json!({
-                        "error": match why {
+                    axum::Json(crate::openapi::ApiError {
+                        error: match why {
                             Refused::Busy => "busy: too many analyses at once, try again shortly",
-                            Refused::TooLong => "the analysis took too long: narrow the period or area",
+                            Refused::TooLong => {
+                                "the analysis took too long: narrow the period or area"
+                            }
                         }
-                    })),
+                        .into(),
+                    }),
                 )
                     .into_response()
             } else {

@@ -15,6 +15,19 @@ pub const PER_ADDRESS: usize = 20;
 /// Failures of one account from every address together.
 pub const PER_ACCOUNT_ANYWHERE: usize = 50;
 
+/// When `key` may act again, if it has `limit` events (in the store) within `window` before
+/// `now`: the one sliding window behind the sign-in limits and the tip page's.
+pub async fn blocked_until(
+    store: &dyn Store,
+    key: &str,
+    window: SignedDuration,
+    limit: usize,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, StoreError> {
+    let recent = store.limit_recent(key, now - window, limit).await?;
+    Ok((recent.len() >= limit).then(|| recent[limit - 1] + window))
+}
+
 /// The sign-in limits, counted in the store: every server on it counts the same failures, so
 /// a limit holds when several servers stand behind one address.
 pub struct LoginLimiter<'a> {
@@ -26,15 +39,13 @@ impl<'a> LoginLimiter<'a> {
         LoginLimiter { store }
     }
 
-    /// When the key may try again, if it has `limit` failures in the window.
     async fn blocked_until(
         &self,
         key: &str,
         limit: usize,
         now: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
-        let recent = self.store.limit_recent(key, now - WINDOW, limit).await?;
-        Ok((recent.len() >= limit).then(|| recent[limit - 1] + WINDOW))
+        blocked_until(self.store, key, WINDOW, limit, now).await
     }
 
     /// Whether an attempt for this account from this address may proceed; if not, until when.

@@ -366,7 +366,7 @@ pub async fn openapi_json(State(_state): State<Arc<AppState>>) -> Response {
     let text = DOC.get_or_init(|| document().to_json().unwrap_or_default());
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        text.clone(),
+        text.as_str(),
     )
         .into_response()
 }

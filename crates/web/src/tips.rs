@@ -133,10 +133,8 @@ impl TipGuard {
         ];
         let mut until = None;
         for (key, window, limit) in limits.iter().flatten() {
-            let recent = store.limit_recent(key, now - *window, *limit).await?;
-            if recent.len() >= *limit {
-                until = until.max(Some(recent[*limit - 1] + *window));
-            }
+            let blocked = crate::limits::blocked_until(store, key, *window, *limit, now).await?;
+            until = until.max(blocked);
         }
         if let Some(until) = until {
             return Ok(Err(Refusal::Limit(until)));
