@@ -23,6 +23,7 @@ use store_sql::{Backend, ByName, Sql, backend, bound};
 pub type PgStore = store_sql::SqlStore<PgDb>;
 
 /// A PostgreSQL database: a pool of connections.
+#[derive(Clone)]
 pub struct PgDb {
     pool: PgPool,
     /// Where, for logs: host and database, never the password.

@@ -8,6 +8,7 @@ use store::backend::{from_ts, ts};
 use store::{AuditEntry, AuditFilter, NewAudit, Result, TenantId};
 
 /// The end of a tenant's audit chain inside a write transaction.
+#[derive(Clone)]
 pub struct Chain {
     tenant: TenantId,
     seq: i64,
@@ -41,40 +42,11 @@ impl Chain {
     }
 
     pub async fn push<B: Backend>(&mut self, tx: &mut Tx<B>, e: &NewAudit) -> Result<AuditEntry> {
-        let seq = self.seq + 1;
-        let hash = store::audit::chain_hash(
-            &self.hash,
-            self.tenant,
-            seq,
-            e.at,
-            e.user_id,
-            &e.action,
-            &e.entity,
-            &e.entity_id,
-            e.before.as_deref(),
-            e.after.as_deref(),
-        );
-        tx.execute(
-            Sql::new(
-                "INSERT INTO audit_log (tenant_id, seq, at, user_id, action, entity, entity_id, \
-                 before_json, after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(self.tenant)
-            .bind(seq)
-            .bind(e.at)
-            .bind(e.user_id)
-            .bind(&e.action)
-            .bind(&e.entity)
-            .bind(&e.entity_id)
-            .bind(e.before.as_deref())
-            .bind(e.after.as_deref())
-            .bind(&self.hash)
-            .bind(&hash),
-        )
-        .await?;
-        let entry = AuditEntry {
+        let prev_hash = self.hash.clone();
+        self.push_many(tx, std::slice::from_ref(e)).await?;
+        Ok(AuditEntry {
             tenant_id: self.tenant,
-            seq,
+            seq: self.seq,
             at: e.at,
             user_id: e.user_id,
             user_name: None,
@@ -83,11 +55,57 @@ impl Chain {
             entity_id: e.entity_id.clone(),
             before: e.before.clone(),
             after: e.after.clone(),
-            prev_hash: std::mem::replace(&mut self.hash, hash.clone()),
-            hash,
-        };
-        self.seq = seq;
-        Ok(entry)
+            prev_hash,
+            hash: self.hash.clone(),
+        })
+    }
+
+    /// Appends several rows in one statement per 200, each chained to the one before; the
+    /// chain's end moves only when the rows are written.
+    pub async fn push_many<B: Backend>(
+        &mut self,
+        tx: &mut Tx<B>,
+        entries: &[NewAudit],
+    ) -> Result<()> {
+        for part in entries.chunks(200) {
+            let mut end = self.clone();
+            let mut q = Sql::new(format!(
+                "INSERT INTO audit_log (tenant_id, seq, at, user_id, action, entity, entity_id, \
+                 before_json, after_json, prev_hash, hash) VALUES {}",
+                vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; part.len()].join(", ")
+            ));
+            for e in part {
+                let seq = end.seq + 1;
+                let hash = store::audit::chain_hash(
+                    &end.hash,
+                    end.tenant,
+                    seq,
+                    e.at,
+                    e.user_id,
+                    &e.action,
+                    &e.entity,
+                    &e.entity_id,
+                    e.before.as_deref(),
+                    e.after.as_deref(),
+                );
+                let prev = std::mem::replace(&mut end.hash, hash.clone());
+                end.seq = seq;
+                q.arg(end.tenant)
+                    .arg(seq)
+                    .arg(e.at)
+                    .arg(e.user_id)
+                    .arg(e.action.as_str())
+                    .arg(e.entity.as_str())
+                    .arg(e.entity_id.as_str())
+                    .arg(e.before.as_deref())
+                    .arg(e.after.as_deref())
+                    .arg(prev)
+                    .arg(hash);
+            }
+            tx.execute(q).await?;
+            *self = end;
+        }
+        Ok(())
     }
 }
 

@@ -257,7 +257,7 @@ pub fn conflict<'a>(
 /// What a store gives the shared SQL: its connections and how it runs a statement (each store
 /// binds [`Value`]s with its own driver), and the few places where the databases differ —
 /// each a short statement or hook, named for what it does.
-pub trait Backend: Send + Sync + Sized + 'static {
+pub trait Backend: Clone + Send + Sync + Sized + 'static {
     /// The driver's database (`sqlx::Sqlite`, `sqlx::Postgres`).
     type Db: sqlx::Database;
     type Row: Row;

@@ -39,17 +39,21 @@ use model::{Email, IncidentStatus};
 use store::*;
 
 /// A store over the database of backend `B`. Derefs to the backend for its own methods
-/// (migrations, closing).
+/// (migrations, closing). A clone shares the connections, the tile cache and the queue of
+/// reports waiting for their transaction.
+#[derive(Clone)]
 pub struct SqlStore<B: Backend> {
     b: B,
-    tiles: TileCache,
+    tiles: std::sync::Arc<TileCache>,
+    reports: std::sync::Arc<reports::Group>,
 }
 
 impl<B: Backend> SqlStore<B> {
     pub fn new(b: B) -> SqlStore<B> {
         SqlStore {
             b,
-            tiles: TileCache::default(),
+            tiles: Default::default(),
+            reports: Default::default(),
         }
     }
 

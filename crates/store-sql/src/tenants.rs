@@ -72,8 +72,10 @@ pub async fn create<B: Backend>(s: &SqlStore<B>, t: &NewTenant) -> Result<Tenant
 }
 
 pub async fn get<B: Backend>(s: &SqlStore<B>, id: TenantId) -> Result<Option<Tenant>> {
-    // From a connection that sees the latest commit: a tenant is read right after it changes.
-    s.fresh()
+    // A reader sees every commit made before the read began (a reader's statement is reset
+    // when it ends, so it holds no old snapshot), and every report reads its tenant: on
+    // SQLite's one writer connection this read waited for the reports' transactions.
+    s.read()
         .await?
         .optional(Sql::new(format!("SELECT {TENANT_COLS} FROM tenants WHERE id = ?")).bind(id))
         .await?

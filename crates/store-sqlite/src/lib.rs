@@ -20,6 +20,7 @@ use store_sql::{Backend, ByName, Sql, backend, bound};
 pub type SqliteStore = store_sql::SqlStore<SqliteDb>;
 
 /// An SQLite database file: one writer connection and a pool of readers.
+#[derive(Clone)]
 pub struct SqliteDb {
     read: SqlitePool,
     write: SqlitePool,

@@ -27,7 +27,7 @@ macro_rules! conformance_tests {
             photos_follow_their_incident, free_text_search, duplicates_name_the_original,
             reporters_hear_of_their_reports, tips_are_moderated_once, open311_keys_are_revoked,
             limits_are_counted_by_key, server_secrets_are_made_once,
-            totp_secrets_are_replaced_in_place);
+            totp_secrets_are_replaced_in_place, reports_sent_at_once_share_a_commit);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -3263,6 +3263,219 @@ pub async fn reports_are_stored_once(s: &dyn Store) {
         6
     );
     s.verify_audit(f.tenant.id).await.unwrap().unwrap();
+}
+
+/// Reports sent at once are stored together (one commit for those that wait while another
+/// commits), and each is still its own: every one answered with its own report and incidents,
+/// a bad one refused alone without undoing the others, a key sent twice in the same moment
+/// stored once, a key sent before answered with its first report, and the audit chain whole.
+pub async fn reports_sent_at_once_share_a_commit(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let g = fixture(s, "1980").await;
+    let earlier = s
+        .submit_report(
+            f.tenant.id,
+            &report(
+                &f.teacher,
+                Some("before"),
+                "d0",
+                vec![incident(&f.teacher, "trafik", "2026-11-27T06:00:00Z")],
+            ),
+        )
+        .await
+        .unwrap();
+    let mut sent = Vec::new();
+    for k in 0..40 {
+        let (fx, tenant) = if k % 5 == 4 {
+            (&g, g.tenant.id)
+        } else {
+            (&f, f.tenant.id)
+        };
+        let who = if k % 2 == 0 {
+            &fx.teacher
+        } else {
+            &fx.teacher2
+        };
+        let when = format!("2026-11-27T07:{:02}:00Z", k);
+        let mut events = vec![incident(who, "trafik", &when)];
+        if k % 3 == 0 {
+            events.push(incident(who, "skadegorelse-klotter", &when));
+        }
+        let key = format!("k-{k}");
+        sent.push((tenant, report(who, Some(&key), &format!("d{k}"), events)));
+    }
+    // Number 7 refers to a category the tenant does not have; 12 and 13 are one sending
+    // twice; 20 is the key sent before.
+    sent[7].1.incidents[0].category = CategoryCode::parse("finns-inte").unwrap();
+    sent[13].1 = sent[12].1.clone();
+    sent[20].1 = report(
+        &f.teacher,
+        Some("before"),
+        "d0",
+        vec![incident(&f.teacher, "trafik", "2026-11-27T06:00:00Z")],
+    );
+    let answers =
+        futures_util::future::join_all(sent.iter().map(|(tenant, r)| s.submit_report(*tenant, r)))
+            .await;
+    let mut answered = std::collections::BTreeSet::new();
+    for (k, (answer, (tenant, r))) in answers.iter().zip(&sent).enumerate() {
+        match (k, answer) {
+            (7, Err(StoreError::UnknownReference { field, value, .. })) => {
+                assert_eq!((*field, value.as_str()), ("category", "finns-inte"));
+            }
+            (7, other) => panic!("the bad report was answered {other:?}"),
+            (13, Ok(a)) => {
+                let first = answers[12].as_ref().unwrap();
+                assert_eq!(
+                    (a.report_id, &a.incidents),
+                    (first.report_id, &first.incidents)
+                );
+                assert!(a.replayed, "the second sending of one report is a replay");
+            }
+            (20, Ok(a)) => {
+                assert!(a.replayed);
+                assert_eq!(
+                    (a.report_id, &a.incidents),
+                    (earlier.report_id, &earlier.incidents)
+                );
+            }
+            (_, Ok(a)) => {
+                assert!(!a.replayed, "report {k}");
+                assert_eq!(a.incidents.len(), r.incidents.len(), "report {k}");
+                let admin = if *tenant == f.tenant.id {
+                    &f.admin
+                } else {
+                    &g.admin
+                };
+                let stored = s
+                    .report_incidents(&admin.actor(), a.report_id)
+                    .await
+                    .unwrap();
+                assert_eq!(ids(&stored), a.incidents, "report {k}: its incidents");
+                for (i, n) in stored.iter().zip(&r.incidents) {
+                    assert_eq!(i.occurred_from, n.occurred_from, "report {k}");
+                    assert_eq!(i.category, n.category, "report {k}");
+                    assert_eq!(i.tenant_id, *tenant, "report {k}");
+                }
+                for id in &a.incidents {
+                    assert!(answered.insert(*id), "incident {id} answered twice");
+                }
+            }
+            (_, Err(e)) => panic!("report {k} was refused: {e}"),
+        }
+    }
+    let expected = |tenant: TenantId| -> u64 {
+        sent.iter()
+            .enumerate()
+            .filter(|(k, (t, _))| *t == tenant && ![7, 13, 20].contains(k))
+            .map(|(_, (_, r))| r.incidents.len() as u64)
+            .sum()
+    };
+    assert_eq!(
+        s.count_incidents(&f.admin.actor(), &IncidentFilter::default())
+            .await
+            .unwrap(),
+        expected(f.tenant.id) + 1
+    );
+    assert_eq!(
+        s.count_incidents(&g.admin.actor(), &IncidentFilter::default())
+            .await
+            .unwrap(),
+        expected(g.tenant.id)
+    );
+    // Each stored report has its audit row, which names it, and each chain is whole.
+    let log = s
+        .audit_log(
+            f.tenant.id,
+            &AuditFilter {
+                action: Some("incident.create".into()),
+                limit: 1_000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let batches = s
+        .audit_log(
+            f.tenant.id,
+            &AuditFilter {
+                action: Some("incident.create_batch".into()),
+                limit: 1_000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let named = log
+        .iter()
+        .chain(&batches)
+        .filter(|e| e.after.as_deref().is_some_and(|a| a.contains("report_id")))
+        .count();
+    let stored_reports = sent
+        .iter()
+        .enumerate()
+        .filter(|(k, (t, _))| *t == f.tenant.id && ![7, 13, 20].contains(k))
+        .count();
+    assert_eq!(named, stored_reports + 1, "one audit row per stored report");
+    s.verify_audit(f.tenant.id).await.unwrap().unwrap();
+    s.verify_audit(g.tenant.id).await.unwrap().unwrap();
+    // The refused report's key is free for the corrected one.
+    let mut fixed = sent[7].1.clone();
+    fixed.incidents[0].category = CategoryCode::parse("trafik").unwrap();
+    let again = s.submit_report(f.tenant.id, &fixed).await.unwrap();
+    assert!(!again.replayed);
+    // A round in which every report is good: written together, two tenants' interleaved.
+    let round: Vec<(TenantId, NewReport)> = (0..30)
+        .map(|k| {
+            let (fx, tenant) = if k % 3 == 0 {
+                (&g, g.tenant.id)
+            } else {
+                (&f, f.tenant.id)
+            };
+            let when = format!("2026-11-27T09:{:02}:00Z", k);
+            let mut events = vec![incident(&fx.teacher, "trafik", &when)];
+            for _ in 0..k % 4 {
+                events.push(incident(&fx.teacher, "skadegorelse-klotter", &when));
+            }
+            (
+                tenant,
+                report(&fx.teacher, Some(&format!("r-{k}")), "d", events),
+            )
+        })
+        .collect();
+    let answers =
+        futures_util::future::join_all(round.iter().map(|(tenant, r)| s.submit_report(*tenant, r)))
+            .await;
+    for (k, (answer, (tenant, r))) in answers.into_iter().zip(&round).enumerate() {
+        let a = answer.unwrap_or_else(|e| panic!("report {k} was refused: {e}"));
+        assert!(!a.replayed, "report {k}");
+        let admin = if *tenant == f.tenant.id {
+            &f.admin
+        } else {
+            &g.admin
+        };
+        let stored = s
+            .report_incidents(&admin.actor(), a.report_id)
+            .await
+            .unwrap();
+        assert_eq!(ids(&stored), a.incidents, "report {k}: its incidents");
+        assert_eq!(
+            stored
+                .iter()
+                .map(|i| i.category.as_str())
+                .collect::<Vec<_>>(),
+            r.incidents
+                .iter()
+                .map(|n| n.category.as_str())
+                .collect::<Vec<_>>(),
+            "report {k}"
+        );
+        for id in &a.incidents {
+            assert!(answered.insert(*id), "incident {id} answered twice");
+        }
+    }
+    s.verify_audit(f.tenant.id).await.unwrap().unwrap();
+    s.verify_audit(g.tenant.id).await.unwrap().unwrap();
 }
 
 /// The duplicate hint: the same category within the radius and hours, as the actor may see.

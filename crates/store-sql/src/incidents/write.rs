@@ -24,7 +24,16 @@ pub(crate) async fn check_references<B: Backend>(
     tenant: TenantId,
     incidents: &[NewIncident],
 ) -> Result<()> {
-    let want = References::of(incidents);
+    let found = find_references(tx, tenant, &References::of(incidents)).await?;
+    References::check(incidents, &found)
+}
+
+/// What of `want` the tenant has, one query per kind.
+pub(crate) async fn find_references<B: Backend>(
+    tx: &mut Tx<B>,
+    tenant: TenantId,
+    want: &References,
+) -> Result<References> {
     let mut found = References::default();
     if !want.categories.is_empty() {
         let mut q = Sql::new(format!(
@@ -60,7 +69,7 @@ pub(crate) async fn check_references<B: Backend>(
             into.push(r.int("id")?);
         }
     }
-    References::check(incidents, &found)
+    Ok(found)
 }
 
 /// An incident, its areas and first status row, and (with a chain) its own audit row.
