@@ -80,6 +80,19 @@ async fn main() -> Result<()> {
             .into_iter()
             .next()
             .context("user")?;
+        // The page readers' session (the API readers use the token).
+        let now = jiff::Timestamp::now();
+        store
+            .create_session(&store::NewSession {
+                token_hash: service::auth::hash_secret(&cookie),
+                tenant_id: tenant.id,
+                user_id: user.id,
+                csrf_token: service::auth::new_secret(),
+                created_at: now,
+                expires_at: now + jiff::SignedDuration::from_hours(8),
+                stage: store::SessionStage::Full,
+            })
+            .await?;
         let m = service::municipality("1960").context("Kungsör")?;
         let cats: Vec<_> = service::taxonomy::est_defaults(tenant.id)
             .into_iter()
@@ -122,6 +135,7 @@ async fn main() -> Result<()> {
     let routes = [
         "/api/v1/incidents?limit=50",
         "/api/v1/tiles/14/8924/4573.mvt",
+        "/lagesbild",
         "/api/v1/analysis?days=28",
     ];
     let t0 = Instant::now();
@@ -148,9 +162,13 @@ async fn main() -> Result<()> {
         threads.push(std::thread::spawn(move || {
             let mut k = r;
             while !stop.load(Ordering::SeqCst) {
-                // The analysis is heavy (one of the routes that run two at a time): one reader
-                // in ten asks for it.
-                let route = if k % 10 == 9 { 2 } else { k % 2 };
+                // The lägesbild page and the analysis are heavy (routes that run two at a
+                // time): one request in ten is for the page, one in twenty for the analysis.
+                let route = match k % 20 {
+                    9 => 2,
+                    19 => 3,
+                    _ => k % 2,
+                };
                 k += 1;
                 let t = Instant::now();
                 let status = get(port, routes[route], &token, &cookie).unwrap_or(0);
