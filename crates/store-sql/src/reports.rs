@@ -61,11 +61,12 @@ async fn earlier<B: Backend>(
 }
 
 /// Reports waiting for a transaction (group commit). A durable commit costs a flush to disk
-/// whatever it holds, so the reports that arrive while one transaction commits are stored
-/// together in the next, each under its own savepoint: one report's error undoes only that
-/// report, and every answer waits for the commit that holds it. The first waiter to take
-/// the lock leads: it takes the whole queue and stores it in a task of its own, so a request
-/// that is given up (its client gone) never leaves the others' reports half done.
+/// whatever it holds, and on SQLite every statement is a hop to the writer's thread, so the
+/// reports that arrive while one transaction commits are stored together in the next
+/// (`store_group`), and every answer waits for the commit that holds it. The first waiter to
+/// take the lock leads: it takes up to `GROUP_MAX` of the queue and stores them in a task of
+/// its own, so a request that is given up (its client gone) never leaves the others' reports
+/// half done.
 #[derive(Default)]
 pub struct Group {
     queue: std::sync::Mutex<Vec<Waiting>>,
