@@ -200,15 +200,18 @@ pub async fn submit(
             events.len().to_string(),
         )]));
     }
-    let tenant = store
-        .tenant(user.tenant_id)
+    let store::TenantSetup {
+        tenant,
+        categories,
+        places,
+    } = store
+        .tenant_setup(user.tenant_id)
         .await?
         .ok_or(StoreError::NotFound {
             what: "tenant",
             id: user.tenant_id.to_string(),
         })?;
-    let categories = store.categories(tenant.id).await?;
-    let geo = TenantGeo::new(&tenant, store.places(tenant.id).await?)?;
+    let geo = TenantGeo::new(&tenant, places.to_vec())?;
     let mut errors = Vec::new();
     let mut incidents = Vec::with_capacity(events.len());
     for (k, draft) in events.iter().enumerate() {

@@ -46,6 +46,7 @@ pub struct SqlStore<B: Backend> {
     b: B,
     tiles: std::sync::Arc<TileCache>,
     reports: std::sync::Arc<reports::Group>,
+    setup: std::sync::Arc<tenants::SetupCache>,
 }
 
 impl<B: Backend> SqlStore<B> {
@@ -54,6 +55,7 @@ impl<B: Backend> SqlStore<B> {
             b,
             tiles: Default::default(),
             reports: Default::default(),
+            setup: Default::default(),
         }
     }
 
@@ -106,6 +108,9 @@ impl<B: Backend> Store for SqlStore<B> {
     }
     async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>> {
         tenants::get(self, id).await
+    }
+    async fn tenant_setup(&self, id: TenantId) -> Result<Option<TenantSetup>> {
+        tenants::setup(self, id).await
     }
     async fn tenant_by_code(&self, code: &str) -> Result<Option<Tenant>> {
         tenants::by_code(self, code).await

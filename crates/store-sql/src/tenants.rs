@@ -6,8 +6,13 @@ use crate::audit::log;
 use crate::exec::{Backend, Row, Sql};
 use jiff::Timestamp;
 use model::{ReporterView, RetentionAction, Visibility};
+use std::collections::HashMap;
+use std::sync::Arc;
 use store::backend::{audit, parsed, smtp_audit, smtp_from_parts};
-use store::{NewTenant, Result, StoreError, Tenant, TenantId, TenantSettings, UserId};
+use store::{
+    Category, NewTenant, Place, Result, StoreError, Tenant, TenantId, TenantSettings, TenantSetup,
+    UserId,
+};
 
 const TENANT_COLS: &str = "id, code, name, outline_geojson, default_visibility, map_style_url, \
     retention_action, reporter_view";
@@ -81,6 +86,64 @@ pub async fn get<B: Backend>(s: &SqlStore<B>, id: TenantId) -> Result<Option<Ten
         .await?
         .map(|r| tenant_row(&r))
         .transpose()
+}
+
+/// What a store keeps of its tenants' categories and places, each for the set-up version it
+/// was read at (`tenants.config_version`, counted up by the database with every change).
+#[derive(Default)]
+pub struct SetupCache {
+    kept: std::sync::Mutex<HashMap<TenantId, Kept>>,
+}
+
+struct Kept {
+    version: i64,
+    categories: Arc<[Category]>,
+    places: Arc<[Place]>,
+}
+
+/// The tenant, and its categories and places as kept for its version or read again. The
+/// version is read before the lists, so what is kept is never older than its version.
+pub async fn setup<B: Backend>(s: &SqlStore<B>, id: TenantId) -> Result<Option<TenantSetup>> {
+    let Some(row) = s
+        .read()
+        .await?
+        .optional(
+            Sql::new(format!(
+                "SELECT {TENANT_COLS}, config_version FROM tenants WHERE id = ?"
+            ))
+            .bind(id),
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let tenant = tenant_row(&row)?;
+    let version = row.int("config_version")?;
+    let poisoned = || StoreError::Backend("the set-up cache's lock is poisoned".into());
+    if let Some(k) = s.setup.kept.lock().map_err(|_| poisoned())?.get(&id)
+        && k.version == version
+    {
+        return Ok(Some(TenantSetup {
+            tenant,
+            categories: k.categories.clone(),
+            places: k.places.clone(),
+        }));
+    }
+    let categories: Arc<[Category]> = crate::places::categories(s, id).await?.into();
+    let places: Arc<[Place]> = crate::places::places(s, id).await?.into();
+    s.setup.kept.lock().map_err(|_| poisoned())?.insert(
+        id,
+        Kept {
+            version,
+            categories: categories.clone(),
+            places: places.clone(),
+        },
+    );
+    Ok(Some(TenantSetup {
+        tenant,
+        categories,
+        places,
+    }))
 }
 
 pub async fn by_code<B: Backend>(s: &SqlStore<B>, code: &str) -> Result<Option<Tenant>> {

@@ -505,8 +505,23 @@ pub async fn api_tokens_have_a_lifecycle(s: &dyn Store) {
     assert!(s.api_token_user(&hash(3), now).await.unwrap().is_some());
 }
 
+/// The set-up a report is checked against, which a store may keep: it must follow every
+/// change to the categories and places at once.
+async fn setup_of(s: &dyn Store, tenant: TenantId) -> (Vec<String>, Vec<String>) {
+    let st = s.tenant_setup(tenant).await.unwrap().unwrap();
+    assert_eq!(st.tenant.id, tenant);
+    assert_eq!(&st.categories[..], &s.categories(tenant).await.unwrap()[..]);
+    assert_eq!(&st.places[..], &s.places(tenant).await.unwrap()[..]);
+    (
+        st.categories.iter().map(|c| c.name_sv.clone()).collect(),
+        st.places.iter().map(|p| p.name.clone()).collect(),
+    )
+}
+
 pub async fn categories_and_places(s: &dyn Store) {
     let f = fixture(s, "1960").await;
+    assert_eq!(setup_of(s, f.tenant.id).await.0.len(), 3);
+    assert!(s.tenant_setup(999_999).await.unwrap().is_none());
     let cats = s.categories(f.tenant.id).await.unwrap();
     assert_eq!(cats.len(), 3);
     let klotter = cats
@@ -522,9 +537,16 @@ pub async fn categories_and_places(s: &dyn Store) {
     let cats = s.categories(f.tenant.id).await.unwrap();
     assert_eq!(cats.len(), 3);
     assert!(cats.iter().any(|c| c.name_sv == "Klotter och tags"));
+    assert!(
+        setup_of(s, f.tenant.id)
+            .await
+            .0
+            .contains(&"Klotter och tags".to_string())
+    );
     // Another tenant's taxonomy is separate.
     let other = tenant(s, "1980").await;
     assert!(s.categories(other.id).await.unwrap().is_empty());
+    assert_eq!(setup_of(s, other.id).await, (vec![], vec![]));
 
     let p = s
         .create_place(&NewPlace {
@@ -544,6 +566,18 @@ pub async fn categories_and_places(s: &dyn Store) {
     assert_eq!(places, vec![p.clone()]);
     assert!(p.is_demo);
     assert!(s.places(other.id).await.unwrap().is_empty());
+    assert_eq!(setup_of(s, f.tenant.id).await.1, vec!["Torget".to_string()]);
+    assert!(setup_of(s, other.id).await.1.is_empty());
+    // A category retired is seen at once too.
+    let mut retired = renamed.clone();
+    retired.retired = true;
+    s.upsert_category(&retired, None).await.unwrap();
+    let st = s.tenant_setup(f.tenant.id).await.unwrap().unwrap();
+    assert!(
+        st.categories
+            .iter()
+            .any(|c| c.code == retired.code && c.retired)
+    );
 }
 
 pub async fn incident_round_trip(s: &dyn Store) {

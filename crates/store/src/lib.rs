@@ -294,6 +294,20 @@ pub trait Store: Send + Sync {
     async fn apply_retention(&self, tenant: TenantId, now: Timestamp) -> Result<RetentionReport>;
     async fn create_place(&self, place: &NewPlace) -> Result<Place>;
     async fn places(&self, tenant: TenantId) -> Result<Vec<Place>>;
+    /// The tenant with its categories and places, as a report is checked against them. A
+    /// store may keep the categories and places it read for the tenant's set-up version
+    /// (counted up by every change to them, in the same transaction), so that the many reports
+    /// of a minute read only the tenant.
+    async fn tenant_setup(&self, id: TenantId) -> Result<Option<TenantSetup>> {
+        let Some(tenant) = self.tenant(id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(TenantSetup {
+            categories: self.categories(id).await?.into(),
+            places: self.places(id).await?.into(),
+            tenant,
+        }))
+    }
     /// A new action, with its audit row (`action.create`). The owner organisation, person
     /// and area must be the tenant's.
     async fn create_action(&self, a: &NewAction) -> Result<Action>;

@@ -648,6 +648,15 @@ pub struct NewRecord {
 pub type ReportId = i64;
 pub type PhotoId = i64;
 
+/// A tenant with what a report is checked against (`Store::tenant_setup`); the lists are
+/// shared with the store's copy of them.
+#[derive(Debug, Clone)]
+pub struct TenantSetup {
+    pub tenant: Tenant,
+    pub categories: std::sync::Arc<[Category]>,
+    pub places: std::sync::Arc<[Place]>,
+}
+
 /// A report from the field: one visit or round, one or more incidents stored together (all
 /// or none), and the key the reporter's device made for it (`Idempotency-Key`).
 #[derive(Debug, Clone, PartialEq)]
