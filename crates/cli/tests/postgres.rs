@@ -58,7 +58,7 @@ fn migrate_demo_and_serve_on_postgresql() {
     assert!(ok, "{err}");
     assert_eq!(
         out.trim(),
-        "applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]"
+        "applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]"
     );
     let (ok, out, _) = run(&["migrate", "--db", &db]);
     assert!(ok);

@@ -22,6 +22,7 @@ pub mod records;
 pub mod reports;
 pub mod retention;
 pub mod sessions;
+pub mod sso;
 pub mod tenants;
 pub mod tiles;
 pub mod tips;
@@ -359,6 +360,36 @@ impl<B: Backend> Store for SqlStore<B> {
     }
     async fn server_secret(&self, name: &str, fresh: &str) -> Result<String> {
         limits::server_secret(self, name, fresh).await
+    }
+    async fn sso_provider(&self, tenant: TenantId) -> Result<Option<SsoProvider>> {
+        sso::provider(self, tenant).await
+    }
+    async fn set_sso_provider(&self, p: &SsoProvider, by: Option<UserId>) -> Result<()> {
+        sso::set_provider(self, p, by).await
+    }
+    async fn sso_login_begin(&self, login: &SsoLogin) -> Result<()> {
+        sso::login_begin(self, login).await
+    }
+    async fn sso_login_take(&self, state_hash: &str, now: Timestamp) -> Result<Option<SsoLogin>> {
+        sso::login_take(self, state_hash, now).await
+    }
+    async fn user_by_identity(
+        &self,
+        tenant: TenantId,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<User>> {
+        sso::user_by_identity(self, tenant, issuer, subject).await
+    }
+    async fn link_identity(
+        &self,
+        tenant: TenantId,
+        issuer: &str,
+        subject: &str,
+        user: UserId,
+        at: Timestamp,
+    ) -> Result<()> {
+        sso::link_identity(self, tenant, issuer, subject, user, at).await
     }
 
     async fn create_action(&self, a: &NewAction) -> Result<Action> {

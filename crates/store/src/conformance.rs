@@ -27,7 +27,8 @@ macro_rules! conformance_tests {
             photos_follow_their_incident, free_text_search, duplicates_name_the_original,
             reporters_hear_of_their_reports, tips_are_moderated_once, open311_keys_are_revoked,
             limits_are_counted_by_key, server_secrets_are_made_once,
-            totp_secrets_are_replaced_in_place, reports_sent_at_once_share_a_commit);
+            totp_secrets_are_replaced_in_place, reports_sent_at_once_share_a_commit,
+            single_sign_on_is_kept_per_tenant);
     };
     (@each $make:expr; $($name:ident),+) => {
         $(
@@ -3510,6 +3511,136 @@ pub async fn reports_sent_at_once_share_a_commit(s: &dyn Store) {
     }
     s.verify_audit(f.tenant.id).await.unwrap().unwrap();
     s.verify_audit(g.tenant.id).await.unwrap().unwrap();
+}
+
+/// A tenant's OpenID Connect provider, its sign-ins under way (each taken once, and not after
+/// its time), and which subject is which user.
+pub async fn single_sign_on_is_kept_per_tenant(s: &dyn Store) {
+    let f = fixture(s, "1960").await;
+    let g = fixture(s, "1980").await;
+    assert_eq!(s.sso_provider(f.tenant.id).await.unwrap(), None);
+    let mut p = SsoProvider {
+        tenant_id: f.tenant.id,
+        issuer: "https://login.kungsor.se".into(),
+        client_id: "lagesbild".into(),
+        client_secret: "sealed:v1:abc".into(),
+        role_claim: "groups".into(),
+        roles: vec![
+            ("Trygghet-Samordnare".into(), Role::Admin),
+            ("Skola-Rektor".into(), Role::Reporter),
+        ],
+        org_claim: "department".into(),
+        orgs: vec![
+            ("Kommunen".into(), f.kommun.id),
+            ("Skolan".into(), f.skola.id),
+        ],
+        enabled: true,
+        updated_at: t("2026-12-01T10:00:00Z"),
+    };
+    s.set_sso_provider(&p, Some(f.admin.id)).await.unwrap();
+    assert_eq!(s.sso_provider(f.tenant.id).await.unwrap(), Some(p.clone()));
+    assert_eq!(s.sso_provider(g.tenant.id).await.unwrap(), None);
+    p.roles.push(("Polis".into(), Role::Analyst));
+    p.enabled = false;
+    p.updated_at = t("2026-12-02T10:00:00Z");
+    s.set_sso_provider(&p, Some(f.admin.id)).await.unwrap();
+    assert_eq!(s.sso_provider(f.tenant.id).await.unwrap(), Some(p.clone()));
+    let log = s
+        .audit_log(
+            f.tenant.id,
+            &AuditFilter {
+                action: Some("sso.configure".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().all(|e| {
+        let after = e.after.as_deref().unwrap_or_default();
+        after.contains("login.kungsor.se") && !after.contains("sealed:v1:abc")
+    }));
+
+    let now = t("2026-12-03T10:00:00Z");
+    let login = |state: &str, at: Timestamp| SsoLogin {
+        state_hash: state.into(),
+        tenant_id: f.tenant.id,
+        nonce: format!("nonce-{state}"),
+        verifier: format!("sealed:v1:{state}"),
+        return_to: "/incidents".into(),
+        created_at: at,
+    };
+    s.sso_login_begin(&login("a", now)).await.unwrap();
+    s.sso_login_begin(&login("old", now - SSO_LOGIN_TTL - 1.second()))
+        .await
+        .unwrap();
+    assert_eq!(s.sso_login_take("nope", now).await.unwrap(), None);
+    let later = now + 30.seconds();
+    assert_eq!(
+        s.sso_login_take("a", later).await.unwrap(),
+        Some(login("a", now))
+    );
+    assert_eq!(
+        s.sso_login_take("a", later).await.unwrap(),
+        None,
+        "taken once"
+    );
+    assert_eq!(
+        s.sso_login_take("old", later).await.unwrap(),
+        None,
+        "past its time"
+    );
+    // Two servers taking the same state: one gets it.
+    s.sso_login_begin(&login("b", now)).await.unwrap();
+    let (x, y) =
+        futures_util::future::join(s.sso_login_take("b", later), s.sso_login_take("b", later))
+            .await;
+    assert_eq!(
+        [x.unwrap(), y.unwrap()]
+            .iter()
+            .filter(|l| l.is_some())
+            .count(),
+        1
+    );
+
+    let issuer = "https://login.kungsor.se";
+    assert_eq!(
+        s.user_by_identity(f.tenant.id, issuer, "sub-1")
+            .await
+            .unwrap(),
+        None
+    );
+    s.link_identity(f.tenant.id, issuer, "sub-1", f.teacher.id, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.user_by_identity(f.tenant.id, issuer, "sub-1")
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(f.teacher.id)
+    );
+    assert_eq!(
+        s.user_by_identity(f.tenant.id, "https://other.example", "sub-1")
+            .await
+            .unwrap(),
+        None,
+        "a subject is its issuer's"
+    );
+    assert_eq!(
+        s.user_by_identity(g.tenant.id, issuer, "sub-1")
+            .await
+            .unwrap(),
+        None,
+        "and its tenant's"
+    );
+    let e = s
+        .link_identity(f.tenant.id, issuer, "sub-1", f.admin.id, now)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict { .. }), "{e}");
+    s.verify_audit(f.tenant.id).await.unwrap().unwrap();
 }
 
 /// The duplicate hint: the same category within the radius and hours, as the actor may see.

@@ -311,6 +311,38 @@ pub const TABLES: &[TableSpec] = &[
         tenant_column: "tenant_id",
         order_by: "id",
     },
+    // The provider's secret is sealed with the source's deployment key, as the second
+    // factor's secrets are: the copy is served with the same key file. Sign-ins under way
+    // are not moved, as sessions are not.
+    TableSpec {
+        name: "sso_providers",
+        columns: &[
+            ("tenant_id", Int),
+            ("issuer", Text),
+            ("client_id", Text),
+            ("client_secret", Text),
+            ("role_claim", Text),
+            ("role_map", Text),
+            ("org_claim", Text),
+            ("org_map", Text),
+            ("enabled", Int),
+            ("updated_at", Int),
+        ],
+        tenant_column: "tenant_id",
+        order_by: "tenant_id",
+    },
+    TableSpec {
+        name: "user_identities",
+        columns: &[
+            ("tenant_id", Int),
+            ("issuer", Text),
+            ("subject", Text),
+            ("user_id", Int),
+            ("created_at", Int),
+        ],
+        tenant_column: "tenant_id",
+        order_by: "issuer, subject",
+    },
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

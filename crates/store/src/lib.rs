@@ -85,6 +85,9 @@ pub fn sort_swedish<T>(items: &mut [T], name: impl Fn(&T) -> &str) {
 /// newest). Shallower tiles gather points into cells, so their size is bounded by the cells.
 pub const TILE_LIMIT: u32 = 20_000;
 
+/// How long a sign-in at a provider may take, from its start to its callback.
+pub const SSO_LOGIN_TTL: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
+
 /// Map tiles a store made, kept for the tenant's map version they were made at (the
 /// database counts a tenant's `map_version` up with every change its tiles show, in the same
 /// transaction): a municipality's overview tiles are asked for by everyone who opens the map,
@@ -409,6 +412,34 @@ pub trait Store: Send + Sync {
     /// The secret `name` every server on this store shares: `fresh` if there was none yet
     /// (it is kept), else the one kept before.
     async fn server_secret(&self, name: &str, fresh: &str) -> Result<String>;
+
+    // Single sign-on (OpenID Connect)
+    /// The tenant's provider, if one is configured.
+    async fn sso_provider(&self, tenant: TenantId) -> Result<Option<SsoProvider>>;
+    /// Configures (or replaces) the tenant's provider, with an audit row (`sso.configure`)
+    /// that holds everything but the secret.
+    async fn set_sso_provider(&self, p: &SsoProvider, by: Option<UserId>) -> Result<()>;
+    /// Keeps a sign-in under way until its callback.
+    async fn sso_login_begin(&self, login: &SsoLogin) -> Result<()>;
+    /// Takes the sign-in with this state once: the second callback with the same state, or
+    /// one older than `SSO_LOGIN_TTL`, finds none. Sign-ins past their time are forgotten.
+    async fn sso_login_take(&self, state_hash: &str, now: Timestamp) -> Result<Option<SsoLogin>>;
+    /// The user the provider's subject is, in the tenant.
+    async fn user_by_identity(
+        &self,
+        tenant: TenantId,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<User>>;
+    /// Records that the provider's subject is this user (`user.identity` in the audit trail).
+    async fn link_identity(
+        &self,
+        tenant: TenantId,
+        issuer: &str,
+        subject: &str,
+        user: UserId,
+        at: Timestamp,
+    ) -> Result<()>;
 
     // Incidents
     /// Inserts incidents in one transaction (all or none) and returns their ids in order.

@@ -648,6 +648,40 @@ pub struct NewRecord {
 pub type ReportId = i64;
 pub type PhotoId = i64;
 
+/// A tenant's OpenID Connect provider for staff sign-in, as its administrator configured it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SsoProvider {
+    pub tenant_id: TenantId,
+    /// The issuer URL (its `/.well-known/openid-configuration` says the rest).
+    pub issuer: String,
+    pub client_id: String,
+    /// Sealed with the deployment key (`service::sealing`); never stored in the clear.
+    pub client_secret: String,
+    /// The claim whose values say the role (such as `groups`), and which value gives which
+    /// role; a user with none of them is not let in.
+    pub role_claim: String,
+    pub roles: Vec<(String, model::Role)>,
+    /// The claim whose value says the organisation, and which value is which organisation.
+    pub org_claim: String,
+    pub orgs: Vec<(String, OrgId)>,
+    pub enabled: bool,
+    pub updated_at: Timestamp,
+}
+
+/// A sign-in under way at a provider: what the callback must find again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SsoLogin {
+    /// SHA-256 of the `state` sent to the provider.
+    pub state_hash: String,
+    pub tenant_id: TenantId,
+    pub nonce: String,
+    /// The PKCE verifier, sealed.
+    pub verifier: String,
+    /// Where the user was going (a path of ours).
+    pub return_to: String,
+    pub created_at: Timestamp,
+}
+
 /// A tenant with what a report is checked against (`Store::tenant_setup`); the lists are
 /// shared with the store's copy of them.
 #[derive(Debug, Clone)]
