@@ -127,22 +127,26 @@ pub async fn set_provider<B: Backend>(
 }
 
 pub async fn login_begin<B: Backend>(s: &SqlStore<B>, l: &SsoLogin) -> Result<()> {
-    s.write()
-        .await?
-        .execute(
-            Sql::new(
-                "INSERT INTO sso_logins (state_hash, tenant_id, nonce, verifier, return_to, \
+    let mut tx = s.begin().await?;
+    // Sign-ins past their time go as new ones come: the table holds ten minutes of them.
+    tx.execute(
+        Sql::new("DELETE FROM sso_logins WHERE created_at < ?").bind(l.created_at - SSO_LOGIN_TTL),
+    )
+    .await?;
+    tx.execute(
+        Sql::new(
+            "INSERT INTO sso_logins (state_hash, tenant_id, nonce, verifier, return_to, \
                  created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(l.state_hash.as_str())
-            .bind(l.tenant_id)
-            .bind(l.nonce.as_str())
-            .bind(l.verifier.as_str())
-            .bind(l.return_to.as_str())
-            .bind(l.created_at),
         )
-        .await?;
-    Ok(())
+        .bind(l.state_hash.as_str())
+        .bind(l.tenant_id)
+        .bind(l.nonce.as_str())
+        .bind(l.verifier.as_str())
+        .bind(l.return_to.as_str())
+        .bind(l.created_at),
+    )
+    .await?;
+    tx.commit().await
 }
 
 pub async fn login_take<B: Backend>(

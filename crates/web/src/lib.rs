@@ -34,6 +34,7 @@ pub use pages::MAP_GEOJSON_MAX;
 mod render;
 mod respond;
 mod schools;
+mod sso;
 mod start;
 mod tips;
 mod tokens;
@@ -159,6 +160,8 @@ app_routes! {
     get "/healthz" => api::healthz;
     get "/login" => pages::login_form;
     post "/login" => pages::login;
+    get "/login/sso/callback" => sso::callback;
+    get "/login/sso/{code}" => sso::start;
     get "/login/second-factor" => mfa::verify_form;
     post "/login/second-factor" => mfa::verify;
     get "/login/second-factor/setup" => mfa::setup_form;
@@ -242,6 +245,8 @@ app_routes! {
     get "/admin/settings" => admin::settings;
     post "/admin/settings" => admin::settings_save;
     post "/admin/smtp" => admin::smtp_save;
+    get "/admin/sso" => sso::page;
+    post "/admin/sso" => sso::save;
     get "/admin/tokens" => tokens::list;
     post "/admin/tokens/{id}/revoke" => tokens::revoke_any;
     get "/admin/audit" => admin::audit_page;

@@ -43,12 +43,13 @@ pub async fn login_form(
         return Redirect::to(local_path(&q.next).unwrap_or("/")).into_response();
     }
     let next = local_path(&q.next).unwrap_or("/").to_string();
+    let providers = crate::sso::offered(&state).await;
     render(
         &state,
         &ctx,
         "login.html",
         "login",
-        context! { next, email => "", failed => false },
+        context! { next_q => crate::respond::urlencode(&next), next, email => "", failed => false, providers },
         StatusCode::OK,
     )
 }

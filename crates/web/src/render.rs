@@ -71,6 +71,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin_open311.html"),
     ),
     (
+        "admin_sso.html",
+        include_str!("../templates/admin_sso.html"),
+    ),
+    (
         "admin_categories.html",
         include_str!("../templates/admin_categories.html"),
     ),

@@ -28,6 +28,8 @@ enum Expect {
     Unauthorized,
     Forbidden,
     NotFound,
+    /// 400: a request that cannot be anyone's (a sign-in callback with no sign-in under way).
+    BadRequest,
 }
 
 struct Principal {
@@ -93,6 +95,11 @@ fn rule(method: &str, path: &str, p: &Principal, target: Option<&Target>) -> Exp
         ("get", "/sw.js" | "/manifest.webmanifest") => Ok,
         // The test signs in with a wrong password.
         ("post", "/login") => Unauthorized,
+        // Single sign-on: the matrix's tenant code ("en") is none, and its callback carries
+        // no state of a sign-in under way. The provider's settings are the coordinator's.
+        ("get", "/login/sso/{code}") => NotFound,
+        ("get", "/login/sso/callback") => BadRequest,
+        ("get" | "post", "/admin/sso") => page(role == Some(Role::Admin)),
         ("post", "/logout") => Ok,
         // Only a session that passed the password reaches these; anyone else is sent to /login.
         ("get" | "post", "/login/second-factor" | "/login/second-factor/setup") => Ok,
@@ -254,6 +261,7 @@ async fn send(router: &axum::Router, req: Request<Body>) -> (StatusCode, Option<
 
 fn classify(status: StatusCode, location: Option<&str>) -> Expect {
     match status.as_u16() {
+        400 => Expect::BadRequest,
         401 => Expect::Unauthorized,
         403 => Expect::Forbidden,
         404 => Expect::NotFound,
