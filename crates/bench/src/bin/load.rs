@@ -231,6 +231,9 @@ async fn main() -> Result<()> {
             None => "0".into(),
         };
         let silent = reads.iter().filter(|r| r.0 == i && r.2 == 0).count();
+        if !reads.iter().any(|r| r.0 == i) {
+            continue; // Not in this run's mix.
+        }
         if ms.is_empty() {
             println!(
                 "  {route}: no 200 answers ({busy} × 503, {other} other, {silent} without an answer in 120 s)"
