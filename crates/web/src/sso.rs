@@ -24,6 +24,10 @@ use std::time::Duration;
 use store::{SsoLogin, SsoProvider, User};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// The cookie that ties a sign-in to the browser that started it: a callback is taken only
+/// with the state this browser was given (no one can sign a victim in as themselves by
+/// sending them their own callback's address).
+const STATE_COOKIE: &str = "lb_sso_state";
 /// A provider's answers (its configuration, keys and tokens) are small.
 const MAX_ANSWER: u64 = 1 << 20;
 
@@ -316,7 +320,18 @@ pub async fn start(
     } else {
         '?'
     };
-    Redirect::to(&format!("{}{sep}{query}", d.authorization_endpoint)).into_response()
+    let mut res =
+        Redirect::to(&format!("{}{sep}{query}", d.authorization_endpoint)).into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        crate::ctx::set_cookie(
+            STATE_COOKIE,
+            &st,
+            store::SSO_LOGIN_TTL.as_secs(),
+            state.config.secure_cookies,
+        ),
+    );
+    res
 }
 
 /// The scopes asked for: the standard ones, and the claims' names (a provider that releases
@@ -348,6 +363,16 @@ pub async fn callback(
     Query(q): Query<Callback>,
 ) -> Response {
     let now = state.now();
+    if crate::ctx::cookie(&ctx.headers, STATE_COOKIE) != Some(q.state.as_str())
+        || q.state.is_empty()
+    {
+        return failed(
+            &state,
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            "a callback whose state this browser was not given",
+        );
+    }
     let login = match state
         .store
         .sso_login_take(&service::auth::hash_secret(&q.state), now)
@@ -400,14 +425,19 @@ pub async fn callback(
         Err(e) => return internal(&state, &ctx, "sso user", e),
     };
     // The provider did the sign-in, with its own second factor.
-    pages::start_session(
+    let mut res = pages::start_session(
         &state,
         &ctx,
         &user,
         store::SessionStage::Full,
         &login.return_to,
     )
-    .await
+    .await;
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        crate::ctx::set_cookie(STATE_COOKIE, "", 0, state.config.secure_cookies),
+    );
+    res
 }
 
 /// The user the claims are: the role and organisation from the mapping (none: not let in),

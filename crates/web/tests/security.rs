@@ -824,3 +824,55 @@ fn attr_text(html: &str, start: &str) -> String {
         + start.len();
     html[at..].split('<').next().unwrap().to_string()
 }
+
+/// A sign-in's callback is taken only in the browser that started it (the state's cookie):
+/// someone who sends a victim the address of their own callback cannot sign the victim in
+/// as themselves, and the refused request leaves the sign-in to its own browser.
+#[tokio::test]
+async fn a_single_sign_on_callback_is_taken_only_by_the_browser_that_started_it() {
+    let (app, kungsor, _, _, _) = app().await;
+    app.store
+        .set_sso_provider(
+            &store::SsoProvider {
+                tenant_id: kungsor.id,
+                // Nothing answers here: a callback that gets past the state fails at the
+                // provider, with another status than a refused state.
+                issuer: "http://127.0.0.1:9".into(),
+                client_id: "lagesbild".into(),
+                client_secret: "sealed:v1:none".into(),
+                role_claim: "groups".into(),
+                roles: vec![],
+                org_claim: "department".into(),
+                orgs: vec![],
+                enabled: true,
+                updated_at: app.now(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    app.store
+        .sso_login_begin(&store::SsoLogin {
+            state_hash: service::auth::hash_secret("the-state"),
+            tenant_id: kungsor.id,
+            nonce: "n".into(),
+            verifier: "sealed:v1:none".into(),
+            return_to: "/".into(),
+            created_at: app.now(),
+        })
+        .await
+        .unwrap();
+    let path = "/login/sso/callback?state=the-state&code=c";
+    // Another browser (no cookie, or another state's) is refused, and takes nothing.
+    assert_eq!(app.get(path, None).await.status, StatusCode::BAD_REQUEST);
+    let other = app.get(path, Some("lb_sso_state=another-state")).await;
+    assert_eq!(other.status, StatusCode::BAD_REQUEST);
+    // The browser that started it gets past the state: the sign-in was still there.
+    let own = app.get(path, Some("lb_sso_state=the-state")).await;
+    assert_ne!(own.status, StatusCode::BAD_REQUEST, "{}", own.body);
+    assert!(own.status.is_server_error() || own.status == StatusCode::FORBIDDEN);
+    assert!(own.headers.get(header::SET_COOKIE).is_none(), "no session");
+    // And only once.
+    let again = app.get(path, Some("lb_sso_state=the-state")).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+}
