@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startDemo, axe, totp } from './lib.mjs';
+import { startDemo, axe, firstSignIn } from './lib.mjs';
 
 let env;
 before(async () => { env = await startDemo(); });
@@ -34,15 +34,7 @@ test('the coordinator works the EST loop from the lägesbild to the minutes', as
 
   // Sign in; the coordinator sets up the second factor at the first sign-in.
   const admin = env.login('admin');
-  await page.goto(`${base}/login`);
-  await page.getByLabel('E-postadress').fill(admin.email);
-  await page.getByLabel('Lösenord').fill(admin.password);
-  await page.getByRole('button', { name: 'Logga in' }).click();
-  await page.getByRole('heading', { name: 'Ställ in tvåstegsverifiering' }).waitFor();
-  const secret = await page.locator('#totp-secret').getAttribute('data-secret');
-  await page.getByLabel('Kod', { exact: true }).fill(totp(secret));
-  await page.getByRole('button', { name: 'Aktivera' }).click();
-  await page.getByRole('link', { name: 'Fortsätt till Lägesbild' }).click();
+  await firstSignIn(page, env, admin);
   // The coordinator's start page.
   await page.waitForURL(`${base}/`);
   await page.getByRole('heading', { name: 'Nya rapporter' }).waitFor();

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDemo, axe, totp } from './lib.mjs';
+import { startDemo, axe, firstSignIn } from './lib.mjs';
 
 let env;
 before(async () => { env = await startDemo(); });
@@ -54,16 +54,7 @@ test('a citizen tips from a phone and the coordinator answers, imports and expor
   const page = await desk.newPage();
   page.on('pageerror', (e) => errors.push(e.message));
   const admin = env.login('admin');
-  await page.goto(`${env.base}/login`);
-  await page.getByLabel('E-postadress').fill(admin.email);
-  await page.getByLabel('Lösenord').fill(admin.password);
-  await page.getByRole('button', { name: 'Logga in' }).click();
-  await page.getByRole('heading', { name: 'Ställ in tvåstegsverifiering' }).waitFor();
-  const secret = await page.locator('#totp-secret').getAttribute('data-secret');
-  await page.getByLabel('Kod', { exact: true }).fill(totp(secret));
-  await page.getByRole('button', { name: 'Aktivera' }).click();
-  await page.getByRole('link', { name: 'Fortsätt till Lägesbild' }).click();
-  await page.waitForURL(`${env.base}/`);
+  await firstSignIn(page, env, admin);
   await page.goto(`${env.base}/admin`);
   await page.getByRole('link', { name: 'Tips från allmänheten' }).click();
   await page.getByRole('heading', { name: 'Tips från allmänheten' }).waitFor();

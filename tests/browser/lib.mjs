@@ -76,6 +76,21 @@ export async function startDemo() {
   return env;
 }
 
+/// The first sign-in of a coordinator or analyst: the password, then the second factor set up
+/// with the code the authenticator app would show; ends on the start page.
+export async function firstSignIn(page, env, who) {
+  await page.goto(`${env.base}/login`);
+  await page.getByLabel('E-postadress').fill(who.email);
+  await page.getByLabel('Lösenord').fill(who.password);
+  await page.getByRole('button', { name: 'Logga in' }).click();
+  await page.getByRole('heading', { name: 'Ställ in tvåstegsverifiering' }).waitFor();
+  const secret = await page.locator('#totp-secret').getAttribute('data-secret');
+  await page.getByLabel('Kod', { exact: true }).fill(totp(secret));
+  await page.getByRole('button', { name: 'Aktivera' }).click();
+  await page.getByRole('link', { name: 'Fortsätt till Lägesbild' }).click();
+  await page.waitForURL(`${env.base}/`);
+}
+
 export async function axe(page, what) {
   await page.evaluate(AXE);
   const result = await page.evaluate(() => window.axe.run(document, {

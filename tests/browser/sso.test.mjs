@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDemo, axe, totp } from './lib.mjs';
+import { startDemo, axe, firstSignIn } from './lib.mjs';
 
 const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), '../../frontend/package.json'));
 
@@ -80,15 +80,7 @@ test('staff sign in with the municipality\'s provider, as its claims map them', 
   const ctxAdmin = await env.browser.newContext({ locale: 'sv-SE' });
   const page = await ctxAdmin.newPage();
   const admin = env.login('admin');
-  await page.goto(`${base}/login`);
-  await page.getByLabel('E-postadress').fill(admin.email);
-  await page.getByLabel('Lösenord').fill(admin.password);
-  await page.getByRole('button', { name: 'Logga in' }).click();
-  await page.getByRole('heading', { name: 'Ställ in tvåstegsverifiering' }).waitFor();
-  const secret = await page.locator('#totp-secret').getAttribute('data-secret');
-  await page.getByLabel('Kod', { exact: true }).fill(totp(secret));
-  await page.getByRole('button', { name: 'Aktivera' }).click();
-  await page.getByRole('link', { name: 'Fortsätt till Lägesbild' }).click();
+  await firstSignIn(page, env, admin);
   await page.goto(`${base}/admin`);
   await page.getByRole('link', { name: 'Inloggning med kommunens konto' }).click();
   await page.getByRole('heading', { name: 'Inloggning med kommunens konto' }).waitFor();

@@ -5,7 +5,7 @@
 // sideways on them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, axe, totp } from './lib.mjs';
+import { startDemo, axe, firstSignIn } from './lib.mjs';
 
 let env;
 before(async () => { env = await startDemo(); });
@@ -39,16 +39,7 @@ test('charts, plain words and the method in a footnote, in Swedish and English',
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   const who = env.login('analyst');
-  await page.goto(`${env.base}/login`);
-  await page.getByLabel('E-postadress').fill(who.email);
-  await page.getByLabel('Lösenord').fill(who.password);
-  await page.getByRole('button', { name: 'Logga in' }).click();
-  await page.getByRole('heading', { name: 'Ställ in tvåstegsverifiering' }).waitFor();
-  const secret = await page.locator('#totp-secret').getAttribute('data-secret');
-  await page.getByLabel('Kod', { exact: true }).fill(totp(secret));
-  await page.getByRole('button', { name: 'Aktivera' }).click();
-  await page.getByRole('link', { name: 'Fortsätt till Lägesbild' }).click();
-  await page.waitForURL(`${env.base}/`);
+  await firstSignIn(page, env, who);
 
   // The lägesbild: four charts, each with words.
   await page.goto(`${env.base}/lagesbild`);

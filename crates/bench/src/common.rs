@@ -52,6 +52,28 @@ pub fn wait_healthy(port: u16, child: &mut Child, limit: Duration) -> Result<Dur
     bail!("no /healthz within {limit:?}")
 }
 
+/// A signed-in session of `user` (past its second factor) for a page reader: its secret, the
+/// session cookie's value.
+pub async fn page_session(
+    store: &dyn store::Store,
+    user: &store::User,
+    now: jiff::Timestamp,
+) -> Result<String> {
+    let secret = service::auth::new_secret();
+    store
+        .create_session(&store::NewSession {
+            token_hash: service::auth::hash_secret(&secret),
+            tenant_id: user.tenant_id,
+            user_id: user.id,
+            csrf_token: service::auth::new_secret(),
+            created_at: now,
+            expires_at: now + jiff::SignedDuration::from_hours(8),
+            stage: store::SessionStage::Full,
+        })
+        .await?;
+    Ok(secret)
+}
+
 pub fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?

@@ -67,7 +67,7 @@ async fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let db = arg("--db").unwrap_or_else(|| dir.path().join("load.db").display().to_string());
     let token = crash::prepare(&db).await?;
-    let cookie = service::auth::new_secret();
+    let cookie: String;
     {
         let store: Box<dyn Store> = if db.starts_with("postgres") {
             Box::new(store_postgres::PgStore::open(&db).await?)
@@ -82,18 +82,7 @@ async fn main() -> Result<()> {
             .next()
             .context("user")?;
         // The page readers' session (the API readers use the token).
-        let now = jiff::Timestamp::now();
-        store
-            .create_session(&store::NewSession {
-                token_hash: service::auth::hash_secret(&cookie),
-                tenant_id: tenant.id,
-                user_id: user.id,
-                csrf_token: service::auth::new_secret(),
-                created_at: now,
-                expires_at: now + jiff::SignedDuration::from_hours(8),
-                stage: store::SessionStage::Full,
-            })
-            .await?;
+        cookie = common::page_session(store.as_ref(), &user, jiff::Timestamp::now()).await?;
         let m = service::municipality("1960").context("Kungsör")?;
         let cats: Vec<_> = service::taxonomy::est_defaults(tenant.id)
             .into_iter()

@@ -73,18 +73,7 @@ async fn main() -> Result<()> {
             .into_iter()
             .find(|u| u.role == role)
             .context("a demo user of the role")?;
-        let secret = service::auth::new_secret();
-        store
-            .create_session(&store::NewSession {
-                token_hash: service::auth::hash_secret(&secret),
-                tenant_id: tenant.id,
-                user_id: user.id,
-                csrf_token: service::auth::new_secret(),
-                created_at: now,
-                expires_at: now + jiff::SignedDuration::from_hours(8),
-                stage: store::SessionStage::Full,
-            })
-            .await?;
+        let secret = page_session(&store, &user, now).await?;
         cookies.push((role, format!("{}={secret}", web::SESSION_COOKIE)));
     }
     store.close().await;
