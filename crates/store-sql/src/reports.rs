@@ -154,12 +154,13 @@ async fn store_group<B: Backend>(s: &SqlStore<B>, mut batch: Vec<Waiting>) {
         let mut each: Vec<TenantId> = batch.iter().map(|w| w.tenant).collect();
         each.dedup();
         for tenant in each {
-            let all: Vec<NewIncident> = batch
-                .iter()
-                .filter(|o| o.tenant == tenant)
-                .flat_map(|o| o.report.incidents.iter().cloned())
-                .collect();
-            let found = find_references(&mut tx, tenant, &References::of(&all)).await?;
+            let want = References::of_all(
+                batch
+                    .iter()
+                    .filter(|o| o.tenant == tenant)
+                    .flat_map(|o| &o.report.incidents),
+            );
+            let found = find_references(&mut tx, tenant, &want).await?;
             let chain = Chain::load(&mut tx, tenant).await?;
             tenants.insert(tenant, (found, chain));
         }

@@ -130,6 +130,11 @@ pub struct References {
 
 impl References {
     pub fn of(incidents: &[NewIncident]) -> References {
+        References::of_all(incidents)
+    }
+
+    /// What any of the incidents refers to (those of several reports stored together).
+    pub fn of_all<'a>(incidents: impl IntoIterator<Item = &'a NewIncident>) -> References {
         let mut r = References::default();
         for n in incidents {
             r.categories.push(n.category.as_str().to_string());

@@ -3300,6 +3300,20 @@ pub async fn reports_are_stored_once(s: &dyn Store) {
     s.verify_audit(f.tenant.id).await.unwrap().unwrap();
 }
 
+/// The tenant's audit rows of one action, newest first.
+async fn logged(s: &dyn Store, tenant: TenantId, action: &str) -> Vec<AuditEntry> {
+    s.audit_log(
+        tenant,
+        &AuditFilter {
+            action: Some(action.into()),
+            limit: 1_000,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
 /// Reports sent at once are stored together (one commit for those that wait while another
 /// commits), and each is still its own: every one answered with its own report and incidents,
 /// a bad one refused alone without undoing the others, a key sent twice in the same moment
@@ -3419,28 +3433,8 @@ pub async fn reports_sent_at_once_share_a_commit(s: &dyn Store) {
         expected(g.tenant.id)
     );
     // Each stored report has its audit row, which names it, and each chain is whole.
-    let log = s
-        .audit_log(
-            f.tenant.id,
-            &AuditFilter {
-                action: Some("incident.create".into()),
-                limit: 1_000,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let batches = s
-        .audit_log(
-            f.tenant.id,
-            &AuditFilter {
-                action: Some("incident.create_batch".into()),
-                limit: 1_000,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let log = logged(s, f.tenant.id, "incident.create").await;
+    let batches = logged(s, f.tenant.id, "incident.create_batch").await;
     let named = log
         .iter()
         .chain(&batches)
@@ -3545,17 +3539,7 @@ pub async fn single_sign_on_is_kept_per_tenant(s: &dyn Store) {
     p.updated_at = t("2026-12-02T10:00:00Z");
     s.set_sso_provider(&p, Some(f.admin.id)).await.unwrap();
     assert_eq!(s.sso_provider(f.tenant.id).await.unwrap(), Some(p.clone()));
-    let log = s
-        .audit_log(
-            f.tenant.id,
-            &AuditFilter {
-                action: Some("sso.configure".into()),
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let log = logged(s, f.tenant.id, "sso.configure").await;
     assert_eq!(log.len(), 2);
     assert!(log.iter().all(|e| {
         let after = e.after.as_deref().unwrap_or_default();
